@@ -1,0 +1,136 @@
+"""The contract between the harness and a download strategy.
+
+A strategy is anything with a ``name``, a one-line ``description`` and a ``run`` method.
+It is deliberately a protocol, not a base class: a strategy written in another
+package needs nothing from here but these dataclasses.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol, runtime_checkable
+
+Outcome = Literal["ok", "not_found", "error"]
+Resource = Literal["flag", "metadata"]
+CpuKind = Literal["python", "hashlib"]
+
+OUTCOMES: tuple[Outcome, ...] = ("ok", "not_found", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One flag to fetch. URLs are built once, outside the timed region."""
+
+    cc: str  # upper case, e.g. "BR"
+    flag_url: str  # e.g. http://127.0.0.1:8001/flags/br/br.gif
+    metadata_url: str  # e.g. http://127.0.0.1:8001/flags/br/metadata.json
+
+
+def make_jobs(flags_url: str, codes: Sequence[str]) -> list[Job]:
+    """Jobs in the book's URL layout: ``{flags_url}/{cc}/{cc}.gif`` with ``cc`` in lower case."""
+    base = flags_url.rstrip("/")
+    jobs = []
+    for code in codes:
+        cc = code.lower()
+        jobs.append(Job(code.upper(), f"{base}/{cc}/{cc}.gif", f"{base}/{cc}/metadata.json"))
+    return jobs
+
+
+@dataclass(frozen=True, slots=True)
+class CpuWork:
+    """CPU-bound work done per flag after it is downloaded.
+
+    ``kind='python'`` runs a pure-Python loop that holds the GIL; ``kind='hashlib'`` hashes a
+    large buffer, which releases the GIL. ``loops`` is an exact amount of work (the harness
+    calibrates it from milliseconds once, before timing), so every strategy does the same work.
+    """
+
+    kind: CpuKind = "python"
+    loops: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a strategy needs besides the jobs. Picklable, so it crosses process boundaries."""
+
+    concurrency: int = 1
+    timeout_s: float = 10.0  # per request, connect + read
+    retries: int = 0  # extra attempts after a failed one (errors only; 404 is final)
+    backoff_s: float = 0.1  # base of the exponential backoff; full jitter
+    save_dir: str | None = None  # save each flag as {cc}.gif (or {country}.gif with metadata)
+    cpu_work: CpuWork | None = None
+    metadata: bool = False  # also fetch metadata.json first, as the book's flags3 does
+    start_method: str | None = None  # processpool only; None means the platform default
+    lag_probe: bool = True  # asyncio strategies: run a loop-lag heartbeat task
+    probe_interval_s: float = 0.01
+
+    def __post_init__(self) -> None:
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
+        if not (self.timeout_s > 0 and math.isfinite(self.timeout_s)):
+            raise ValueError(f"timeout_s must be a positive number, got {self.timeout_s}")
+        if self.retries < 0:
+            raise ValueError(f"retries must be >= 0, got {self.retries}")
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    """One HTTP attempt. Times are ``time.perf_counter()`` seconds (CLOCK_MONOTONIC on Linux,
+    so records from threads, tasks and processes share one clock)."""
+
+    cc: str
+    resource: Resource
+    attempt: int  # 1 for the first try of this resource, 2 for the first retry, ...
+    t_queued: float  # the job was ready to go
+    t_start: float  # the request actually began (t_start - t_queued is pool/semaphore wait)
+    t_end: float
+    status: int | None  # HTTP status, None when no response arrived
+    outcome: Outcome
+    error_kind: str | None  # None when ok; "not_found", "http_503", "timeout", ...
+    nbytes: int  # body bytes received
+    worker: str  # "pid/thread-name" or "pid/task-N": who made the request
+    final: bool = True  # this record decides the job's outcome (exactly one per job)
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeSample:
+    """How late a heartbeat woke up: event-loop lag or thread wake-up delay (GIL contention)."""
+
+    kind: Literal["loop_lag", "heartbeat"]
+    t: float  # perf_counter when the late wake-up was seen
+    lag_s: float
+
+
+Progress = Callable[[RequestRecord], None]
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    name: str
+    description: str
+
+    def run(
+        self,
+        jobs: Sequence[Job],
+        settings: Settings,
+        progress: Progress | None = None,
+        probes: list[ProbeSample] | None = None,
+    ) -> list[RequestRecord]:
+        """Download every job; never raise for a failed download.
+
+        Returns one record per attempt; exactly one record per job has ``final=True``.
+        ``progress`` is called once per finished job with its final record. Probe samples
+        (loop lag, heartbeat delay) are appended to ``probes`` when it is given.
+        """
+        ...
+
+
+def count_outcomes(records: Sequence[RequestRecord]) -> dict[str, int]:
+    """Final outcome counts; ok + not_found + error equals the number of jobs."""
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for rec in records:
+        if rec.final:
+            counts[rec.outcome] += 1
+    return counts
