@@ -1,0 +1,19 @@
+"""The harness's errors. The CLI turns each into one line on stderr and exit status 2."""
+
+from __future__ import annotations
+
+
+class BenchError(Exception):
+    """Base class: something the user can fix, explained in one line."""
+
+
+class SpecError(BenchError):
+    """A suite file or a command-line workload has a bad key or value."""
+
+
+class RunDirError(BenchError):
+    """A results folder is missing, unreadable or not a flagbench run."""
+
+
+class RemoteRefused(BenchError):
+    """A benchmark would send traffic to a host that is not loopback without ``--allow-remote``."""

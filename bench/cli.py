@@ -1,0 +1,371 @@
+"""``flagbench``: run suites and ad-hoc comparisons, serve flags, compare runs, rebuild reports.
+
+User errors become one line on stderr and exit status 2; Ctrl-C saves what finished and
+exits 130 with the command that resumes the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+from ._exceptions import BenchError, SpecError
+
+EXAMPLES = {
+    "run": """examples:
+  flagbench run sequential threadpool asyncio          # the book's POP20 flags, latency 0
+  flagbench run asyncio threadpool -a --latency 100ms -m 10,100
+  flagbench run asyncio BR CN US --error-rate 0.25 --retries 2
+  flagbench run threadpool asyncio -e -m 50 --latency uniform:0.5..5   # AA..ZZ, most are 404""",
+    "suite": """examples:
+  flagbench suite quick                        # every strategy, small workload, ~1 minute
+  flagbench suite book                         # the book's DELAY and ERROR experiments
+  flagbench suite my-suite.toml --out /tmp/results
+  flagbench suite quick --resume results/20261126-101500-quick""",
+    "compare": """examples:
+  flagbench compare results/RUN_A results/RUN_B
+  flagbench compare results/RUN_A results/RUN_B --fail-above 5 --chart compare.png""",
+}
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line that points at --help, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _fail(message: str) -> int:
+    print(f"flagbench: error: {message}", file=sys.stderr)
+    return 2
+
+
+# ---------------------------------------------------------------- options
+
+
+def _concurrency_list(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: give whole numbers, comma-separated, e.g. 10 or 1,10,100"
+        ) from None
+    if any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError(f"{text!r}: concurrency must be at least 1")
+    return values
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
+                   help="folder for run folders (default: results)")  # fmt: skip
+    p.add_argument("--server", metavar="URL",
+                   help="use this flag server instead of starting one (loopback only unless "
+                        "--allow-remote)")  # fmt: skip
+    p.add_argument("--allow-remote", action="store_true",
+                   help="allow a non-loopback --server; concurrency is then capped at 20")  # fmt: skip
+    p.add_argument("--no-report", action="store_true", help="skip the charts and the report")
+    p.add_argument("-v", "--verbose", action="store_true", help="a progress bar per trial too")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    import strategies
+
+    parser = Parser(prog="flagbench", description=__doc__.splitlines()[0].strip("`"))
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    run = sub.add_parser(
+        "run", help="compare strategies on one ad-hoc workload",
+        description="Compare download strategies on one workload against the embedded flag "
+                    f"server. Strategies: {', '.join(strategies.names())}.",
+        epilog=EXAMPLES["run"], formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    run.add_argument("names", nargs="+", metavar="STRATEGY|CC",
+                     help="strategy names, then optional country codes or one-letter prefixes "
+                          "(as in the book's scripts)")  # fmt: skip
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("-a", "--all", action="store_true", help="all 194 countries")
+    which.add_argument("-e", "--every", action="store_true",
+                       help="every code AA..ZZ (482 of the 676 answer 404)")  # fmt: skip
+    run.add_argument("-l", "--limit", type=int, metavar="N", help="only the first N codes")
+    run.add_argument("-n", "--jobs", type=int, metavar="N",
+                     help="N downloads, cycling through the codes (for large N)")  # fmt: skip
+    run.add_argument("-m", "--max-req", type=_concurrency_list, default=[10], metavar="C[,C...]",
+                     help="concurrency; a comma list is a sweep (default 10)")  # fmt: skip
+    run.add_argument("--latency", default="0", metavar="SPEC",
+                     help="server latency: 0.5, 100ms, uniform:0.5..5, "
+                          "lognormal:median=100ms,sigma=0.5, ...")  # fmt: skip
+    run.add_argument("--metadata-latency", metavar="SPEC", help="latency of metadata.json")
+    for name in ("error", "timeout", "reset", "truncate", "slow"):
+        run.add_argument(f"--{name}-rate", type=float, default=0.0, metavar="R",
+                         help=f"fraction of requests with a {name} fault (0..1)")  # fmt: skip
+    run.add_argument("--cpu-work", default="", metavar="KIND:Nms",
+                     help="CPU work per flag: python:2ms (holds the GIL) or hashlib:2ms")  # fmt: skip
+    run.add_argument("--save", action="store_true", help="save each flag to a file")
+    run.add_argument("--metadata", action="store_true",
+                     help="fetch metadata.json first, as the book's flags3")  # fmt: skip
+    run.add_argument("--retries", type=int, default=0, metavar="N", help="retries per request")
+    run.add_argument("--timeout", type=float, default=10.0, metavar="S",
+                     help="per-request timeout in seconds (default 10)")  # fmt: skip
+    run.add_argument("--python", default="", metavar="VERSION|PATH",
+                     help="interpreter for the trials, e.g. 3.12 (default: this one)")  # fmt: skip
+    run.add_argument("--repeats", type=int, default=3, metavar="N", help="measured repeats (3)")
+    run.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up rounds (1)")
+    run.add_argument("--seed", type=int, default=0, help="server seed and trial order (0)")
+    _add_output_options(run)
+
+    suite = sub.add_parser(
+        "suite", help="run a built-in suite or a suite file",
+        description="Run a suite: a built-in name (see flagbench list) or a TOML file.",
+        epilog=EXAMPLES["suite"], formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    suite.add_argument("suite", nargs="?", metavar="NAME|FILE.toml")
+    suite.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                       help="finish an interrupted run in its own folder")  # fmt: skip
+    _add_output_options(suite)
+
+    sub.add_parser("list", help="list the built-in suites and strategies")
+
+    serve = sub.add_parser("serve", help="run the flag server (same options as flags-server)")
+    from flags_server.cli import add_server_options
+
+    add_server_options(serve)
+
+    compare = sub.add_parser(
+        "compare", help="compare two runs configuration by configuration",
+        description="Ratio of medians (B / A) per configuration with a 95%% bootstrap interval "
+                    "and a Mann-Whitney test.",
+        epilog=EXAMPLES["compare"], formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    compare.add_argument("run_a", type=Path, metavar="RUN_A")
+    compare.add_argument("run_b", type=Path, metavar="RUN_B")
+    compare.add_argument("--fail-above", type=float, metavar="PCT",
+                         help="exit 1 if any configuration is significantly slower by more "
+                              "than PCT percent")  # fmt: skip
+    compare.add_argument("--chart", type=Path, metavar="FILE.png|svg",
+                         help="also draw the comparison")  # fmt: skip
+
+    report = sub.add_parser("report", help="rebuild a run's charts and report")
+    report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    collect = sub.add_parser("collect", help="rebuild a run's tables from its raw trial files")
+    collect.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    return parser
+
+
+# ---------------------------------------------------------------- commands
+
+
+def suite_from_run_args(args: argparse.Namespace) -> Any:
+    """The ad-hoc ``run`` command is a one-workload suite built from its options."""
+    import strategies
+
+    from .codes import resolve_codes
+    from .spec import Suite, expand_workloads
+
+    names = [n for n in args.names if n in strategies.names()]
+    codes = [n for n in args.names if n not in strategies.names()]
+    for token in codes:
+        if not (token.isalpha() and len(token) <= 2):
+            allowed = ", ".join(strategies.names())
+            raise SpecError(f"unknown strategy {token!r}; allowed: {allowed}")
+    if not names:
+        raise SpecError(f"no strategy named; allowed: {', '.join(strategies.names())}")
+    if args.all or args.every:
+        if codes:
+            raise SpecError("give country codes or --all/--every, not both")
+        code_spec = "all" if args.all else "every"
+    else:
+        code_spec = " ".join(codes) or "pop20"
+    if args.limit is not None:
+        if args.limit < 1:
+            raise SpecError(f"--limit {args.limit}: must be at least 1")
+        try:
+            code_spec = " ".join(resolve_codes(code_spec)[: args.limit])
+        except ValueError as exc:
+            raise SpecError(f"codes: {exc}") from None
+    table = {
+        "codes": code_spec, "concurrency": args.max_req, "latency": args.latency,
+        "error_rate": args.error_rate, "timeout_rate": args.timeout_rate,
+        "reset_rate": args.reset_rate, "truncate_rate": args.truncate_rate,
+        "slow_rate": args.slow_rate, "cpu_work": args.cpu_work, "save": args.save,
+        "metadata": args.metadata, "retries": args.retries, "timeout_s": args.timeout,
+        "python": args.python,
+    }  # fmt: skip
+    if args.metadata_latency:
+        table["metadata_latency"] = args.metadata_latency
+    if args.jobs is not None:
+        table["n_jobs"] = args.jobs
+    for flag, value, lo, hi in (("--repeats", args.repeats, 1, 1000),
+                                ("--warmup", args.warmup, 0, 100),
+                                ("--seed", args.seed, 0, 2**32 - 1)):  # fmt: skip
+        if not lo <= value <= hi:
+            raise SpecError(f"{flag} {value}: must be between {lo} and {hi}")
+    workloads = expand_workloads("command line", table)
+    return Suite(name="run", strategies=tuple(dict.fromkeys(names)), workloads=tuple(workloads),
+                 repeats=args.repeats, warmup=args.warmup, seed=args.seed)  # fmt: skip
+
+
+def _execute(suite: Any, args: argparse.Namespace, resume: Path | None = None) -> int:
+    from tqdm import tqdm
+
+    from .runner import RunOptions, run_suite
+
+    bar: list[Any] = []
+    started: list[Path] = []
+
+    def on_start(run_dir: Path, n_left: int) -> None:
+        started.append(run_dir)
+        print(f"flagbench: {suite.name}: {n_left} trials -> {run_dir}", file=sys.stderr)
+        bar.append(tqdm(total=n_left, unit="trial", disable=None, file=sys.stderr))
+
+    def on_trial(trial: Any, payload: dict[str, Any]) -> None:
+        result = payload.get("result") or {}
+        wall = result.get("wall_s")
+        label = f"{trial.strategy} {wall:.2f}s" if wall is not None else f"{trial.strategy} FAILED"
+        bar[0].set_postfix_str(label, refresh=False)
+        bar[0].update()
+        if payload["status"] != "ok":
+            bar[0].write(f"flagbench: trial {trial.trial_id} ({trial.strategy}) failed: "
+                         f"{payload['failure']}")  # fmt: skip
+
+    def warn(message: str) -> None:
+        print(f"flagbench: warning: {message}", file=sys.stderr)
+
+    options = RunOptions(results_root=args.out, server_url=args.server,
+                         allow_remote=args.allow_remote, verbose=args.verbose,
+                         command=["flagbench", *sys.argv[1:]], warn=warn,
+                         on_trial=on_trial, on_start=on_start)  # fmt: skip
+    try:
+        outcome = run_suite(suite, options, resume=resume)
+    except KeyboardInterrupt:
+        if started:
+            print("\nflagbench: interrupted; finished trials are saved. Finish the run with:\n"
+                  f"  flagbench suite --resume {started[0]}", file=sys.stderr)  # fmt: skip
+        return 130
+    finally:
+        if bar:
+            bar[0].close()
+    from . import store
+
+    run = store.load(outcome.run_dir)
+    print(format_summary(run.summary))
+    if not args.no_report:
+        _report(outcome.run_dir)
+    print(f"results: {outcome.run_dir}")
+    return 0 if outcome.n_failed == 0 else 1
+
+
+def _report(run_dir: Path) -> None:
+    from . import charts, report, store
+
+    run = store.load(run_dir)
+    charts.render_all(run, run_dir / "charts")
+    html, _ = report.write_report(run)
+    print(f"report: {html}")
+
+
+def _fmt_s(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.3f}"
+
+
+def format_summary(summary: Any) -> str:
+    """The table printed at the end of a run, one block per workload."""
+    if summary is None or len(summary) == 0:
+        return "no successful trials"
+    lines = []
+    header = (f"{'strategy':<18}{'median s':>10}{'95% CI of mean':>20}{'speed-up':>10}"
+              f"{'efficiency':>12}{'errors':>8}  {'bottleneck'}")  # fmt: skip
+    for workload, group in summary.groupby("workload", sort=False):
+        lines += ["", f"workload: {workload}  (ideal {_fmt_s(group['ideal_s'].iloc[0])} s)", header]
+        for _, r in group.sort_values("wall_median_s").iterrows():
+            ci = f"{_fmt_s(r['wall_ci_low_s'])}..{_fmt_s(r['wall_ci_high_s'])}"
+            speed = "-" if math.isnan(r["speedup"]) else f"{r['speedup']:.1f}x"
+            eff = "-" if math.isnan(r["efficiency_median"]) else f"{r['efficiency_median']:.2f}"
+            flag = " unstable" if r["unstable"] else ""
+            lines.append(f"{r['strategy']:<18}{_fmt_s(r['wall_median_s']):>10}{ci:>20}"
+                         f"{speed:>10}{eff:>12}{r['n_error_median']:>8g}  "
+                         f"{r['bottleneck']}{flag}")  # fmt: skip
+    return "\n".join(lines)
+
+
+def cmd_list() -> int:
+    import strategies
+
+    from .spec import builtin_suites
+
+    print("suites:")
+    for name, description in builtin_suites().items():
+        print(f"  {name:<12} {description}")
+    print("strategies:")
+    for name in strategies.names():
+        print(f"  {name:<18} {strategies.get(name).description}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from flags_server.cli import serve_from_args
+
+    return serve_from_args(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            return _execute(suite_from_run_args(args), args)
+        if args.command == "suite":
+            return _cmd_suite(args)
+        if args.command == "list":
+            return cmd_list()
+        if args.command == "serve":
+            return cmd_serve(args)
+        if args.command == "compare":
+            from .compare import cmd_compare
+
+            return cmd_compare(args)
+        if args.command == "report":
+            from . import store
+
+            store.read_meta(args.run_dir)
+            _report(args.run_dir)
+            return 0
+        if args.command == "collect":
+            return _cmd_collect(args)
+    except BenchError as exc:
+        return _fail(str(exc))
+    parser.error(f"unknown command {args.command!r}")  # pragma: no cover
+
+
+def _cmd_suite(args: argparse.Namespace) -> int:
+    from .runner import suite_of
+    from .spec import load_suite
+
+    if args.resume is None:
+        if args.suite is None:
+            raise SpecError("name a suite (see flagbench list) or give --resume RUN_DIR")
+        return _execute(load_suite(args.suite), args)
+    suite = suite_of(args.resume)
+    if args.suite is not None and args.suite not in (suite.name, suite.source):
+        raise SpecError(f"--resume {args.resume}: that run is of suite {suite.name!r}, "
+                        f"not {args.suite!r}")  # fmt: skip
+    return _execute(suite, args, resume=args.resume)
+
+
+def _cmd_collect(args: argparse.Namespace) -> int:
+    from . import store
+    from .runner import write_tables
+
+    meta = store.read_meta(args.run_dir)
+    n, failed = write_tables(args.run_dir, meta)
+    print(f"{args.run_dir}: {n} trials ({failed} failed) collected")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,239 @@
+"""From finished trials to tidy tables: ``requests``, ``probes``, ``trials`` and the ``summary``.
+
+One row per observation, one column per variable, units in the column names.
+
+Derived per trial:
+
+- ``ideal_s = ceil(N / C) * L`` where L is the expected latency of one job (image latency, plus
+  metadata latency when metadata is fetched): the time if waiting on the network were the only
+  cost. ``efficiency = ideal_s / wall_s``.
+- ``bottleneck``, the first rule that matches:
+
+  1. ``latency``: efficiency >= 0.8; the strategy keeps C requests in flight and waits.
+  2. ``server``: the server process used >= 80% of a core during the trial.
+  3. ``gil``: the client used >= 80% of a core and its heartbeat thread woke >= 5 ms late
+     (p99): threads are queueing for the GIL.
+  4. ``client_cpu``: the client used >= 80% of a core.
+  5. ``errors``: >= 20% of the jobs failed; timeouts and retries set the pace.
+  6. ``mixed``: none of the above dominates.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import stats
+
+FAULT_KINDS = ("http_error", "timeout", "reset", "truncate", "slow")
+GIL_LAG_S = 0.005
+
+
+def requests_frame(run_id: str, payloads: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    parts = []
+    for p in payloads:
+        result = p.get("result")
+        if not result:
+            continue
+        frame = pd.DataFrame(result["records"], columns=result["record_fields"])
+        frame.insert(0, "trial_id", p["trial"]["trial_id"])
+        parts.append(frame)
+    columns = ["trial_id", "cc", "resource", "attempt", "t_queued", "t_start", "t_end", "status",
+               "outcome", "error_kind", "nbytes", "worker", "final"]  # fmt: skip
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    frame = frame.rename(columns={"t_queued": "t_queued_s", "t_start": "t_start_s", "t_end": "t_end_s"})
+    frame.insert(0, "run_id", run_id)
+    frame["status"] = frame["status"].astype("Int64")
+    frame["nbytes"] = frame["nbytes"].astype("int64")
+    frame["attempt"] = frame["attempt"].astype("int64")
+    frame["final"] = frame["final"].astype(bool)
+    for col in ("t_queued_s", "t_start_s", "t_end_s"):
+        frame[col] = frame[col].astype(float)
+    frame["latency_s"] = frame["t_end_s"] - frame["t_start_s"]
+    frame["wait_s"] = frame["t_start_s"] - frame["t_queued_s"]
+    for col in ("run_id", "cc", "resource", "outcome", "error_kind"):
+        frame[col] = frame[col].astype("category")
+    return frame
+
+
+def probes_frame(run_id: str, payloads: Sequence[dict[str, Any]]) -> pd.DataFrame:
+    rows = [
+        (p["trial"]["trial_id"], kind, t, lag)
+        for p in payloads
+        if p.get("result")
+        for kind, t, lag in p["result"]["probes"]
+    ]
+    frame = pd.DataFrame(rows, columns=["trial_id", "kind", "t_s", "lag_s"])
+    frame.insert(0, "run_id", run_id)
+    frame["trial_id"] = frame["trial_id"].astype("int64")
+    frame["t_s"] = frame["t_s"].astype(float)
+    frame["lag_s"] = frame["lag_s"].astype(float)
+    for col in ("run_id", "kind"):
+        frame[col] = frame[col].astype("category")
+    return frame
+
+
+def bottleneck(row: dict[str, Any]) -> str:
+    """The rule in this module's docstring, on one trial row."""
+    if row["status"] != "ok":
+        return "failed"
+    wall = row["wall_s"] or math.nan
+    cpu = (row["cpu_user_s"] + row["cpu_sys_s"]) / wall
+    server = row.get("server_cpu_s", math.nan) / wall
+    if row["efficiency"] >= 0.8:
+        return "latency"
+    if server >= 0.8:
+        return "server"
+    if cpu >= 0.8:
+        lag = row.get("heartbeat_p99_s", math.nan)
+        return "gil" if lag >= GIL_LAG_S else "client_cpu"
+    if row["n_jobs"] and row["n_error"] / row["n_jobs"] >= 0.2:
+        return "errors"
+    return "mixed"
+
+
+def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> dict[str, Any]:
+    trial, workload = p["trial"], p["trial"]["workload"]
+    row: dict[str, Any] = {
+        "trial_id": trial["trial_id"],
+        "config_id": p["config_id"],
+        "workload_id": p["workload_id"],
+        "workload": p["workload_label"],
+        "repeat": trial["repeat"],
+        "strategy": trial["strategy"],
+        "python": p.get("python", ""),
+        "n_jobs": p["n_jobs"],
+        "concurrency": workload["concurrency"],
+        "latency": workload["latency"],
+        "latency_mean_s": p["latency_mean_s"],
+        "metadata_latency": workload["metadata_latency"] or "",
+        **{k: workload[k] for k in ("error_rate", "timeout_rate", "reset_rate", "truncate_rate",
+                                    "slow_rate", "cpu_work", "save", "metadata", "retries")},
+        "status": p["status"],
+        "failure": p.get("failure", ""),
+    }  # fmt: skip
+    result = p.get("result") or {}
+    wall = result.get("wall_s", math.nan)
+    row.update(
+        wall_s=wall,
+        cpu_user_s=result.get("cpu_user_s", math.nan),
+        cpu_sys_s=result.get("cpu_sys_s", math.nan),
+        rss_peak_mib=result.get("rss_peak_mib", math.nan),
+    )
+    final = reqs[reqs["final"]]
+    counts = final["outcome"].value_counts()
+    n_requests = len(reqs)
+    row.update(
+        n_ok=int(counts.get("ok", 0)),
+        n_not_found=int(counts.get("not_found", 0)),
+        n_error=int(counts.get("error", 0)),
+        n_requests=n_requests,
+        throughput_rps=n_requests / wall if wall > 0 else math.nan,
+    )
+    per_job = p["latency_mean_s"]
+    row["ideal_s"] = math.ceil(p["n_jobs"] / workload["concurrency"]) * per_job
+    row["efficiency"] = row["ideal_s"] / wall if wall > 0 and per_job > 0 else math.nan
+    lat = reqs["latency_s"].to_numpy()
+    for q in (50, 90, 99):
+        row[f"latency_p{q}_s"] = float(np.percentile(lat, q)) if len(lat) else math.nan
+    row["latency_max_s"] = float(lat.max()) if len(lat) else math.nan
+    row["wait_mean_s"] = float(reqs["wait_s"].mean()) if len(reqs) else math.nan
+    cpu = row["cpu_user_s"] + row["cpu_sys_s"]
+    row["cpu_per_request_ms"] = 1000 * cpu / n_requests if n_requests else math.nan
+    for kind, prefix in (("loop_lag", "loop_lag"), ("heartbeat", "heartbeat")):
+        lags = probes.loc[probes["kind"] == kind, "lag_s"].to_numpy()
+        row[f"{prefix}_max_s"] = float(lags.max()) if len(lags) else math.nan
+        row[f"{prefix}_p99_s"] = float(np.percentile(lags, 99)) if len(lags) else math.nan
+    server = p.get("server") or {}
+    faults = server.get("faults", {})
+    row.update(
+        server_requests=server.get("requests", pd.NA),
+        server_peak_inflight=server.get("peak_inflight", pd.NA),
+        server_connections=server.get("connections", pd.NA),
+        server_cpu_s=p.get("server_cpu_s", math.nan),
+        **{f"server_injected_{k}": faults.get(k, pd.NA) for k in FAULT_KINDS},
+    )
+    refused = int((reqs["error_kind"] == "connection_refused").sum()) if n_requests else 0
+    row["counts_match"] = (
+        bool(server) and server.get("requests") == n_requests - refused
+        and row["n_ok"] + row["n_not_found"] + row["n_error"] == p["n_jobs"]
+    )  # fmt: skip
+    row["bottleneck"] = bottleneck(row)
+    return row
+
+
+def trials_frame(
+    run_id: str, payloads: Sequence[dict[str, Any]], requests: pd.DataFrame, probes: pd.DataFrame
+) -> pd.DataFrame:
+    by_trial_req = dict(tuple(requests.groupby("trial_id", observed=True)))
+    by_trial_probe = dict(tuple(probes.groupby("trial_id", observed=True)))
+    rows = [
+        _trial_row(
+            p,
+            by_trial_req.get(p["trial"]["trial_id"], requests.iloc[:0]),
+            by_trial_probe.get(p["trial"]["trial_id"], probes.iloc[:0]),
+        )
+        for p in payloads
+    ]
+    frame = pd.DataFrame(rows)
+    frame.insert(0, "run_id", run_id)
+    for col in ("run_id", "strategy", "status", "bottleneck", "config_id", "workload_id"):
+        if col in frame:
+            frame[col] = frame[col].astype("category")
+    return frame
+
+
+def summarize(trials: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """One row per configuration (strategy x workload) over its successful repeats."""
+    ok = trials[trials["status"] == "ok"]
+    rows = []
+    for config_id, group in ok.groupby("config_id", observed=True, sort=False):
+        first = group.iloc[0]
+        walls = group["wall_s"].to_numpy()
+        lo, hi = stats.bootstrap_mean_ci(walls, seed)
+        row = {
+            "config_id": config_id,
+            "workload_id": first["workload_id"],
+            "workload": first["workload"],
+            "strategy": first["strategy"],
+            "n_jobs": first["n_jobs"],
+            "concurrency": first["concurrency"],
+            "latency": first["latency"],
+            "n": len(walls),
+            "wall_median_s": float(np.median(walls)),
+            "wall_iqr_s": stats.iqr(walls),
+            "wall_mean_s": float(walls.mean()),
+            "wall_ci_low_s": lo,
+            "wall_ci_high_s": hi,
+            "wall_cv": stats.cv(walls),
+            "unstable": stats.is_unstable(walls),
+            "efficiency_median": float(group["efficiency"].median()),
+            "throughput_median_rps": float(group["throughput_rps"].median()),
+            "ideal_s": float(first["ideal_s"]),
+            "n_error_median": float(group["n_error"].median()),
+            "cpu_user_median_s": float(group["cpu_user_s"].median()),
+            "cpu_sys_median_s": float(group["cpu_sys_s"].median()),
+            "bottleneck": group["bottleneck"].astype(str).mode().iloc[0],
+        }
+        baseline = ok[(ok["workload_id"] == first["workload_id"]) & (ok["strategy"] == "sequential")]
+        if len(baseline):
+            ratio, rlo, rhi = stats.bootstrap_ratio_ci(baseline["wall_s"].to_numpy(), walls, seed)
+        else:
+            ratio = rlo = rhi = math.nan
+        row.update(speedup=ratio, speedup_ci_low=rlo, speedup_ci_high=rhi)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def collect(run_id: str, payloads: Sequence[dict[str, Any]], seed: int = 0):
+    """All tables of a run from its finished (non-warm-up) trial payloads."""
+    measured = [p for p in payloads if not p["trial"]["warmup"]]
+    requests = requests_frame(run_id, measured)
+    probes = probes_frame(run_id, measured)
+    trials = trials_frame(run_id, measured, requests, probes)
+    summary = summarize(trials, seed) if len(trials) else pd.DataFrame()
+    return {"trials": trials, "requests": requests, "probes": probes}, summary

@@ -1,0 +1,349 @@
+"""The parent side of a run: server, trials in fresh worker processes, watchdog, results folder.
+
+Each trial goes: apply the workload's server settings through ``/_config`` -> reset ``/_stats``
+-> start ``python -m bench.worker`` in its own process group -> wait, up to the watchdog ->
+read ``/_stats`` -> save ``raw/trial-NNNNN.json``. The worker's process group is killed as a
+whole, so a hung strategy cannot leave pool processes behind.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import math
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from flags_server import ServerConfig, running
+from flags_server.latency import parse_latency
+
+from . import collect, metadata, store
+from ._exceptions import RemoteRefused, SpecError
+from .pythons import resolve_python
+from .spec import Suite, Trial, Workload
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+REMOTE_CONCURRENCY_CAP = 20
+FDS_PER_CONNECTION = 2  # the socket, plus slack for pipes, files and the event loop
+FDS_BASE = 256
+
+
+@dataclass
+class RunOptions:
+    results_root: Path = Path("results")
+    server_url: str | None = None  # an external flag server instead of the embedded one
+    allow_remote: bool = False
+    remote_cap: int = REMOTE_CONCURRENCY_CAP
+    verbose: bool = False  # per-trial progress bars from the worker
+    command: list[str] = field(default_factory=lambda: list(sys.argv))
+    warn: Callable[[str], None] = lambda message: None
+    on_trial: Callable[[Trial, dict[str, Any]], None] = lambda trial, payload: None
+    on_start: Callable[[Path, int], None] = lambda run_dir, n_left: None
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    complete: bool
+    n_trials: int
+    n_failed: int
+
+
+# ---------------------------------------------------------------- checks before anything runs
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_remote(suite: Suite, options: RunOptions) -> Suite:
+    """Refuse non-loopback targets unless allowed; then cap concurrency (it is someone's site)."""
+    url = options.server_url
+    if url is None or is_loopback(url):
+        return suite
+    if not options.allow_remote:
+        raise RemoteRefused(
+            f"--server {url}: not a loopback address; flagbench only benchmarks servers on this "
+            "machine unless you pass --allow-remote (and then concurrency is capped at "
+            f"{options.remote_cap})"
+        )
+    capped = []
+    for w in suite.workloads:
+        if w.concurrency > options.remote_cap:
+            options.warn(
+                f"remote server: concurrency {w.concurrency} capped at {options.remote_cap}"
+            )
+            w = Workload(**{**w.__dict__, "concurrency": options.remote_cap})
+        capped.append(w)
+    return Suite(**{**suite.__dict__, "workloads": tuple(dict.fromkeys(capped))})
+
+
+def raise_open_files_limit(suite: Suite, warn: Callable[[str], None]) -> None:
+    """Lift the soft open-files limit to the hard one; say so when C still would not fit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    need = FDS_BASE + FDS_PER_CONNECTION * max(w.concurrency for w in suite.workloads)
+    if soft != resource.RLIM_INFINITY and need > soft:
+        warn(f"open-files limit is {soft}, concurrency may need about {need}: "
+             "requests may fail with 'Too many open files' (raise it with ulimit -n)")  # fmt: skip
+
+
+def check_pythons(suite: Suite) -> None:
+    """Every interpreter the suite names must be able to import the worker, asked up front."""
+    for spec in sorted({w.python for w in suite.workloads if w.python}):
+        exe = resolve_python(spec)
+        proc = subprocess.run([exe, "-c", "import bench.worker"], env=_worker_env(),
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        if proc.returncode != 0:
+            last = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
+            raise SpecError(
+                f"python = {spec!r} ({exe}) cannot run flagbench's worker: {last}; "
+                f"install it there with: {exe} -m pip install -e {PROJECT_ROOT}"
+            )
+
+
+def _worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+# ---------------------------------------------------------------- server
+
+
+class ExternalServer:
+    """A flag server we did not start: same calls as ``running()``'s handle, best effort."""
+
+    def __init__(self, url: str) -> None:
+        self.base_url = url.rstrip("/")
+        parts = urlsplit(self.base_url)
+        self.flags_url = self.base_url if parts.path else self.base_url + "/flags"
+        self.base_url = f"{parts.scheme}://{parts.netloc}"
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        import requests
+
+        resp = requests.request(method, self.base_url + path, json=body, timeout=5)
+        resp.raise_for_status()
+        return resp.json() if resp.content else None
+
+    def stats(self) -> dict[str, Any] | None:
+        try:
+            return self._call("GET", "/_stats")
+        except Exception:
+            return None
+
+    def reset_stats(self) -> None:
+        try:
+            self._call("POST", "/_stats/reset")
+        except Exception:
+            pass
+
+    def configure(self, **changes: Any) -> None:
+        try:
+            self._call("PUT", "/_config", changes)
+        except Exception:
+            pass
+
+
+@contextmanager
+def _server(suite: Suite, options: RunOptions) -> Iterator[Any]:
+    if options.server_url:
+        yield ExternalServer(options.server_url)
+        return
+    config = ServerConfig(seed=suite.seed, **suite.server)
+    with running(config) as srv:
+        yield srv
+
+
+# ---------------------------------------------------------------- trials
+
+
+def expected_job_latency(w: Workload) -> float:
+    """Expected network wait of one job: the image, plus its metadata when fetched."""
+    image = parse_latency(w.latency).mean_s
+    if not w.metadata:
+        return image
+    return image + parse_latency(w.metadata_latency or w.latency).mean_s
+
+
+def watchdog_for(w: Workload, suite: Suite) -> float:
+    """An upper bound that a working strategy cannot reach: every request timing out, retried."""
+    if suite.watchdog_s is not None:
+        return suite.watchdog_s
+    per_job = (2 if w.metadata else 1) * (1 + w.retries) * (w.timeout_s + 1.0)
+    rounds = math.ceil(w.jobs_count() / w.concurrency)
+    cpu = 0.0
+    if w.cpu_work:
+        from .spec import parse_cpu_work
+
+        cpu = 4 * w.jobs_count() * parse_cpu_work(w.cpu_work)[1] / 1000
+    return 30.0 + rounds * per_job + cpu
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait()
+
+
+def run_trial(trial: Trial, srv: Any, suite: Suite, run_dir: Path, options: RunOptions,
+              scratch: Path) -> dict[str, Any]:  # fmt: skip
+    """One trial, start to finish; always returns a payload (failed trials say why)."""
+    w = trial.workload
+    codes = w.codes_list()
+    payload: dict[str, Any] = {
+        "trial": trial.to_dict(),
+        "config_id": trial.config_id,
+        "workload_id": w.workload_id,
+        "workload_label": w.label,
+        "n_jobs": len(codes),
+        "latency_mean_s": expected_job_latency(w),
+        "status": "failed",
+        "failure": "",
+        "result": None,
+        "server": None,
+    }
+    srv.configure(**w.server_changes())
+    srv.reset_stats()
+    before = srv.stats() or {}
+    save_dir = None
+    if w.save:
+        save_dir = str(scratch / f"saved-{trial.trial_id}")
+        Path(save_dir).mkdir()
+    task = {
+        "strategy": trial.strategy,
+        "workload": w.__dict__,
+        "codes": codes,
+        "flags_url": srv.flags_url,
+        "save_dir": save_dir,
+        "progress": options.verbose,
+    }
+    task_path = scratch / f"trial-{trial.trial_id}.json"
+    result_path = scratch / f"result-{trial.trial_id}.json"
+    err_path = scratch / f"stderr-{trial.trial_id}.txt"
+    task_path.write_text(json.dumps(task), encoding="utf-8")
+    watchdog = watchdog_for(w, suite)
+    cmd = [resolve_python(w.python), "-m", "bench.worker", str(task_path), str(result_path)]
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen(cmd, env=_worker_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=None if options.verbose else err,
+                                start_new_session=True)  # fmt: skip
+        try:
+            rc = proc.wait(timeout=watchdog)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            payload["failure"] = f"watchdog: no result after {watchdog:.0f} s; worker killed"
+            return payload
+        except BaseException:
+            _kill_group(proc)
+            raise
+        finally:
+            if proc.poll() is None:  # pragma: no cover - belt and braces
+                _kill_group(proc)
+    if rc != 0 or not result_path.is_file():
+        lines = err_path.read_text(errors="replace").strip().splitlines()
+        payload["failure"] = f"worker exited with status {rc}: {lines[-1] if lines else 'no output'}"
+        return payload
+    result = json.loads(result_path.read_text(encoding="utf-8"))
+    after = srv.stats()
+    payload.update(status="ok", result=result, server=after, python=result["python"])
+    if after and "cpu_s" in after and "cpu_s" in before:
+        payload["server_cpu_s"] = after["cpu_s"] - before["cpu_s"]
+    if save_dir:
+        payload["saved_files"] = len(os.listdir(save_dir))
+    return payload
+
+
+# ---------------------------------------------------------------- the run
+
+
+def write_tables(run_dir: Path, meta: dict[str, Any]) -> tuple[int, int]:
+    """Rebuild every table from ``raw/``; returns (trials, failed trials) measured."""
+    payloads = store.load_raw(run_dir)
+    tables, summary = collect.collect(meta["run_id"], payloads, seed=meta["seed"])
+    store.save_tables(run_dir, tables, summary)
+    trials = tables["trials"]
+    return len(trials), int((trials["status"] != "ok").sum()) if len(trials) else 0
+
+
+def start_run(suite: Suite, options: RunOptions) -> tuple[Path, dict[str, Any]]:
+    run_dir = store.new_run_dir(options.results_root, suite.name)
+    meta = {
+        "run_id": run_dir.name,
+        "suite": suite.name,
+        "source": suite.source,
+        "command": options.command,
+        "spec": suite.to_dict(),
+        "seed": suite.seed,
+        "server": {"seed": suite.seed, **suite.server, "url": options.server_url},
+        **metadata.machine(),
+        "packages": metadata.package_versions(),
+        "git_commit": metadata.git_commit(),
+        "started": metadata.now_iso(),
+        "ended": None,
+        "complete": False,
+    }
+    store.write_json_atomic(run_dir / "meta.json", meta)
+    return run_dir, meta
+
+
+def suite_of(run_dir: Path) -> Suite:
+    """The suite a stored run was started with, to resume it exactly."""
+    return Suite.from_dict(store.read_meta(run_dir)["spec"])
+
+
+def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> RunOutcome:
+    """Run every trial not yet done (all, or what ``resume`` still lacks).
+
+    On Ctrl-C the finished trials are saved, the run is marked incomplete, and the
+    KeyboardInterrupt goes on to the caller.
+    """
+    suite = check_remote(suite, options)
+    check_pythons(suite)
+    raise_open_files_limit(suite, options.warn)
+    if resume is not None:
+        run_dir, meta = resume, store.read_meta(resume)
+    else:
+        run_dir, meta = start_run(suite, options)
+    done = {p["trial"]["trial_id"] for p in store.load_raw(run_dir)}
+    todo = [t for t in suite.trials() if t.trial_id not in done]
+    options.on_start(run_dir, len(todo))
+    finished = False
+    try:
+        with tempfile.TemporaryDirectory(prefix="flagbench-") as tmp, _server(suite, options) as srv:
+            if hasattr(srv, "base_url"):
+                meta["server"]["url"] = srv.base_url
+            for trial in todo:
+                payload = run_trial(trial, srv, suite, run_dir, options, Path(tmp))
+                store.save_raw(run_dir, trial.trial_id, payload)
+                options.on_trial(trial, payload)
+        finished = True
+    finally:
+        n_trials, n_failed = write_tables(run_dir, meta)
+        meta.update(ended=metadata.now_iso(), complete=finished,
+                    n_trials=n_trials, n_failed=n_failed)  # fmt: skip
+        store.write_json_atomic(run_dir / "meta.json", meta)
+    return RunOutcome(run_dir, True, n_trials, n_failed)
+

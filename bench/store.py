@@ -1,0 +1,131 @@
+"""The results folder: ``results/<run-id>/`` with its tables, written so a crash never tears a file.
+
+Every file is written under a temporary name in the same folder and renamed over the final
+name (``os.replace`` is atomic on POSIX). Each finished trial is saved at once as
+``raw/trial-NNNNN.json``; the tables are rebuilt from those, so an interrupted run loses at
+most the trial that was running, and ``--resume`` knows exactly what is left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ._exceptions import RunDirError
+
+TABLES = ("trials", "requests", "probes")
+
+
+def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    _write_atomic(path, lambda tmp: tmp.write_bytes(data))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    write_bytes_atomic(path, text.encode("utf-8"))
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=1, default=str) + "\n")
+
+
+def write_parquet_atomic(path: Path, frame: pd.DataFrame) -> None:
+    _write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
+    _write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def new_run_dir(root: Path, name: str) -> Path:
+    """``root/20261126-101500-quick`` (with a counter if that exists already)."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        run_dir = root / (f"{stamp}-{name}" if n == 1 else f"{stamp}-{name}-{n}")
+        try:
+            run_dir.mkdir()
+        except FileExistsError:
+            continue
+        return run_dir
+    raise RunDirError(f"{root}: could not make a new run folder")  # pragma: no cover
+
+
+def raw_path(run_dir: Path, trial_id: int) -> Path:
+    return run_dir / "raw" / f"trial-{trial_id:05d}.json"
+
+
+def save_raw(run_dir: Path, trial_id: int, payload: dict[str, Any]) -> None:
+    write_json_atomic(raw_path(run_dir, trial_id), payload)
+
+
+def load_raw(run_dir: Path) -> list[dict[str, Any]]:
+    """Every finished trial's payload, in trial order."""
+    paths = sorted((run_dir / "raw").glob("trial-*.json"))
+    return [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+
+
+def read_meta(run_dir: Path) -> dict[str, Any]:
+    path = run_dir / "meta.json"
+    if not path.is_file():
+        raise RunDirError(f"{run_dir}: not a flagbench run folder (no meta.json)")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunDirError(f"{path}: unreadable ({exc})") from None
+
+
+@dataclass
+class Run:
+    """A stored run, as a notebook wants it: ``run = bench.load("results/<run-id>")``."""
+
+    path: Path
+    meta: dict[str, Any]
+    trials: pd.DataFrame
+    requests: pd.DataFrame
+    probes: pd.DataFrame
+    summary: pd.DataFrame
+
+    @property
+    def run_id(self) -> str:
+        return self.meta["run_id"]
+
+
+def save_tables(run_dir: Path, tables: dict[str, pd.DataFrame], summary: pd.DataFrame) -> None:
+    for name in TABLES:
+        write_parquet_atomic(run_dir / f"{name}.parquet", tables[name])
+    write_csv_atomic(run_dir / "summary.csv", summary)
+
+
+def load(run_dir: str | os.PathLike[str]) -> Run:
+    """The DataFrames of a run folder. Raises RunDirError if it is not a complete-enough run."""
+    path = Path(run_dir)
+    meta = read_meta(path)
+    frames = {}
+    for name in TABLES:
+        file = path / f"{name}.parquet"
+        if not file.is_file():
+            raise RunDirError(f"{path}: no {file.name}; rebuild it with: flagbench collect {path}")
+        frames[name] = pd.read_parquet(file)
+    summary_file = path / "summary.csv"
+    summary = pd.read_csv(summary_file) if summary_file.is_file() else pd.DataFrame()
+    return Run(path, meta, frames["trials"], frames["requests"], frames["probes"], summary)
