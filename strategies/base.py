@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 
 Outcome = Literal["ok", "not_found", "error"]
@@ -73,6 +73,21 @@ class Settings:
             raise ValueError(f"timeout_s must be a positive number, got {self.timeout_s}")
         if self.retries < 0:
             raise ValueError(f"retries must be >= 0, got {self.retries}")
+        if not (self.backoff_s >= 0 and math.isfinite(self.backoff_s)):
+            raise ValueError(f"backoff_s must be a number >= 0, got {self.backoff_s}")
+        if not (self.probe_interval_s > 0 and math.isfinite(self.probe_interval_s)):
+            raise ValueError(
+                f"probe_interval_s must be a positive number, got {self.probe_interval_s}"
+            )
+        if self.start_method is not None:
+            import multiprocessing
+
+            allowed = multiprocessing.get_all_start_methods()
+            if self.start_method not in allowed:
+                raise ValueError(
+                    f"start_method {self.start_method!r} is not available here; "
+                    f"allowed: {', '.join(allowed)}"
+                )
 
 
 @dataclass(slots=True)
@@ -82,7 +97,10 @@ class RequestRecord:
 
     cc: str
     resource: Resource
-    attempt: int  # 1 for the first try of this resource, 2 for the first retry, ...
+    # 1 for the first try of this resource, 2 for the first retry, ...; 0 marks a bookkeeping
+    # record for a job that ended without a deciding request (error_kind "cancelled" on
+    # Ctrl-C, "worker_lost", "internal_error"): it keeps one final record per job.
+    attempt: int
     t_queued: float  # the job was ready to go
     t_start: float  # the request actually began (t_start - t_queued is pool/semaphore wait)
     t_end: float

@@ -1,0 +1,200 @@
+"""A job with aiohttp, and the bounded producer both asyncio strategies run.
+
+Concurrency is ``asyncio.Semaphore(C)`` around each request (as in the book's flags2 and
+flags3 asyncio scripts). The connector allows exactly C connections, so it is never a
+second, smaller cap, and connections are reused across requests. Tasks are created by a
+producer that keeps at most ``2 * C`` alive and hands each finished one to the ledger from a
+done-callback, so 100,000 jobs need about 2C tasks, not 100,000.
+
+The two strategies differ only in ``offload``: whether the blocking steps (CPU work, saving)
+run on the event loop or in a thread pool through ``loop.run_in_executor``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import aiohttp
+
+from . import _jobs
+from ._jobs import Fetched
+from .base import Job, ProbeSample, Progress, RequestRecord, Resource, Settings
+from .classify import INTERNAL_ERROR, SAVE_ERROR
+from .probes import loop_lag_probe
+from .retry import backoff_delay, should_retry
+
+LIVE_TASKS_PER_SLOT = 2
+
+
+@dataclass(slots=True)
+class _Context:
+    session: aiohttp.ClientSession
+    semaphore: asyncio.Semaphore
+    settings: Settings
+    pool: ThreadPoolExecutor | None  # None: blocking steps run on the loop itself
+    pid: int = field(default_factory=os.getpid)
+    rng: random.Random = field(default_factory=random.Random)
+
+
+def run(
+    jobs: Sequence[Job],
+    settings: Settings,
+    progress: Progress | None,
+    probes: list[ProbeSample] | None,
+    *,
+    offload: bool,
+) -> list[RequestRecord]:
+    """Run every job on a fresh event loop; Ctrl-C returns what finished."""
+    t0 = time.perf_counter()
+    ledger = _jobs.Ledger(jobs, t0, progress)
+    _jobs.prepare(settings)
+    with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
+        asyncio.run(_main(jobs, settings, ledger, probes, offload))
+    return ledger.close()
+
+
+async def _main(
+    jobs: Sequence[Job],
+    settings: Settings,
+    ledger: _jobs.Ledger,
+    probes: list[ProbeSample] | None,
+    offload: bool,
+) -> None:
+    c = settings.concurrency
+    blocking = settings.save_dir is not None or (
+        settings.cpu_work is not None and settings.cpu_work.loops > 0
+    )
+    pool = None
+    if offload and blocking:
+        pool = ThreadPoolExecutor(max_workers=c, thread_name_prefix="blocking")
+    probe = None
+    if probes is not None and settings.lag_probe:
+        probe = asyncio.create_task(loop_lag_probe(probes, settings.probe_interval_s))
+    live: set[asyncio.Task[list[RequestRecord]]] = set()
+    slots = asyncio.Semaphore(LIVE_TASKS_PER_SLOT * c)
+    t0 = ledger.t_queued
+    finished = False
+
+    def done(task: asyncio.Task[list[RequestRecord]], index: int) -> None:
+        live.discard(task)
+        slots.release()
+        if task.cancelled():
+            return  # Ctrl-C: the ledger records the job as cancelled
+        if task.exception() is None:
+            ledger.add(index, task.result())
+        else:
+            worker = f"{os.getpid()}/{task.get_name()}"
+            ledger.add(index, [_jobs.bookkeeping(jobs[index], INTERNAL_ERROR, t0, worker)])
+
+    connector = aiohttp.TCPConnector(limit=c, limit_per_host=c)
+    timeout = aiohttp.ClientTimeout(total=settings.timeout_s)
+    try:
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            ctx = _Context(session, asyncio.Semaphore(c), settings, pool)
+            for index, job in enumerate(jobs):
+                await slots.acquire()
+                task = asyncio.create_task(_run_job(ctx, job, t0), name=f"task-{index}")
+                live.add(task)
+                task.add_done_callback(lambda t, i=index: done(t, i))
+            for _ in range(LIVE_TASKS_PER_SLOT * c):  # every slot back: every task done
+                await slots.acquire()
+            finished = True
+    finally:
+        for task in live:
+            task.cancel()
+        if live:
+            await asyncio.gather(*live, return_exceptions=True)
+        if probe is not None:
+            probe.cancel()
+            await asyncio.gather(probe, return_exceptions=True)
+        if pool is not None:
+            pool.shutdown(wait=finished, cancel_futures=True)
+
+
+async def _run_job(ctx: _Context, job: Job, t_queued: float) -> list[RequestRecord]:
+    records: list[RequestRecord] = []
+    worker = f"{ctx.pid}/{_task_name()}"
+    try:
+        country = None
+        if ctx.settings.metadata:
+            body = await _fetch_resource(ctx, job, "metadata", job.metadata_url, t_queued,
+                                         records, worker)
+            if body is None:
+                return _jobs.finish(records)
+            country = _jobs.parse_country(body)
+            t_queued = time.perf_counter()
+        body = await _fetch_resource(ctx, job, "flag", job.flag_url, t_queued, records, worker)
+        if body is not None:
+            try:
+                if ctx.pool is None:
+                    _jobs.post_process(body, job.cc, country, ctx.settings)
+                else:
+                    loop = asyncio.get_running_loop()
+                    await loop.run_in_executor(
+                        ctx.pool, _jobs.post_process, body, job.cc, country, ctx.settings
+                    )
+            except OSError:
+                records[-1].outcome, records[-1].error_kind = "error", SAVE_ERROR
+        return _jobs.finish(records)
+    except Exception:
+        _jobs.internal_error(job, records, t_queued, worker)
+        return records
+
+
+def _task_name() -> str:
+    task = asyncio.current_task()
+    return task.get_name() if task is not None else "task"
+
+
+async def _fetch_resource(
+    ctx: _Context,
+    job: Job,
+    resource: Resource,
+    url: str,
+    t_queued: float,
+    records: list[RequestRecord],
+    worker: str,
+) -> bytes | None:
+    settings = ctx.settings
+    attempt = 1
+    while True:
+        async with ctx.semaphore:
+            t_start = time.perf_counter()
+            got = await fetch(ctx.session, url)
+            t_end = time.perf_counter()
+        rec = _jobs.record(job, resource, attempt, t_queued, t_start, t_end, got, worker)
+        records.append(rec)
+        if rec.outcome == "ok":
+            return got.body
+        if not should_retry(rec.outcome, attempt, settings.retries):
+            return None
+        await asyncio.sleep(
+            backoff_delay(attempt, settings.backoff_s, ctx.rng.random(), _jobs.retry_after_s(got))
+        )
+        t_queued = time.perf_counter()
+        attempt += 1
+
+
+async def fetch(session: aiohttp.ClientSession, url: str) -> Fetched:
+    """One GET under the session's total timeout; never raises (except when cancelled)."""
+    got = Fetched()
+    resp = None
+    try:
+        async with session.get(url) as resp:
+            got.status = resp.status
+            got.content_length = resp.content_length
+            got.retry_after = resp.headers.get("Retry-After")
+            got.body = await resp.read()
+            got.nbytes = len(got.body)
+    except Exception as exc:
+        got.exc = exc
+        if resp is not None:  # the body broke off: count what did arrive
+            got.nbytes = getattr(resp.content, "total_bytes", 0)
+    return got

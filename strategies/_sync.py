@@ -1,0 +1,125 @@
+"""A job with requests: shared by the sequential, thread-pool and process-pool strategies.
+
+Each caller owns one ``requests.Session`` per thread or process (a Session is not
+thread-safe) so connections are kept alive between jobs. The pool behind the Session is
+sized for what one thread can use at once and never blocks, so it is not a hidden cap.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass, field
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from . import _jobs
+from ._exceptions import DeadlineExceeded
+from ._jobs import Fetched
+from .base import Job, RequestRecord, Resource, Settings
+from .classify import SAVE_ERROR
+from .retry import backoff_delay, should_retry
+
+CHUNK_BYTES = 8192  # between two chunks the total deadline is checked
+
+
+def new_session(pool_maxsize: int = 1) -> requests.Session:
+    """A Session whose connection pool holds ``pool_maxsize`` keep-alive connections per host
+    and opens more rather than block when they are all busy; no automatic retries."""
+    session = requests.Session()
+    adapter = HTTPAdapter(
+        pool_connections=1, pool_maxsize=max(1, pool_maxsize), pool_block=False, max_retries=0
+    )
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+@dataclass(slots=True)
+class Client:
+    """What one thread or process needs to run jobs: its Session and identity."""
+
+    session: requests.Session
+    settings: Settings
+    worker: str
+    rng: random.Random = field(default_factory=random.Random)
+    stop: threading.Event | None = None  # set on Ctrl-C: no new attempts, no backoff sleeps
+
+
+def fetch(session: requests.Session, url: str, timeout_s: float) -> Fetched:
+    """One GET with a total time budget; never raises."""
+    got = Fetched()
+    deadline = time.perf_counter() + timeout_s
+    try:
+        with session.get(url, timeout=timeout_s, stream=True) as resp:
+            got.status = resp.status_code
+            got.content_length = _jobs.content_length(resp.headers.get("Content-Length"))
+            got.retry_after = resp.headers.get("Retry-After")
+            parts = []
+            for chunk in resp.iter_content(CHUNK_BYTES):
+                parts.append(chunk)
+                got.nbytes += len(chunk)
+                if time.perf_counter() > deadline:
+                    raise DeadlineExceeded(f"body still arriving after {timeout_s} s")
+            got.body = b"".join(parts)
+    except Exception as exc:
+        got.exc = exc
+    return got
+
+
+def run_job(client: Client, job: Job, t_queued: float) -> list[RequestRecord]:
+    """Every attempt of one job, the last one final. Never raises for a download problem."""
+    records: list[RequestRecord] = []
+    try:
+        country = None
+        if client.settings.metadata:
+            body = _fetch_resource(client, job, "metadata", job.metadata_url, t_queued, records)
+            if body is None:
+                return _jobs.finish(records)
+            country = _jobs.parse_country(body)
+            t_queued = time.perf_counter()
+        body = _fetch_resource(client, job, "flag", job.flag_url, t_queued, records)
+        if body is not None:
+            try:
+                _jobs.post_process(body, job.cc, country, client.settings)
+            except OSError:
+                records[-1].outcome, records[-1].error_kind = "error", SAVE_ERROR
+        return _jobs.finish(records)
+    except Exception:
+        _jobs.internal_error(job, records, t_queued, client.worker)
+        return records
+
+
+def _fetch_resource(
+    client: Client,
+    job: Job,
+    resource: Resource,
+    url: str,
+    t_queued: float,
+    records: list[RequestRecord],
+) -> bytes | None:
+    """Attempts until success, a final answer or no retries left; the body if it came back ok."""
+    settings = client.settings
+    attempt = 1
+    while True:
+        t_start = time.perf_counter()
+        got = fetch(client.session, url, settings.timeout_s)
+        rec = _jobs.record(job, resource, attempt, t_queued, t_start, time.perf_counter(), got,
+                           client.worker)
+        records.append(rec)
+        if rec.outcome == "ok":
+            return got.body
+        stopping = client.stop is not None and client.stop.is_set()
+        if stopping or not should_retry(rec.outcome, attempt, settings.retries):
+            return None
+        delay = backoff_delay(attempt, settings.backoff_s, client.rng.random(),
+                              _jobs.retry_after_s(got))
+        if client.stop is not None:
+            if client.stop.wait(delay):
+                return None
+        else:
+            time.sleep(delay)
+        t_queued = time.perf_counter()
+        attempt += 1

@@ -1,0 +1,26 @@
+"""``asyncio``: aiohttp, one ClientSession, ``asyncio.Semaphore(C)`` (the book's flags2_asyncio).
+
+CPU work and saving run on the event loop, as in the book's first asyncio versions: while
+they run, nothing else does, and the loop-lag probe shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from . import _aio
+from .base import Job, ProbeSample, Progress, RequestRecord, Settings
+
+
+class AsyncioStrategy:
+    name = "asyncio"
+    description = "aiohttp, one ClientSession, asyncio.Semaphore(C); blocking steps on the loop"
+
+    def run(
+        self,
+        jobs: Sequence[Job],
+        settings: Settings,
+        progress: Progress | None = None,
+        probes: list[ProbeSample] | None = None,
+    ) -> list[RequestRecord]:
+        return _aio.run(jobs, settings, progress, probes, offload=False)

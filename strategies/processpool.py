@@ -1,0 +1,131 @@
+"""``processpool``: ``ProcessPoolExecutor`` with requests (the book's flags_processpool).
+
+Each worker process builds one Session in the pool's initializer and keeps it for every job
+it runs, so connections stay alive across jobs. Jobs travel in chunks to save a round trip
+through the pool's queues per flag; the chunk size divides each worker's share of the jobs,
+so chunking never makes the last round longer. The start method comes from
+``Settings.start_method`` and is written into each record's ``worker`` as ``"{pid}/{method}"``,
+with the pid of the child that made the request.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import signal
+import time
+from collections.abc import Sequence
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+
+from . import _jobs
+from ._sync import Client, new_session, run_job
+from .base import Job, ProbeSample, Progress, RequestRecord, Settings
+from .classify import WORKER_LOST
+
+MAX_CHUNK = 64
+
+# The Session of *this* worker process. A module global is the one place a
+# ProcessPoolExecutor initializer can leave per-process state for later tasks.
+_client: Client | None = None
+
+
+def chunk_size(n_jobs: int, concurrency: int, max_chunk: int = MAX_CHUNK) -> int:
+    """The largest divisor of each worker's share (ceil(N/C)) that is at most a quarter of it.
+
+    A quarter leaves room for load balancing when latencies vary; a divisor means workers
+    finish their shares together when they do not.
+    """
+    share = math.ceil(max(n_jobs, 1) / concurrency)
+    limit = max(1, min(max_chunk, share // 4))
+    return max(d for d in range(1, limit + 1) if share % d == 0)
+
+
+def _init_worker(settings: Settings, method: str) -> None:
+    global _client
+    # Ctrl-C is the parent's to handle: it stops the pool and keeps what finished.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _client = Client(new_session(1), settings, f"{os.getpid()}/{method}")
+
+
+_Chunk = list[tuple[int, Job]]
+_Results = list[tuple[int, list[RequestRecord]]]
+
+
+def _run_chunk(chunk: _Chunk, t_queued: float) -> _Results:
+    assert _client is not None, "the pool initializer did not run"
+    return [(index, run_job(_client, job, t_queued)) for index, job in chunk]
+
+
+def _stop_workers(executor: ProcessPoolExecutor) -> None:
+    """Terminate the pool's processes now rather than after their current chunk."""
+    terminate = getattr(executor, "terminate_workers", None)  # Python >= 3.14
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        process.terminate()
+
+
+class ProcessPoolStrategy:
+    name = "processpool"
+    description = "ProcessPoolExecutor(max_workers=C), one requests.Session per process, chunks"
+
+    def run(
+        self,
+        jobs: Sequence[Job],
+        settings: Settings,
+        progress: Progress | None = None,
+        probes: list[ProbeSample] | None = None,
+    ) -> list[RequestRecord]:
+        t0 = time.perf_counter()
+        ledger = _jobs.Ledger(jobs, t0, progress)
+        if not jobs:
+            return ledger.close()
+        _jobs.prepare(settings)
+        context = multiprocessing.get_context(settings.start_method)
+        method = context.get_start_method()
+        size = chunk_size(len(jobs), settings.concurrency)
+        chunks = [
+            [(i, jobs[i]) for i in range(start, min(start + size, len(jobs)))]
+            for start in range(0, len(jobs), size)
+        ]
+        futures: dict[Future[_Results], _Chunk] = {}
+        interrupted = False
+        executor = ProcessPoolExecutor(
+            max_workers=min(settings.concurrency, len(chunks)),
+            mp_context=context,
+            initializer=_init_worker,
+            initargs=(settings, method),
+        )
+        try:
+            for chunk in chunks:
+                futures[executor.submit(_run_chunk, chunk, t0)] = chunk
+            for future in as_completed(futures):
+                self._collect(ledger, future, futures[future], t0)
+        except KeyboardInterrupt:
+            interrupted = True
+            for future, chunk in futures.items():
+                if future.done() and not future.cancelled():
+                    self._collect(ledger, future, chunk, t0)
+            _stop_workers(executor)
+        finally:
+            executor.shutdown(wait=not interrupted, cancel_futures=True)
+        return ledger.close()
+
+    @staticmethod
+    def _collect(
+        ledger: _jobs.Ledger,
+        future: Future[_Results],
+        chunk: _Chunk,
+        t0: float,
+    ) -> None:
+        try:
+            results = future.result()
+        except Exception:  # BrokenProcessPool and friends: the chunk's worker died
+            worker = f"{os.getpid()}/pool"
+            for index, job in chunk:
+                ledger.add(index, [_jobs.bookkeeping(job, WORKER_LOST, t0, worker)])
+            return
+        for index, records in results:
+            ledger.add(index, records)

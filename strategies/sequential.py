@@ -1,0 +1,43 @@
+"""``sequential``: one ``requests.Session``, one flag after another (the book's flags.py).
+
+The baseline every other strategy is compared with. The Session keeps one connection
+alive for the whole run, so even the slowest strategy does not pay a TCP handshake per flag.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Sequence
+
+from . import _jobs
+from ._sync import Client, new_session, run_job
+from .base import Job, ProbeSample, Progress, RequestRecord, Settings
+
+
+class SequentialStrategy:
+    name = "sequential"
+    description = "one requests.Session, one flag after another"
+
+    def run(
+        self,
+        jobs: Sequence[Job],
+        settings: Settings,
+        progress: Progress | None = None,
+        probes: list[ProbeSample] | None = None,
+    ) -> list[RequestRecord]:
+        t0 = time.perf_counter()
+        ledger = _jobs.Ledger(jobs, t0, progress)
+        _jobs.prepare(settings)
+        worker = f"{os.getpid()}/{threading.current_thread().name}"
+        session = new_session(1)
+        client = Client(session, settings, worker)
+        try:
+            for index, job in enumerate(jobs):
+                ledger.add(index, run_job(client, job, t0))
+        except KeyboardInterrupt:
+            pass  # return what finished; the rest are recorded as cancelled
+        finally:
+            session.close()
+        return ledger.close()
