@@ -1,0 +1,337 @@
+"""The flag site: request dispatch, latency scheduling, faults and the admin API.
+
+It uses aiohttp's low-level `web.Server` with a hand-written dispatcher
+instead of an Application and router: the site has five routes, and every
+microsecond spent per request delays the answers queued behind it.
+Each delay is scheduled from the request's arrival time (taken when its
+bytes are read), not from when its handler starts, so a synchronized burst
+of requests does not turn into a staircase of delays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import os
+import time
+from typing import Any
+
+from aiohttp import web
+from aiohttp.web_protocol import RequestHandler
+
+from ._exceptions import ConfigError
+from .access import is_loopback_peer
+from .capacity import Gate
+from .config import ServerConfig
+from .content import Content, build_content
+from .decide import Decision, decide
+from .faults import abort_with_rst, send_slow, send_truncated
+from .stats import Stats
+
+GIF = "image/gif"
+JSON = "application/json"
+MAX_ADMIN_BODY = 64 * 1024
+_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+class _Protocol(RequestHandler):
+    """aiohttp's per-connection handler, noting when each request's bytes arrived."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.arrival = 0.0
+        self.generation = -1
+
+    def data_received(self, data: bytes) -> None:
+        self.arrival = _now()
+        super().data_received(data)
+
+
+class _CountingServer(web.Server):
+    """A web.Server that counts TCP connections as they are accepted and closed."""
+
+    def __init__(self, handler: Any, stats: Stats, **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self._stats = stats
+
+    def __call__(self) -> RequestHandler:
+        return _Protocol(self, loop=self._loop, **self._kwargs)
+
+    def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
+        super().connection_made(handler, transport)
+        self._stats.connections_accepted += 1
+        self._stats.open_connections += 1
+
+    def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
+        super().connection_lost(handler, exc)
+        self._stats.open_connections -= 1
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=json.dumps(data).encode(), content_type=JSON)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return _json({"error": message, "status": status}, status)
+
+
+def parse_site_path(path: str, prefix: str) -> tuple[str, str | None]:
+    """(route, lower-case code) for a request path.
+
+    Routes: "flag", "metadata", "index", or "other" (answered 404). Codes are
+    two ASCII letters in either case, the same in the folder and the file name.
+    """
+    if path == "/" or (prefix and path in (prefix, prefix + "/")):
+        return "index", None
+    head = prefix + "/"
+    if not path.startswith(head):
+        return "other", None
+    parts = path[len(head):].split("/")
+    if len(parts) != 2:
+        return "other", None
+    cc, name = parts
+    if len(cc) != 2 or not _LETTERS.issuperset(cc):
+        return "other", None
+    low = cc.lower()
+    if name == "metadata.json":
+        return "metadata", low
+    if name.lower() == low + ".gif" and name[:2] == cc:
+        return "flag", low
+    return "other", None
+
+
+class FlagSite:
+    """The running site's state: configuration, bodies, counters and the admission gate."""
+
+    def __init__(self, config: ServerConfig, loop_name: str = "asyncio") -> None:
+        self.config = config
+        self.content: Content = build_content(config)
+        self.stats = Stats()
+        self.gate = Gate(config.max_inflight)
+        self.attempts: dict[str, int] = {}
+        self.loop_name = loop_name
+        self.port = 0
+        self._index: bytes = self._render_index()
+
+    # -- dispatch -------------------------------------------------------------
+    async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        protocol = request.protocol
+        arrival = getattr(protocol, "arrival", 0.0) or _now()
+        path = request.path
+        if path.startswith("/_"):
+            self.stats.admin_requests += 1
+            return await self.admin(request, path)
+        stats = self.stats
+        if getattr(protocol, "generation", None) != stats.generation:
+            protocol.generation = stats.generation  # type: ignore[attr-defined]
+            stats.connections += 1
+        if request.method not in ("GET", "HEAD"):
+            stats.record("other", 405, None, None)
+            return web.Response(status=405, headers={"Allow": "GET, HEAD"},
+                                text="405 method not allowed\n")
+        route, cc = parse_site_path(path, self.config.prefix)
+        if route == "index":
+            stats.record("index", 200, None, None, len(self._index))
+            return web.Response(body=self._index, content_type="text/html", charset="utf-8")
+        if route == "other":
+            stats.record("other", 404, None, None)
+            return web.Response(status=404, text="404 not found\n")
+        return await self.serve_resource(request, route, cc, arrival)  # type: ignore[arg-type]
+
+    async def serve_resource(self, request: web.BaseRequest, route: str, cc: str,
+                             arrival: float) -> web.StreamResponse:
+        config, stats, gate = self.config, self.stats, self.gate
+        loop = asyncio.get_running_loop()
+        start = arrival
+        if not gate.try_enter():
+            if config.overflow == "reject":
+                stats.record(route, 503, "rejected", _now() - arrival)
+                return web.Response(status=503, text="503 server busy\n",
+                                    headers={"Retry-After": str(config.retry_after_s)})
+            stats.queue_enter()
+            try:
+                await gate.enter()
+            finally:
+                stats.queue_leave()
+            start = _now()
+        stats.enter()
+        try:
+            return await self._answer(request, route, cc, start, arrival, loop)
+        finally:
+            stats.leave()
+            gate.leave()
+
+    async def _answer(self, request: web.BaseRequest, route: str, cc: str, start: float,
+                      arrival: float, loop: asyncio.AbstractEventLoop) -> web.StreamResponse:
+        config, stats = self.config, self.stats
+        key = f"{cc}/{cc}.gif" if route == "flag" else f"{cc}/metadata.json"
+        attempt = self.attempts.get(key, 0) + 1
+        self.attempts[key] = attempt
+        model = config.latency_model if route == "flag" else config.metadata_latency_model
+        decision: Decision = decide(config.seed, key, attempt, model, config.fault_rates)
+        fault = decision.fault
+        if fault == "timeout":
+            await _sleep_until(loop, start + config.timeout_hold_s)
+            abort_with_rst(request)
+            stats.record(route, None, fault, None)
+            return web.Response()
+        await _sleep_until(loop, start + decision.latency_s)
+        if fault == "reset":
+            abort_with_rst(request)
+            stats.record(route, None, fault, None)
+            return web.Response()
+        if fault == "http_error":
+            status = decision.status or 500
+            headers = {"X-Flagbench-Attempt": str(attempt),
+                       "X-Flagbench-Delay": f"{decision.latency_s:.6f}"}
+            if status in (429, 503):
+                headers["Retry-After"] = str(config.retry_after_s)
+            stats.record(route, status, fault, _now() - arrival)
+            return web.Response(status=status, headers=headers, text=f"{status} injected error\n")
+        table = self.content.images if route == "flag" else self.content.metadata
+        body = table.get(cc)
+        if body is None:
+            stats.record(route, 404, fault, _now() - arrival)
+            return web.Response(status=404, text="404 not found\n")
+        content_type = GIF if route == "flag" else JSON
+        if fault == "truncate":
+            sent = await send_truncated(request, body, content_type, decision.keep_fraction)
+            stats.record(route, 200, fault, _now() - arrival, sent)
+            return web.Response()
+        if fault == "slow":
+            resp = await send_slow(request, body, content_type, config.bandwidth_bps)
+            stats.record(route, 200, fault, _now() - arrival, len(body))
+            return resp
+        stats.record(route, 200, None, _now() - arrival, len(body))
+        return web.Response(body=body, headers={
+            "Content-Type": content_type,
+            "X-Flagbench-Attempt": str(attempt),
+            "X-Flagbench-Delay": f"{decision.latency_s:.6f}",
+        })
+
+    # -- admin ------------------------------------------------------------------
+    async def admin(self, request: web.BaseRequest, path: str) -> web.StreamResponse:
+        if not is_loopback_peer(request.remote):
+            return _error(403, "the admin API (/_...) answers loopback clients only")
+        method = request.method
+        if path == "/_health":
+            if method not in ("GET", "HEAD"):
+                return _error(405, "use GET /_health")
+            return _json({"status": "ok", "pid": os.getpid(), "port": self.port,
+                          "loop": self.loop_name, "content": self.content.source,
+                          "flags": len(self.content.images)})
+        if path == "/_stats":
+            if method != "GET":
+                return _error(405, "use GET /_stats (POST /_stats/reset to reset)")
+            return _json(self.stats.snapshot())
+        if path == "/_stats/reset":
+            if method != "POST":
+                return _error(405, "use POST /_stats/reset")
+            self.reset()
+            return _json({"reset": True, "generation": self.stats.generation})
+        if path == "/_config":
+            if method == "GET":
+                return _json(self.config.to_dict())
+            if method == "PUT":
+                return await self._put_config(request)
+            return _error(405, "use GET or PUT /_config")
+        return _error(404, f"no admin route {path}; routes: /_health, /_stats, "
+                           "/_stats/reset, /_config")
+
+    async def _put_config(self, request: web.BaseRequest) -> web.Response:
+        if request.content_length is not None and request.content_length > MAX_ADMIN_BODY:
+            return _error(400, f"configuration body larger than {MAX_ADMIN_BODY} bytes")
+        raw = await request.content.read(MAX_ADMIN_BODY + 1)
+        if len(raw) > MAX_ADMIN_BODY:
+            return _error(400, f"configuration body larger than {MAX_ADMIN_BODY} bytes")
+        try:
+            data = json.loads(raw or b"null")
+        except ValueError as exc:
+            return _error(400, f"the configuration body is not valid JSON: {exc}")
+        try:
+            self.apply(self.config.runtime_update(data))
+        except ConfigError as exc:
+            return _error(400, str(exc))
+        return _json(self.config.to_dict())
+
+    def apply(self, new: ServerConfig) -> None:
+        """Switch to a new configuration (rebuilding bodies only when they change)."""
+        if (new.payload_size, new.flags_zip) != (self.config.payload_size, self.config.flags_zip):
+            self.content = build_content(new)
+        self.config = new
+        self.gate.resize(new.max_inflight)
+        self._index = self._render_index()
+
+    def reset(self) -> None:
+        """Zero the counters and the per-path attempt numbers (decisions start over)."""
+        self.stats.reset()
+        self.attempts.clear()
+
+    def _render_index(self) -> bytes:
+        prefix = html.escape(self.config.prefix)
+        links = " ".join(
+            f'<a href="{prefix}/{cc}/{cc}.gif">{cc}</a>' for cc in self.content.codes
+        )
+        c = self.config
+        text = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>flags_server</title></head>"
+            "<body><h1>flagbench flag server</h1>"
+            f"<p>{len(self.content.images)} flags at <code>{prefix}/{{cc}}/{{cc}}.gif</code> and "
+            f"<code>{prefix}/{{cc}}/metadata.json</code> "
+            f"({html.escape(self.content.source)} images). "
+            f"Latency {html.escape(c.latency)}, seed {c.seed}, error rate {c.error_rate:g}.</p>"
+            "<p>Admin (loopback only): <a href='/_health'>/_health</a>, "
+            "<a href='/_stats'>/_stats</a>, <a href='/_config'>/_config</a>.</p>"
+            f"<p>{links}</p></body></html>"
+        )
+        return text.encode()
+
+
+_now = time.perf_counter
+
+
+async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:
+    """Sleep until `deadline` (perf_counter seconds), never waking early.
+
+    uvloop's timers count in whole milliseconds from a cached clock, so one
+    sleep can end a little before the deadline: sleep again for the rest.
+    """
+    delay = deadline - _now()
+    while delay > 0:
+        await asyncio.sleep(delay)
+        delay = deadline - _now()
+
+
+class SiteRunner:
+    """Binds the site to a socket and tears it down; used by the CLI's serve loop."""
+
+    def __init__(self, config: ServerConfig, loop_name: str = "asyncio") -> None:
+        self.site = FlagSite(config, loop_name)
+        self._runner: web.ServerRunner | None = None
+
+    async def start(self) -> int:
+        """Listen and return the bound port (the real one when config.port is 0)."""
+        server = _CountingServer(self.site.handle, self.site.stats, access_log=None)
+        self._runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=0.5)
+        await self._runner.setup()
+        tcp = web.TCPSite(self._runner, self.site.config.host, self.site.config.port,
+                          backlog=4096, reuse_address=True)
+        await tcp.start()
+        sockets = server_sockets(self._runner)
+        self.site.port = sockets[0] if sockets else self.site.config.port
+        return self.site.port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+def server_sockets(runner: web.BaseRunner) -> list[int]:
+    """Ports the runner's sites listen on."""
+    ports = []
+    for address in runner.addresses:
+        if isinstance(address, tuple) and len(address) >= 2:
+            ports.append(int(address[1]))
+    return ports

@@ -1,0 +1,218 @@
+"""The server's configuration: one frozen, validated dataclass.
+
+Validation lives here, once, so the CLI, `running()` and the admin API's
+`PUT /_config` all refuse the same bad values with the same message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import math
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from ._exceptions import ConfigError
+from .decide import FaultRates
+from .images import MAX_PAYLOAD, MIN_PAYLOAD
+from .latency import LatencyModel, parse_latency
+
+MAX_TIMEOUT_HOLD_S = 300.0
+MAX_INFLIGHT = 100_000
+MAX_BANDWIDTH = 1_000_000_000
+MIN_BANDWIDTH = 100
+MAX_SEED = 2**63 - 1
+MAX_RETRY_AFTER_S = 3600
+LOOPS = ("auto", "asyncio", "uvloop")
+OVERFLOWS = ("queue", "reject")
+RATE_FIELDS = ("error_rate", "timeout_rate", "reset_rate", "truncate_rate", "slow_rate")
+# Fields that need a restart: they decide the socket, the loop or the data set.
+FIXED_AT_START = ("host", "port", "loop", "allow_remote", "flags_zip")
+_PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)*$")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for `localhost` and loopback IP literals (127.0.0.0/8, ::1)."""
+    if host.lower() in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _number(name: str, value: Any, lo: float, hi: float, *, integer: bool = False) -> float:
+    kinds = (int,) if integer else (int, float)
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        what = "an integer" if integer else "a number"
+        raise ConfigError(f"{name}={value!r} is not {what}; allowed: {lo:g}..{hi:g}")
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise ConfigError(f"{name}={value!r} is out of range; allowed: {lo:g}..{hi:g}")
+    return value
+
+
+def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{name}={value!r} is not allowed; choose one of: {', '.join(allowed)}")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Everything the flag server can be told; invalid values raise ConfigError.
+
+    `latency` and `metadata_latency` are latency specs (see flags_server.latency);
+    `metadata_latency=None` means the same as `latency`. Rates are probabilities
+    per request and their sum is at most 1 (a request gets at most one fault).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    prefix: str = "/flags"
+    seed: int = 0
+    latency: str = "0"
+    metadata_latency: str | None = None
+    error_rate: float = 0.0
+    error_codes: tuple[int, ...] = (418,)
+    timeout_rate: float = 0.0
+    timeout_hold_s: float = 30.0
+    reset_rate: float = 0.0
+    truncate_rate: float = 0.0
+    slow_rate: float = 0.0
+    bandwidth_bps: int = 16_384
+    retry_after_s: int = 1
+    max_inflight: int | None = None
+    overflow: str = "queue"
+    payload_size: int | None = None
+    flags_zip: str | None = None
+    loop: str = "auto"
+    allow_remote: bool = False
+    _models: tuple[LatencyModel, LatencyModel] = field(
+        init=False, repr=False, compare=False, default=None  # type: ignore[assignment]
+    )
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.host, str) or not self.host:
+            raise ConfigError(f"host={self.host!r} is not a host name or address")
+        if not isinstance(self.allow_remote, bool):
+            raise ConfigError(f"allow_remote={self.allow_remote!r} is not true or false")
+        if not self.allow_remote and not is_loopback_host(self.host):
+            raise ConfigError(
+                f"host={self.host!r} is not a loopback address; binding elsewhere exposes the "
+                "server to the network and needs allow_remote (--allow-remote)"
+            )
+        _number("port", self.port, 0, 65535, integer=True)
+        if not isinstance(self.prefix, str) or not _PREFIX.match(self.prefix) \
+                or self.prefix.startswith("/_") or len(self.prefix) > 100:
+            raise ConfigError(
+                f"prefix={self.prefix!r} is not allowed; use '' or a path such as /flags "
+                "(segments of letters, digits, '.', '_', '~', '-'; not starting with /_)"
+            )
+        _number("seed", self.seed, 0, MAX_SEED, integer=True)
+        for name in ("latency", "metadata_latency"):
+            value = getattr(self, name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                object.__setattr__(self, name, repr(value))
+        lat = self._latency_model("latency", self.latency)
+        meta = lat if self.metadata_latency is None else \
+            self._latency_model("metadata_latency", self.metadata_latency)
+        object.__setattr__(self, "_models", (lat, meta))
+        for name in RATE_FIELDS:
+            _number(name, getattr(self, name), 0.0, 1.0)
+        total = sum(getattr(self, name) for name in RATE_FIELDS)
+        if total > 1.0 + 1e-9:
+            raise ConfigError(
+                f"fault rates add up to {total:g} ({', '.join(RATE_FIELDS)}); "
+                "allowed: a sum of at most 1"
+            )
+        self._check_codes()
+        _number("timeout_hold_s", self.timeout_hold_s, 0.001, MAX_TIMEOUT_HOLD_S)
+        _number("bandwidth_bps", self.bandwidth_bps, MIN_BANDWIDTH, MAX_BANDWIDTH, integer=True)
+        _number("retry_after_s", self.retry_after_s, 0, MAX_RETRY_AFTER_S, integer=True)
+        if self.max_inflight is not None:
+            _number("max_inflight", self.max_inflight, 1, MAX_INFLIGHT, integer=True)
+        _choice("overflow", self.overflow, OVERFLOWS)
+        if self.payload_size is not None:
+            _number("payload_size", self.payload_size, MIN_PAYLOAD, MAX_PAYLOAD, integer=True)
+        bad_zip = not isinstance(self.flags_zip, str) or not self.flags_zip
+        if self.flags_zip is not None and bad_zip:
+            raise ConfigError(f"flags_zip={self.flags_zip!r} is not a file path")
+        _choice("loop", self.loop, LOOPS)
+
+    @staticmethod
+    def _latency_model(name: str, spec: Any) -> LatencyModel:
+        try:
+            return parse_latency(spec)
+        except ConfigError as exc:
+            raise ConfigError(f"{name}: {exc}") from None
+
+    def _check_codes(self) -> None:
+        codes = self.error_codes
+        if isinstance(codes, list):
+            codes = tuple(codes)
+            object.__setattr__(self, "error_codes", codes)
+        if not isinstance(codes, tuple) or not 1 <= len(codes) <= 20 or any(
+            isinstance(c, bool) or not isinstance(c, int) or not 400 <= c <= 599 for c in codes
+        ):
+            raise ConfigError(
+                f"error_codes={codes!r} is not allowed; give 1 to 20 HTTP status codes "
+                "in 400..599, such as 418,500,503,429"
+            )
+
+    @property
+    def latency_model(self) -> LatencyModel:
+        return self._models[0]
+
+    @property
+    def metadata_latency_model(self) -> LatencyModel:
+        return self._models[1]
+
+    @cached_property
+    def fault_rates(self) -> FaultRates:
+        return FaultRates(
+            http_error=self.error_rate,
+            timeout=self.timeout_rate,
+            reset=self.reset_rate,
+            truncate=self.truncate_rate,
+            slow=self.slow_rate,
+            error_codes=self.error_codes,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict of the init fields (error_codes as a list)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        out["error_codes"] = list(self.error_codes)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ServerConfig:
+        """Build from a JSON object; unknown keys are an error, not silently ignored."""
+        return cls().replace(**_checked_keys(data))
+
+    def replace(self, **changes: Any) -> ServerConfig:
+        """A validated copy with `changes` applied."""
+        _checked_keys(changes)
+        return dataclasses.replace(self, **changes)
+
+    def runtime_update(self, data: Any) -> ServerConfig:
+        """Apply a PUT /_config body: like replace(), but start-only fields are refused."""
+        changes = _checked_keys(data)
+        fixed = sorted(k for k in changes if k in FIXED_AT_START and changes[k] != getattr(self, k))
+        if fixed:
+            raise ConfigError(
+                f"{', '.join(fixed)} cannot change while the server runs; "
+                f"restart it instead (fixed at start: {', '.join(FIXED_AT_START)})"
+            )
+        return self.replace(**changes)
+
+
+def _checked_keys(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ConfigError(f"the configuration must be a JSON object, not {type(data).__name__}")
+    names = [f.name for f in dataclasses.fields(ServerConfig) if f.init]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise ConfigError(f"unknown configuration field(s) {', '.join(map(repr, unknown))}; "
+                          f"known fields: {', '.join(names)}")
+    return dict(data)

@@ -1,0 +1,76 @@
+"""What the server does to one request: a pure function of seed, path and attempt.
+
+Every strategy must meet identical conditions, in any request order, so
+no global random state is used: the uniforms behind a decision come from
+hashing (seed, path, attempt) with BLAKE2b. Separate uniforms drive the
+delay, the fault draw, the error code and the truncation point, so raising
+an error rate never changes any request's delay.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from .latency import LatencyModel
+
+FAULT_KINDS = ("http_error", "timeout", "reset", "truncate", "slow")
+_SCALE = 1.0 / 2**64
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRates:
+    """Probabilities of each fault kind (their sum is at most 1) and the error codes."""
+
+    http_error: float = 0.0
+    timeout: float = 0.0
+    reset: float = 0.0
+    truncate: float = 0.0
+    slow: float = 0.0
+    error_codes: tuple[int, ...] = (418,)
+
+    def in_order(self) -> tuple[tuple[str, float], ...]:
+        return tuple((kind, getattr(self, kind)) for kind in FAULT_KINDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The delay (seconds) and the fault (None = a normal answer) for one request.
+
+    `status` is the HTTP code for an `http_error`; `keep_fraction` is the share
+    of the body sent before a `truncate` cuts the connection (0.1 to 0.9).
+    """
+
+    latency_s: float
+    fault: str | None = None
+    status: int | None = None
+    keep_fraction: float = 1.0
+
+
+def uniforms(seed: int, path: str, attempt: int) -> tuple[float, float, float, float]:
+    """Four independent uniforms in [0, 1) for this (seed, path, attempt)."""
+    key = f"{seed}\x00{path}\x00{attempt}".encode()
+    digest = hashlib.blake2b(key, digest_size=32).digest()
+    return tuple(  # type: ignore[return-value]
+        int.from_bytes(digest[i : i + 8], "little") * _SCALE for i in range(0, 32, 8)
+    )
+
+
+def decide(
+    seed: int, path: str, attempt: int, latency: LatencyModel, faults: FaultRates
+) -> Decision:
+    """The decision for the `attempt`-th request (1-based) of `path` since the last reset."""
+    u_latency, u_fault, u_code, u_cut = uniforms(seed, path, attempt)
+    delay = latency.sample(u_latency)
+    edge = 0.0
+    for kind, rate in faults.in_order():
+        edge += rate
+        if rate > 0 and u_fault < edge:
+            if kind == "http_error":
+                codes = faults.error_codes
+                status = codes[min(int(u_code * len(codes)), len(codes) - 1)]
+                return Decision(delay, kind, status=status)
+            if kind == "truncate":
+                return Decision(delay, kind, keep_fraction=0.1 + 0.8 * u_cut)
+            return Decision(delay, kind)
+    return Decision(delay)

@@ -1,0 +1,72 @@
+"""Running the site in the current process until SIGINT or SIGTERM.
+
+Chooses the event loop (uvloop when available: the server must not be the
+bottleneck) and shuts down cleanly on Ctrl-C, so `flags-server` and the
+child started by `running()` behave the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+
+from ._exceptions import ConfigError
+from .app import SiteRunner
+from .config import ServerConfig
+
+
+def loop_factory(choice: str) -> tuple[Callable[[], asyncio.AbstractEventLoop], str]:
+    """The loop constructor and its name for --loop auto|asyncio|uvloop."""
+    if choice in ("auto", "uvloop"):
+        try:
+            import uvloop
+        except ImportError:
+            if choice == "uvloop":
+                raise ConfigError("loop='uvloop' but uvloop is not installed; "
+                                  "pip install uvloop, or use --loop asyncio") from None
+        else:
+            return uvloop.new_event_loop, "uvloop"
+    return asyncio.new_event_loop, "asyncio"
+
+
+async def _serve(config: ServerConfig, loop_name: str,
+                 on_ready: Callable[[SiteRunner], None]) -> None:
+    runner = SiteRunner(config, loop_name)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await runner.start()
+        on_ready(runner)
+        await stop.wait()
+    finally:
+        await runner.stop()
+
+
+def serve_forever(config: ServerConfig, on_ready: Callable[[SiteRunner], None]) -> None:
+    """Serve until a signal arrives; `on_ready` is called once the port is bound.
+
+    Raises ConfigError for bad settings and OSError when the address is taken.
+    """
+    factory, loop_name = loop_factory(config.loop)
+    loop = factory()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(_serve(config, loop_name, on_ready))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        try:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for task in pending:
+                task.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            asyncio.set_event_loop(None)
+            loop.close()

@@ -1,0 +1,116 @@
+"""What the server did, counted by the server itself.
+
+The harness checks these counts against what its clients saw, so every
+site request is counted exactly once, in one place, when it finishes.
+Admin requests (/_...) are counted apart so polling the stats does not
+change them.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from array import array
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from .decide import FAULT_KINDS
+
+STAT_FAULTS = (*FAULT_KINDS, "rejected")
+
+
+def _quantile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank quantile (a delivered value, never an interpolation)."""
+    if not sorted_values:
+        return 0.0
+    rank = max(1, math.ceil(q * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+@dataclass
+class Stats:
+    """Counters since the last reset; `generation` tells connections apart across resets."""
+
+    generation: int = 0
+    started: float = field(default_factory=time.time)
+    requests: int = 0
+    admin_requests: int = 0
+    by_route: Counter[str] = field(default_factory=Counter)
+    by_status: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+    inflight: int = 0
+    peak_inflight: int = 0
+    waiting: int = 0
+    peak_waiting: int = 0
+    connections: int = 0
+    connections_accepted: int = 0
+    open_connections: int = 0
+    bytes_sent: int = 0
+    latencies: array = field(default_factory=lambda: array("d"))
+    cpu_at_reset: float = field(default_factory=time.process_time)
+
+    def reset(self) -> None:
+        """Zero every counter except the live gauges (in flight, open connections)."""
+        fresh = Stats(generation=self.generation + 1, inflight=self.inflight,
+                      peak_inflight=self.inflight, waiting=self.waiting,
+                      peak_waiting=self.waiting, open_connections=self.open_connections)
+        self.__dict__.update(fresh.__dict__)
+
+    def enter(self) -> None:
+        self.inflight += 1
+        if self.inflight > self.peak_inflight:
+            self.peak_inflight = self.inflight
+
+    def leave(self) -> None:
+        self.inflight -= 1
+
+    def queue_enter(self) -> None:
+        self.waiting += 1
+        if self.waiting > self.peak_waiting:
+            self.peak_waiting = self.waiting
+
+    def queue_leave(self) -> None:
+        self.waiting -= 1
+
+    def record(self, route: str, status: int | None, fault: str | None,
+               latency_s: float | None, nbytes: int = 0) -> None:
+        """Count one finished site request; status None means no response was sent."""
+        self.requests += 1
+        self.by_route[route] += 1
+        if status is not None:
+            self.by_status[str(status)] += 1
+        if fault is not None:
+            self.faults[fault] += 1
+        if latency_s is not None:
+            self.latencies.append(latency_s)
+        self.bytes_sent += nbytes
+
+    def snapshot(self) -> dict[str, Any]:
+        """The /_stats document (JSON-ready)."""
+        values = sorted(self.latencies)
+        count = len(values)
+        return {
+            "requests": self.requests,
+            "by_route": dict(self.by_route),
+            "by_status": dict(sorted(self.by_status.items())),
+            "faults": {kind: self.faults.get(kind, 0) for kind in STAT_FAULTS},
+            "inflight": self.inflight,
+            "peak_inflight": self.peak_inflight,
+            "waiting": self.waiting,
+            "peak_waiting": self.peak_waiting,
+            "connections": self.connections,
+            "connections_accepted": self.connections_accepted,
+            "open_connections": self.open_connections,
+            "bytes_sent": self.bytes_sent,
+            "admin_requests": self.admin_requests,
+            "latency": {
+                "count": count,
+                "mean": sum(values) / count if count else 0.0,
+                "p50": _quantile(values, 0.50),
+                "p99": _quantile(values, 0.99),
+                "max": values[-1] if values else 0.0,
+            },
+            "cpu_s": time.process_time() - self.cpu_at_reset,
+            "since_s": time.time() - self.started,
+        }
