@@ -97,6 +97,7 @@ async def _main(
     timeout = aiohttp.ClientTimeout(total=settings.timeout_s)
     try:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+            _no_hidden_retry(session)
             ctx = _Context(session, asyncio.Semaphore(c), settings, pool)
             for index, job in enumerate(jobs):
                 await slots.acquire()
@@ -116,6 +117,19 @@ async def _main(
             await asyncio.gather(probe, return_exceptions=True)
         if pool is not None:
             pool.shutdown(wait=finished, cancel_futures=True)
+
+
+def _no_hidden_retry(session: aiohttp.ClientSession) -> None:
+    """Turn off aiohttp's silent second try of a GET whose reused connection broke.
+
+    aiohttp >= 3.10 re-sends an idempotent request once when a kept-alive connection fails
+    (RFC 9112 section 9.3.1.1). The server would then count two requests where the client
+    records one attempt, and a reset would be reported as a success. Retries here are the
+    strategy's own, recorded ones. There is no public switch; aiohttp's own test client sets
+    this same attribute.
+    """
+    if hasattr(session, "_retry_connection"):
+        session._retry_connection = False
 
 
 async def _run_job(ctx: _Context, job: Job, t_queued: float) -> list[RequestRecord]:
