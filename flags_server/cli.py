@@ -147,12 +147,16 @@ def run(config: ServerConfig, prog: str = "flags-server") -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def serve_from_args(args: argparse.Namespace, prog: str = "flagbench serve") -> int:
+    """Validate parsed options and serve; the exit status (2 = bad value or port taken)."""
     try:
         config = config_from_args(args)
     except ConfigError as exc:
-        print(f"{parser.prog}: error: {exc}", file=sys.stderr)
+        print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
-    return run(config, parser.prog)
+    return run(config, prog)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    return serve_from_args(parser.parse_args(argv), parser.prog)

@@ -52,10 +52,11 @@ async def send_slow(request: web.BaseRequest, body: bytes, content_type: str,
     sent = 0
     while sent < len(body):
         part = body[sent : sent + chunk]
-        await resp.write(part)
         sent += len(part)
+        # each chunk leaves when the cap allows its last byte: byte i at i / bandwidth
         delay = start + sent / bandwidth_bps - loop.time()
-        if delay > 0 and sent < len(body):
+        if delay > 0:
             await asyncio.sleep(delay)
+        await resp.write(part)
     await resp.write_eof()
     return resp

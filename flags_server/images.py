@@ -18,7 +18,6 @@ import hashlib
 import math
 import zipfile
 from collections.abc import Iterable
-from functools import lru_cache
 from statistics import NormalDist
 
 from ._exceptions import ConfigError
@@ -61,47 +60,55 @@ def synthetic_sizes(codes: Iterable[str]) -> dict[str, int]:
     return sizes
 
 
-def _pixels(cc: str, width: int, height: int) -> list[int]:
-    """A simple flag design chosen by the code: three stripes, across or down."""
+def _runs(cc: str, width: int, height: int) -> list[tuple[int, int]]:
+    """A simple flag design chosen by the code, as (color, length) runs of pixels.
+
+    Three stripes, across or down; runs keep generation fast (no per-pixel work).
+    """
     h = _hash_int("design:" + cc.upper())
     colors = [h % 16, (h >> 4) % 16, (h >> 8) % 16]
     if colors[1] == colors[0]:
         colors[1] = (colors[0] + 5) % 16
     if colors[2] in (colors[0], colors[1]):
         colors[2] = (colors[1] + 7) % 16
-    vertical = (h >> 12) & 1
-    out: list[int] = []
-    for y in range(height):
-        if vertical:
-            row = [colors[min(2, 3 * x // width)] for x in range(width)]
-        else:
-            row = [colors[min(2, 3 * y // height)]] * width
-        out.extend(row)
-    return out
+    runs: list[tuple[int, int]] = []
+    if (h >> 12) & 1:
+        bounds = [0, width // 3, 2 * width // 3, width]
+        row = [(colors[i], bounds[i + 1] - bounds[i]) for i in range(3)]
+        for _ in range(height):
+            runs.extend(r for r in row if r[1])
+    else:
+        bounds = [0, height // 3, 2 * height // 3, height]
+        runs = [(colors[i], (bounds[i + 1] - bounds[i]) * width) for i in range(3)]
+    return [r for r in runs if r[1]]
 
 
-@lru_cache(maxsize=4096)
-def _group_bytes(group: tuple[int, ...]) -> bytes:
-    """A clear code then up to seven literal 5-bit codes, LSB first."""
+def _pack(codes: list[int]) -> bytes:
+    """Codes of five bits, least significant first, after a clear code."""
     value, shift = _CLEAR, 5
-    for code in group:
+    for code in codes:
         value |= code << shift
         shift += 5
     return value.to_bytes((shift + 7) // 8, "little")
 
 
-def _lzw(pixels: list[int]) -> bytes:
-    full = len(pixels) - len(pixels) % _GROUP
-    parts = [_group_bytes(tuple(pixels[i : i + _GROUP])) for i in range(0, full, _GROUP)]
-    tail = pixels[full:]
-    value, shift = _CLEAR, 5
-    for code in tail:
-        value |= code << shift
-        shift += 5
-    value |= _EOI << shift
-    shift += 5
-    parts.append(value.to_bytes((shift + 7) // 8, "little"))
-    return b"".join(parts)
+def _lzw(runs: list[tuple[int, int]]) -> bytes:
+    """LZW data with a clear code before every seven pixels (see the module docstring)."""
+    parts: list[bytes] = []
+    pending: list[int] = []
+    for color, length in runs:
+        if pending:
+            take = min(length, _GROUP - len(pending))
+            pending.extend([color] * take)
+            length -= take
+            if len(pending) == _GROUP:
+                parts.append(_pack(pending))
+                pending = []
+        if length >= _GROUP:
+            parts.append(_pack([color] * _GROUP) * (length // _GROUP))
+            length %= _GROUP
+        pending.extend([color] * length)
+    return b"".join(parts) + _pack([*pending, _EOI])
 
 
 def _sub_blocks(data: bytes) -> bytes:
@@ -140,8 +147,7 @@ def synthetic_gif(cc: str, size: int) -> bytes:
         n_pixels -= 1
     width = max(1, math.isqrt(int(n_pixels * 1.5)))
     height = max(1, n_pixels // width)
-    pixels = _pixels(cc, width, height)
-    image_data = _sub_blocks(_lzw(pixels))
+    image_data = _sub_blocks(_lzw(_runs(cc, width, height)))
     screen = width.to_bytes(2, "little") + height.to_bytes(2, "little") + b"\xf3\x00\x00"
     palette = b"".join(bytes(rgb) for rgb in _PALETTE)
     descriptor = b"\x2c\x00\x00\x00\x00" + screen[:4] + b"\x00"
