@@ -1,0 +1,193 @@
+"""Data selection shared by the charts and the report's readings.
+
+Both must talk about the same trials (the median-wall repeat, the same workloads), so the
+choices live here once rather than in each chart.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from bench._chartstyle import strategy_order
+
+# Workload parameters besides N and C: two workloads that differ only in one axis form a sweep.
+_FIXED_PARAMS = (
+    "latency", "metadata_latency", "error_rate", "timeout_rate", "reset_rate", "truncate_rate",
+    "slow_rate", "cpu_work", "save", "metadata", "retries", "python",
+)
+SWEEP_AXES = ("concurrency", "n_jobs")
+
+
+class RunLike(Protocol):
+    """What ``bench.load`` returns; charts read nothing else."""
+
+    path: Path
+    meta: dict[str, Any]
+    trials: pd.DataFrame
+    requests: pd.DataFrame
+    probes: pd.DataFrame
+    summary: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Workload:
+    workload_id: str
+    label: str
+    n_jobs: int
+    concurrency: int
+    latency: str
+    latency_mean_s: float
+
+
+def ok_trials(run: RunLike) -> pd.DataFrame:
+    """Trials that finished, with plain-string ids (categoricals confuse groupby)."""
+    t = run.trials
+    if t is None or t.empty:
+        return pd.DataFrame(columns=["trial_id", "strategy", "workload_id", "wall_s"])
+    t = t.copy()
+    for col in ("strategy", "workload_id", "workload", "config_id", "trial_id"):
+        if col in t:
+            t[col] = t[col].astype(str)
+    if "status" in t:
+        t = t[t["status"].astype(str) == "ok"]
+    return t
+
+
+def summary(run: RunLike) -> pd.DataFrame:
+    s = run.summary.copy() if run.summary is not None else pd.DataFrame()
+    for col in ("strategy", "workload_id", "workload", "config_id"):
+        if col in s:
+            s[col] = s[col].astype(str)
+    return s
+
+
+def strategies(run: RunLike) -> list[str]:
+    names = list(run.trials["strategy"].astype(str).unique()) if not run.trials.empty else []
+    return strategy_order(names)
+
+
+def workloads(run: RunLike) -> list[Workload]:
+    """Every workload in the order the summary lists it (the suite's order)."""
+    t = ok_trials(run)
+    if t.empty:
+        t = run.trials.astype({"workload_id": str})
+    first = t.drop_duplicates("workload_id")
+    order = list(dict.fromkeys(summary(run).get("workload_id", pd.Series(dtype=str))))
+    order += [w for w in first["workload_id"] if w not in order]
+    rows = {r.workload_id: r for r in first.itertuples(index=False)}
+    out = []
+    for wid in order:
+        if wid not in rows:
+            continue
+        r = rows[wid]
+        out.append(Workload(
+            workload_id=wid,
+            label=str(getattr(r, "workload", wid)),
+            n_jobs=int(r.n_jobs),
+            concurrency=int(r.concurrency),
+            latency=str(getattr(r, "latency", "")),
+            latency_mean_s=float(getattr(r, "latency_mean_s", float("nan"))),
+        ))
+    return out
+
+
+def pick(items: list, limit: int) -> list:
+    """At most ``limit`` items spread evenly over the list, first and last kept."""
+    if len(items) <= limit:
+        return list(items)
+    idx = np.unique(np.linspace(0, len(items) - 1, limit).round().astype(int))
+    return [items[i] for i in idx]
+
+
+def main_workloads(run: RunLike, limit: int) -> list[Workload]:
+    """The workloads worth a per-trial picture: those run by the most strategies, in suite order."""
+    t = ok_trials(run)
+    ws = workloads(run)
+    if not ws:
+        return []
+    n_strat = t.groupby("workload_id")["strategy"].nunique()
+    best = n_strat.max() if len(n_strat) else 0
+    chosen = [w for w in ws if n_strat.get(w.workload_id, 0) == best]
+    return pick(chosen, limit)
+
+
+def median_trial(run: RunLike, workload_id: str, strategy: str) -> str | None:
+    """The repeat whose wall time is the median (the lower middle one for an even count)."""
+    t = ok_trials(run)
+    g = t[(t["workload_id"] == workload_id) & (t["strategy"] == strategy)]
+    if g.empty:
+        return None
+    g = g.sort_values("wall_s", kind="stable")
+    return str(g.iloc[(len(g) - 1) // 2]["trial_id"])
+
+
+def requests_of(run: RunLike, trial_ids) -> pd.DataFrame:
+    r = run.requests
+    if r is None or r.empty:
+        return pd.DataFrame(columns=["trial_id"])
+    ids = {str(i) for i in trial_ids}
+    return r[r["trial_id"].astype(str).isin(ids)]
+
+
+def ideal_wall_s(w: Workload) -> float:
+    """``ceil(N/C) x mean latency``: what perfect overlap of the waits would take."""
+    c = max(1, w.concurrency)
+    return math.ceil(w.n_jobs / c) * w.latency_mean_s
+
+
+@dataclass(frozen=True)
+class Sweep:
+    axis: str  # "concurrency" or "n_jobs"
+    workloads: tuple[Workload, ...]  # sorted by the axis value
+    fixed: str  # human text for what stayed the same
+
+
+def sweeps(run: RunLike) -> list[Sweep]:
+    """For each axis, the largest set of workloads that differ only in that axis (>= 2 values)."""
+    t = ok_trials(run)
+    if t.empty:
+        return []
+    by_id = {w.workload_id: w for w in workloads(run)}
+    first = t.drop_duplicates("workload_id").set_index("workload_id")
+    out = []
+    for axis in SWEEP_AXES:
+        other = [c for c in (*_FIXED_PARAMS, *SWEEP_AXES) if c != axis and c in first.columns]
+        keys = (first[other].astype(str).agg("|".join, axis=1) if other
+                else pd.Series("", index=first.index))
+        best: list[str] = []
+        for _, ids in keys.groupby(keys):
+            vals = first.loc[ids.index, axis]
+            if vals.nunique() >= 2 and len(ids) > len(best):
+                best = list(ids.index)
+        if best:
+            ws = sorted((by_id[i] for i in best if i in by_id), key=lambda w: getattr(w, axis))
+            ref = ws[0]
+            fixed = (f"N={ref.n_jobs}" if axis == "concurrency" else f"C={ref.concurrency}")
+            out.append(Sweep(axis, tuple(ws), f"{fixed}, latency {ref.latency}"))
+    return out
+
+
+def error_workload_ids(run: RunLike) -> list[str]:
+    """Workloads with failures or injected faults; if none, those with 404s; else nothing."""
+    t = ok_trials(run)
+    if t.empty:
+        return []
+    inj = [c for c in t.columns if c.startswith("server_injected_")]
+    zero = pd.Series(0, index=t.index)
+    failed = t.get("n_error", zero).fillna(0) + (t[inj].fillna(0).sum(axis=1) if inj else zero)
+    missing = t.get("n_not_found", zero).fillna(0)
+    for mask in (failed > 0, missing > 0):
+        ids = set(t.loc[mask, "workload_id"])
+        if ids:
+            return [w.workload_id for w in workloads(run) if w.workload_id in ids]
+    return []
+
+
+def percentile(values: np.ndarray, q: float) -> float:
+    return float(np.percentile(values, q)) if len(values) else float("nan")

@@ -1,0 +1,293 @@
+"""Charts drawn from the per-request records: timeline, latency percentiles, time breakdown."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter
+
+from bench._chartdata import (
+    RunLike,
+    Workload,
+    median_trial,
+    ok_trials,
+    pick,
+    requests_of,
+    strategies,
+    workloads,
+)
+from bench._chartstyle import (
+    IDEAL_COLOUR,
+    OUTCOME_COLOURS,
+    WAIT_COLOUR,
+    fmt_s,
+    new_figure,
+    plain_log,
+    strategy_colours,
+    wrap,
+)
+
+MAX_ROWS = 300  # request rows drawn per timeline panel; beyond this every k-th is drawn
+MAX_LATENCY_PANELS = 6
+MAX_BREAKDOWN_ROWS = 4
+MIN_SAMPLES = 5
+WAIT_FILL = "#F2F2F2"
+
+OUTCOME_LABELS = {"ok": "ok", "not_found": "not found (404)", "error": "error"}
+
+
+# ---------------------------------------------------------------- 3. timeline
+
+
+def inflight(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Step function of requests in flight: ends sort before starts at equal times."""
+    times = np.concatenate([starts, ends])
+    delta = np.concatenate([np.ones(len(starts)), -np.ones(len(ends))])
+    order = np.lexsort((delta, times))
+    return times[order], np.cumsum(delta[order])
+
+
+def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
+    trials = ok_trials(run).set_index("trial_id")
+    panels = []
+    for st in strategies(run):
+        tid = median_trial(run, w.workload_id, st)
+        if tid is None:
+            continue
+        r = requests_of(run, [tid])
+        if not r.empty:
+            panels.append((st, tid, r))
+    if not panels:
+        return None
+    colours = strategy_colours(strategies(run))
+    fig = new_figure(11, 1.3 + 2.35 * len(panels))
+    gs = fig.add_gridspec(2 * len(panels), 1, height_ratios=[3, 1.15] * len(panels))
+    seen_outcomes: set[str] = set()
+    any_wait = False
+    for i, (st, tid, r) in enumerate(panels):
+        ax = fig.add_subplot(gs[2 * i])
+        axf = fig.add_subplot(gs[2 * i + 1], sharex=ax)
+        trial = trials.loc[tid]
+        wall = float(trial["wall_s"])
+        seen, waited = _request_bars(ax, r)
+        seen_outcomes |= seen
+        any_wait |= waited
+        conc = int(trial.get("concurrency", w.concurrency))
+        _inflight_panel(axf, r, conc if st != "sequential" else 1, colours[st])
+        xmax = max(wall, float(r["t_end_s"].max()))
+        ax.set_xlim(0, xmax * 1.01)
+        ax.tick_params(labelbottom=False)
+        ax.set_title(f"{st}: wall {fmt_s(wall)}, {len(r)} requests", loc="left",
+                     color=colours[st], fontweight="bold")
+        axf.set_xlabel("time since the trial's timed start (s)" if i == len(panels) - 1 else "")
+    handles = [Patch(color=OUTCOME_COLOURS[o], label=OUTCOME_LABELS[o])
+               for o in OUTCOME_COLOURS if o in seen_outcomes]
+    if any_wait:
+        handles.append(Line2D([], [], color=WAIT_COLOUR, lw=2,
+                              label="waiting for a pool slot / semaphore"))
+    handles += [Patch(color="#888888", alpha=0.45, label="requests in flight"),
+                Line2D([], [], color=IDEAL_COLOUR, ls="--", label="configured concurrency C")]
+    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    fig.suptitle(wrap("Timeline of the median-wall trial per strategy (each strategy on its own "
+                      f"time scale): {w.label}", 100))
+    return fig
+
+
+def _request_bars(ax, r: pd.DataFrame) -> tuple[set[str], bool]:
+    r = r.sort_values(["t_start_s", "t_end_s"], kind="stable")
+    step = max(1, math.ceil(len(r) / MAX_ROWS))
+    shown = r.iloc[::step]
+    n = len(shown)
+    y = np.arange(n)
+    height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
+    lw = float(np.clip(0.75 * height_pt / max(n, 1), 0.5, 6.0))
+    start = shown["t_start_s"].to_numpy(float)
+    end = shown["t_end_s"].to_numpy(float)
+    queued = shown["t_queued_s"].to_numpy(float) if "t_queued_s" in shown else start
+    waits = (start - queued) > 1e-4
+    if waits.any():
+        ax.hlines(y[waits], queued[waits], start[waits], color=WAIT_COLOUR, lw=max(0.5, lw * 0.4))
+    outcomes = shown["outcome"].astype(str).to_numpy()
+    for outcome, colour in OUTCOME_COLOURS.items():
+        m = outcomes == outcome
+        if m.any():
+            ax.hlines(y[m], start[m], end[m], color=colour, lw=lw)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_ylabel("request\n(by start time)" if step == 1
+                  else f"every {step}th request\n(by start time)")
+    ax.grid(axis="y", visible=False)
+    return set(outcomes), bool(waits.any())
+
+
+def _inflight_panel(ax, r: pd.DataFrame, concurrency: int, colour: str) -> None:
+    t, n = inflight(r["t_start_s"].to_numpy(float), r["t_end_s"].to_numpy(float))
+    t = np.concatenate([[0.0], t])
+    n = np.concatenate([[0.0], n])
+    ax.fill_between(t, n, step="post", color="#888888", alpha=0.45, lw=0)
+    ax.step(t, n, where="post", color=colour, lw=1.2)
+    peak = float(n.max()) if len(n) else 0.0
+    if concurrency > 1:
+        ax.axhline(concurrency, color=IDEAL_COLOUR, ls="--", lw=1)
+    ax.set_ylim(0, max(peak, concurrency, 1) * 1.25)
+    ax.set_ylabel(f"in flight\n(peak {peak:.0f})")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+
+
+# ---------------------------------------------------------------- 4. latency percentiles
+
+_TICK_P = (50, 90, 99, 99.9)
+
+
+def _tail_x(p: np.ndarray) -> np.ndarray:
+    """Percentile -> position on a scale that gives p90, p99, p99.9 equal room."""
+    return -np.log10(1 - np.asarray(p, float) / 100)
+
+
+def fig_latency(run: RunLike) -> Figure | None:
+    t = ok_trials(run)
+    req = requests_of(run, t["trial_id"]) if not t.empty else pd.DataFrame()
+    if req.empty or "latency_s" not in req:
+        return None
+    req = req.merge(t[["trial_id", "strategy", "workload_id"]], on="trial_id")
+    ws = [w for w in workloads(run) if (req["workload_id"] == w.workload_id).any()]
+    shown = pick(ws, MAX_LATENCY_PANELS)
+    if not shown:
+        return None
+    names = strategies(run)
+    colours = strategy_colours(names)
+    ncols = 1 if len(shown) == 1 else 2
+    nrows = math.ceil(len(shown) / ncols)
+    fig = new_figure(10 if ncols == 1 else 12, 1.4 + 3.6 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    drawn = set()
+    for ax, w in zip(axes, shown, strict=False):
+        drawn |= _latency_panel(ax, req[req["workload_id"] == w.workload_id], w, names, colours)
+    for ax in axes[len(shown):]:
+        ax.set_visible(False)
+    handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in names if n in drawn]
+    handles.append(Line2D([], [], color=IDEAL_COLOUR, ls="--", label="configured latency (mean)"))
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(6, len(handles)),
+               frameon=False)
+    extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
+    fig.suptitle("Latency per request (every attempt, all repeats): percentiles p50 to p99.9"
+                 + extra)
+    return fig
+
+
+def _latency_panel(ax, req: pd.DataFrame, w: Workload, names, colours) -> set[str]:
+    drawn = set()
+    top_p = 50.0
+    for st in names:
+        lat = req.loc[req["strategy"] == st, "latency_s"].dropna().to_numpy(float)
+        if len(lat) < MIN_SAMPLES:
+            continue
+        pmax = min(99.9, 100 * (1 - 1 / len(lat)))
+        p = 100 - np.logspace(np.log10(50), np.log10(100 - pmax), 80)
+        ax.plot(_tail_x(p), np.percentile(lat, p) * 1e3, color=colours[st], lw=2)
+        top_p = max(top_p, pmax)
+        drawn.add(st)
+    if not math.isnan(w.latency_mean_s):
+        ax.axhline(w.latency_mean_s * 1e3, color=IDEAL_COLOUR, ls="--", lw=1.3)
+    ticks = [p for p in _TICK_P if p <= top_p + 1e-9]
+    ax.set_xticks(_tail_x(ticks), [f"p{p:g}" for p in ticks])
+    ax.set_xlim(_tail_x([50])[0] - 0.05, _tail_x([top_p])[0] + 0.05)
+    lines = [ln.get_ydata() for ln in ax.get_lines()]
+    ys = np.concatenate([np.asarray(v, float) for v in lines]) if lines else np.array([])
+    ys = ys[np.isfinite(ys) & (ys > 0)]
+    if len(ys) and ys.max() / ys.min() > 20:
+        ax.set_yscale("log")
+        plain_log(ax.yaxis)
+    ax.set_ylabel("latency (ms)" + (", log scale" if ax.get_yscale() == "log" else ""))
+    ax.set_xlabel("percentile")
+    ax.set_title(wrap(w.label, 60), loc="left")
+    return drawn
+
+
+# ---------------------------------------------------------------- 5. where the time goes
+
+
+def fig_breakdown(run: RunLike) -> Figure | None:
+    t = ok_trials(run)
+    needed = {"wall_s", "cpu_user_s", "cpu_sys_s"}
+    if t.empty or not needed <= set(t.columns):
+        return None
+    req = requests_of(run, t["trial_id"])
+    if not req.empty:
+        req = req.merge(t[["trial_id", "strategy", "workload_id"]], on="trial_id")
+    ws = workloads(run)
+    shown = pick(ws, MAX_BREAKDOWN_ROWS)
+    if not shown:
+        return None
+    names = strategies(run)
+    colours = strategy_colours(names)
+    heights = [1.0 + 0.5 * t[t["workload_id"] == w.workload_id]["strategy"].nunique()
+               for w in shown]
+    fig = new_figure(12, 1.2 + sum(heights))
+    axes = fig.subplots(len(shown), 2, squeeze=False, height_ratios=heights)
+    for (ax_cpu, ax_wait), w in zip(axes, shown, strict=False):
+        tw = t[t["workload_id"] == w.workload_id]
+        present = [n for n in names if (tw["strategy"] == n).any()]
+        _cpu_panel(ax_cpu, tw, present, colours, w)
+        rw = req[req["workload_id"] == w.workload_id] if not req.empty else req
+        _wait_panel(ax_wait, rw, present, colours)
+    axes[-1, 0].set_xlabel("seconds per trial (median of repeats)")
+    axes[-1, 1].set_xlabel("mean time per request (ms)")
+    handles = [
+        Patch(facecolor="#777777", label="wall time"),
+        Patch(facecolor="#777777", alpha=0.45, label="client CPU, user"),
+        Patch(facecolor="white", edgecolor="#777777", hatch="////", label="client CPU, system"),
+        Patch(facecolor=WAIT_FILL, edgecolor=WAIT_COLOUR, hatch="...",
+              label="wait (pool / semaphore)"),
+        Patch(facecolor="#777777", alpha=0.85, label="service (request start to end)"),
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncols=5, frameon=False)
+    extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
+    fig.suptitle("Where the time goes: wall vs client CPU (left), waiting vs being served (right)"
+                 + extra)
+    return fig
+
+
+def _cpu_panel(ax, tw: pd.DataFrame, present, colours, w: Workload) -> None:
+    for i, st in enumerate(present):
+        g = tw[tw["strategy"] == st]
+        wall, user, sys_ = (float(g[c].median()) for c in ("wall_s", "cpu_user_s", "cpu_sys_s"))
+        ax.barh(i - 0.2, wall, height=0.38, color=colours[st])
+        ax.barh(i + 0.2, user, height=0.38, color=colours[st], alpha=0.45)
+        ax.barh(i + 0.2, sys_, left=user, height=0.38, facecolor="white",
+                edgecolor=colours[st], hatch="////", lw=0.8)
+        share = (user + sys_) / wall if wall > 0 else float("nan")
+        ax.text(max(wall, user + sys_), i, f"  CPU {share:.0%} of wall", va="center",
+                fontsize=8.5)
+    xmax = max(float(tw[["wall_s"]].max().iloc[0]),
+               float((tw["cpu_user_s"] + tw["cpu_sys_s"]).max()))
+    ax.set_xlim(0, xmax * 1.3)
+    ax.set_yticks(range(len(present)), present)
+    ax.set_ylim(len(present) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    ax.set_title(wrap(w.label, 60), loc="left")
+
+
+def _wait_panel(ax, rw: pd.DataFrame, present, colours) -> None:
+    if rw.empty or "wait_s" not in rw:
+        ax.set_visible(False)
+        return
+    for i, st in enumerate(present):
+        g = rw[rw["strategy"] == st]
+        wait = float(g["wait_s"].clip(lower=0).mean()) * 1e3
+        service = float(g["latency_s"].mean()) * 1e3
+        ax.barh(i, wait, height=0.6, facecolor=WAIT_FILL, edgecolor=WAIT_COLOUR, hatch="...",
+                lw=0.6)
+        ax.barh(i, service, left=wait, height=0.6, color=colours[st], alpha=0.85)
+        ax.text(wait + service, i, f"  wait {fmt_s(wait / 1e3)} + service {fmt_s(service / 1e3)}",
+                va="center", fontsize=8.5)
+    ax.set_yticks(range(len(present)), present)
+    ax.set_ylim(len(present) - 0.5, -0.5)
+    ax.grid(axis="y", visible=False)
+    xmax = max((p.get_x() + p.get_width() for p in ax.patches), default=1.0)
+    ax.set_xlim(0, xmax * 1.35)
+    ax.set_title("per request: wait before starting vs service", loc="left")

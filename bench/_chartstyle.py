@@ -1,0 +1,198 @@
+"""Shared look of every chart: colours, figure factory, number formats and atomic saving.
+
+Kept apart from ``bench.charts`` so that every chart (and ``flagbench compare``) draws a
+strategy in the same colour and writes files the same crash-safe way.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+import zlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+# Okabe-Ito (colour-blind safe) first, then tab10 leftovers for third-party strategies.
+_FIXED = {
+    "sequential": "#555555",
+    "threadpool": "#0072B2",
+    "processpool": "#009E73",
+    "asyncio": "#D55E00",
+    "asyncio_executor": "#CC79A7",
+}
+_SPARE = (
+    "#E69F00", "#56B4E9", "#F0E442", "#8C564B", "#17BECF",
+    "#BCBD22", "#7F7F7F", "#9467BD", "#1F77B4", "#2CA02C",
+)
+
+OUTCOME_COLOURS = {"ok": "#4C9F70", "not_found": "#E6A532", "error": "#C0392B"}
+WAIT_COLOUR = "#B8B8B8"
+IDEAL_COLOUR = "#222222"
+
+DPI = 100
+
+# Typographic signs, spelled as escapes so the source stays ASCII-unambiguous.
+TIMES = "\u00d7"
+DASH = "\u2013"
+IDEAL_TEXT = "\u2308N/C\u2309 \u00d7 latency"
+FORMATS = ("png", "svg")
+
+RC = {
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "axes.labelsize": 10,
+    "legend.fontsize": 9,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "figure.titlesize": 13,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "svg.fonttype": "none",
+    "svg.hashsalt": "flagbench",
+}
+
+_BUILTIN_ORDER = tuple(_FIXED)
+
+
+def strategy_order(names: Iterable[str]) -> list[str]:
+    """Built-ins in their teaching order (sequential first), then others alphabetically."""
+    uniq = {str(n) for n in names}
+    return [n for n in _BUILTIN_ORDER if n in uniq] + sorted(uniq - set(_BUILTIN_ORDER))
+
+
+def strategy_colours(names: Iterable[str]) -> dict[str, str]:
+    """One colour per strategy, the same in every chart of a run.
+
+    Built-ins always get their own colour; other names take a spare colour chosen from a
+    hash of the name (stable across runs), moving on when two names in one run would collide.
+    """
+    colours: dict[str, str] = {}
+    used: set[str] = set()
+    for name in strategy_order(names):
+        if name in _FIXED:
+            colours[name] = _FIXED[name]
+            used.add(_FIXED[name])
+    for name in strategy_order(names):
+        if name in colours:
+            continue
+        start = zlib.crc32(name.encode()) % len(_SPARE)
+        for k in range(len(_SPARE)):
+            cand = _SPARE[(start + k) % len(_SPARE)]
+            if cand not in used:
+                break
+        colours[name] = cand
+        used.add(cand)
+    return colours
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """A stand-alone figure (no pyplot state) with constrained layout, so labels never overlap."""
+    with matplotlib.rc_context(RC):
+        fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+    fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.04, hspace=0.04)
+    return fig
+
+
+def style() -> matplotlib.rc_context:
+    """Context for drawing: fonts and grid apply to artists created inside it."""
+    return matplotlib.rc_context(RC)
+
+
+def save_figure(fig: Figure, out_dir: Path, stem: str,
+                formats: Sequence[str] = FORMATS) -> list[Path]:
+    """Write the figure as ``stem.<fmt>`` through a temporary name and ``os.replace``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    freeze_layout(fig)
+    paths = []
+    for fmt in formats:
+        final = out_dir / f"{stem}.{fmt}"
+        paths.append(write_atomic_figure(fig, final, fmt))
+    return paths
+
+
+def freeze_layout(fig: Figure) -> None:
+    """Run constrained layout once, then keep it: each format would otherwise redo it."""
+    with style():
+        fig.draw_without_rendering()
+    fig.set_layout_engine(None)
+
+
+def write_atomic_figure(fig: Figure, final: Path, fmt: str) -> Path:
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+    try:
+        with style(), os.fdopen(fd, "wb") as fh:
+            fig.savefig(fh, format=fmt, dpi=DPI, metadata=_metadata(fmt))
+        os.replace(tmp, final)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return final
+
+
+def _metadata(fmt: str) -> dict[str, str | None]:
+    # Drop creation dates so re-rendering the same run gives the same bytes.
+    if fmt == "svg":
+        return {"Date": None}
+    if fmt == "png":
+        return {"Software": "flagbench (matplotlib)"}
+    return {}
+
+
+def plain_log(axis) -> None:
+    """Log-scale tick labels as plain numbers (0.5, 2, 100), never 2x10^0.
+
+    Minor ticks get labels only when the axis spans less than about two decades; otherwise
+    they would collide.
+    """
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+
+    def minor(v: float, _pos: int) -> str:
+        lo, hi = sorted(axis.get_view_interval())
+        few = lo > 0 and hi / lo < 100
+        lead = round(v / 10 ** math.floor(math.log10(v) + 1e-9)) if v > 0 else 0
+        return f"{v:g}" if few and lead in (2, 5) else ""
+
+    axis.set_minor_formatter(FuncFormatter(minor))
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a workload id."""
+    s = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-.")
+    return s[:60] or "x"
+
+
+def fmt_s(seconds: float) -> str:
+    """Seconds in the unit a reader expects: 850 ms, 1.42 s, 2 min 5 s."""
+    if seconds != seconds:  # NaN
+        return "n/a"
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.3g} ms"
+    if seconds < 120:
+        return f"{seconds:.3g} s"
+    return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
+
+
+def fmt_x(ratio: float) -> str:
+    if ratio != ratio:
+        return "n/a"
+    return f"{ratio:.2g}{TIMES}" if ratio < 10 else f"{ratio:.0f}{TIMES}"
+
+
+def wrap(text: str, width: int) -> str:
+    """Wrap a long label onto several lines at spaces or commas."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width=width, break_long_words=False)) or str(text)
