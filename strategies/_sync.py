@@ -29,6 +29,9 @@ def new_session(pool_maxsize: int = 1) -> requests.Session:
     """A Session whose connection pool holds ``pool_maxsize`` keep-alive connections per host
     and opens more rather than block when they are all busy; no automatic retries."""
     session = requests.Session()
+    # Talk to the server directly, as aiohttp does by default: no proxy or .netrc from the
+    # environment (a proxy would change what is measured and send loopback traffic away).
+    session.trust_env = False
     adapter = HTTPAdapter(
         pool_connections=1, pool_maxsize=max(1, pool_maxsize), pool_block=False, max_retries=0
     )

@@ -1,0 +1,113 @@
+"""Checks shared by the strategy tests: the record invariants and the server's own view."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from flags_server import RunningServer, ServerConfig
+from flags_server.catalog import codes as known_codes
+from flags_server.decide import decide
+from strategies.base import Job, RequestRecord, count_outcomes, make_jobs
+
+STRATEGIES = ("sequential", "threadpool", "processpool", "asyncio", "asyncio_executor")
+UNKNOWN = ("QQ", "ZX", "XQ", "QZ", "JJ", "XX")  # two-letter codes that are not countries
+DEFAULTS: dict[str, Any] = {
+    "latency": "10ms",
+    "metadata_latency": None,
+    "error_rate": 0.0,
+    "error_codes": [418],
+    "timeout_rate": 0.0,
+    "timeout_hold_s": 0.4,
+    "reset_rate": 0.0,
+    "truncate_rate": 0.0,
+    "slow_rate": 0.0,
+    "retry_after_s": 0,
+    "max_inflight": None,
+}
+
+
+def prepare(srv: RunningServer, **changes: Any) -> ServerConfig:
+    """Put the shared server in a known state: defaults plus ``changes``, counters zeroed."""
+    srv.configure(**{**DEFAULTS, **changes})
+    srv.reset_stats()
+    return ServerConfig.from_dict(srv.config())
+
+
+def jobs_for(srv: RunningServer, n_known: int, n_unknown: int = 0) -> list[Job]:
+    codes = list(known_codes()[:n_known]) + list(UNKNOWN[:n_unknown])
+    assert len(codes) == n_known + n_unknown
+    return make_jobs(srv.flags_url, codes)
+
+
+def settled_stats(srv: RunningServer, limit_s: float = 10.0) -> dict[str, Any]:
+    """/_stats once the server has finished every request (held timeouts end on their own).
+
+    Polls a condition with a deadline; it does not sleep for a guessed duration.
+    """
+    deadline = time.monotonic() + limit_s
+    while True:
+        stats = srv.stats()
+        if stats["inflight"] == 0 and stats.get("waiting", 0) == 0:
+            return stats
+        assert time.monotonic() < deadline, f"server still busy after {limit_s} s: {stats}"
+        time.sleep(0.02)
+
+
+def check_records(records: Sequence[RequestRecord], jobs: Sequence[Job]) -> dict[str, int]:
+    """The contract's invariants; returns the outcome counts."""
+    counts = count_outcomes(records)
+    assert sum(counts.values()) == len(jobs), counts
+    finals = Counter(r.cc for r in records if r.final)
+    assert finals == Counter(j.cc for j in jobs), "exactly one final record per job"
+    by_job: dict[str, list[RequestRecord]] = {}
+    for rec in records:
+        assert rec.t_queued <= rec.t_start <= rec.t_end, rec
+        assert rec.outcome in ("ok", "not_found", "error"), rec
+        assert (rec.error_kind is None) == (rec.outcome == "ok"), rec
+        by_job.setdefault(rec.cc, []).append(rec)
+    for cc, recs in by_job.items():
+        assert recs[-1].final and not any(r.final for r in recs[:-1]), cc
+        for resource in ("metadata", "flag"):
+            attempts = [r.attempt for r in recs if r.resource == resource and r.attempt > 0]
+            assert attempts == list(range(1, len(attempts) + 1)), (cc, resource, attempts)
+    return counts
+
+
+def expected_kind(
+    cfg: ServerConfig, cc: str, resource: str, attempt: int
+) -> tuple[int | None, str | None]:
+    """(status, error_kind) the client must see for this request, from the server's own pure
+    decision function (DESIGN: decide(seed, path, attempt))."""
+    lower = cc.lower()
+    key = f"{lower}/{lower}.gif" if resource == "flag" else f"{lower}/metadata.json"
+    model = cfg.latency_model if resource == "flag" else cfg.metadata_latency_model
+    d = decide(cfg.seed, key, attempt, model, cfg.fault_rates)
+    known = cc in known_codes()
+    if d.fault == "timeout":
+        return None, "timeout"
+    if d.fault == "reset":
+        return None, "connection_reset"
+    if d.fault == "http_error":
+        return d.status, f"http_{d.status}"
+    if not known:
+        return 404, "not_found"
+    if d.fault == "truncate":
+        return 200, "truncated"
+    return 200, None
+
+
+def client_view(records: Sequence[RequestRecord]) -> dict[str, Any]:
+    """What the records say, in the server's terms, for comparison with /_stats."""
+    real = [r for r in records if r.attempt > 0]
+    kinds = Counter(r.error_kind for r in real)
+    return {
+        "requests": len(real),
+        "by_status": dict(Counter(str(r.status) for r in real if r.status is not None)),
+        "timeout": kinds["timeout"],
+        "reset": kinds["connection_reset"],
+        "http_error": sum(n for k, n in kinds.items() if k and k.startswith("http_")),
+        "truncated": kinds["truncated"],
+    }

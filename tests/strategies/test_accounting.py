@@ -1,0 +1,113 @@
+"""Against the real server: every request accounted for, the same way the server counts it."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+import strategies
+from strategies.base import Settings
+
+from .helpers import (
+    STRATEGIES,
+    check_records,
+    client_view,
+    expected_kind,
+    jobs_for,
+    prepare,
+    settled_stats,
+)
+
+FAULT_MIX = {
+    "latency": "10ms",
+    "error_rate": 0.15,
+    "error_codes": [503, 500, 418],
+    "timeout_rate": 0.08,
+    "timeout_hold_s": 0.4,
+    "reset_rate": 0.08,
+    "truncate_rate": 0.08,
+}
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_fault_mix_counts_add_up_and_match_the_servers(flag_server, name: str) -> None:
+    cfg = prepare(flag_server, **FAULT_MIX)
+    jobs = jobs_for(flag_server, 40, 4)
+    records = strategies.get(name).run(jobs, Settings(concurrency=8, timeout_s=0.2))
+
+    check_records(records, jobs)
+    stats = settled_stats(flag_server)
+    view = client_view(records)
+    assert view["requests"] == stats["requests"] == len(jobs)
+    assert view["by_status"] == stats["by_status"]
+    for kind in ("timeout", "reset", "http_error"):
+        assert view[kind] == stats["faults"][kind], kind
+    # The server also counts a truncation drawn for an unknown code, which it answers 404.
+    assert 0 < view["truncated"] <= stats["faults"]["truncate"]
+    for rec in records:
+        assert (rec.status, rec.error_kind) == expected_kind(cfg, rec.cc, rec.resource, rec.attempt)
+    kinds = Counter(r.error_kind for r in records)
+    for kind in ("not_found", "timeout", "connection_reset", "truncated"):
+        assert kinds[kind] > 0, f"the mix lacks {kind}: {kinds}"
+    assert any(k and k.startswith("http_") for k in kinds), kinds
+
+
+def _expected_final(cfg, cc: str, retries: int, metadata: bool) -> str | None:
+    """The error kind the job must end with: each resource is tried until the first
+    non-error answer or until the attempts run out; a failed metadata ends the job."""
+    kind = None
+    for resource in ("metadata", "flag") if metadata else ("flag",):
+        for attempt in range(1, retries + 2):
+            _, kind = expected_kind(cfg, cc, resource, attempt)
+            if kind in (None, "not_found"):
+                break
+        if kind is not None:
+            return kind
+    return kind
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_retries_recover_injected_errors(flag_server, name: str) -> None:
+    mix = {
+        "error_rate": 0.3,
+        "error_codes": [503, 429, 500],
+        "reset_rate": 0.1,
+        "truncate_rate": 0.1,
+    }
+    strategy = strategies.get(name)
+    jobs = jobs_for(flag_server, 24, 2)
+    finals = {}
+    for retries in (0, 3):
+        cfg = prepare(flag_server, **mix)
+        settings = Settings(concurrency=6, timeout_s=2.0, retries=retries, backoff_s=0.002,
+                            metadata=True)
+        records = strategy.run(jobs, settings)
+        check_records(records, jobs)
+        stats = settled_stats(flag_server)
+        assert client_view(records)["requests"] == stats["requests"]
+        assert client_view(records)["by_status"] == stats["by_status"]
+        for rec in records:
+            assert (rec.status, rec.error_kind) == expected_kind(
+                cfg, rec.cc, rec.resource, rec.attempt
+            )
+        final = {r.cc: r.error_kind for r in records if r.final}
+        assert final == {j.cc: _expected_final(cfg, j.cc, retries, True) for j in jobs}
+        finals[retries] = Counter(final.values())
+    errors = {r: sum(n for k, n in c.items() if k not in (None, "not_found"))
+              for r, c in finals.items()}
+    assert errors[0] >= 8, finals  # the faults were there ...
+    assert errors[3] < errors[0] / 4, finals  # ... and retrying recovered most of them
+    assert finals[3]["not_found"] == finals[0]["not_found"] == 2  # 404 is final, not retried
+
+
+@pytest.mark.parametrize("name", ["sequential", "asyncio"])
+def test_retry_after_of_a_429_is_obeyed(flag_server, name: str) -> None:
+    prepare(flag_server, error_rate=1.0, error_codes=[429], retry_after_s=1)
+    jobs = jobs_for(flag_server, 1)
+    records = strategies.get(name).run(jobs, Settings(retries=1, backoff_s=0.0, timeout_s=2.0))
+    check_records(records, jobs)
+    first, second = records
+    assert (first.status, second.status) == (429, 429)
+    assert second.t_start - first.t_end >= 1.0  # Retry-After: 1 (backoff alone would be 0)
+    assert second.t_queued >= first.t_end + 1.0
