@@ -4,15 +4,16 @@ One row per observation, one column per variable, units in the column names.
 
 Derived per trial:
 
-- ``ideal_s = ceil(N / C) * L`` where L is the expected latency of one job (image latency, plus
+- ``ideal_s = ceil(N / C) * L`` where C is the concurrency the strategy can use (1 for a
+  strategy that declares ``max_concurrency = 1``, such as sequential) and L is the expected latency of one job (image latency, plus
   metadata latency when metadata is fetched): the time if waiting on the network were the only
   cost. ``efficiency = ideal_s / wall_s``.
 - ``bottleneck``, the first rule that matches:
 
   1. ``latency``: efficiency >= 0.8; the strategy keeps C requests in flight and waits.
   2. ``server``: the server process used >= 80% of a core during the trial.
-  3. ``gil``: the client used >= 80% of a core and its heartbeat thread woke >= 5 ms late
-     (p99): threads are queueing for the GIL.
+  3. ``gil``: the client used 80% to 120% of one core and its heartbeat thread woke >= 5 ms
+     late (p99): threads of one process are queueing for the GIL.
   4. ``client_cpu``: the client used >= 80% of a core.
   5. ``errors``: >= 20% of the jobs failed; timeouts and retries set the pace.
   6. ``mixed``: none of the above dominates.
@@ -90,7 +91,7 @@ def bottleneck(row: dict[str, Any]) -> str:
         return "server"
     if cpu >= 0.8:
         lag = row.get("heartbeat_p99_s", math.nan)
-        return "gil" if lag >= GIL_LAG_S else "client_cpu"
+        return "gil" if cpu < 1.2 and lag >= GIL_LAG_S else "client_cpu"
     if row["n_jobs"] and row["n_error"] / row["n_jobs"] >= 0.2:
         return "errors"
     return "mixed"
@@ -135,7 +136,8 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
         throughput_rps=n_requests / wall if wall > 0 else math.nan,
     )
     per_job = p["latency_mean_s"]
-    row["ideal_s"] = math.ceil(p["n_jobs"] / workload["concurrency"]) * per_job
+    row["concurrency_effective"] = result.get("concurrency_effective", workload["concurrency"])
+    row["ideal_s"] = math.ceil(p["n_jobs"] / row["concurrency_effective"]) * per_job
     row["efficiency"] = row["ideal_s"] / wall if wall > 0 and per_job > 0 else math.nan
     lat = reqs["latency_s"].to_numpy()
     for q in (50, 90, 99):

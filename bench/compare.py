@@ -68,7 +68,7 @@ def regressions(table: pd.DataFrame, fail_above_pct: float) -> pd.DataFrame:
 def cmd_compare(args: argparse.Namespace) -> int:
     from ._exceptions import SpecError
 
-    if args.fail_above is not None and not (0 <= args.fail_above and math.isfinite(args.fail_above)):
+    if args.fail_above is not None and not (args.fail_above >= 0 and math.isfinite(args.fail_above)):
         raise SpecError(f"--fail-above {args.fail_above}: give a percentage >= 0")
     if args.chart is not None and args.chart.suffix not in (".png", ".svg"):
         raise SpecError(f"--chart {args.chart}: the file name must end in .png or .svg")

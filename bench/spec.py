@@ -161,7 +161,7 @@ class Suite:
 
     def configs(self) -> list[tuple[str, Workload]]:
         sets = self.strategy_sets or ((),) * len(self.workloads)
-        return [(s, w) for w, only in zip(self.workloads, sets) for s in (only or self.strategies)]
+        return [(s, w) for w, only in zip(self.workloads, sets, strict=True) for s in (only or self.strategies)]
 
     def trials(self) -> list[Trial]:
         """Warm-up rounds first, then one shuffled round of every configuration per repeat."""
@@ -289,7 +289,7 @@ def expand_workloads(where: str, table: Mapping[str, Any]) -> list[Workload]:
             raise SpecError(f"{where}: {key} is an empty list; give at least one value")
         for v in values:
             _check_type(where, key, v, _WORKLOAD_TYPES[key])
-        axes.append([(key, float(v) if key in RATE_KEYS + ("timeout_s",) else v) for v in values])
+        axes.append([(key, float(v) if key in (*RATE_KEYS, "timeout_s") else v) for v in values])
     return [
         validate_workload(where, Workload(**dict(combo)))
         for combo in itertools.product(*axes)

@@ -1,0 +1,33 @@
+"""Run the real ``flagbench`` CLI in a subprocess, as a user would."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def flagbench(*args: str, env: dict[str, str] | None = None, timeout: float = 180,
+              cwd: Path | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def run_cli():
+    return flagbench
+
+
+@pytest.fixture
+def isolated_env(tmp_path):
+    """Scratch files of the run (worker task files) land under tmp_path, where we can see them."""
+    env = dict(os.environ)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env["TMPDIR"] = str(scratch)
+    return env

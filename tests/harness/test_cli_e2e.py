@@ -1,0 +1,289 @@
+"""End to end: the CLI against the embedded server, checked from the results folder it leaves."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pandas as pd
+import pytest
+
+import bench
+from bench.runner import RunOptions, check_remote
+from bench.spec import Suite, Workload
+
+TINY = """
+[suite]
+name = "tiny"
+strategies = ["sequential", "threadpool", "asyncio"]
+repeats = 2
+warmup = 0
+seed = 3
+
+[[workloads]]
+codes = "all"
+n_jobs = 24
+concurrency = 6
+latency = "30ms"
+error_rate = 0.15
+truncate_rate = 0.05
+"""
+
+TRIAL_COLUMNS = {
+    "run_id", "trial_id", "config_id", "workload_id", "repeat", "strategy", "python", "n_jobs",
+    "concurrency", "latency", "error_rate", "cpu_work", "save", "metadata", "wall_s",
+    "cpu_user_s", "cpu_sys_s", "rss_peak_mib", "n_ok", "n_not_found", "n_error",
+    "throughput_rps", "ideal_s", "efficiency", "latency_p50_s", "latency_p99_s",
+    "heartbeat_p99_s", "loop_lag_p99_s", "server_peak_inflight", "server_requests",
+    "server_injected_http_error", "counts_match", "bottleneck",
+}
+REQUEST_COLUMNS = {
+    "run_id", "trial_id", "cc", "resource", "attempt", "t_queued_s", "t_start_s", "t_end_s",
+    "status", "outcome", "error_kind", "nbytes", "worker", "final", "latency_s", "wait_s",
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, run_cli):
+    """One real run of a tiny suite, shared by the checks below."""
+    tmp = tmp_path_factory.mktemp("tiny")
+    suite = tmp / "tiny.toml"
+    suite.write_text(TINY)
+    proc = run_cli("suite", str(suite), "--out", str(tmp / "results"), "--no-report")
+    assert proc.returncode == 0, proc.stderr
+    run_dirs = list((tmp / "results").iterdir())
+    assert len(run_dirs) == 1
+    return proc, bench.load(run_dirs[0])
+
+
+def test_folder_layout_and_meta(tiny_run):
+    proc, run = tiny_run
+    names = {p.name for p in run.path.iterdir()}
+    assert {"meta.json", "trials.parquet", "requests.parquet", "probes.parquet",
+            "summary.csv", "raw"} <= names  # fmt: skip
+    assert not [n for n in names if n.endswith(".tmp")]
+    meta = run.meta
+    assert meta["complete"] is True and meta["n_trials"] == 6 and meta["n_failed"] == 0
+    assert meta["suite"] == "tiny" and meta["seed"] == 3
+    assert meta["packages"]["aiohttp"] and meta["python"] and meta["cpu_count"]
+    assert meta["command"][:2] == ["flagbench", "suite"]
+    assert f"results: {run.path}" in proc.stdout
+
+
+def test_tables_schema_and_accounting(tiny_run):
+    _, run = tiny_run
+    trials, requests = run.trials, run.requests
+    assert set(trials.columns) >= TRIAL_COLUMNS
+    assert set(requests.columns) >= REQUEST_COLUMNS
+    assert len(trials) == 6 and (trials["status"] == "ok").all()
+    # every job ends once; client and server agree on every attempt
+    assert (trials["n_ok"] + trials["n_not_found"] + trials["n_error"] == trials["n_jobs"]).all()
+    assert trials["counts_match"].all()
+    assert (trials["server_requests"] == trials["n_requests"]).all()
+    finals = requests[requests["final"]].groupby("trial_id").size()
+    assert (finals == 24).all()
+    # the server saw the concurrency each strategy claims
+    peak = trials.groupby("strategy", observed=True)["server_peak_inflight"].max()
+    assert peak["sequential"] == 1 and peak["threadpool"] == 6 and peak["asyncio"] == 6
+    assert ((trials["efficiency"] > 0) & (trials["efficiency"] <= 1.05)).all()
+    # identical conditions: the same flags fail the same way in every strategy
+    errors_by_strategy = trials.groupby("strategy", observed=True)["n_error"].unique()
+    assert all(len(v) == 1 for v in errors_by_strategy)
+    assert trials["n_error"].iloc[0] > 0
+    assert (requests["wait_s"] >= 0).all() and (requests["latency_s"] > 0).all()
+
+
+def test_summary_and_speedup(tiny_run):
+    proc, run = tiny_run
+    s = run.summary.set_index("strategy")
+    assert set(s.index) == {"sequential", "threadpool", "asyncio"}
+    assert s.loc["sequential", "speedup"] == pytest.approx(1.0)
+    assert s.loc["asyncio", "speedup"] > 2  # 6 at a time against one at a time
+    assert (s["wall_ci_low_s"] <= s["wall_ci_high_s"]).all()
+    assert "speed-up" in proc.stdout and "asyncio" in proc.stdout
+    on_disk = pd.read_csv(run.path / "summary.csv")
+    assert len(on_disk) == 3
+
+
+def test_collect_rebuilds_the_same_tables(tiny_run, run_cli):
+    _, run = tiny_run
+    before = pd.read_parquet(run.path / "trials.parquet")
+    proc = run_cli("collect", str(run.path))
+    assert proc.returncode == 0, proc.stderr
+    after = pd.read_parquet(run.path / "trials.parquet")
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_bad_spec_is_one_line_exit_2_nothing_written(tmp_path, run_cli):
+    suite = tmp_path / "bad.toml"
+    suite.write_text("[suite]\nstrategies = ['asyncio']\n[[workloads]]\nconcurency = 5\n")
+    out = tmp_path / "results"
+    proc = run_cli("suite", str(suite), "--out", str(out))
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert str(suite) in lines[0] and "'concurency'" in lines[0] and "allowed:" in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "warp"], "unknown strategy 'warp'"),
+        (["run", "asyncio", "--latency", "soon"], "latency = 'soon'"),
+        (["run", "asyncio", "-m", "0"], "concurrency must be at least 1"),
+        (["run", "asyncio", "--error-rate", "2"], "error_rate = 2.0 must be between 0 and 1"),
+        (["suite", "nope"], "unknown suite 'nope'"),
+        (["report", "/nonexistent/run"], "not a flagbench run folder"),
+    ],
+)
+def test_user_errors(tmp_path, run_cli, args, expected):
+    proc = run_cli(*args, "--out", str(tmp_path / "r")) if args[0] != "report" else run_cli(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert expected in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+
+
+def test_remote_server_refused_without_opt_in(tmp_path, run_cli):
+    # 192.0.2.1 is TEST-NET-1: documentation only. The refusal happens before any connection.
+    out = tmp_path / "r"
+    proc = run_cli("run", "asyncio", "--server", "http://192.0.2.1:8001", "--out", str(out))
+    assert proc.returncode == 2
+    assert "not a loopback address" in proc.stderr and "--allow-remote" in proc.stderr
+    assert not out.exists()
+
+
+def test_remote_opt_in_caps_concurrency_with_a_warning():
+    warnings = []
+    suite = Suite("s", ("asyncio",), (Workload(concurrency=500), Workload(concurrency=5)))
+    options = RunOptions(server_url="http://192.0.2.1:8001", allow_remote=True,
+                         warn=warnings.append)  # fmt: skip
+    capped = check_remote(suite, options)
+    assert [w.concurrency for w in capped.workloads] == [20, 5]
+    assert warnings and "capped at 20" in warnings[0]
+
+
+HANG_PLUGIN = '''
+import threading
+
+class HangStrategy:
+    name = "hang"
+    description = "never returns (tests the watchdog)"
+
+    def run(self, jobs, settings, progress=None, probes=None):
+        threading.Event().wait()
+'''
+
+
+def test_watchdog_kills_a_hung_strategy_and_the_suite_goes_on(tmp_path, isolated_env, run_cli):
+    # A real plugin, found through the entry-point group like any installed package.
+    site = tmp_path / "site"
+    dist = site / "hang_plugin-0.dist-info"
+    dist.mkdir(parents=True)
+    (site / "hang_plugin.py").write_text(HANG_PLUGIN)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: hang-plugin\nVersion: 0\n")
+    (dist / "entry_points.txt").write_text(
+        "[flagbench.strategies]\nhang = hang_plugin:HangStrategy\n"
+    )
+    env = {**isolated_env, "PYTHONPATH": str(site)}
+    suite = tmp_path / "hang.toml"
+    suite.write_text(textwrap.dedent("""
+        [suite]
+        strategies = ["hang", "asyncio"]
+        repeats = 1
+        warmup = 0
+        watchdog_s = 3
+        [[workloads]]
+        codes = "BR CN"
+        latency = "10ms"
+    """))
+    started = time.monotonic()
+    proc = run_cli("suite", str(suite), "--out", str(tmp_path / "r"), "--no-report", env=env)
+    assert time.monotonic() - started < 60
+    assert proc.returncode == 1, proc.stderr  # a failed trial is a failed run
+    assert "watchdog" in proc.stderr
+    run = bench.load(next((tmp_path / "r").iterdir()))
+    by = run.trials.set_index("strategy")
+    assert by.loc["hang", "status"] == "failed" and "watchdog" in by.loc["hang", "failure"]
+    assert by.loc["asyncio", "status"] == "ok" and by.loc["asyncio", "n_ok"] == 2
+    assert run.meta["n_failed"] == 1
+    assert not _processes_mentioning(str(tmp_path / "scratch"))
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if text.encode() in f.read():
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+SLOW = """
+[suite]
+name = "slow"
+strategies = ["sequential", "asyncio"]
+repeats = 3
+warmup = 0
+[[workloads]]
+codes = "pop20"
+n_jobs = 8
+latency = "60ms"
+"""
+
+
+def test_ctrl_c_saves_finished_trials_and_resume_completes(tmp_path, isolated_env, run_cli):
+    suite = tmp_path / "slow.toml"
+    suite.write_text(SLOW)
+    out = tmp_path / "r"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench", "suite", str(suite), "--out", str(out), "--no-report"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=isolated_env,
+    )  # fmt: skip
+    try:
+        first = _wait_for(lambda: next(out.glob("*/raw/trial-00000.json"), None), proc)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    run_dir = first.parent.parent
+    assert "--resume" in stderr and str(run_dir) in stderr
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["complete"] is False
+    partial = bench.load(run_dir)
+    assert 1 <= len(partial.trials) < 6
+    assert not _processes_mentioning(str(tmp_path / "scratch"))
+
+    done = run_cli("suite", "--resume", str(run_dir), "--no-report", env=isolated_env)
+    assert done.returncode == 0, done.stderr
+    full = bench.load(run_dir)
+    assert full.meta["complete"] is True
+    assert sorted(full.trials["trial_id"]) == list(range(6))
+    assert full.trials["counts_match"].all()
+
+
+def _wait_for(find, proc, timeout=60.0):
+    """Poll for a file the run writes; fail fast if the run ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = find()
+        if found is not None:
+            return found
+        if proc.poll() is not None:
+            pytest.fail(f"run ended early: {proc.stderr.read()}")
+        time.sleep(0.05)
+    pytest.fail("no trial finished in time")

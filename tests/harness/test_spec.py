@@ -1,0 +1,108 @@
+"""Suites: validation that names the file and key, sweeps, and the interleaved trial order."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from bench._exceptions import SpecError
+from bench.spec import builtin_suites, load_suite, parse_cpu_work
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "suite.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_builtin_suites_load_and_are_listed():
+    names = builtin_suites()
+    assert {"quick", "book", "scaling", "errors"} <= set(names)
+    for name in names:
+        suite = load_suite(name)
+        assert suite.trials(), name
+
+
+def test_sweep_axes_multiply_and_order_is_interleaved(tmp_path):
+    suite = load_suite(write(tmp_path, """
+[suite]
+strategies = ["sequential", "asyncio"]
+repeats = 3
+warmup = 1
+seed = 5
+[[workloads]]
+concurrency = [1, 10]
+latency = ["10ms", "20ms"]
+"""))
+    assert len(suite.workloads) == 4
+    trials = suite.trials()
+    configs = {t.config_id for t in trials}
+    assert len(configs) == 8
+    assert len(trials) == 8 * 4  # 1 warm-up round + 3 repeats
+    assert all(t.warmup for t in trials[:8]) and not any(t.warmup for t in trials[8:])
+    # every repeat is one full round of every configuration ...
+    for r in range(3):
+        assert Counter(t.config_id for t in trials if t.repeat == r) == Counter(configs)
+    # ... in a shuffled order that the seed fixes
+    rounds = [[t.config_id for t in trials if t.repeat == r] for r in range(3)]
+    assert len({tuple(r) for r in rounds}) > 1
+    assert [t.config_id for t in load_suite(suite.source).trials()] \
+        == [t.config_id for t in trials]
+
+
+def test_per_workload_strategies(tmp_path):
+    suite = load_suite(write(tmp_path, """
+[suite]
+strategies = ["sequential", "asyncio"]
+repeats = 1
+warmup = 0
+[[workloads]]
+concurrency = 5
+[[workloads]]
+concurrency = 500
+strategies = ["asyncio"]
+"""))
+    pairs = {(t.strategy, t.workload.concurrency) for t in suite.trials()}
+    assert pairs == {("sequential", 5), ("asyncio", 5), ("asyncio", 500)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("[suite]\nrepeat = 3\n", "unknown key 'repeat'"),
+        ("[suite]\nstrategies = ['warp']\n", "unknown strategy 'warp'; allowed: "),
+        ("[[workloads]]\nconcurency = 3\n", "unknown key 'concurency'"),
+        ("[[workloads]]\nconcurrency = 0\n", "concurrency = 0 must be between 1 and 10000"),
+        ("[[workloads]]\nconcurrency = true\n", "concurrency = True must be an integer"),
+        ("[[workloads]]\nlatency = 'fast'\n", "latency = 'fast'"),
+        ("[[workloads]]\nerror_rate = 1.5\n", "error_rate = 1.5 must be between 0 and 1"),
+        ("[[workloads]]\nerror_rate = 0.6\nreset_rate = 0.6\n", "add up to more than 1"),
+        ("[[workloads]]\ncodes = 'B4'\n", "'B4' is not a country code"),
+        ("[[workloads]]\ncpu_work = 'rust:1ms'\n", "expected KIND:Nms"),
+        ("[[workloads]]\npython = '2.1'\n", "python = '2.1'"),
+        ("[server]\nloop = 'fast'\n", "[server]: loop='fast'"),
+        ("[suite\n", "not valid TOML"),
+    ],
+)
+def test_bad_values_name_the_file_key_and_allowed(tmp_path, text, expected):
+    path = write(tmp_path, text)
+    with pytest.raises(SpecError) as info:
+        load_suite(path)
+    message = str(info.value)
+    assert path in message
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_unknown_suite_lists_the_builtins():
+    with pytest.raises(SpecError, match=r"built-in suites: .*quick"):
+        load_suite("nope")
+
+
+def test_cpu_work_grammar():
+    assert parse_cpu_work("python:2ms") == ("python", 2.0)
+    assert parse_cpu_work("hashlib:0.5ms") == ("hashlib", 0.5)
+    for bad in ("python", "python:2", "python:-1ms", "java:1ms", "python:xms"):
+        with pytest.raises(ValueError):
+            parse_cpu_work(bad)
