@@ -161,7 +161,11 @@ def synthetic_gif(cc: str, size: int) -> bytes:
 
 
 def synthetic_images(codes: Iterable[str], payload_size: int | None = None) -> dict[str, bytes]:
-    """Images keyed by upper-case code: fixed size if given, else the real-like spread."""
+    """Images keyed by upper-case code: fixed size if given, else the real-like spread.
+
+    The spread is stratified over the codes given, so a code's size depends on
+    the whole set (the server always passes the full catalog).
+    """
     codes = list(codes)
     sizes = {cc: payload_size for cc in codes} if payload_size else synthetic_sizes(codes)
     return {cc: synthetic_gif(cc, sizes[cc]) for cc in codes}

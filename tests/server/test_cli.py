@@ -1,0 +1,104 @@
+"""The flags-server command: bad values, a taken port, Ctrl-C, the printed URL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from flags_server.cli import build_parser, config_from_args
+
+from .conftest import TIMEOUT
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flags_server", *args], capture_output=True,
+                          text=True, timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--latency", "soon"], ["'soon'", "uniform:0.5..5"]),
+        (["--error-rate", "2"], ["error_rate=2.0", "0..1"]),
+        (["--error-rate", "lots"], ["--error-rate", "'lots'"]),
+        (["--error-codes", "500,abc"], ["500,abc"]),
+        (["--port", "70000"], ["port=70000", "0..65535"]),
+        (["--host", "0.0.0.0"], ["0.0.0.0", "--allow-remote"]),
+        (["--overflow", "drop"], ["--overflow", "'drop'"]),
+        (["--prefix", "flags"], ["prefix='flags'"]),
+        (["--flags-zip", "/nonexistent/flags.zip", "--port", "0"], ["flags_zip", "cannot be read"]),
+    ],
+)
+def test_bad_value_is_one_line_and_exit_2(args: list[str], words: list[str]) -> None:
+    result = _cli(*args)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("flags-server: error: ")
+    for word in words:
+        assert word in lines[0]
+
+
+def test_port_in_use_is_one_line_and_exit_2() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _cli("--port", str(port))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert f"port {port}" in lines[0] and "already in use" in lines[0]
+
+
+def test_prints_the_url_serves_and_stops_cleanly_on_ctrl_c() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flags_server", "--port", "0", "--latency", "1ms", "--seed", "3"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert line.startswith("Serving flags at http://127.0.0.1:")
+        flags_url = line.split()[3]
+        assert flags_url.endswith("/flags")
+        r = requests.get(f"{flags_url}/br/br.gif", timeout=TIMEOUT)
+        assert r.status_code == 200
+        os.kill(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0
+    assert "Stopped." in out
+    assert "Traceback" not in err
+
+
+def test_options_map_onto_the_config() -> None:
+    args = build_parser().parse_args(
+        ["--port", "8002", "--error-rate", "0.25", "--error-codes", "500,429", "--seed", "7",
+         "--latency", "uniform:10ms..20ms", "--metadata-latency", "5ms", "--max-inflight", "4",
+         "--overflow", "reject", "--timeout-hold", "2", "--bandwidth", "1000",
+         "--payload-size", "12288", "--loop", "asyncio", "--retry-after", "2"]
+    )
+    config = config_from_args(args)
+    assert (config.port, config.error_rate, config.error_codes, config.seed) == \
+        (8002, 0.25, (500, 429), 7)
+    assert config.latency_model.mean_s == pytest.approx(0.015)
+    assert config.metadata_latency_model.mean_s == pytest.approx(0.005)
+    assert (config.max_inflight, config.overflow, config.timeout_hold_s) == (4, "reject", 2.0)
+    assert (config.bandwidth_bps, config.payload_size, config.loop, config.retry_after_s) == \
+        (1000, 12288, "asyncio", 2)
+
+
+def test_defaults_suit_the_books_delay_server() -> None:
+    config = config_from_args(build_parser().parse_args([]))
+    assert (config.host, config.port, config.prefix) == ("127.0.0.1", 8001, "/flags")

@@ -1,0 +1,65 @@
+"""running(): always stops and reaps the server, whatever the body does."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import requests
+
+from flags_server import ConfigError, ServerConfig, running
+
+from .conftest import TIMEOUT
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def test_reaped_after_a_normal_exit() -> None:
+    with running(ServerConfig(loop="asyncio")) as srv:
+        pid = srv.pid
+        assert srv.health()["loop"] == "asyncio"
+    assert srv.process.returncode == 0  # stopped by SIGTERM, shut down cleanly
+    assert _gone(pid)
+
+
+@pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
+def test_reaped_when_the_body_raises(error: type[BaseException]) -> None:
+    with pytest.raises(error), running(ServerConfig()) as srv:
+        pid = srv.pid
+        assert requests.get(srv.flags_url + "/br/br.gif", timeout=TIMEOUT).ok
+        raise error("boom")
+    assert srv.process.returncode is not None
+    assert _gone(pid)
+
+
+def test_reaped_while_requests_are_held() -> None:
+    """A held timeout must not delay the shutdown (bounded grace, then kill)."""
+    with running(ServerConfig(timeout_rate=1.0, timeout_hold_s=120)) as srv:
+        with pytest.raises(requests.exceptions.ReadTimeout):
+            requests.get(srv.flags_url + "/br/br.gif", timeout=0.3)
+        pid = srv.pid
+    assert srv.process.returncode == 0
+    assert _gone(pid)
+
+
+def test_two_servers_get_different_free_ports() -> None:
+    with running() as a, running() as b:
+        assert a.port != b.port
+        assert a.flags_url == a.base_url + "/flags"
+
+
+def test_a_bad_config_in_the_child_surfaces_as_config_error() -> None:
+    with pytest.raises(ConfigError, match="flags_zip"), \
+            running(ServerConfig(flags_zip="/nonexistent.zip")):
+        pass
+
+
+def test_running_needs_a_server_config() -> None:
+    with pytest.raises(TypeError), running({"seed": 1}):  # type: ignore[arg-type]
+        pass
