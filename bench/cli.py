@@ -252,10 +252,17 @@ def _execute(suite: Any, args: argparse.Namespace, resume: Path | None = None) -
 
     run = store.load(outcome.run_dir)
     print(format_summary(run.summary))
+    status = 0 if outcome.n_failed == 0 else 1
     if not args.no_report:
-        _report(outcome.run_dir)
+        try:
+            _report(outcome.run_dir)
+        except Exception as exc:  # the measurements are safe; say so and how to retry
+            print(f"flagbench: error: the report failed ({type(exc).__name__}: {exc}); the "
+                  f"results are saved, retry with: flagbench report {outcome.run_dir}",
+                  file=sys.stderr)  # fmt: skip
+            status = 1
     print(f"results: {outcome.run_dir}")
-    return 0 if outcome.n_failed == 0 else 1
+    return status
 
 
 def _report(run_dir: Path) -> None:
