@@ -51,8 +51,14 @@ def get(name: str) -> Strategy:
         plugin = _plugins().get(name)
         if plugin is None:
             raise UnknownStrategy(name, names())
-        factory = plugin.load()
-    strategy = factory() if isinstance(factory, type) else factory
+        try:
+            factory = plugin.load()
+        except Exception as exc:
+            raise StrategyError(f"strategy {name!r} ({plugin.value}) failed to load: {exc}") from exc
+    try:
+        strategy = factory() if isinstance(factory, type) else factory
+    except Exception as exc:
+        raise StrategyError(f"strategy {name!r} ({factory!r}) failed to start: {exc}") from exc
     if not isinstance(strategy, Strategy):
         raise StrategyError(
             f"strategy {name!r} ({factory!r}) lacks name, description or run(); "

@@ -131,6 +131,10 @@ def _is(e: BaseException, *groups: tuple[type, ...]) -> bool:
 
 
 def _is_timeout(e: BaseException) -> bool:
+    # urllib3 derives NewConnectionError from ConnectTimeoutError for old callers' sake;
+    # like requests, judge it by its cause (refused, unreachable...) instead.
+    if _is(e, _types("urllib3.exceptions", "NewConnectionError")):
+        return False
     return _is(
         e,
         (TimeoutError, asyncio.TimeoutError),
@@ -182,9 +186,13 @@ def _is_truncated(e: BaseException) -> bool:
 
 
 def _is_connection(e: BaseException) -> bool:
+    # Every requests exception is an OSError (IOError) without an errno: only a real OS
+    # error, one with an errno, says the connection itself failed.
+    if isinstance(e, OSError) and e.errno is not None:
+        return True
     return _is(
         e,
-        (ConnectionError, OSError),
+        (ConnectionError,),
         _types("requests.exceptions", "ConnectionError"),
         _types("aiohttp", "ClientConnectionError", "ClientOSError"),
     )
