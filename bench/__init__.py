@@ -7,6 +7,27 @@ In a notebook::
     run.summary, run.trials, run.requests
 """
 
-from .store import Run, load
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .store import Run
 
 __all__ = ["Run", "load"]
+
+
+def load(run_dir: Any) -> Run:
+    """The tables of a stored run (see ``bench.store.load``)."""
+    from .store import load as _load
+
+    return _load(run_dir)
+
+
+def __getattr__(name: str) -> Any:
+    # pandas is imported on first use only: the worker process imports ``bench`` too.
+    if name == "Run":
+        from .store import Run
+
+        return Run
+    raise AttributeError(name)

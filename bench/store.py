@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,41 +17,18 @@ from typing import Any
 
 import pandas as pd
 
+from ._atomic import write_atomic, write_json_atomic
 from ._exceptions import RunDirError
 
 TABLES = ("trials", "requests", "probes")
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    _write_atomic(path, lambda tmp: tmp.write_bytes(data))
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    write_bytes_atomic(path, text.encode("utf-8"))
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    write_text_atomic(path, json.dumps(obj, indent=1, default=str) + "\n")
-
-
 def write_parquet_atomic(path: Path, frame: pd.DataFrame) -> None:
-    _write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
-    _write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
+    write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
 
 
 def new_run_dir(root: Path, name: str) -> Path:

@@ -20,7 +20,7 @@ import strategies
 from strategies.base import CpuWork, ProbeSample, RequestRecord, Settings, make_jobs
 
 from .probes import Heartbeat, cpu_times, peak_rss_mib
-from .store import write_json_atomic
+from ._atomic import write_json_atomic
 
 RECORD_FIELDS = [f.name for f in dataclasses.fields(RequestRecord)]
 
