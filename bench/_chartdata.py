@@ -132,7 +132,8 @@ def requests_of(run: RunLike, trial_ids) -> pd.DataFrame:
     if r is None or r.empty:
         return pd.DataFrame(columns=["trial_id"])
     ids = {str(i) for i in trial_ids}
-    return r[r["trial_id"].astype(str).isin(ids)]
+    key = r["trial_id"].astype(str)
+    return r[key.isin(ids)].assign(trial_id=key)
 
 
 def ideal_wall_s(w: Workload) -> float:
@@ -142,34 +143,68 @@ def ideal_wall_s(w: Workload) -> float:
 
 
 @dataclass(frozen=True)
+class Series:
+    """Workloads that differ only in the swept axis; ``other`` is the other axis's value."""
+
+    other: int
+    workloads: tuple[Workload, ...]  # sorted by the axis value
+
+
+@dataclass(frozen=True)
 class Sweep:
     axis: str  # "concurrency" or "n_jobs"
-    workloads: tuple[Workload, ...]  # sorted by the axis value
+    series: tuple[Series, ...]  # one per value of the other axis, each with >= 2 points
     fixed: str  # human text for what stayed the same
+
+    @property
+    def other_axis(self) -> str:
+        return "n_jobs" if self.axis == "concurrency" else "concurrency"
+
+    @property
+    def workloads(self) -> tuple[Workload, ...]:
+        return tuple(w for s in self.series for w in s.workloads)
+
+
+MAX_SERIES = 4
 
 
 def sweeps(run: RunLike) -> list[Sweep]:
-    """For each axis, the largest set of workloads that differ only in that axis (>= 2 values)."""
+    """Per axis, the workloads that differ only in N and C, as series along that axis.
+
+    Among groups with different other parameters (latency, faults, ...), the one with the
+    most points wins; a suite sweeping C at N=100 and at N=1000 gives two series.
+    """
     t = ok_trials(run)
     if t.empty:
         return []
     by_id = {w.workload_id: w for w in workloads(run)}
     first = t.drop_duplicates("workload_id").set_index("workload_id")
+    params = [c for c in _FIXED_PARAMS if c in first.columns]
+    keys = (first[params].astype(str).agg("|".join, axis=1) if params
+            else pd.Series("", index=first.index))
     out = []
     for axis in SWEEP_AXES:
-        other = [c for c in (*_FIXED_PARAMS, *SWEEP_AXES) if c != axis and c in first.columns]
-        keys = (first[other].astype(str).agg("|".join, axis=1) if other
-                else pd.Series("", index=first.index))
-        best: list[str] = []
+        other = "n_jobs" if axis == "concurrency" else "concurrency"
+        best: list[Series] = []
         for _, ids in keys.groupby(keys):
-            vals = first.loc[ids.index, axis]
-            if vals.nunique() >= 2 and len(ids) > len(best):
-                best = list(ids.index)
+            group = first.loc[ids.index]
+            series = []
+            for value, g in group.groupby(other):
+                if g[axis].nunique() >= 2:
+                    ws = sorted((by_id[i] for i in g.index if i in by_id),
+                                key=lambda w: getattr(w, axis))
+                    series.append(Series(int(value), tuple(ws)))
+            if sum(len(x.workloads) for x in series) > sum(len(x.workloads) for x in best):
+                best = series
         if best:
-            ws = sorted((by_id[i] for i in best if i in by_id), key=lambda w: getattr(w, axis))
-            ref = ws[0]
-            fixed = (f"N={ref.n_jobs}" if axis == "concurrency" else f"C={ref.concurrency}")
-            out.append(Sweep(axis, tuple(ws), f"{fixed}, latency {ref.latency}"))
+            best = pick(sorted(best, key=lambda x: -len(x.workloads))[:MAX_SERIES], MAX_SERIES)
+            best.sort(key=lambda x: x.other)
+            ref = best[0].workloads[0]
+            name = "N" if other == "n_jobs" else "C"
+            fixed = f"latency {ref.latency}"
+            if len(best) == 1:
+                fixed = f"{name}={best[0].other}, " + fixed
+            out.append(Sweep(axis, tuple(best), fixed))
     return out
 
 

@@ -130,16 +130,17 @@ def fig_errors(run: RunLike) -> Figure | None:
     fig = new_figure(12.5, 1.3 + sum(heights))
     axes = fig.subplots(len(shown), 2, squeeze=False, height_ratios=heights)
     used: set[str] = set()
+    outcomes: set[str] = set()
     for (ax_o, ax_k), w in zip(axes, shown, strict=False):
         tw = t[t["workload_id"] == w.workload_id]
         present = [n for n in names if (tw["strategy"] == n).any()]
-        _outcome_panel(ax_o, tw, present, w.label)
+        outcomes |= _outcome_panel(ax_o, tw, present, w.label)
         rw = req[req["trial_id"].astype(str).isin(set(tw["trial_id"]))] if not req.empty else req
         used |= _kinds_panel(ax_k, tw, rw, present, colours)
     axes[-1, 0].set_xlabel("jobs per trial, final outcome (mean of repeats)")
     axes[-1, 1].set_xlabel("failed attempts per trial (mean of repeats)")
     handles = [Patch(color=c, label=f"final: {o.replace('_', ' ')}")
-               for o, c in OUTCOME_COLOURS.items()]
+               for o, c in OUTCOME_COLOURS.items() if o in outcomes]
     handles += [Patch(color=FAMILY_COLOURS[f], label=f) for f in FAMILIES if f in used]
     fig.legend(handles=handles, loc="outside lower center", ncols=min(8, len(handles)),
                frameon=False)
@@ -149,7 +150,8 @@ def fig_errors(run: RunLike) -> Figure | None:
     return fig
 
 
-def _outcome_panel(ax, tw: pd.DataFrame, present, label: str) -> None:
+def _outcome_panel(ax, tw: pd.DataFrame, present, label: str) -> set[str]:
+    seen: set[str] = set()
     for i, st in enumerate(present):
         g = tw[tw["strategy"] == st]
         left = 0.0
@@ -158,6 +160,7 @@ def _outcome_panel(ax, tw: pd.DataFrame, present, label: str) -> None:
             if v <= 0:
                 continue
             ax.barh(i, v, left=left, height=0.6, color=OUTCOME_COLOURS[outcome])
+            seen.add(outcome)
             if v >= 0.06 * float(g[["n_ok", "n_not_found", "n_error"]].sum(axis=1).mean()):
                 ax.text(left + v / 2, i, f"{v:.3g}", ha="center", va="center", fontsize=8.5,
                         color="white", fontweight="bold")
@@ -166,6 +169,7 @@ def _outcome_panel(ax, tw: pd.DataFrame, present, label: str) -> None:
     ax.set_ylim(len(present) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
     ax.set_title(wrap(label, 60), loc="left")
+    return seen
 
 
 def _kinds_panel(ax, tw: pd.DataFrame, rw: pd.DataFrame, present, colours) -> set[str]:

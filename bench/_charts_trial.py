@@ -140,7 +140,7 @@ def _inflight_panel(ax, r: pd.DataFrame, concurrency: int, colour: str) -> None:
 
 # ---------------------------------------------------------------- 4. latency percentiles
 
-_TICK_P = (50, 90, 99, 99.9)
+_TICK_P = (50, 75, 90, 95, 99, 99.9)
 
 
 def _tail_x(p: np.ndarray) -> np.ndarray:
@@ -289,5 +289,5 @@ def _wait_panel(ax, rw: pd.DataFrame, present, colours) -> None:
     ax.set_ylim(len(present) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
     xmax = max((p.get_x() + p.get_width() for p in ax.patches), default=1.0)
-    ax.set_xlim(0, xmax * 1.35)
+    ax.set_xlim(0, xmax * 1.6)
     ax.set_title("per request: wait before starting vs service", loc="left")

@@ -41,6 +41,7 @@ from bench._chartstyle import (
     TIMES,
     fmt_s,
     fmt_x,
+    freeze_layout,
     new_figure,
     plain_log,
     save_figure,
@@ -62,6 +63,7 @@ __all__ = [
     "chart_timeline",
     "chart_wall",
     "compare_chart",
+    "comparison_from_summaries",
     "render",
     "render_all",
 ]
@@ -181,6 +183,9 @@ def _render_wall(run: RunLike, out_dir: Path) -> list[Rendered]:
 # ---------------------------------------------------------------- 2. scaling
 
 
+_SERIES_STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), ((0, (6, 2, 1, 2, 1, 2)), "D"))
+
+
 def _fig_scaling(run: RunLike) -> Figure | None:
     found = sweeps(run)
     if not found:
@@ -188,19 +193,27 @@ def _fig_scaling(run: RunLike) -> Figure | None:
     s, t = summary(run), ok_trials(run)
     names = strategies(run)
     colours = strategy_colours(names)
-    fig = new_figure(5.6 * len(found) + 1.2, 8.4)
+    fig = new_figure(5.4 * len(found) + 2.9, 8.4)
     axes = fig.subplots(2, len(found), squeeze=False)
     for col, sweep in enumerate(found):
         _scaling_column(axes[0, col], axes[1, col], sweep, s, t, names, colours)
-    handles = [Line2D([], [], color=colours[n], marker="o", label=n) for n in names]
+    handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in names]
+    multi = [sw for sw in found if len(sw.series) > 1]
+    for sw in multi:
+        name = "N" if sw.other_axis == "n_jobs" else "C"
+        for k, ser in enumerate(sw.series):
+            ls, marker = _SERIES_STYLES[k]
+            handles.append(Line2D([], [], color="#555555", ls=ls, marker=marker,
+                                  label=f"{name}={ser.other}"))
+    ideal_ls = "-" if multi else "--"
     handles += [
-        Line2D([], [], color=IDEAL_COLOUR, ls="--", lw=1.5,
-               label=f"ideal: N / ({IDEAL_TEXT}), or its wall time"),
+        Line2D([], [], color=IDEAL_COLOUR, ls=ideal_ls, lw=1.1, alpha=0.8,
+               label=wrap(f"ideal N / ({IDEAL_TEXT}) (top), ideal wall time (bottom)", 28)),
         Line2D([], [], color="#666666", ls=":", lw=1.5,
-               label="client-CPU ceiling, one core: 1 / CPU per request (strategy colour)"),
+               label=wrap("client-CPU ceiling on one core: 1 / CPU per request "
+                          "(in the strategy's colour)", 28)),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(4, len(handles)),
-               frameon=False)
+    fig.legend(handles=handles, loc="outside right upper", ncols=1, frameon=False)
     fig.suptitle("Scaling: throughput and wall time against concurrency and job count")
     return fig
 
@@ -208,43 +221,55 @@ def _fig_scaling(run: RunLike) -> Figure | None:
 def _scaling_column(ax_tp, ax_w, sweep: Sweep, s: pd.DataFrame, t: pd.DataFrame,
                     names: list[str], colours: dict) -> None:
     axis = sweep.axis
-    xval = {w.workload_id: float(getattr(w, axis)) for w in sweep.workloads}
-    xs = np.array([xval[w.workload_id] for w in sweep.workloads])
-    sub = s[s["workload_id"].isin(xval)].assign(x=lambda d: d["workload_id"].map(xval))
-    tsub = t[t["workload_id"].isin(xval)]
-    ys_tp, ys_w = [], []
+    multi = len(sweep.series) > 1
+    ys_tp: list[float] = []
+    ys_w: list[float] = []
+    all_x: set[float] = set()
+    for k, ser in enumerate(sweep.series):
+        ls, marker = _SERIES_STYLES[k] if multi else ("-", "o")
+        xval = {w.workload_id: float(getattr(w, axis)) for w in ser.workloads}
+        all_x |= set(xval.values())
+        sub = s[s["workload_id"].isin(xval)].assign(x=lambda d, xv=xval: d["workload_id"].map(xv))
+        for name in names:
+            d = sub[sub["strategy"] == name].sort_values("x")
+            if d.empty:
+                continue
+            tp = d["throughput_median_rps"].to_numpy(float)
+            ax_tp.plot(d["x"], tp, marker=marker, ls=ls, color=colours[name], lw=1.8, ms=5)
+            med = d["wall_median_s"].to_numpy(float)
+            lo = d.get("wall_ci_low_s", d["wall_median_s"]).to_numpy(float)
+            hi = d.get("wall_ci_high_s", d["wall_median_s"]).to_numpy(float)
+            ax_w.errorbar(d["x"], med, yerr=[np.clip(med - lo, 0, None),
+                                             np.clip(hi - med, 0, None)],
+                          marker=marker, ls=ls, color=colours[name], lw=1.8, ms=5, capsize=3)
+            ys_tp.extend(tp)
+            ys_w.extend(med)
+        xs = np.array([xval[w.workload_id] for w in ser.workloads])
+        ideal_w = np.array([ideal_wall_s(w) for w in ser.workloads])
+        ideal_tp = np.array([w.n_jobs for w in ser.workloads]) / ideal_w
+        ideal_ls = ls if multi else "--"
+        ax_tp.plot(xs, ideal_tp, color=IDEAL_COLOUR, ls=ideal_ls, lw=1.1, alpha=0.8)
+        ax_w.plot(xs, ideal_w, color=IDEAL_COLOUR, ls=ideal_ls, lw=1.1, alpha=0.8)
+        ys_tp.extend(ideal_tp)
+        ys_w.extend(ideal_w)
+    tsub = t[t["workload_id"].isin({w.workload_id for w in sweep.workloads})]
     for name in names:
-        d = sub[sub["strategy"] == name].sort_values("x")
-        if d.empty:
-            continue
-        tp = d["throughput_median_rps"].to_numpy(float)
-        ax_tp.plot(d["x"], tp, marker="o", color=colours[name], lw=1.8, ms=5)
-        med = d["wall_median_s"].to_numpy(float)
-        lo = d.get("wall_ci_low_s", d["wall_median_s"]).to_numpy(float)
-        hi = d.get("wall_ci_high_s", d["wall_median_s"]).to_numpy(float)
-        ax_w.errorbar(d["x"], med, yerr=[np.clip(med - lo, 0, None), np.clip(hi - med, 0, None)],
-                      marker="o", color=colours[name], lw=1.8, ms=5, capsize=3)
-        ys_tp.extend(tp)
-        ys_w.extend(med)
         cpr = tsub[tsub["strategy"] == name].get("cpu_per_request_ms")
         if cpr is not None and cpr.notna().any() and cpr.median() > 0:
             ceiling = 1000.0 / float(cpr.median())
             ax_tp.axhline(ceiling, color=colours[name], ls=":", lw=1.4)
             ys_tp.append(ceiling)
-    ideal_w = np.array([ideal_wall_s(w) for w in sweep.workloads])
-    ideal_tp = np.array([w.n_jobs for w in sweep.workloads]) / ideal_w
-    ax_tp.plot(xs, ideal_tp, color=IDEAL_COLOUR, ls="--", lw=1.5)
-    ax_w.plot(xs, ideal_w, color=IDEAL_COLOUR, ls="--", lw=1.5)
-    ys_tp.extend(ideal_tp)
-    ys_w.extend(ideal_w)
+    xs_all = np.array(sorted(all_x))
     what = "concurrency C" if axis == "concurrency" else "jobs N"
     for ax, ys in ((ax_tp, ys_tp), (ax_w, ys_w)):
-        _log_if_wide(ax, xs, "x")
+        _log_if_wide(ax, xs_all, "x")
         _log_if_wide(ax, np.array(ys, float), "y")
-        ax.set_xticks(xs)
+        ax.set_xticks(xs_all)
         ax.xaxis.set_minor_locator(NullLocator())
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_xlabel(what + (" (log scale)" if ax.get_xscale() == "log" else ""))
+        if ax.get_xscale() == "log" and len(xs_all) > 6:
+            ax.tick_params(axis="x", labelrotation=45)
     ax_tp.set_ylabel("throughput (requests/s)")
     ax_w.set_ylabel("wall time (s)")
     ax_tp.set_title(wrap(f"Throughput vs {what} ({sweep.fixed})", 60), loc="left")
@@ -355,46 +380,53 @@ def _paths(items: list[Rendered]) -> list[Path]:
 # ---------------------------------------------------------------- comparison of two runs
 
 
-def compare_chart(summary_a: pd.DataFrame, summary_b: pd.DataFrame, out_path: Path, *,
-                  label_a: str = "A", label_b: str = "B",
-                  ratios: pd.DataFrame | None = None) -> Path:
+def compare_chart(comparison: pd.DataFrame, out_path: Path, *, label_a: str = "A",
+                  label_b: str = "B") -> Path:
     """Per configuration, the ratio of median wall times B / A with its 95% interval.
 
-    ``ratios`` (columns config_id, ratio, ci_low, ci_high and optionally significant) lets
-    ``flagbench compare`` pass its own statistics; without it the interval is the conservative
-    quotient of the two runs' intervals. The format follows the suffix (.png or .svg).
+    ``comparison`` is ``bench.compare.compare_runs``'s table (config_id, strategy, workload,
+    ratio, ratio_ci_low, ratio_ci_high, significant); ``comparison_from_summaries`` builds one
+    from two summary tables. The format follows the suffix of ``out_path`` (.png or .svg).
     """
     out_path = Path(out_path)
     fmt = out_path.suffix.lstrip(".").lower()
     if fmt not in ("png", "svg"):
         raise ValueError(f"compare chart path must end in .png or .svg, got {out_path.name!r}")
-    data = _ratio_table(summary_a, summary_b, ratios)
-    if data.empty:
+    if comparison.empty:
         raise ValueError("the two runs share no configuration (config_id) to compare")
+    data = comparison.copy()
+    for col in ("strategy", "workload", "config_id"):
+        data[col] = data[col].astype(str) if col in data else data["config_id"].astype(str)
+    if "significant" not in data:
+        data["significant"] = (data["ratio_ci_low"] > 1) | (data["ratio_ci_high"] < 1)
     with style():
-        fig = _fig_compare(data, label_a, label_b)
+        fig = _fig_compare(data.reset_index(drop=True), label_a, label_b)
         out_path.parent.mkdir(parents=True, exist_ok=True)
+        freeze_layout(fig)
         return write_atomic_figure(fig, out_path, fmt)
 
 
-def _ratio_table(a: pd.DataFrame, b: pd.DataFrame, ratios: pd.DataFrame | None) -> pd.DataFrame:
+def comparison_from_summaries(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:
+    """A comparison table from two runs' summaries alone.
+
+    Without the trials there is no bootstrap of the ratio; the interval is the conservative
+    quotient of the two intervals (B low / A high .. B high / A low).
+    """
     keep = ["config_id", "workload", "strategy", "wall_median_s", "wall_ci_low_s",
             "wall_ci_high_s"]
-    a = a[[c for c in keep if c in a]].astype({"config_id": str})
-    b = b[[c for c in keep if c in b]].astype({"config_id": str})
+    a = summary_a[[c for c in keep if c in summary_a]].astype({"config_id": str})
+    b = summary_b[[c for c in keep if c in summary_b]].astype({"config_id": str})
     m = a.merge(b, on="config_id", suffixes=("_a", "_b"))
-    m["workload"] = m.get("workload_a", m["config_id"]).astype(str)
-    m["strategy"] = m.get("strategy_a", m["config_id"]).astype(str)
-    m["ratio"] = m["wall_median_s_b"] / m["wall_median_s_a"]
-    m["ci_low"] = m["wall_ci_low_s_b"] / m["wall_ci_high_s_a"]
-    m["ci_high"] = m["wall_ci_high_s_b"] / m["wall_ci_low_s_a"]
-    m["significant"] = (m["ci_low"] > 1) | (m["ci_high"] < 1)
-    if ratios is not None and not ratios.empty:
-        r = ratios.astype({"config_id": str}).set_index("config_id")
-        for col in ("ratio", "ci_low", "ci_high", "significant"):
-            if col in r:
-                m[col] = m["config_id"].map(r[col]).fillna(m[col])
-    return m.reset_index(drop=True)
+    return pd.DataFrame({
+        "config_id": m["config_id"],
+        "strategy": m.get("strategy_a", m["config_id"]).astype(str),
+        "workload": m.get("workload_a", m["config_id"]).astype(str),
+        "a_median_s": m["wall_median_s_a"],
+        "b_median_s": m["wall_median_s_b"],
+        "ratio": m["wall_median_s_b"] / m["wall_median_s_a"],
+        "ratio_ci_low": m["wall_ci_low_s_b"] / m["wall_ci_high_s_a"],
+        "ratio_ci_high": m["wall_ci_high_s_b"] / m["wall_ci_low_s_a"],
+    }).assign(significant=lambda d: (d["ratio_ci_low"] > 1) | (d["ratio_ci_high"] < 1))
 
 
 def _fig_compare(m: pd.DataFrame, label_a: str, label_b: str) -> Figure:
@@ -404,8 +436,8 @@ def _fig_compare(m: pd.DataFrame, label_a: str, label_b: str) -> Figure:
     ax = fig.add_subplot()
     y = np.arange(len(m))
     ratio = m["ratio"].to_numpy(float)
-    lo = np.minimum(m["ci_low"].to_numpy(float), ratio)
-    hi = np.maximum(m["ci_high"].to_numpy(float), ratio)
+    lo = np.fmin(m["ratio_ci_low"].to_numpy(float), ratio)
+    hi = np.fmax(m["ratio_ci_high"].to_numpy(float), ratio)
     for i, (_, row) in enumerate(m.iterrows()):
         c = colours[row["strategy"]]
         sig = bool(row["significant"])

@@ -1,0 +1,225 @@
+"""Two-line readings of each chart, written from the same numbers the chart draws.
+
+A reader skimming the report should get the point of a chart without decoding it; the
+sentences are generated, so they never drift from the data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from bench._chartdata import (
+    RunLike,
+    error_workload_ids,
+    main_workloads,
+    median_trial,
+    ok_trials,
+    requests_of,
+    summary,
+    sweeps,
+    workloads,
+)
+from bench._chartstyle import fmt_s, fmt_x
+
+
+def reading(kind: str, run: RunLike, workload_id: str | None = None) -> list[str]:
+    """At most two sentences about chart ``kind``; empty when there is nothing to say."""
+    fn = _READERS.get(kind)
+    if fn is None:
+        return []
+    try:
+        lines = fn(run, workload_id)
+    except (KeyError, ValueError, IndexError):
+        return []  # a reading is a courtesy; a run with odd columns still gets its charts
+    return [ln for ln in lines if ln][:2]
+
+
+def _label(run: RunLike, workload_id: str) -> str:
+    return next((w.label for w in workloads(run) if w.workload_id == workload_id), workload_id)
+
+
+def _wall(run: RunLike, _wid: str | None) -> list[str]:
+    s = summary(run)
+    if s.empty:
+        return []
+    wid = next(iter(s["workload_id"]))
+    g = s[s["workload_id"] == wid].sort_values("wall_median_s")
+    best, worst = g.iloc[0], g.iloc[-1]
+    first = (f"{_label(run, wid)}: {best['strategy']} was fastest at "
+             f"{fmt_s(best['wall_median_s'])} (median)")
+    seq = g[g["strategy"] == "sequential"]
+    if not seq.empty and best["strategy"] != "sequential":
+        first += (f", {fmt_x(seq.iloc[0]['wall_median_s'] / best['wall_median_s'])} faster "
+                  f"than sequential ({fmt_s(seq.iloc[0]['wall_median_s'])})")
+    if worst["strategy"] != best["strategy"] and worst["strategy"] != "sequential":
+        first += f"; slowest was {worst['strategy']} at {fmt_s(worst['wall_median_s'])}"
+    n_w = s["workload_id"].nunique()
+    if n_w > 1:
+        wins = s.loc[s.groupby("workload_id")["wall_median_s"].idxmin(), "strategy"]
+        counts = wins.value_counts()
+        second = f"Across the {n_w} workloads the fastest strategy was " + ", ".join(
+            f"{name} in {n}" for name, n in counts.items()) + "."
+    else:
+        eff = best.get("efficiency_median", float("nan"))
+        second = (f"The ideal (every wait overlapped) was {fmt_s(best['ideal_s'])}; "
+                  f"{best['strategy']} reached {eff:.0%} of it." if not pd.isna(eff) else "")
+    return [first + ".", second]
+
+
+def _scaling(run: RunLike, _wid: str | None) -> list[str]:
+    s = summary(run)
+    lines = []
+    for sw in sweeps(run):
+        ser = max(sw.series, key=lambda x: len(x.workloads))
+        lo_w, hi_w = ser.workloads[0], ser.workloads[-1]
+        other = ("N" if sw.axis == "concurrency" else "C") + f"={ser.other}"
+        sub = s[s["workload_id"] == hi_w.workload_id].sort_values("throughput_median_rps")
+        if sub.empty:
+            continue
+        top = sub.iloc[-1]
+        lo_tp = s[(s["workload_id"] == lo_w.workload_id) & (s["strategy"] == top["strategy"])]
+        axis = "C" if sw.axis == "concurrency" else "N"
+        start = (f"from {_rate(lo_tp.iloc[0]['throughput_median_rps'])} at "
+                 f"{axis}={getattr(lo_w, sw.axis)} " if not lo_tp.empty else "")
+        ideal = hi_w.n_jobs / (math.ceil(hi_w.n_jobs / max(1, hi_w.concurrency))
+                               * hi_w.latency_mean_s)
+        fixed = sw.fixed if other in sw.fixed else f"{other}, {sw.fixed}"
+        lines.append(f"Against {axis} ({fixed}): {top['strategy']} went "
+                     f"{start}to {_rate(top['throughput_median_rps'])} at "
+                     f"{axis}={getattr(hi_w, sw.axis)}, {top['throughput_median_rps'] / ideal:.0%} "
+                     f"of the ideal {_rate(ideal)}.")
+    return lines
+
+
+def _rate(rps: float) -> str:
+    return f"{rps:,.0f} requests/s" if rps >= 100 else f"{rps:.3g} requests/s"
+
+
+def _timeline(run: RunLike, wid: str | None) -> list[str]:
+    w = next((w for w in workloads(run) if w.workload_id == wid), None) or (
+        main_workloads(run, 1) or [None])[0]
+    if w is None:
+        return []
+    peaks, waits = {}, {}
+    for st in ok_trials(run).query("workload_id == @w.workload_id")["strategy"].unique():
+        tid = median_trial(run, w.workload_id, st)
+        r = requests_of(run, [tid])
+        if r.empty:
+            continue
+        ev = np.concatenate([np.ones(len(r)), -np.ones(len(r))])
+        times = np.concatenate([r["t_start_s"].to_numpy(float), r["t_end_s"].to_numpy(float)])
+        peaks[st] = int(np.cumsum(ev[np.lexsort((ev, times))]).max())
+        waits[st] = float((r["t_start_s"] - r["t_queued_s"]).clip(lower=0).mean())
+    if not peaks:
+        return []
+    hi = max(peaks, key=peaks.get)
+    lo = min(peaks, key=peaks.get)
+    first = (f"At most {peaks[hi]} requests were in flight at once with {hi} "
+             f"(C={w.concurrency}), {peaks[lo]} with {lo}.")
+    most = max(waits, key=waits.get)
+    second = (f"Requests waited longest for a slot with {most}: {fmt_s(waits[most])} on average "
+              "between being ready and starting (grey lines).")
+    return [first, second]
+
+
+def _latency(run: RunLike, _wid: str | None) -> list[str]:
+    t = ok_trials(run)
+    ws = workloads(run)
+    if t.empty or not ws:
+        return []
+    w = ws[0]
+    r = requests_of(run, t.loc[t["workload_id"] == w.workload_id, "trial_id"])
+    if r.empty:
+        return []
+    r = r.merge(t[["trial_id", "strategy"]], on="trial_id")
+    q = r.groupby("strategy")["latency_s"].quantile([0.5, 0.99]).unstack()
+    q.columns = ["p50", "p99"]
+    fast, slow = q["p50"].idxmin(), q["p50"].idxmax()
+    first = (f"{w.label}: median latency ranged from {fmt_s(q.loc[fast, 'p50'])} ({fast}) to "
+             f"{fmt_s(q.loc[slow, 'p50'])} ({slow}); configured mean {fmt_s(w.latency_mean_s)}.")
+    worst = q["p99"].idxmax()
+    return [first, f"The worst tail was {worst}'s: p99 {fmt_s(q.loc[worst, 'p99'])}."]
+
+
+def _breakdown(run: RunLike, _wid: str | None) -> list[str]:
+    t = ok_trials(run)
+    ws = workloads(run)
+    if t.empty or not ws:
+        return []
+    g = t[t["workload_id"] == ws[0].workload_id].groupby("strategy")[
+        ["wall_s", "cpu_user_s", "cpu_sys_s"]].median()
+    share = (g["cpu_user_s"] + g["cpu_sys_s"]) / g["wall_s"]
+    hi, lo = share.idxmax(), share.idxmin()
+    first = (f"{ws[0].label}: the client was busy on the CPU for {share[hi]:.0%} of the wall "
+             f"time with {hi} and {share[lo]:.0%} with {lo}; the rest was waiting on the network.")
+    if share[hi] < 0.5:
+        first += " Latency, not the CPU, sets the pace here."
+    r = requests_of(run, t.loc[t["workload_id"] == ws[0].workload_id, "trial_id"])
+    if r.empty:
+        return [first]
+    r = r.merge(t[["trial_id", "strategy"]], on="trial_id")
+    wait = r.groupby("strategy")["wait_s"].mean()
+    service = r.groupby("strategy")["latency_s"].mean()
+    most = wait.idxmax()
+    return [first, f"Per request, {most} spent {fmt_s(wait[most])} waiting for a slot and "
+                   f"{fmt_s(service[most])} being served, on average."]
+
+
+def _probes(run: RunLike, _wid: str | None) -> list[str]:
+    p = run.probes
+    if p is None or p.empty:
+        return []
+    t = ok_trials(run)
+    p = p.astype({"trial_id": str, "kind": str}).merge(t[["trial_id", "strategy"]], on="trial_id")
+    out = []
+    for kind, what in (("loop_lag", "event-loop lag"), ("heartbeat", "thread heartbeat delay")):
+        pk = p[p["kind"] == kind]
+        if pk.empty:
+            continue
+        mx = pk.groupby("strategy")["lag_s"].max()
+        p99 = pk.groupby("strategy")["lag_s"].quantile(0.99)
+        worst, best = mx.idxmax(), mx.idxmin()
+        text = f"Worst {what}: {worst}, max {fmt_s(mx[worst])} (p99 {fmt_s(p99[worst])})"
+        if best != worst:
+            text += f"; best {best}, max {fmt_s(mx[best])}"
+        out.append(text + ".")
+    return out
+
+
+def _errors(run: RunLike, _wid: str | None) -> list[str]:
+    ids = error_workload_ids(run)
+    if not ids:
+        return []
+    t = ok_trials(run)
+    g = t[t["workload_id"] == ids[0]]
+    per = g.groupby("strategy")[["n_ok", "n_not_found", "n_error"]].mean()
+    jobs = per.sum(axis=1)
+    worst = per["n_error"].idxmax()
+    first = (f"{_label(run, ids[0])}: final errors per trial ranged from "
+             f"{per['n_error'].min():.3g} to {per['n_error'].max():.3g} ({worst}) out of "
+             f"{jobs.max():.0f} jobs; not found: {per['n_not_found'].mean():.3g} on average.")
+    inj = [c for c in g.columns if c.startswith("server_injected_")]
+    if not inj:
+        return [first]
+    injected = g[inj].fillna(0).sum(axis=1).mean()
+    r = requests_of(run, g["trial_id"])
+    failed = (r["outcome"].astype(str) == "error").sum() / max(len(g), 1) if not r.empty else 0
+    mismatch = int((~g["counts_match"].astype(bool)).sum()) if "counts_match" in g else 0
+    second = (f"The server injected {injected:.3g} faults per trial; the client saw {failed:.3g} "
+              "failed attempts per trial" + (f"; counts disagreed in {mismatch} trial(s)."
+                                             if mismatch else "."))
+    return [first, second]
+
+
+_READERS = {
+    "wall": _wall,
+    "scaling": _scaling,
+    "timeline": _timeline,
+    "latency": _latency,
+    "breakdown": _breakdown,
+    "probes": _probes,
+    "errors": _errors,
+}

@@ -1,0 +1,386 @@
+"""The run report: ``report.html`` (one self-contained file) and ``report.md`` (for GitHub).
+
+Both are made from one neutral description of the report (sections of text, tables and
+charts), so the two never say different things. The HTML embeds its charts as ``data:`` URIs
+and has no external CSS, scripts or fonts: it can be mailed, attached to an issue or opened
+offline. Everything that comes from the data is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import re
+import shlex
+import tempfile
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench._chartdata import RunLike, ok_trials, summary, workloads
+from bench._chartstyle import DASH, TIMES, fmt_s, strategy_order
+from bench._readings import reading
+from bench.charts import Rendered, render
+
+__all__ = ["Report", "build_report", "render_html", "render_markdown", "write_report"]
+
+
+@dataclass(frozen=True)
+class Table:
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    numeric: tuple[bool, ...] = ()  # right-align these columns
+
+    def is_numeric(self, i: int) -> bool:
+        return i < len(self.numeric) and self.numeric[i]
+
+
+@dataclass(frozen=True)
+class ChartEntry:
+    title: str
+    reading: tuple[str, ...]
+    png: Path
+
+
+@dataclass
+class Report:
+    """What the report says, independent of HTML or Markdown."""
+
+    title: str
+    overview: list[str]
+    warnings: list[str]
+    summary: list[Table]
+    charts: list[ChartEntry]
+    command: str
+    metadata: list[tuple[str, str]]
+    packages: list[tuple[str, str]] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- content
+
+
+def build_report(run: RunLike, rendered: list[Rendered]) -> Report:
+    meta = run.meta or {}
+    run_id = str(meta.get("run_id", Path(run.path).name))
+    suite = str(meta.get("suite", ""))
+    return Report(
+        title=f"flagbench report: {suite or 'run'} ({run_id})",
+        overview=_overview(run),
+        warnings=_warnings(run),
+        summary=_summary_tables(run),
+        charts=[ChartEntry(r.title, tuple(reading(r.kind, run, r.workload_id)), r.path("png"))
+                for r in rendered],
+        command=_command(meta),
+        metadata=_metadata(run),
+        packages=sorted((str(k), str(v)) for k, v in (meta.get("packages") or {}).items()),
+    )
+
+
+def _overview(run: RunLike) -> list[str]:
+    meta = run.meta or {}
+    t = run.trials
+    n_trials = int(meta.get("n_trials", len(t)))
+    n_failed = int(meta.get("n_failed", (t["status"].astype(str) != "ok").sum() if len(t) else 0))
+    n_workloads = len(workloads(run))
+    strategies = strategy_order(t["strategy"].astype(str)) if len(t) else []
+    duration = _duration(meta.get("started"), meta.get("ended"))
+    lines = [
+        f"{n_trials} trials ({n_failed} failed) of {len(strategies)} strategies "
+        f"({', '.join(strategies)}) on {n_workloads} workload(s)"
+        + (f", run in {duration}" if duration else "") + ".",
+    ]
+    if meta.get("started"):
+        lines.append(f"Started {meta['started']}, on {meta.get('platform', 'an unknown machine')}"
+                     f" with {meta.get('cpu_count', '?')} CPUs.")
+    return lines
+
+
+def _duration(start: Any, end: Any) -> str:
+    try:
+        a = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+        b = datetime.fromisoformat(str(end).replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    return fmt_s((b - a).total_seconds())
+
+
+def _warnings(run: RunLike) -> list[str]:
+    meta = run.meta or {}
+    out = []
+    if meta.get("complete") is False:
+        out.append("The run is incomplete (interrupted); finish it with "
+                   f"`flagbench suite {meta.get('suite', 'SUITE')} --resume {run.path}`.")
+    t = run.trials.copy()
+    if len(t):
+        t["strategy"] = t["strategy"].astype(str)
+        failed = t[t["status"].astype(str) != "ok"]
+        for r in failed.itertuples(index=False):
+            out.append(f"Failed trial {r.trial_id} ({r.strategy}, {r.workload}, repeat "
+                       f"{r.repeat}): {getattr(r, 'failure', '') or 'no reason recorded'}.")
+        if "counts_match" in t:
+            ok = t[t["status"].astype(str) == "ok"]
+            bad = ok[~ok["counts_match"].fillna(False).astype(bool)]
+            for r in bad.itertuples(index=False):
+                out.append(f"Client and server counts differ in trial {r.trial_id} "
+                           f"({r.strategy}, {r.workload}): the client made {r.n_requests} "
+                           f"requests, the server saw {r.server_requests}.")
+    s = summary(run)
+    if len(s) and "unstable" in s:
+        shaky = s[s["unstable"].fillna(False).astype(bool)]
+        for workload, g in shaky.groupby("workload", sort=False):
+            items = ", ".join(f"{r.strategy} (CV {r.wall_cv:.1%}, {r.n} repeats)"
+                              for r in g.itertuples(index=False))
+            out.append(f"Unstable on {workload}: {items}; the repeats disagree, so treat "
+                       "these medians with care (more repeats or a quieter machine help).")
+    if len(s) and "bottleneck" in s:
+        labels = s["bottleneck"].fillna("").astype(str)
+        counts = labels[labels != ""].value_counts()
+        if len(counts):
+            out.append("Bottleneck labels: " + ", ".join(f"{k} ({v} configuration"
+                                                         f"{'s' if v != 1 else ''})"
+                                                         for k, v in counts.items()) + ".")
+        for r in s[~labels.isin(["", "latency"])].itertuples(index=False):
+            out.append(f"{r.strategy} on {r.workload} is {r.bottleneck}-bound, not latency-bound.")
+    return out
+
+
+def _summary_tables(run: RunLike) -> list[Table]:
+    s = summary(run)
+    if s.empty:
+        return []
+    header = ("strategy", "median wall", "95% CI", "speed-up", "efficiency", "errors",
+              "bottleneck", "unstable")
+    tables = []
+    for w in workloads(run):
+        g = s[s["workload_id"] == w.workload_id]
+        if g.empty:
+            continue
+        order = {name: i for i, name in enumerate(strategy_order(g["strategy"]))}
+        g = g.sort_values("strategy", key=lambda c: c.map(order))
+        rows = tuple(_summary_row(r) for _, r in g.iterrows())
+        ideal = g["ideal_s"].dropna()
+        suffix = f" (ideal {fmt_s(float(ideal.iloc[0]))})" if len(ideal) else ""
+        numeric = (False, True, True, True, True, True, False, False)
+        tables.append(Table(w.label + suffix, header, rows, numeric))
+    return tables
+
+
+def _summary_row(r: pd.Series) -> tuple[str, ...]:
+    def num(v: Any, fmt: str) -> str:
+        return "n/a" if v is None or pd.isna(v) else format(float(v), fmt)
+
+    sp = r.get("speedup")
+    speed = "n/a" if sp is None or pd.isna(sp) else f"{float(sp):.2f}{TIMES}"
+    lo, hi = r.get("speedup_ci_low"), r.get("speedup_ci_high")
+    if speed != "n/a" and lo is not None and hi is not None and not (pd.isna(lo) or pd.isna(hi)):
+        speed += f" ({float(lo):.2f}{DASH}{float(hi):.2f})"
+    return (
+        str(r["strategy"]),
+        fmt_s(float(r["wall_median_s"])),
+        f"{fmt_s(float(r['wall_ci_low_s']))} {DASH} {fmt_s(float(r['wall_ci_high_s']))}",
+        speed,
+        num(r.get("efficiency_median"), ".2f"),
+        num(r.get("n_error_median"), "g"),
+        str(r.get("bottleneck", "") if not pd.isna(r.get("bottleneck", "")) else ""),
+        "yes" if bool(r.get("unstable", False)) and not pd.isna(r.get("unstable")) else "",
+    )
+
+
+def _command(meta: dict[str, Any]) -> str:
+    cmd = meta.get("command")
+    if isinstance(cmd, (list, tuple)) and cmd:
+        return shlex.join(str(c) for c in cmd)
+    return str(cmd or f"flagbench suite {meta.get('suite', 'SUITE')}")
+
+
+def _metadata(run: RunLike) -> list[tuple[str, str]]:
+    meta = run.meta or {}
+    server = meta.get("server") or {}
+    server_text = ", ".join(f"{k}={v}" for k, v in server.items() if v not in (None, "", False))
+    pythons = sorted(set(ok_trials(run).get("python", pd.Series(dtype=str)).astype(str)))
+    rows = [
+        ("run id", meta.get("run_id")),
+        ("suite", meta.get("suite")),
+        ("started", meta.get("started")),
+        ("ended", meta.get("ended")),
+        ("complete", meta.get("complete")),
+        ("trials", f"{meta.get('n_trials', len(run.trials))} ({meta.get('n_failed', 0)} failed)"),
+        ("seed", meta.get("seed")),
+        ("machine", ", ".join(str(x) for x in (meta.get("cpu_model"), meta.get("platform"),
+                                                 f"{meta.get('cpu_count', '?')} CPUs") if x)),
+        ("Python (harness)", " ".join(str(meta[k]) for k in ("implementation", "python")
+                                      if meta.get(k))),
+        ("Python (trials)", ", ".join(pythons)),
+        ("git commit", meta.get("git_commit")),
+        ("server", server_text),
+        ("results folder", str(run.path)),
+    ]
+    return [(k, str(v)) for k, v in rows if v not in (None, "")]
+
+
+# ---------------------------------------------------------------- HTML
+
+_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
+ max-width:1240px;margin:2em auto;padding:0 1.2em;color:#222;background:#fff}
+h1{font-size:1.6em;margin-bottom:.2em}h2{margin-top:1.8em;border-bottom:1px solid #ddd}
+h3{font-size:1.05em;margin:1.2em 0 .4em}
+table{border-collapse:collapse;margin:.4em 0 1em;font-size:.93em}
+th,td{border:1px solid #d4d4d4;padding:.25em .6em;text-align:left}
+th{background:#f3f3f3}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
+.warn{background:#fff6e0;border-left:4px solid #e6a532;padding:.5em 1em}
+.warn li{margin:.2em 0}
+figure{margin:1.2em 0 2em}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#333;margin:.3em 0}
+pre{background:#f6f6f6;padding:.7em 1em;overflow-x:auto}
+code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.muted{color:#666}
+"""
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _md_code_spans(text: str) -> str:
+    """HTML for a sentence whose `backticked` parts are code (escaped first)."""
+    return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text))
+
+
+def _html_table(t: Table, css: str = "") -> str:
+    def cls(i: int) -> str:
+        return ' class="num"' if t.is_numeric(i) else ""
+
+    head = "".join(f"<th{cls(i)}>{_e(h)}</th>" for i, h in enumerate(t.header))
+    body = "".join("<tr>" + "".join(f"<td{cls(i)}>{_e(c)}</td>" for i, c in enumerate(row))
+                   + "</tr>" for row in t.rows)
+    cls = f' class="{css}"' if css else ""
+    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def render_html(rep: Report) -> str:
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(rep.title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(rep.title)}</h1>",
+        *(f"<p>{_e(line)}</p>" for line in rep.overview),
+    ]
+    if rep.warnings:
+        items = "".join(f"<li>{_md_code_spans(w)}</li>" for w in rep.warnings)
+        parts.append(f'<h2 id="warnings">Warnings</h2><div class="warn"><ul>{items}</ul></div>')
+    parts.append('<h2 id="summary">Summary</h2>')
+    parts.append('<p class="muted">Median wall time over the repeats, 95% bootstrap confidence '
+                 "interval of the mean, speed-up against sequential on the same workload (with "
+                 "its interval), efficiency = ideal / wall, final errors per trial (median).</p>")
+    for t in rep.summary:
+        parts.append(f"<h3>{_e(t.title)}</h3>{_html_table(t)}")
+    if rep.charts:
+        parts.append('<h2 id="charts">Charts</h2>')
+    for c in rep.charts:
+        data = base64.b64encode(c.png.read_bytes()).decode("ascii")
+        caption = "".join(f"<figcaption>{_e(line)}</figcaption>" for line in c.reading)
+        parts.append(f'<figure><h3>{_e(c.title)}</h3>{caption}'
+                     f'<img src="data:image/png;base64,{data}" alt="{_e(c.title)}"></figure>')
+    parts.append('<h2 id="reproduce">How to reproduce</h2>')
+    parts.append(f"<pre><code>{_e(rep.command)}</code></pre>")
+    parts.append('<h2 id="metadata">Run metadata</h2>')
+    parts.append(_html_table(Table("", ("", ""), tuple(rep.metadata)), "kv").replace(
+        "<thead><tr><th></th><th></th></tr></thead>", ""))
+    if rep.packages:
+        parts.append("<h3>Package versions</h3>")
+        parts.append(_html_table(Table("", ("package", "version"), tuple(rep.packages)), "kv"))
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+# ---------------------------------------------------------------- Markdown
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>#])")
+
+
+def _m(text: Any) -> str:
+    """Markdown-escape data so a value can neither format nor inject HTML."""
+    return _MD_SPECIAL.sub(lambda m: {"<": "&lt;", ">": "&gt;"}.get(m.group(1),
+                                                                    "\\" + m.group(1)),
+                           str(text)).replace("\n", " ")
+
+
+def _m_code_spans(text: str) -> str:
+    pieces = re.split(r"(`[^`]+`)", text)
+    return "".join(p if p.startswith("`") and p.endswith("`") and len(p) > 1 else _m(p)
+                   for p in pieces)
+
+
+def _md_table(t: Table) -> list[str]:
+    lines = ["| " + " | ".join(_m(h) for h in t.header) + " |",
+             "|" + "|".join("---:" if t.is_numeric(i) else ":---"
+                            for i in range(len(t.header))) + "|"]
+    lines += ["| " + " | ".join(_m(c) for c in row) + " |" for row in t.rows]
+    return lines
+
+
+def render_markdown(rep: Report, base: Path) -> str:
+    """``base`` is the folder of report.md: chart links are relative to it."""
+    out = [f"# {_m(rep.title)}", "", *(f"{_m(line)}  " for line in rep.overview), ""]
+    if rep.warnings:
+        out += ["## Warnings", "", *(f"- {_m_code_spans(w)}" for w in rep.warnings), ""]
+    out += ["## Summary", "",
+            "Median wall time over the repeats, 95% bootstrap confidence interval of the mean, "
+            "speed-up against sequential on the same workload (with its interval), efficiency = "
+            "ideal / wall, final errors per trial (median).", ""]
+    for t in rep.summary:
+        out += [f"### {_m(t.title)}", "", *_md_table(t), ""]
+    if rep.charts:
+        out += ["## Charts", ""]
+    for c in rep.charts:
+        rel = Path(os.path.relpath(c.png, base)).as_posix()
+        out += [f"### {_m(c.title)}", "", *(f"{_m(line)}  " for line in c.reading), "",
+                f"![{_m(c.title)}]({rel})", ""]
+    fence = "```"
+    while fence in rep.command:
+        fence += "`"
+    out += ["## How to reproduce", "", f"{fence}sh", rep.command, fence, ""]
+    out += ["## Run metadata", "", *_md_table(Table("", ("field", "value"),
+                                                     tuple(rep.metadata))), ""]
+    if rep.packages:
+        out += ["### Package versions", "",
+                *_md_table(Table("", ("package", "version"), tuple(rep.packages))), ""]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_report(run: RunLike, out_dir: Path | None = None, *,
+                 charts: list[Rendered] | None = None) -> tuple[Path, Path]:
+    """Draw the charts (unless given) and write ``report.html`` and ``report.md``.
+
+    ``out_dir`` defaults to the run folder; charts go to ``out_dir/charts``. Pass ``charts``
+    (from ``bench.charts.render``) to reuse charts just drawn instead of drawing them again.
+    """
+    out = Path(out_dir) if out_dir is not None else Path(run.path)
+    out.mkdir(parents=True, exist_ok=True)
+    rendered = charts if charts is not None else render(run, out / "charts")
+    rep = build_report(run, rendered)
+    html_path, md_path = out / "report.html", out / "report.md"
+    _write_text_atomic(html_path, render_html(rep))
+    _write_text_atomic(md_path, render_markdown(rep, out))
+    return html_path, md_path
