@@ -79,7 +79,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.chart is not None and not table.empty:
         from .charts import compare_chart
 
-        compare_chart(table, args.chart)
+        compare_chart(table, args.chart, label_a=a.run_id, label_b=b.run_id)
         print(f"chart: {args.chart}")
     if args.fail_above is not None:
         bad = regressions(table, args.fail_above)
