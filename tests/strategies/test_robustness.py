@@ -1,0 +1,90 @@
+"""Nothing escapes, nothing hangs: refused connections, Ctrl-C, random fault mixes."""
+
+from __future__ import annotations
+
+import signal
+import socket
+from collections import Counter
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import strategies
+from strategies.base import Settings, make_jobs
+
+from .helpers import STRATEGIES, check_records, client_view, jobs_for, prepare, settled_stats
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_refused_connections_are_errors_not_exceptions(name: str) -> None:
+    jobs = make_jobs(f"http://127.0.0.1:{_closed_port()}/flags", ["BR", "CN", "IN"])
+    records = strategies.get(name).run(jobs, Settings(concurrency=2, timeout_s=2.0, retries=1,
+                                                      backoff_s=0.001))
+    assert check_records(records, jobs) == {"ok": 0, "not_found": 0, "error": 3}
+    assert {r.error_kind for r in records} == {"connection_refused"}
+    assert len(records) == 6  # each job tried twice
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
+def test_ctrl_c_stops_promptly_and_returns_what_finished(flag_server, name: str) -> None:
+    """SIGINT after the first finished job: the run returns, jobs that never ran are
+    recorded as cancelled, and the server sees only a fraction of the requests."""
+    prepare(flag_server, latency="100ms")
+    jobs = jobs_for(flag_server, 60)
+    interrupted: list[bool] = []
+
+    def progress(record) -> None:
+        if not interrupted:
+            interrupted.append(True)
+            signal.raise_signal(signal.SIGINT)
+
+    records = strategies.get(name).run(jobs, Settings(concurrency=4, timeout_s=5.0),
+                                       progress=progress)
+    assert interrupted
+    counts = check_records(records, jobs)
+    finals = Counter(r.error_kind for r in records if r.final)
+    assert counts["ok"] >= 1
+    assert finals["cancelled"] >= 40, finals
+    assert all(r.attempt == 0 and r.status is None for r in records if r.error_kind == "cancelled")
+    assert settled_stats(flag_server)["requests"] <= 20
+
+
+rates = st.sampled_from([0.0, 0.05, 0.15])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(STRATEGIES),
+    concurrency=st.integers(1, 12),
+    error=rates,
+    timeout=rates,
+    reset=rates,
+    truncate=rates,
+    retries=st.integers(0, 1),
+    metadata=st.booleans(),
+)
+def test_accounting_holds_for_any_fault_mix(
+    flag_server, name, concurrency, error, timeout, reset, truncate, retries, metadata
+) -> None:
+    prepare(flag_server, latency="0", error_rate=error, error_codes=[500, 503], timeout_rate=timeout,
+            timeout_hold_s=0.6, reset_rate=reset, truncate_rate=truncate)
+    jobs = jobs_for(flag_server, 12, 2)
+    # 0.3 s: far above a loopback answer even on a loaded machine, below the server's hold
+    run_settings = Settings(concurrency=concurrency, timeout_s=0.3, retries=retries,
+                            backoff_s=0.001, metadata=metadata)
+    records = strategies.get(name).run(jobs, run_settings)
+    check_records(records, jobs)
+    stats = settled_stats(flag_server)
+    view = client_view(records)
+    assert view["requests"] == stats["requests"]
+    assert view["by_status"] == stats["by_status"]
+    for kind in ("timeout", "reset", "http_error"):
+        assert view[kind] == stats["faults"][kind], kind
