@@ -19,12 +19,13 @@ def resolve_python(spec: str) -> str:
         return spec
     if not all(part.isdigit() for part in spec.split(".")):
         raise ValueError("give a version such as 3.12 or the path of an interpreter")
-    found = shutil.which(f"python{spec}")
-    if found:
-        return found
+    # pyenv's real interpreters first: its shims refuse versions that are not "global"
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     for candidate in sorted(pyenv_root.glob(f"versions/{spec}*/bin/python"), reverse=True):
         return str(candidate)
+    found = shutil.which(f"python{spec}")
+    if found:
+        return found
     raise ValueError(f"no python{spec} on PATH or under {pyenv_root}/versions")
 
 

@@ -110,7 +110,7 @@ def check_pythons(suite: Suite) -> None:
     """Every interpreter the suite names must be able to import the worker, asked up front."""
     for spec in sorted({w.python for w in suite.workloads if w.python}):
         exe = resolve_python(spec)
-        proc = subprocess.run([exe, "-c", "import bench.worker"], env=_worker_env(),
+        proc = subprocess.run([exe, "-c", "import aiohttp, requests, bench.worker"], env=_worker_env(),
                               capture_output=True, text=True, timeout=60)  # fmt: skip
         if proc.returncode != 0:
             last = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]

@@ -102,5 +102,8 @@ def load(run_dir: str | os.PathLike[str]) -> Run:
             raise RunDirError(f"{path}: no {file.name}; rebuild it with: flagbench collect {path}")
         frames[name] = pd.read_parquet(file)
     summary_file = path / "summary.csv"
-    summary = pd.read_csv(summary_file) if summary_file.is_file() else pd.DataFrame()
+    try:
+        summary = pd.read_csv(summary_file)
+    except (FileNotFoundError, pd.errors.EmptyDataError):  # no trial succeeded
+        summary = pd.DataFrame()
     return Run(path, meta, frames["trials"], frames["requests"], frames["probes"], summary)
