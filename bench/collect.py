@@ -121,6 +121,7 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
                                     "slow_rate", "cpu_work", "save", "metadata", "retries")},
         "status": p["status"],
         "failure": p.get("failure", ""),
+        "n_saved_files": p.get("saved_files", 0),
     }  # fmt: skip
     result = p.get("result") or {}
     wall = result.get("wall_s", math.nan)

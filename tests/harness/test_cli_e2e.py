@@ -25,13 +25,19 @@ repeats = 2
 warmup = 0
 seed = 3
 
+[server]
+timeout_hold_s = 1.0
+
 [[workloads]]
 codes = "all"
 n_jobs = 24
 concurrency = 6
 latency = "30ms"
+timeout_s = 0.5
 error_rate = 0.15
 truncate_rate = 0.05
+reset_rate = 0.05
+timeout_rate = 0.05
 """
 
 TRIAL_COLUMNS = {
@@ -287,3 +293,14 @@ def _wait_for(find, proc, timeout=60.0):
             pytest.fail(f"run ended early: {proc.stderr.read()}")
         time.sleep(0.05)
     pytest.fail("no trial finished in time")
+
+
+def test_saved_files_and_an_interpreter_given_by_path(tmp_path, run_cli):
+    out = tmp_path / "r"
+    proc = run_cli("run", "asyncio_executor", "BR", "CN", "US", "--save", "--repeats", "1",
+                   "--warmup", "0", "--python", sys.executable, "--out", str(out), "--no-report")
+    assert proc.returncode == 0, proc.stderr
+    run = bench.load(next(out.iterdir()))
+    row = run.trials.iloc[0]
+    assert row["n_ok"] == 3 and row["n_saved_files"] == 3 and row["save"]
+    assert row["python"] == ".".join(map(str, sys.version_info[:3]))
