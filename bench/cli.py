@@ -115,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--repeats", type=int, default=3, metavar="N", help="measured repeats (3)")
     run.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up rounds (1)")
     run.add_argument("--seed", type=int, default=0, help="server seed and trial order (0)")
+    run.add_argument("--watchdog", type=float, metavar="S",
+                     help="kill a trial after S seconds (default: derived from the workload)")  # fmt: skip
     _add_output_options(run)
 
     suite = sub.add_parser(
@@ -203,9 +205,12 @@ def suite_from_run_args(args: argparse.Namespace) -> Any:
                                 ("--seed", args.seed, 0, 2**32 - 1)):  # fmt: skip
         if not lo <= value <= hi:
             raise SpecError(f"{flag} {value}: must be between {lo} and {hi}")
+    if args.watchdog is not None and not 0 < args.watchdog <= 86_400:
+        raise SpecError(f"--watchdog {args.watchdog}: give seconds, more than 0 and at most 86400")
     workloads = expand_workloads("command line", table)
     return Suite(name="run", strategies=tuple(dict.fromkeys(names)), workloads=tuple(workloads),
-                 repeats=args.repeats, warmup=args.warmup, seed=args.seed)  # fmt: skip
+                 repeats=args.repeats, warmup=args.warmup, seed=args.seed,
+                 watchdog_s=args.watchdog)  # fmt: skip
 
 
 def _execute(suite: Any, args: argparse.Namespace, resume: Path | None = None) -> int:

@@ -304,3 +304,19 @@ def test_saved_files_and_an_interpreter_given_by_path(tmp_path, run_cli):
     row = run.trials.iloc[0]
     assert row["n_ok"] == 3 and row["n_saved_files"] == 3 and row["save"]
     assert row["python"] == ".".join(map(str, sys.version_info[:3]))
+
+
+def test_external_loopback_server(tmp_path, run_cli):
+    from flags_server import ServerConfig, running
+
+    out = tmp_path / "r"
+    with running(ServerConfig(seed=4)) as srv:
+        proc = run_cli("run", "threadpool", "-a", "-m", "8", "--latency", "10ms", "--repeats", "1",
+                       "--warmup", "0", "--server", srv.flags_url, "--out", str(out), "--no-report")
+        assert proc.returncode == 0, proc.stderr
+        assert srv.config()["latency"] == "10ms"  # the workload was applied through /_config
+    run = bench.load(next(out.iterdir()))
+    row = run.trials.iloc[0]
+    assert row["n_ok"] == 194 and row["server_requests"] == 194 and row["counts_match"]
+    assert row["server_peak_inflight"] == 8
+    assert run.meta["server"]["url"] == srv.base_url
