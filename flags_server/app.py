@@ -25,13 +25,16 @@ from .access import is_loopback_peer
 from .capacity import Gate
 from .config import ServerConfig
 from .content import Content, build_content
-from .decide import Decision, decide
+from .decide import Decision, constant_decision, decide
 from .faults import abort_with_rst, send_slow, send_truncated
+from .latency import LatencyModel
 from .stats import Stats
 
 GIF = "image/gif"
 JSON = "application/json"
 MAX_ADMIN_BODY = 64 * 1024
+# Parsed paths are cached; the bound keeps hostile clients from growing it.
+ROUTE_CACHE_SIZE = 4096
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -112,6 +115,10 @@ class FlagSite:
         self.attempts: dict[str, int] = {}
         self.loop_name = loop_name
         self.port = 0
+        self._models: dict[str, LatencyModel] = {}
+        self._routes: dict[str, tuple[str, str | None]] = {}
+        self._constant: dict[str, Decision | None] = {}
+        self._plan(config)
         self._index: bytes = self._render_index()
 
     # -- dispatch -------------------------------------------------------------
@@ -130,7 +137,12 @@ class FlagSite:
             stats.record("other", 405, None, None)
             return web.Response(status=405, headers={"Allow": "GET, HEAD"},
                                 text="405 method not allowed\n")
-        route, cc = parse_site_path(path, self.config.prefix)
+        parsed = self._routes.get(path)
+        if parsed is None:
+            parsed = parse_site_path(path, self.config.prefix)
+            if len(self._routes) < ROUTE_CACHE_SIZE:
+                self._routes[path] = parsed
+        route, cc = parsed
         if route == "index":
             stats.record("index", 200, None, None, len(self._index))
             return web.Response(body=self._index, content_type="text/html", charset="utf-8")
@@ -168,8 +180,9 @@ class FlagSite:
         key = f"{cc}/{cc}.gif" if route == "flag" else f"{cc}/metadata.json"
         attempt = self.attempts.get(key, 0) + 1
         self.attempts[key] = attempt
-        model = config.latency_model if route == "flag" else config.metadata_latency_model
-        decision: Decision = decide(config.seed, key, attempt, model, config.fault_rates)
+        decision = self._constant[route] or decide(
+            config.seed, key, attempt, self._models[route], config.fault_rates
+        )
         fault = decision.fault
         if fault == "timeout":
             await _sleep_until(loop, start + config.timeout_hold_s)
@@ -255,10 +268,18 @@ class FlagSite:
             return _error(400, str(exc))
         return _json(self.config.to_dict())
 
+    def _plan(self, config: ServerConfig) -> None:
+        """Per-route latency models and, when nothing is random, the constant decision."""
+        self._models = {"flag": config.latency_model, "metadata": config.metadata_latency_model}
+        self._constant = {route: constant_decision(model, config.fault_rates)
+                          for route, model in self._models.items()}
+
     def apply(self, new: ServerConfig) -> None:
         """Switch to a new configuration (rebuilding bodies only when they change)."""
         if (new.payload_size, new.flags_zip) != (self.config.payload_size, self.config.flags_zip):
             self.content = build_content(new)
+        self._plan(new)
+        self._routes = {}
         self.config = new
         self.gate.resize(new.max_inflight)
         self._index = self._render_index()

@@ -10,12 +10,14 @@ an error rate never changes any request's delay.
 from __future__ import annotations
 
 import hashlib
+import struct
 from dataclasses import dataclass
 
 from .latency import LatencyModel
 
 FAULT_KINDS = ("http_error", "timeout", "reset", "truncate", "slow")
 _SCALE = 1.0 / 2**64
+_FOUR_U64 = struct.Struct("<4Q")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,10 @@ class FaultRates:
 
     def in_order(self) -> tuple[tuple[str, float], ...]:
         return tuple((kind, getattr(self, kind)) for kind in FAULT_KINDS)
+
+    @property
+    def total(self) -> float:
+        return self.http_error + self.timeout + self.reset + self.truncate + self.slow
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +56,19 @@ class Decision:
 def uniforms(seed: int, path: str, attempt: int) -> tuple[float, float, float, float]:
     """Four independent uniforms in [0, 1) for this (seed, path, attempt)."""
     key = f"{seed}\x00{path}\x00{attempt}".encode()
-    digest = hashlib.blake2b(key, digest_size=32).digest()
-    return tuple(  # type: ignore[return-value]
-        int.from_bytes(digest[i : i + 8], "little") * _SCALE for i in range(0, 32, 8)
-    )
+    a, b, c, d = _FOUR_U64.unpack(hashlib.blake2b(key, digest_size=32).digest())
+    return a * _SCALE, b * _SCALE, c * _SCALE, d * _SCALE
+
+
+def constant_decision(latency: LatencyModel, faults: FaultRates) -> Decision | None:
+    """The one decision every request gets when nothing is random, else None.
+
+    A fixed delay with no faults needs no hashing: the server uses this to
+    keep the common case cheap, with exactly the result decide() would give.
+    """
+    if latency.kind == "fixed" and faults.total == 0:
+        return Decision(latency.sample(0.5))
+    return None
 
 
 def decide(
@@ -62,6 +77,8 @@ def decide(
     """The decision for the `attempt`-th request (1-based) of `path` since the last reset."""
     u_latency, u_fault, u_code, u_cut = uniforms(seed, path, attempt)
     delay = latency.sample(u_latency)
+    if u_fault >= faults.total:
+        return Decision(delay)
     edge = 0.0
     for kind, rate in faults.in_order():
         edge += rate
