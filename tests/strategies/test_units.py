@@ -200,3 +200,21 @@ def test_entry_point_strategies_are_found(monkeypatch) -> None:
     assert strategies.get("sequential").name == "sequential"  # a built-in cannot be replaced
     with pytest.raises(strategies.StrategyError, match="broken"):
         strategies.get("broken")
+
+
+def test_strategies_never_print_nor_import_the_harness_or_plotting() -> None:
+    import ast
+    import subprocess
+    import sys
+
+    package = Path(strategies.__file__).parent
+    for source in package.glob("*.py"):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
+                 and isinstance(n.func, ast.Name) and n.func.id == "print"]
+        assert not calls, f"{source.name} prints"
+    modules = ", ".join(f"strategies.{p.stem}" for p in package.glob("*.py") if p.stem != "__init__")
+    code = (f"import sys, {modules}\n"
+            "bad = [m for m in ('pandas', 'matplotlib', 'bench') if m in sys.modules]\n"
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
