@@ -1,0 +1,139 @@
+"""Charts rendered from a real stored run: valid files, the right set, skips when data is missing."""
+
+from __future__ import annotations
+
+import dataclasses
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from bench import charts
+from bench._charts_trial import inflight
+from bench._chartstyle import strategy_colours
+from bench.compare import compare_runs
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+EXPECTED_STEMS = {"wall", "scaling", "latency", "where-time-goes", "probes", "errors"}
+
+
+def check_png(path: Path) -> None:
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE, path
+    assert 10_000 < len(data) < 3_000_000, (path, len(data))
+    with Image.open(path) as im:
+        im.load()  # decodes every pixel
+        w, h = im.size
+    assert 700 <= w <= 2000 and 300 <= h <= 4000, (path, im.size)
+
+
+def check_svg(path: Path) -> None:
+    assert 5_000 < path.stat().st_size < 5_000_000, path
+    root = ET.parse(path).getroot()
+    assert root.tag.endswith("svg"), root.tag
+
+
+def chart_files(run_dir: Path) -> dict[str, list[Path]]:
+    out: dict[str, list[Path]] = {}
+    for p in sorted((run_dir / "charts").iterdir()):
+        out.setdefault(p.suffix, []).append(p)
+    return out
+
+
+def test_every_chart_is_written_as_valid_png_and_svg(real_run, written, run_dir):
+    files = chart_files(run_dir)
+    pngs = {p.stem for p in files[".png"]}
+    svgs = {p.stem for p in files[".svg"]}
+    assert pngs == svgs
+    assert pngs >= EXPECTED_STEMS
+    timelines = [s for s in pngs if s.startswith("timeline")]
+    assert len(timelines) == real_run.trials["workload_id"].nunique() == 2
+    for p in files[".png"]:
+        check_png(p)
+    for p in files[".svg"]:
+        check_svg(p)
+    assert not [p for p in (run_dir / "charts").iterdir() if p.name.startswith(".")]
+
+
+def test_render_all_returns_what_it_wrote(real_run, tmp_path):
+    # without requests and probes only the table-based charts remain: quicker to draw
+    run = dataclasses.replace(real_run, requests=real_run.requests.iloc[0:0],
+                              probes=real_run.probes.iloc[0:0])
+    paths = charts.render_all(run, tmp_path)
+    assert sorted(paths) == sorted(tmp_path.iterdir())
+    assert {p.stem for p in paths} == {"wall", "scaling", "where-time-goes", "errors"}
+    assert {p.suffix for p in paths} == {".png", ".svg"}
+
+
+def test_one_colour_per_strategy_stable_across_runs():
+    a = strategy_colours(["asyncio", "zeta", "sequential", "mine"])
+    b = strategy_colours(["mine", "zeta", "asyncio", "sequential", "threadpool"])
+    assert a["zeta"] == b["zeta"] and a["mine"] == b["mine"]
+    assert a["asyncio"] == b["asyncio"]
+    many = strategy_colours([f"s{i}" for i in range(10)] + ["sequential", "asyncio"])
+    assert len(set(many.values())) == len(many)
+
+
+def test_inflight_counts_overlapping_requests():
+    t, n = inflight(np.array([0.0, 0.0, 1.0]), np.array([2.0, 1.0, 3.0]))
+    # at t=1 one request ends and another starts: the end is counted first
+    assert list(zip(t, n, strict=True)) == [(0, 1), (0, 2), (1, 1), (1, 2), (2, 1), (3, 0)]
+
+
+def _without(run, **changes):
+    return dataclasses.replace(run, **changes)
+
+
+def test_charts_without_their_data_are_skipped(real_run, tmp_path):
+    one = real_run.trials["workload_id"].astype(str).iloc[0]
+    t = real_run.trials[real_run.trials["workload_id"].astype(str) == one]
+    ids = set(t["trial_id"])
+    single = _without(
+        real_run, trials=t,
+        requests=real_run.requests[real_run.requests["trial_id"].isin(ids)],
+        probes=real_run.probes[real_run.probes["trial_id"].isin(ids)],
+        summary=real_run.summary[real_run.summary["workload_id"].astype(str) == one])
+    assert charts.chart_scaling(single, tmp_path) == []
+
+    assert charts.chart_probes(_without(real_run, probes=real_run.probes.iloc[0:0]),
+                               tmp_path) == []
+
+    clean = real_run.trials.copy()
+    fault_cols = [c for c in clean if c.startswith("server_injected_")]
+    clean[["n_error", "n_not_found", *fault_cols]] = 0
+    assert charts.chart_errors(_without(real_run, trials=clean), tmp_path) == []
+
+    no_requests = _without(real_run, requests=real_run.requests.iloc[0:0])
+    assert charts.chart_timeline(no_requests, tmp_path) == []
+    assert charts.chart_latency(no_requests, tmp_path) == []
+    assert list(tmp_path.iterdir()) == []  # nothing drawn empty
+
+
+def test_single_workload_run_still_gets_its_charts(real_run, tmp_path):
+    one = real_run.trials["workload_id"].astype(str).iloc[0]
+    t = real_run.trials[real_run.trials["workload_id"].astype(str) == one]
+    single = _without(real_run, trials=t,
+                      summary=real_run.summary[real_run.summary["workload_id"].astype(str) == one])
+    paths = charts.chart_wall(single, tmp_path)
+    assert [p.name for p in paths] == ["wall.png", "wall.svg"]
+    check_png(paths[0])
+
+
+def test_compare_chart_from_the_comparison_table(real_run, tmp_path):
+    table = compare_runs(real_run, real_run)
+    assert np.allclose(table["ratio"], 1.0)
+    png = charts.compare_chart(table, tmp_path / "cmp.png", label_a="before", label_b="after")
+    svg = charts.compare_chart(table, tmp_path / "cmp.svg")
+    check_png(png)
+    check_svg(svg)
+    from_summaries = charts.comparison_from_summaries(real_run.summary, real_run.summary)
+    assert len(from_summaries) == len(real_run.summary)
+    assert (from_summaries["ratio_ci_low"] <= 1).all() and (from_summaries["ratio_ci_high"] >= 1).all()
+    with pytest.raises(ValueError, match=r"\.png or \.svg"):
+        charts.compare_chart(table, tmp_path / "cmp.pdf")
+    with pytest.raises(ValueError, match="no configuration"):
+        charts.compare_chart(pd.DataFrame(columns=table.columns), tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()

@@ -1,0 +1,99 @@
+"""The report from a real stored run: self-contained HTML, Markdown with working links."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import re
+from pathlib import Path
+
+from bench import report
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_html_is_self_contained_with_every_chart_embedded(written, run_dir):
+    html_path, _ = written
+    text = html_path.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+    # nothing fetched: no remote or relative src/href, no scripts, stylesheets or imports
+    targets = re.findall(r"""(?:src|href)\s*=\s*["']?([^"'\s>]*)""", text, re.I)
+    assert targets and all(t.startswith("data:image/png;base64,") for t in targets)
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", text, re.I)
+    assert not re.search(r"<script|<link|@import|url\(", text, re.I)
+    embedded = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
+    pngs = sorted((run_dir / "charts").glob("*.png"))
+    assert len(embedded) == len(pngs) >= 7
+    assert {base64.b64decode(e) for e in embedded} == {p.read_bytes() for p in pngs}
+    assert all(base64.b64decode(e)[:8] == PNG_SIGNATURE for e in embedded)
+
+
+def test_html_has_the_summary_table_metadata_and_command(written, real_run):
+    text = written[0].read_text(encoding="utf-8")
+    assert "<th>strategy</th>" in text and "median wall" in text and "speed-up" in text
+    for name in real_run.summary["strategy"].unique():
+        assert f"<td>{name}</td>" in text
+    assert text.count("<table>") >= real_run.summary["workload_id"].nunique()
+    meta = real_run.meta
+    assert meta["run_id"] in text and str(meta["seed"]) in text and meta["python"] in text
+    assert "aiohttp" in text and meta["packages"]["aiohttp"] in text
+    assert " ".join(meta["command"]) in text  # the exact command (no quoting needed here)
+
+
+def test_every_chart_has_a_reading_from_the_data(written, real_run):
+    text = written[0].read_text(encoding="utf-8")
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", text)
+    assert len(captions) >= 7
+    s = real_run.summary
+    first = s[s["workload_id"] == s["workload_id"].iloc[0]]
+    fastest = first.loc[first["wall_median_s"].idxmin(), "strategy"]
+    assert any(f"{fastest} was fastest" in c for c in captions)
+
+
+def test_warnings_list_unstable_configurations_and_bottlenecks(written, real_run):
+    text = written[0].read_text(encoding="utf-8")
+    assert "Bottleneck labels:" in text
+    if real_run.summary["unstable"].any():
+        assert "Unstable on" in text
+
+
+def test_markdown_references_existing_charts(written, run_dir):
+    _, md_path = written
+    text = md_path.read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    pngs = sorted(p.name for p in (run_dir / "charts").glob("*.png"))
+    assert sorted(Path(link).name for link in links) == pngs
+    for link in links:
+        assert link.startswith("charts/") and (md_path.parent / link).is_file()
+    assert "| strategy | median wall |" in text
+    assert "## How to reproduce" in text
+
+
+def test_everything_from_the_data_is_escaped(real_run, tmp_path):
+    evil = "<script>alert(1)</script>"
+    trials = real_run.trials.assign(workload=evil + " | *x*")
+    summary = real_run.summary.assign(workload=evil)
+    meta = {**real_run.meta, "packages": {evil: "1|2"}, "command": ["flagbench", evil]}
+    run = dataclasses.replace(real_run, trials=trials, summary=summary, meta=meta)
+    html_path, md_path = report.write_report(run, tmp_path, charts=[])
+    html = html_path.read_text(encoding="utf-8")
+    assert evil not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    md = md_path.read_text(encoding="utf-8")
+    outside_code = re.sub(r"```.*?```", "", md, flags=re.S)
+    assert "<script>" not in outside_code and "&lt;script&gt;" in outside_code
+    assert "1\\|2" in md  # a pipe in data cannot break the table
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "report.md"]
+
+
+def test_incomplete_run_and_failed_trial_are_warned_about(real_run, tmp_path):
+    trials = real_run.trials.copy()
+    trials["status"] = trials["status"].astype(str)
+    trials.loc[trials.index[0], ["status", "failure"]] = ["failed", "watchdog: killed after 5 s"]
+    trials.loc[trials.index[1], "counts_match"] = False
+    meta = {**real_run.meta, "complete": False}
+    run = dataclasses.replace(real_run, trials=trials, meta=meta)
+    html_path, _ = report.write_report(run, tmp_path, charts=[])
+    html = html_path.read_text(encoding="utf-8")
+    assert "The run is incomplete" in html and "--resume" in html
+    assert "watchdog: killed after 5 s" in html
+    assert "Client and server counts differ" in html
