@@ -72,6 +72,7 @@ def fig_probes(run: RunLike) -> Figure | None:
         return None
     names = strategies(run)
     colours = strategy_colours(names)
+    walls = t.set_index("trial_id")["wall_s"]
     fig = new_figure(12, 1.4 + 3.3 * len(kinds))
     axes = fig.subplots(len(kinds), 2, squeeze=False, width_ratios=[1.6, 1])
     for (ax_t, ax_s), kind in zip(axes, kinds, strict=False):
@@ -80,9 +81,12 @@ def fig_probes(run: RunLike) -> Figure | None:
         for st in present:
             tid = median_trial(run, main.workload_id, st)
             d = pk[pk["trial_id"] == tid].sort_values("t_s")
-            ax_t.plot(d["t_s"], d["lag_s"] * 1e3, color=colours[st], lw=1, alpha=0.9)
+            wall = float(walls.get(tid, d["t_s"].max() if len(d) else 1.0))
+            ax_t.plot(100 * d["t_s"] / wall, d["lag_s"] * 1e3, color=colours[st], lw=1,
+                      alpha=0.9)
         ax_t.set_ylim(bottom=0)
-        ax_t.set_xlabel("time since the trial's timed start (s)")
+        ax_t.set_xlim(0, 100)
+        ax_t.set_xlabel("progress through the trial (% of its wall time)")
         ax_t.set_ylabel("delay (ms)")
         ax_t.set_title(f"{PROBE_TITLES[kind]}: median-wall trial", loc="left")
         _probe_summary(ax_s, pk, present, colours)

@@ -37,6 +37,7 @@ MAX_LATENCY_PANELS = 6
 MAX_BREAKDOWN_ROWS = 4
 MIN_SAMPLES = 5
 WAIT_FILL = "#F2F2F2"
+OFF_CPU = "#E6E6E6"
 
 OUTCOME_LABELS = {"ok": "ok", "not_found": "not found (404)", "error": "error"}
 
@@ -235,37 +236,44 @@ def fig_breakdown(run: RunLike) -> Figure | None:
         _cpu_panel(ax_cpu, tw, present, colours, w)
         rw = req[req["workload_id"] == w.workload_id] if not req.empty else req
         _wait_panel(ax_wait, rw, present, colours)
-    axes[-1, 0].set_xlabel("seconds per trial (median of repeats)")
+    axes[-1, 0].set_xlabel("share of the wall time (%, medians of repeats; > 100% = several cores)")
     axes[-1, 1].set_xlabel("mean time per request (ms)")
     handles = [
-        Patch(facecolor="#777777", label="wall time"),
-        Patch(facecolor="#777777", alpha=0.45, label="client CPU, user"),
+        Patch(facecolor="#777777", label="client CPU, user"),
         Patch(facecolor="white", edgecolor="#777777", hatch="////", label="client CPU, system"),
+        Patch(facecolor=OFF_CPU, edgecolor="#BBBBBB", label="off the CPU (waiting)"),
         Patch(facecolor=WAIT_FILL, edgecolor=WAIT_COLOUR, hatch="...",
               label="wait (pool / semaphore)"),
         Patch(facecolor="#777777", alpha=0.85, label="service (request start to end)"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=5, frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
-    fig.suptitle("Where the time goes: wall vs client CPU (left), waiting vs being served (right)"
+    fig.suptitle("Where the time goes: client CPU within the wall time (left), waiting vs being "
+                 "served per request (right)"
                  + extra)
     return fig
 
 
 def _cpu_panel(ax, tw: pd.DataFrame, present, colours, w: Workload) -> None:
+    """Each strategy's wall time as 100%: how much of it the client spent on the CPU."""
+    right = 100.0
     for i, st in enumerate(present):
         g = tw[tw["strategy"] == st]
         wall, user, sys_ = (float(g[c].median()) for c in ("wall_s", "cpu_user_s", "cpu_sys_s"))
-        ax.barh(i - 0.2, wall, height=0.38, color=colours[st])
-        ax.barh(i + 0.2, user, height=0.38, color=colours[st], alpha=0.45)
-        ax.barh(i + 0.2, sys_, left=user, height=0.38, facecolor="white",
-                edgecolor=colours[st], hatch="////", lw=0.8)
-        share = (user + sys_) / wall if wall > 0 else float("nan")
-        ax.text(max(wall, user + sys_), i, f"  CPU {share:.0%} of wall", va="center",
+        if not wall > 0:
+            continue
+        u, s = 100 * user / wall, 100 * sys_ / wall
+        ax.barh(i, u, height=0.62, color=colours[st])
+        ax.barh(i, s, left=u, height=0.62, facecolor="white", edgecolor=colours[st],
+                hatch="////", lw=0.8)
+        if u + s < 100:
+            ax.barh(i, 100 - u - s, left=u + s, height=0.62, facecolor=OFF_CPU,
+                    edgecolor="#BBBBBB", lw=0.6)
+        ax.text(max(100.0, u + s), i, f"  CPU {u + s:.0f}% of {fmt_s(wall)}", va="center",
                 fontsize=8.5)
-    xmax = max(float(tw[["wall_s"]].max().iloc[0]),
-               float((tw["cpu_user_s"] + tw["cpu_sys_s"]).max()))
-    ax.set_xlim(0, xmax * 1.3)
+        right = max(right, u + s)
+    ax.axvline(100, color=IDEAL_COLOUR, lw=0.8)
+    ax.set_xlim(0, right * 1.4)
     ax.set_yticks(range(len(present)), present)
     ax.set_ylim(len(present) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)

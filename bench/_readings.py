@@ -119,9 +119,10 @@ def _timeline(run: RunLike, wid: str | None) -> list[str]:
     lo = min(peaks, key=peaks.get)
     first = (f"At most {peaks[hi]} requests were in flight at once with {hi} "
              f"(C={w.concurrency}), {peaks[lo]} with {lo}.")
-    most = max(waits, key=waits.get)
-    second = (f"Requests waited longest for a slot with {most}: {fmt_s(waits[most])} on average "
-              "between being ready and starting (grey lines).")
+    pooled = {k: v for k, v in waits.items() if k != "sequential"} or waits
+    most = max(pooled, key=pooled.get)
+    second = (f"Among the concurrent strategies, requests waited longest for a slot with {most}: "
+              f"{fmt_s(waits[most])} on average between being ready and starting (grey lines).")
     return [first, second]
 
 
@@ -163,7 +164,8 @@ def _breakdown(run: RunLike, _wid: str | None) -> list[str]:
     r = r.merge(t[["trial_id", "strategy"]], on="trial_id")
     wait = r.groupby("strategy")["wait_s"].mean()
     service = r.groupby("strategy")["latency_s"].mean()
-    most = wait.idxmax()
+    concurrent = wait.drop("sequential", errors="ignore")
+    most = (concurrent if len(concurrent) else wait).idxmax()
     return [first, f"Per request, {most} spent {fmt_s(wait[most])} waiting for a slot and "
                    f"{fmt_s(service[most])} being served, on average."]
 

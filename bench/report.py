@@ -163,8 +163,9 @@ def _summary_tables(run: RunLike) -> list[Table]:
         order = {name: i for i, name in enumerate(strategy_order(g["strategy"]))}
         g = g.sort_values("strategy", key=lambda c: c.map(order))
         rows = tuple(_summary_row(r) for _, r in g.iterrows())
-        ideal = g["ideal_s"].dropna()
-        suffix = f" (ideal {fmt_s(float(ideal.iloc[0]))})" if len(ideal) else ""
+        ideal = g.loc[g["strategy"] != "sequential", "ideal_s"].dropna()
+        suffix = (f" (ideal {fmt_s(float(ideal.min()))} at C={w.concurrency})"
+                  if len(ideal) else "")
         numeric = (False, True, True, True, True, True, False, False)
         tables.append(Table(w.label + suffix, header, rows, numeric))
     return tables
