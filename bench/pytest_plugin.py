@@ -31,7 +31,6 @@ def _flagbench_session_server() -> Iterator[Any]:
 def flagbench_server(_flagbench_session_server: Any) -> Iterator[Any]:
     """The session's flag server, back to its defaults with zeroed counters."""
     from flags_server import ServerConfig
-
     from flags_server.config import FIXED_AT_START
 
     srv = _flagbench_session_server

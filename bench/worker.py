@@ -19,8 +19,8 @@ from typing import Any
 import strategies
 from strategies.base import CpuWork, ProbeSample, RequestRecord, Settings, make_jobs
 
-from .probes import Heartbeat, cpu_times, peak_rss_mib
 from ._atomic import write_json_atomic
+from .probes import Heartbeat, cpu_times, peak_rss_mib
 
 RECORD_FIELDS = [f.name for f in dataclasses.fields(RequestRecord)]
 
