@@ -26,7 +26,7 @@ from typing import Any
 from ._exceptions import ConfigError
 from .config import ServerConfig
 
-_URL = re.compile(r"(http://\S+?:(\d+))(\S*)")
+_URL = re.compile(r"(http://(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d+))")
 # Loopback admin calls must never go through an HTTP proxy from the environment.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

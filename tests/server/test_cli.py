@@ -102,3 +102,12 @@ def test_options_map_onto_the_config() -> None:
 def test_defaults_suit_the_books_delay_server() -> None:
     config = config_from_args(build_parser().parse_args([]))
     assert (config.host, config.port, config.prefix) == ("127.0.0.1", 8001, "/flags")
+
+
+def test_a_remote_address_warns_then_fails_clearly_when_absent() -> None:
+    """192.0.2.1 (TEST-NET-1) is never a local address: no socket is opened."""
+    result = _cli("--host", "192.0.2.1", "--allow-remote", "--port", "0")
+    assert result.returncode == 2
+    warning, error = result.stderr.strip().splitlines()
+    assert "warning: binding 192.0.2.1" in warning
+    assert error.startswith("flags-server: error: cannot listen on 192.0.2.1:0")

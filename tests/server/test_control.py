@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import pytest
 import requests
@@ -63,3 +64,20 @@ def test_a_bad_config_in_the_child_surfaces_as_config_error() -> None:
 def test_running_needs_a_server_config() -> None:
     with pytest.raises(TypeError), running({"seed": 1}):  # type: ignore[arg-type]
         pass
+
+
+def _ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _ipv6_loopback(), reason="no IPv6 loopback here")
+def test_ipv6_loopback() -> None:
+    with running(ServerConfig(host="::1")) as srv:
+        assert srv.base_url.startswith("http://[::1]:")
+        assert requests.get(srv.flags_url + "/br/br.gif", timeout=TIMEOUT).ok
+        assert srv.stats()["requests"] == 1

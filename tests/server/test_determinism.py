@@ -101,3 +101,22 @@ def test_raising_a_rate_keeps_every_delay() -> None:
     calm = [decide(4, f"p{i}", 1, model, FaultRates()) for i in range(200)]
     rough = [decide(4, f"p{i}", 1, model, FaultRates(reset=0.5)) for i in range(200)]
     assert [d.latency_s for d in calm] == [d.latency_s for d in rough]
+
+
+def test_the_constant_fast_path_equals_decide() -> None:
+    from flags_server.decide import constant_decision
+
+    model = parse_latency("30ms")
+    constant = constant_decision(model, FaultRates())
+    assert constant is not None
+    assert all(decide(9, f"p{i}", 1, model, FaultRates()) == constant for i in range(100))
+    assert constant_decision(model, FaultRates(reset=0.1)) is None
+    assert constant_decision(parse_latency("uniform:1ms..2ms"), FaultRates()) is None
+
+
+def test_metadata_has_its_own_latency(srv, session: requests.Session) -> None:
+    srv.configure(latency="40ms", metadata_latency="uniform:1ms..5ms")
+    flag = session.get(f"{srv.flags_url}/br/br.gif", timeout=TIMEOUT)
+    meta = session.get(f"{srv.flags_url}/br/metadata.json", timeout=TIMEOUT)
+    assert float(flag.headers["X-Flagbench-Delay"]) == 0.04
+    assert 0.001 <= float(meta.headers["X-Flagbench-Delay"]) <= 0.005

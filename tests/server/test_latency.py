@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from flags_server import ConfigError, parse_latency
 from flags_server.latency import MAX_LATENCY_S
@@ -96,3 +98,21 @@ def test_non_string_specs() -> None:
         parse_latency(True)  # type: ignore[arg-type]
     with pytest.raises(ConfigError):
         parse_latency(None)  # type: ignore[arg-type]
+
+
+durations = st.floats(min_value=0, max_value=60, allow_nan=False).map(lambda x: f"{x:.6f}")
+
+
+@given(lo=durations, hi=durations, u=st.floats(min_value=0, max_value=1, exclude_max=True))
+def test_uniform_specs_round_trip_and_stay_in_bounds(lo: str, hi: str, u: float) -> None:
+    lo_s, hi_s = sorted((float(lo), float(hi)))
+    model = parse_latency(f"uniform:{lo_s!r}..{hi_s!r}")
+    assert parse_latency(model.spec).params == pytest.approx(model.params, rel=1e-5, abs=1e-9)
+    assert lo_s - 1e-9 <= model.sample(u) <= hi_s + 1e-9
+
+
+@given(median=st.floats(min_value=0, max_value=60), sigma=st.floats(min_value=0, max_value=5),
+       u=st.floats(min_value=0, max_value=1))
+def test_lognormal_samples_are_bounded(median: float, sigma: float, u: float) -> None:
+    model = parse_latency(f"lognormal:median={median!r},sigma={sigma!r}")
+    assert 0 <= model.sample(u) <= MAX_LATENCY_S
