@@ -286,22 +286,22 @@ def _fmt_s(value: float) -> str:
 
 
 def format_summary(summary: Any) -> str:
-    """The table printed at the end of a run, one block per workload."""
+    """The table printed at the end of a run, one block per workload, fastest first."""
     if summary is None or len(summary) == 0:
         return "no successful trials"
+    header = (f"{'strategy':<18}{'median s':>10}{'95% CI of mean':>18}{'ideal s':>9}"
+              f"{'speed-up':>10}{'efficiency':>12}{'errors':>8}  bottleneck")  # fmt: skip
     lines = []
-    header = (f"{'strategy':<18}{'median s':>10}{'95% CI of mean':>20}{'speed-up':>10}"
-              f"{'efficiency':>12}{'errors':>8}  {'bottleneck'}")  # fmt: skip
     for workload, group in summary.groupby("workload", sort=False):
-        lines += ["", f"workload: {workload}  (ideal {_fmt_s(group['ideal_s'].iloc[0])} s)", header]
+        lines += ["", f"workload: {workload}", header]
         for _, r in group.sort_values("wall_median_s").iterrows():
             ci = f"{_fmt_s(r['wall_ci_low_s'])}..{_fmt_s(r['wall_ci_high_s'])}"
             speed = "-" if math.isnan(r["speedup"]) else f"{r['speedup']:.1f}x"
             eff = "-" if math.isnan(r["efficiency_median"]) else f"{r['efficiency_median']:.2f}"
-            flag = " unstable" if r["unstable"] else ""
-            lines.append(f"{r['strategy']:<18}{_fmt_s(r['wall_median_s']):>10}{ci:>20}"
-                         f"{speed:>10}{eff:>12}{r['n_error_median']:>8g}  "
-                         f"{r['bottleneck']}{flag}")  # fmt: skip
+            flag = " (unstable)" if r["unstable"] else ""
+            lines.append(f"{r['strategy']:<18}{_fmt_s(r['wall_median_s']):>10}{ci:>18}"
+                         f"{_fmt_s(r['ideal_s']):>9}{speed:>10}{eff:>12}"
+                         f"{r['n_error_median']:>8g}  {r['bottleneck']}{flag}")  # fmt: skip
     return "\n".join(lines)
 
 

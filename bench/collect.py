@@ -16,9 +16,10 @@ Derived per trial:
      late (p99): threads of one process are queueing for the GIL.
   4. ``client_cpu``: the client used >= 80% of a core.
   5. ``errors``: >= 20% of the jobs failed; timeouts and retries set the pace.
-  6. ``latency``: client and server both used under half a core: the time went into waiting
-     (with random latency the slowest requests of each round set the pace, so efficiency
-     against the mean-latency ideal stays below 0.8 even for a perfect client).
+  6. ``latency``: efficiency >= 0.5 and client and server both used under half a core: the
+     time went into waiting (with random latency the slowest requests of each round set the
+     pace, so efficiency against the mean-latency ideal stays below 0.8 even for a perfect
+     client).
   7. ``mixed``: none of the above dominates.
 """
 
@@ -97,7 +98,7 @@ def bottleneck(row: dict[str, Any]) -> str:
         return "gil" if cpu < 1.2 and lag >= GIL_LAG_S else "client_cpu"
     if row["n_jobs"] and row["n_error"] / row["n_jobs"] >= 0.2:
         return "errors"
-    if cpu < 0.5 and not server >= 0.5:
+    if row["efficiency"] >= 0.5 and cpu < 0.5 and not server >= 0.5:
         return "latency"
     return "mixed"
 
