@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 
 import aiohttp
 import pytest
 import requests
+
+from flags_server import RunningServer, ServerConfig, running
 
 from .conftest import TIMEOUT
 from .rawhttp import raw_get
@@ -154,3 +157,12 @@ def test_queue_overflow_serves_everyone_in_turn(srv) -> None:
     assert stats["peak_waiting"] == 4
     # queued requests get their full latency after admission: three rounds of 50 ms
     assert stats["latency"]["max"] >= 0.15
+
+
+@pytest.fixture(scope="module", params=["uvloop", "asyncio"])
+def server(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    """Faults touch the transport directly, so they are checked on both event loops."""
+    if request.param == "uvloop":
+        pytest.importorskip("uvloop")
+    with running(ServerConfig(seed=7, loop=request.param)) as srv:
+        yield srv
