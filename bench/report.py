@@ -236,8 +236,8 @@ th,td{border:1px solid #d4d4d4;padding:.25em .6em;text-align:left}
 th{background:#f3f3f3}td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .warn{background:#fff6e0;border-left:4px solid #e6a532;padding:.5em 1em}
 .warn li{margin:.2em 0}
-figure{margin:1.2em 0 2em}figure img{max-width:100%;height:auto;border:1px solid #eee}
-figcaption{color:#333;margin:.3em 0}
+figure{margin:.2em 0 2em}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption p{color:#333;margin:.2em 0}
 pre{background:#f6f6f6;padding:.7em 1em;overflow-x:auto}
 code{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .muted{color:#666}
@@ -286,8 +286,9 @@ def render_html(rep: Report) -> str:
         parts.append('<h2 id="charts">Charts</h2>')
     for c in rep.charts:
         data = base64.b64encode(c.png.read_bytes()).decode("ascii")
-        caption = "".join(f"<figcaption>{_e(line)}</figcaption>" for line in c.reading)
-        parts.append(f'<figure><h3>{_e(c.title)}</h3>{caption}'
+        lines = "".join(f"<p>{_e(line)}</p>" for line in c.reading)
+        caption = f"<figcaption>{lines}</figcaption>" if lines else ""
+        parts.append(f'<h3>{_e(c.title)}</h3><figure>{caption}'
                      f'<img src="data:image/png;base64,{data}" alt="{_e(c.title)}"></figure>')
     parts.append('<h2 id="reproduce">How to reproduce</h2>')
     parts.append(f"<pre><code>{_e(rep.command)}</code></pre>")
