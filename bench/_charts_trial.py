@@ -112,15 +112,15 @@ def _request_bars(ax, r: pd.DataFrame) -> tuple[set[str], bool]:
     queued = shown["t_queued_s"].to_numpy(float) if "t_queued_s" in shown else start
     waits = (start - queued) > 1e-4
     if waits.any():
-        ax.hlines(y[waits], queued[waits], start[waits], color=WAIT_COLOUR, lw=max(0.5, lw * 0.4))
+        ax.hlines(y[waits], queued[waits], start[waits], color=WAIT_COLOUR,
+                  lw=max(0.3, lw * 0.35), alpha=0.7 if n > 60 else 1.0)
     outcomes = shown["outcome"].astype(str).to_numpy()
     for outcome, colour in OUTCOME_COLOURS.items():
         m = outcomes == outcome
         if m.any():
             ax.hlines(y[m], start[m], end[m], color=colour, lw=lw)
     ax.set_ylim(n - 0.5, -0.5)
-    ax.set_ylabel("request\n(by start time)" if step == 1
-                  else f"every {step}th request\n(by start time)")
+    ax.set_ylabel("request #\n(by start)" if step == 1 else f"request #\n(1 in {step})")
     ax.grid(axis="y", visible=False)
     return set(outcomes), bool(waits.any())
 
