@@ -106,14 +106,14 @@ def pick(items: list, limit: int) -> list:
 
 
 def main_workloads(run: RunLike, limit: int) -> list[Workload]:
-    """The workloads worth a per-trial picture: those run by the most strategies, in suite order."""
+    """The workloads worth a per-trial picture (two or more strategies to compare), in order."""
     t = ok_trials(run)
     ws = workloads(run)
     if not ws:
         return []
     n_strat = t.groupby("workload_id")["strategy"].nunique()
     best = n_strat.max() if len(n_strat) else 0
-    chosen = [w for w in ws if n_strat.get(w.workload_id, 0) == best]
+    chosen = [w for w in ws if n_strat.get(w.workload_id, 0) >= min(2, best)]
     return pick(chosen, limit)
 
 

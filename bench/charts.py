@@ -9,6 +9,7 @@ report what it needs to caption them.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,7 @@ def _emit(kind: str, title: str, fig: Figure | None, out_dir: Path, stem: str,
 
 def _fig_wall(run: RunLike) -> Figure | None:
     s, t = summary(run), ok_trials(run)
+    all_trials = run.trials.astype({"workload_id": str, "strategy": str})
     ws = [w for w in workloads(run) if not s[s["workload_id"] == w.workload_id].empty]
     if s.empty or not ws:
         return None
@@ -109,8 +111,9 @@ def _fig_wall(run: RunLike) -> Figure | None:
     fig = new_figure(10, 1.1 + sum(heights))
     axes = fig.subplots(len(shown), 1, squeeze=False, height_ratios=heights)[:, 0]
     for ax, w in zip(axes, shown, strict=False):
+        tried = all_trials[all_trials["workload_id"] == w.workload_id]["strategy"]
         _wall_panel(ax, s[s["workload_id"] == w.workload_id], t[t["workload_id"] == w.workload_id],
-                    w, colours)
+                    w, colours, set(tried))
     axes[-1].set_xlabel("wall time (s)")
     handles = [
         Patch(facecolor="#999999", label="median wall time"),
@@ -124,12 +127,17 @@ def _fig_wall(run: RunLike) -> Figure | None:
     return fig
 
 
-def _wall_panel(ax, s: pd.DataFrame, t: pd.DataFrame, w: Workload, colours: dict) -> None:
-    present = strategy_order(s["strategy"])
+def _wall_panel(ax, s: pd.DataFrame, t: pd.DataFrame, w: Workload, colours: dict,
+                tried: set[str]) -> None:
+    present = strategy_order(set(s["strategy"]) | tried)
     xmax = 0.0
     labels = []
+    failed = []
     rng = np.random.default_rng(0)
     for i, st in enumerate(present):
+        if not (s["strategy"] == st).any():
+            failed.append(i)
+            continue
         row = s[s["strategy"] == st].iloc[0]
         med = float(row["wall_median_s"])
         lo = float(row.get("wall_ci_low_s", med))
@@ -150,6 +158,9 @@ def _wall_panel(ax, s: pd.DataFrame, t: pd.DataFrame, w: Workload, colours: dict
         labels.append((i, right, med, st, row))
     for i, right, med, st, row in labels:
         ax.text(right + xmax * 0.015, i, _speed_text(st, med, row), va="center", fontsize=9)
+    for i in failed:
+        ax.text(xmax * 0.015, i, "no successful trial (see the report's warnings)", va="center",
+                fontsize=9, color="#C0392B")
     ax.set_yticks(range(len(present)), present)
     ax.set_ylim(len(present) - 0.5, -0.5)
     ax.set_xlim(0, xmax * 1.42 if xmax > 0 else 1)
@@ -365,7 +376,21 @@ def render(run: RunLike, out_dir: Path | None = None) -> list[Rendered]:
     rendered: list[Rendered] = []
     for fn in _RENDERERS:
         rendered += fn(run, out)
+    _remove_stale(out, {p for r in rendered for p in r.paths})
     return rendered
+
+
+_OWN_STEM = re.compile(r"(wall|scaling|timeline(-\d+-.+)?|latency|where-time-goes|probes|errors)")
+
+
+def _remove_stale(out: Path, keep: set[Path]) -> None:
+    """Drop our charts from an earlier drawing that this one did not make (now skipped or
+    renamed), so the folder matches the report. Other files are left alone."""
+    if not out.is_dir():
+        return
+    for p in out.iterdir():
+        if p.suffix in (".png", ".svg") and _OWN_STEM.fullmatch(p.stem) and p not in keep:
+            p.unlink(missing_ok=True)
 
 
 def render_all(run: RunLike, out_dir: Path | None = None) -> list[Path]:

@@ -127,8 +127,9 @@ def _warnings(run: RunLike) -> list[str]:
             bad = ok[~ok["counts_match"].fillna(False).astype(bool)]
             for r in bad.itertuples(index=False):
                 out.append(f"Client and server counts differ in trial {r.trial_id} "
-                           f"({r.strategy}, {r.workload}): the client made {r.n_requests} "
-                           f"requests, the server saw {r.server_requests}.")
+                           f"({r.strategy}, {r.workload}): the client made "
+                           f"{_count(r.n_requests)} requests, the server saw "
+                           f"{_count(r.server_requests)}.")
     s = summary(run)
     if len(s) and "unstable" in s:
         shaky = s[s["unstable"].fillna(False).astype(bool)]
@@ -147,6 +148,13 @@ def _warnings(run: RunLike) -> list[str]:
         for r in s[~labels.isin(["", "latency"])].itertuples(index=False):
             out.append(f"{r.strategy} on {r.workload} is {r.bottleneck}-bound, not latency-bound.")
     return out
+
+
+def _count(value: Any) -> str:
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _summary_tables(run: RunLike) -> list[Table]:

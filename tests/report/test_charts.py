@@ -62,8 +62,10 @@ def test_render_all_returns_what_it_wrote(real_run, tmp_path):
     # without requests and probes only the table-based charts remain: quicker to draw
     run = dataclasses.replace(real_run, requests=real_run.requests.iloc[0:0],
                               probes=real_run.probes.iloc[0:0])
+    (tmp_path / "probes.png").write_bytes(b"from an earlier drawing")  # now skipped: removed
+    (tmp_path / "mine.png").write_bytes(b"not ours")  # left alone
     paths = charts.render_all(run, tmp_path)
-    assert sorted(paths) == sorted(tmp_path.iterdir())
+    assert sorted([*paths, tmp_path / "mine.png"]) == sorted(tmp_path.iterdir())
     assert {p.stem for p in paths} == {"wall", "scaling", "where-time-goes", "errors"}
     assert {p.suffix for p in paths} == {".png", ".svg"}
 
