@@ -35,6 +35,8 @@ JSON = "application/json"
 MAX_ADMIN_BODY = 64 * 1024
 # Parsed paths are cached; the bound keeps hostile clients from growing it.
 ROUTE_CACHE_SIZE = 4096
+# Responses written per event-loop turn before the rest wait a turn (see _write_turn).
+WRITE_BURST = int(os.environ.get("FLAGS_SERVER_WRITE_BURST", "8"))
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -117,6 +119,7 @@ class FlagSite:
         self.port = 0
         self._models: dict[str, LatencyModel] = {}
         self._routes: dict[str, tuple[str, str | None]] = {}
+        self._burst = 0
         self._constant: dict[str, Decision | None] = {}
         self._plan(config)
         self._index: bytes = self._render_index()
@@ -200,13 +203,18 @@ class FlagSite:
                        "X-Flagbench-Delay": f"{decision.latency_s:.6f}"}
             if status in (429, 503):
                 headers["Retry-After"] = str(config.retry_after_s)
+            resp = web.Response(status=status, headers=headers, text=f"{status} injected error\n")
+            await self._write_turn()
+            await _send(request, resp)
             stats.record(route, status, fault, _now() - arrival)
-            return web.Response(status=status, headers=headers, text=f"{status} injected error\n")
+            return resp
         table = self.content.images if route == "flag" else self.content.metadata
         body = table.get(cc)
         if body is None:
+            resp = web.Response(status=404, text="404 not found\n")
+            await _send(request, resp)
             stats.record(route, 404, fault, _now() - arrival)
-            return web.Response(status=404, text="404 not found\n")
+            return resp
         content_type = GIF if route == "flag" else JSON
         if fault == "truncate":
             sent = await send_truncated(request, body, content_type, decision.keep_fraction)
@@ -216,12 +224,33 @@ class FlagSite:
             resp = await send_slow(request, body, content_type, config.bandwidth_bps)
             stats.record(route, 200, fault, _now() - arrival, len(body))
             return resp
-        stats.record(route, 200, None, _now() - arrival, len(body))
-        return web.Response(body=body, headers={
+        resp = web.Response(body=body, headers={
             "Content-Type": content_type,
             "X-Flagbench-Attempt": str(attempt),
             "X-Flagbench-Delay": f"{decision.latency_s:.6f}",
         })
+        await self._write_turn()
+        await _send(request, resp)
+        stats.record(route, 200, None, _now() - arrival, len(body))
+        return resp
+
+    async def _write_turn(self) -> None:
+        """Wait for a turn when many responses fall due in the same loop turn.
+
+        Requests that arrived together fall due together. Writing all of them in
+        one turn would keep the loop from reading the next requests, so their
+        arrival times would be stamped late and the burst would repeat forever;
+        letting the loop poll every WRITE_BURST responses stamps them when
+        they come, and bursts spread out as they do on a real network.
+        """
+        while self._burst >= WRITE_BURST:
+            await asyncio.sleep(0)
+        if self._burst == 0:
+            asyncio.get_running_loop().call_soon(self._new_turn)
+        self._burst += 1
+
+    def _new_turn(self) -> None:
+        self._burst = 0
 
     # -- admin ------------------------------------------------------------------
     async def admin(self, request: web.BaseRequest, path: str) -> web.StreamResponse:
@@ -310,6 +339,15 @@ class FlagSite:
 
 
 _now = time.perf_counter
+
+
+async def _send(request: web.BaseRequest, resp: web.StreamResponse) -> None:
+    """Write the response now, so the delivered latency counted includes the write.
+
+    aiohttp then finds it prepared and finished, and does not send it again.
+    """
+    await resp.prepare(request)
+    await resp.write_eof()
 
 
 async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:

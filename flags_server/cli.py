@@ -8,6 +8,7 @@ stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import json
 import sys
@@ -84,6 +85,7 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
     timing.add_argument("--overflow", choices=OVERFLOWS, default="queue",
                         help="beyond --max-inflight: queue (default) or reject with 503")
     parser.add_argument("--config-json", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
 
 
 def config_from_args(args: argparse.Namespace) -> ServerConfig:
@@ -115,7 +117,7 @@ def build_parser(prog: str = "flags-server") -> argparse.ArgumentParser:
     return parser
 
 
-def run(config: ServerConfig, prog: str = "flags-server") -> int:
+def run(config: ServerConfig, prog: str = "flags-server", parent_pid: int | None = None) -> int:
     """Serve `config` until Ctrl-C; one line and exit 2 on a bad value or a taken port."""
     from .serve import serve_forever
 
@@ -131,7 +133,7 @@ def run(config: ServerConfig, prog: str = "flags-server") -> int:
               f"{runner.site.loop_name} loop); Ctrl-C to stop", flush=True)
 
     try:
-        serve_forever(config, announce)
+        serve_forever(config, announce, parent_pid)
     except ConfigError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
@@ -143,7 +145,8 @@ def run(config: ServerConfig, prog: str = "flags-server") -> int:
             print(f"{prog}: error: cannot listen on {config.host}:{config.port}: {exc}",
                   file=sys.stderr)
         return 2
-    print("Stopped.", flush=True)
+    with contextlib.suppress(OSError):  # stdout may be a pipe nobody reads any more
+        print("Stopped.", flush=True)
     return 0
 
 
@@ -154,7 +157,7 @@ def serve_from_args(args: argparse.Namespace, prog: str = "flagbench serve") -> 
     except ConfigError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
-    return run(config, prog)
+    return run(config, prog, getattr(args, "parent_pid", None))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -145,7 +145,7 @@ def running(config: ServerConfig | None = None, *, startup_timeout: float = 30.0
     if not isinstance(config, ServerConfig):
         raise TypeError(f"running() needs a ServerConfig, not {type(config).__name__}")
     cmd = [python or sys.executable, "-m", "flags_server",
-           "--config-json", json.dumps(config.to_dict())]
+           "--config-json", json.dumps(config.to_dict()), "--parent-pid", str(os.getpid())]
     with tempfile.TemporaryFile() as errors:
         process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                    stderr=errors, start_new_session=True)

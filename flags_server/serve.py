@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 from collections.abc import Callable
 
@@ -31,32 +32,52 @@ def loop_factory(choice: str) -> tuple[Callable[[], asyncio.AbstractEventLoop], 
     return asyncio.new_event_loop, "asyncio"
 
 
+PARENT_CHECK_S = 0.5
+
+
+async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
+    """Stop when the process that started us is gone (it cannot reap us then)."""
+    while not stop.is_set():
+        if os.getppid() != parent_pid:
+            stop.set()
+            return
+        await asyncio.sleep(PARENT_CHECK_S)
+
+
 async def _serve(config: ServerConfig, loop_name: str,
-                 on_ready: Callable[[SiteRunner], None]) -> None:
+                 on_ready: Callable[[SiteRunner], None], parent_pid: int | None) -> None:
     runner = SiteRunner(config, loop_name)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    watcher = None
+    if parent_pid is not None:
+        watcher = asyncio.ensure_future(_watch_parent(parent_pid, stop))
     try:
         await runner.start()
         on_ready(runner)
         await stop.wait()
     finally:
+        if watcher is not None:
+            watcher.cancel()
         await runner.stop()
 
 
-def serve_forever(config: ServerConfig, on_ready: Callable[[SiteRunner], None]) -> None:
+def serve_forever(config: ServerConfig, on_ready: Callable[[SiteRunner], None],
+                  parent_pid: int | None = None) -> None:
     """Serve until a signal arrives; `on_ready` is called once the port is bound.
 
+    With `parent_pid`, also stop when that parent process dies, so a server
+    started by running() never outlives a parent killed with SIGKILL.
     Raises ConfigError for bad settings and OSError when the address is taken.
     """
     factory, loop_name = loop_factory(config.loop)
     loop = factory()
     asyncio.set_event_loop(loop)
     try:
-        loop.run_until_complete(_serve(config, loop_name, on_ready))
+        loop.run_until_complete(_serve(config, loop_name, on_ready, parent_pid))
     except KeyboardInterrupt:
         pass
     finally:

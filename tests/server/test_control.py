@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import select
 import socket
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -81,3 +84,31 @@ def test_ipv6_loopback() -> None:
         assert srv.base_url.startswith("http://[::1]:")
         assert requests.get(srv.flags_url + "/br/br.gif", timeout=TIMEOUT).ok
         assert srv.stats()["requests"] == 1
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs os.pidfd_open (Linux)")
+def test_the_server_exits_when_its_parent_is_killed() -> None:
+    """A parent killed with SIGKILL cannot reap; the server must not outlive it."""
+    script = (
+        "import sys, time\n"
+        "from flags_server import running\n"
+        "with running() as srv:\n"
+        "    print(srv.pid, flush=True)\n"
+        "    time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        server_pid = int(parent.stdout.readline())
+        pidfd = os.pidfd_open(server_pid)  # readable once the process has exited
+        try:
+            parent.kill()
+            parent.wait(TIMEOUT)
+            readable, _, _ = select.select([pidfd], [], [], TIMEOUT)
+        finally:
+            os.close(pidfd)
+        assert readable, "the server outlived its killed parent"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
