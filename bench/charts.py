@@ -455,32 +455,34 @@ def comparison_from_summaries(summary_a: pd.DataFrame, summary_b: pd.DataFrame) 
 
 
 def _fig_compare(m: pd.DataFrame, label_a: str, label_b: str) -> Figure:
-    m = m.sort_values(["workload", "strategy"], key=lambda c: c.astype(str))
     colours = strategy_colours(m["strategy"])
-    fig = new_figure(10, 1.9 + 0.36 * len(m))
-    ax = fig.add_subplot()
-    y = np.arange(len(m))
-    ratio = m["ratio"].to_numpy(float)
-    lo = np.fmin(m["ratio_ci_low"].to_numpy(float), ratio)
-    hi = np.fmax(m["ratio_ci_high"].to_numpy(float), ratio)
-    for i, (_, row) in enumerate(m.iterrows()):
-        c = colours[row["strategy"]]
-        sig = bool(row["significant"])
-        ax.errorbar(ratio[i], i, xerr=[[ratio[i] - lo[i]], [hi[i] - ratio[i]]], fmt="o",
-                    color=c, mfc=c if sig else "white", ms=7, capsize=3, lw=1.4)
-        ax.text(hi[i], i, f"  {ratio[i]:.3f}{TIMES}" + ("" if sig else " (n.s.)"), va="center",
-                fontsize=9)
-    ax.axvline(1.0, color=IDEAL_COLOUR, lw=1.2)
-    ax.set_xscale("log")
-    plain_log(ax.xaxis)
-    span = np.nanmax(np.abs(np.log(np.concatenate([lo, hi]))))
-    span = max(span * 1.35, math.log(1.1))
-    ax.set_xlim(math.exp(-span), math.exp(span))
-    ax.set_yticks(y, [wrap(f"{r.strategy} · {r.workload}", 60) for r in m.itertuples()])
-    ax.set_ylim(len(m) - 0.5, -0.5)
-    ax.grid(axis="y", visible=False)
-    ax.set_xlabel(f"wall time ratio {label_b} / {label_a} (log scale; < 1 means {label_b} is "
-                  "faster)")
+    groups = list(m.groupby("workload", sort=False))
+    heights = [0.75 + 0.4 * len(g) for _, g in groups]
+    fig = new_figure(10, 1.6 + sum(heights))
+    axes = fig.subplots(len(groups), 1, squeeze=False, sharex=True, height_ratios=heights)[:, 0]
+    ratio_all = m["ratio"].to_numpy(float)
+    lo_all = np.fmin(m["ratio_ci_low"].to_numpy(float), ratio_all)
+    hi_all = np.fmax(m["ratio_ci_high"].to_numpy(float), ratio_all)
+    for ax, (workload, g) in zip(axes, groups, strict=True):
+        order = {name: i for i, name in enumerate(strategy_order(g["strategy"]))}
+        g = g.sort_values("strategy", key=lambda c: c.map(order))
+        for i, (_, row) in enumerate(g.iterrows()):
+            r = float(row["ratio"])
+            lo = min(float(row["ratio_ci_low"]), r)
+            hi = max(float(row["ratio_ci_high"]), r)
+            c = colours[row["strategy"]]
+            sig = bool(row["significant"])
+            ax.errorbar(r, i, xerr=[[r - lo], [hi - r]], fmt="o", color=c,
+                        mfc=c if sig else "white", ms=7, capsize=3, lw=1.4)
+            verdict = ("slower" if r > 1 else "faster") if sig else "n.s."
+            ax.text(hi, i, f"  {r:.3f}{TIMES} ({verdict})", va="center", fontsize=9)
+        ax.axvline(1.0, color=IDEAL_COLOUR, lw=1.2)
+        ax.set_yticks(range(len(g)), list(g["strategy"]))
+        ax.set_ylim(len(g) - 0.5, -0.5)
+        ax.grid(axis="y", visible=False)
+        ax.set_title(wrap(str(workload), 110), loc="left")
+    _ratio_axis(axes[-1], lo_all, hi_all)
+    axes[-1].set_xlabel(f"wall time ratio B / A (< 1: B is faster){_scale_note(axes[-1])}")
     handles = [
         Line2D([], [], ls="", marker="o", color="#444444", label="significant difference"),
         Line2D([], [], ls="", marker="o", color="#444444", mfc="white",
@@ -488,5 +490,27 @@ def _fig_compare(m: pd.DataFrame, label_a: str, label_b: str) -> Figure:
         Line2D([], [], color="#444444", marker="|", label="95% interval"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
-    fig.suptitle(f"{label_b} vs {label_a}: ratio of median wall times per configuration")
+    fig.suptitle("Ratio of median wall times per configuration, B / A\n"
+                 + wrap(f"A: {label_a}    B: {label_b}", 120))
     return fig
+
+
+def _ratio_axis(ax, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Linear around 1 for small differences, log (symmetric around 1) for large ones."""
+    finite = np.concatenate([lo, hi])
+    finite = finite[np.isfinite(finite) & (finite > 0)]
+    span = float(np.max(np.abs(np.log(finite)))) if len(finite) else math.log(1.1)
+    span = max(span, math.log(1.05))
+    if span > math.log(2):
+        ax.set_xscale("log")
+        plain_log(ax.xaxis)
+        ax.set_xlim(math.exp(-span * 1.3), math.exp(span * 1.5))
+    else:
+        left, right = min(1.0, float(finite.min())), max(1.0, float(finite.max()))
+        pad = max(right - left, 0.02)
+        ax.set_xlim(left - 0.12 * pad, right + 0.45 * pad)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+
+
+def _scale_note(ax) -> str:
+    return ", log scale" if ax.get_xscale() == "log" else ""
