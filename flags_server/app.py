@@ -1,4 +1,4 @@
-"""The flag site: request dispatch, latency scheduling, faults and the admin API.
+"""The flag site: request dispatch, latency scheduling and faults.
 
 It uses aiohttp's low-level `web.Server` with a hand-written dispatcher
 instead of an Application and router: the site has five routes, and every
@@ -12,16 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import html
-import json
 import os
 import time
-from typing import Any
 
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
 
-from ._exceptions import ConfigError
-from .access import is_loopback_peer
+from .admin import handle_admin
 from .capacity import Gate
 from .config import ServerConfig
 from .content import Content, build_content
@@ -32,53 +28,11 @@ from .stats import Stats
 
 GIF = "image/gif"
 JSON = "application/json"
-MAX_ADMIN_BODY = 64 * 1024
 # Parsed paths are cached; the bound keeps hostile clients from growing it.
 ROUTE_CACHE_SIZE = 4096
 # Responses written per event-loop turn before the rest wait a turn (see _write_turn).
 WRITE_BURST = int(os.environ.get("FLAGS_SERVER_WRITE_BURST", "8"))
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
-
-class _Protocol(RequestHandler):
-    """aiohttp's per-connection handler, noting when each request's bytes arrived."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.arrival = 0.0
-        self.generation = -1
-
-    def data_received(self, data: bytes) -> None:
-        self.arrival = _now()
-        super().data_received(data)
-
-
-class _CountingServer(web.Server):
-    """A web.Server that counts TCP connections as they are accepted and closed."""
-
-    def __init__(self, handler: Any, stats: Stats, **kwargs: Any) -> None:
-        super().__init__(handler, **kwargs)
-        self._stats = stats
-
-    def __call__(self) -> RequestHandler:
-        return _Protocol(self, loop=self._loop, **self._kwargs)
-
-    def connection_made(self, handler: RequestHandler, transport: asyncio.Transport) -> None:
-        super().connection_made(handler, transport)
-        self._stats.connections_accepted += 1
-        self._stats.open_connections += 1
-
-    def connection_lost(self, handler: RequestHandler, exc: BaseException | None = None) -> None:
-        super().connection_lost(handler, exc)
-        self._stats.open_connections -= 1
-
-
-def _json(data: Any, status: int = 200) -> web.Response:
-    return web.Response(status=status, body=json.dumps(data).encode(), content_type=JSON)
-
-
-def _error(status: int, message: str) -> web.Response:
-    return _json({"error": message, "status": status}, status)
 
 
 def parse_site_path(path: str, prefix: str) -> tuple[str, str | None]:
@@ -131,7 +85,7 @@ class FlagSite:
         path = request.path
         if path.startswith("/_"):
             self.stats.admin_requests += 1
-            return await self.admin(request, path)
+            return await handle_admin(self, request, path)
         stats = self.stats
         if getattr(protocol, "generation", None) != stats.generation:
             protocol.generation = stats.generation  # type: ignore[attr-defined]
@@ -252,51 +206,6 @@ class FlagSite:
     def _new_turn(self) -> None:
         self._burst = 0
 
-    # -- admin ------------------------------------------------------------------
-    async def admin(self, request: web.BaseRequest, path: str) -> web.StreamResponse:
-        if not is_loopback_peer(request.remote):
-            return _error(403, "the admin API (/_...) answers loopback clients only")
-        method = request.method
-        if path == "/_health":
-            if method not in ("GET", "HEAD"):
-                return _error(405, "use GET /_health")
-            return _json({"status": "ok", "pid": os.getpid(), "port": self.port,
-                          "loop": self.loop_name, "content": self.content.source,
-                          "flags": len(self.content.images)})
-        if path == "/_stats":
-            if method != "GET":
-                return _error(405, "use GET /_stats (POST /_stats/reset to reset)")
-            return _json(self.stats.snapshot())
-        if path == "/_stats/reset":
-            if method != "POST":
-                return _error(405, "use POST /_stats/reset")
-            self.reset()
-            return _json({"reset": True, "generation": self.stats.generation})
-        if path == "/_config":
-            if method == "GET":
-                return _json(self.config.to_dict())
-            if method == "PUT":
-                return await self._put_config(request)
-            return _error(405, "use GET or PUT /_config")
-        return _error(404, f"no admin route {path}; routes: /_health, /_stats, "
-                           "/_stats/reset, /_config")
-
-    async def _put_config(self, request: web.BaseRequest) -> web.Response:
-        if request.content_length is not None and request.content_length > MAX_ADMIN_BODY:
-            return _error(400, f"configuration body larger than {MAX_ADMIN_BODY} bytes")
-        raw = await request.content.read(MAX_ADMIN_BODY + 1)
-        if len(raw) > MAX_ADMIN_BODY:
-            return _error(400, f"configuration body larger than {MAX_ADMIN_BODY} bytes")
-        try:
-            data = json.loads(raw or b"null")
-        except ValueError as exc:
-            return _error(400, f"the configuration body is not valid JSON: {exc}")
-        try:
-            self.apply(self.config.runtime_update(data))
-        except ConfigError as exc:
-            return _error(400, str(exc))
-        return _json(self.config.to_dict())
-
     def _plan(self, config: ServerConfig) -> None:
         """Per-route latency models and, when nothing is random, the constant decision."""
         self._models = {"flag": config.latency_model, "metadata": config.metadata_latency_model}
@@ -338,7 +247,8 @@ class FlagSite:
         return text.encode()
 
 
-_now = time.perf_counter
+now = time.perf_counter
+_now = now
 
 
 async def _send(request: web.BaseRequest, resp: web.StreamResponse) -> None:
@@ -360,37 +270,3 @@ async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None
     while delay > 0:
         await asyncio.sleep(delay)
         delay = deadline - _now()
-
-
-class SiteRunner:
-    """Binds the site to a socket and tears it down; used by the CLI's serve loop."""
-
-    def __init__(self, config: ServerConfig, loop_name: str = "asyncio") -> None:
-        self.site = FlagSite(config, loop_name)
-        self._runner: web.ServerRunner | None = None
-
-    async def start(self) -> int:
-        """Listen and return the bound port (the real one when config.port is 0)."""
-        server = _CountingServer(self.site.handle, self.site.stats, access_log=None)
-        self._runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=0.5)
-        await self._runner.setup()
-        tcp = web.TCPSite(self._runner, self.site.config.host, self.site.config.port,
-                          backlog=4096, reuse_address=True)
-        await tcp.start()
-        sockets = server_sockets(self._runner)
-        self.site.port = sockets[0] if sockets else self.site.config.port
-        return self.site.port
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-
-def server_sockets(runner: web.BaseRunner) -> list[int]:
-    """Ports the runner's sites listen on."""
-    ports = []
-    for address in runner.addresses:
-        if isinstance(address, tuple) and len(address) >= 2:
-            ports.append(int(address[1]))
-    return ports

@@ -14,8 +14,8 @@ import signal
 from collections.abc import Callable
 
 from ._exceptions import ConfigError
-from .app import SiteRunner
 from .config import ServerConfig
+from .listener import SiteRunner
 
 
 def loop_factory(choice: str) -> tuple[Callable[[], asyncio.AbstractEventLoop], str]:

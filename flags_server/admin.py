@@ -1,0 +1,79 @@
+"""The admin API under /_: health, stats, reset and run-time configuration.
+
+Answered to loopback peers only: it can change what every client of the
+server experiences, so it must not be reachable from the network even when
+the site itself is (--allow-remote).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from ._exceptions import ConfigError
+from .access import is_loopback_peer
+
+if TYPE_CHECKING:
+    from .app import FlagSite
+
+JSON = "application/json"
+MAX_ADMIN_BODY = 64 * 1024
+ROUTES = "/_health, /_stats, /_stats/reset, /_config"
+
+
+def _json(data: Any, status: int = 200) -> web.Response:
+    return web.Response(status=status, body=json.dumps(data).encode(), content_type=JSON)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return _json({"error": message, "status": status}, status)
+
+
+async def handle_admin(site: FlagSite, request: web.BaseRequest,
+                       path: str) -> web.StreamResponse:
+    """Answer one /_ request (403 for a peer that is not loopback)."""
+    if not is_loopback_peer(request.remote):
+        return _error(403, "the admin API (/_...) answers loopback clients only")
+    method = request.method
+    if path == "/_health":
+        if method not in ("GET", "HEAD"):
+            return _error(405, "use GET /_health")
+        return _json({"status": "ok", "pid": os.getpid(), "port": site.port,
+                      "loop": site.loop_name, "content": site.content.source,
+                      "flags": len(site.content.images)})
+    if path == "/_stats":
+        if method != "GET":
+            return _error(405, "use GET /_stats (POST /_stats/reset to reset)")
+        return _json(site.stats.snapshot())
+    if path == "/_stats/reset":
+        if method != "POST":
+            return _error(405, "use POST /_stats/reset")
+        site.reset()
+        return _json({"reset": True, "generation": site.stats.generation})
+    if path == "/_config":
+        if method == "GET":
+            return _json(site.config.to_dict())
+        if method == "PUT":
+            return await _put_config(site, request)
+        return _error(405, "use GET or PUT /_config")
+    return _error(404, f"no admin route {path}; routes: {ROUTES}")
+
+
+async def _put_config(site: FlagSite, request: web.BaseRequest) -> web.Response:
+    if request.content_length is not None and request.content_length > MAX_ADMIN_BODY:
+        return _error(400, f"configuration body larger than {MAX_ADMIN_BODY} bytes")
+    raw = await request.content.read(MAX_ADMIN_BODY + 1)
+    if len(raw) > MAX_ADMIN_BODY:
+        return _error(400, f"configuration body larger than {MAX_ADMIN_BODY} bytes")
+    try:
+        data = json.loads(raw or b"null")
+    except ValueError as exc:
+        return _error(400, f"the configuration body is not valid JSON: {exc}")
+    try:
+        site.apply(site.config.runtime_update(data))
+    except ConfigError as exc:
+        return _error(400, str(exc))
+    return _json(site.config.to_dict())
