@@ -12,7 +12,9 @@ written with the same library, and efficiency = ideal / wall with ideal = ceil(N
 
 ``sequential`` and its baseline use ``--seq-jobs`` (default 100) jobs so a repeat takes 10 s,
 not 100 s; their ideal is N x latency. The server counts every trial (requests, peak in
-flight, connections) and the script refuses a trial whose counts do not match.
+flight, connections) and the script refuses a trial whose counts do not match. A peak below C
+is reported, not refused: a process pool whose last workers start after the first ones finish
+never has all C requests in flight, and that is the model's cost.
 """
 
 from __future__ import annotations
@@ -167,10 +169,9 @@ def run_trial(srv: Any, name: str, jobs: int, concurrency: int) -> dict[str, Any
         raise RuntimeError(f"{name} trial failed:\n{proc.stderr}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     stats = srv.stats()
-    expected_peak = 1 if name in SEQUENTIAL else min(concurrency, jobs)
-    if result["ok"] != jobs or stats["requests"] != jobs or stats["peak_inflight"] != expected_peak:
+    if result["ok"] != jobs or stats["requests"] != jobs:
         raise RuntimeError(f"{name}: counts do not match: client ok={result['ok']}, server "
-                           f"requests={stats['requests']} peak={stats['peak_inflight']}")
+                           f"requests={stats['requests']}")
     result["connections"] = stats["connections"]
     result["peak_inflight"] = stats["peak_inflight"]
     return result
@@ -231,17 +232,19 @@ def main(argv: list[str] | None = None) -> int:
             "name": name, "jobs": jobs, "ideal_s": ideal, "wall_median_s": wall,
             "efficiency": ideal / wall, "cpu_median_s": cpu, "vs_baseline": ratio,
             "baseline": baseline, "connections": max(t["connections"] for t in trials[name]),
+            "peak_inflight": min(t["peak_inflight"] for t in trials[name]),
             "walls": [round(t["wall_s"], 4) for t in trials[name]],
         })
     print(f"\nlatency {args.latency}, C = {args.concurrency}, {args.repeats} repeats, "
           f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
     print("| configuration | N | ideal s | wall median s | efficiency | client CPU s "
-          "| wall / baseline | connections |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+          "| wall / baseline | peak in flight | connections |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         ratio = "" if r["vs_baseline"] is None else f"{r['vs_baseline']:.3f} ({r['baseline']})"
         print(f"| {r['name']} | {r['jobs']} | {r['ideal_s']:.2f} | {r['wall_median_s']:.3f} "
-              f"| {r['efficiency']:.3f} | {r['cpu_median_s']:.3f} | {ratio} | {r['connections']} |")
+              f"| {r['efficiency']:.3f} | {r['cpu_median_s']:.3f} | {ratio} | {r['peak_inflight']} "
+              f"| {r['connections']} |")
     if args.json:
         from pathlib import Path
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import requests
@@ -22,7 +23,8 @@ from .base import Job, RequestRecord, Resource, Settings
 from .classify import SAVE_ERROR
 from .retry import backoff_delay, should_retry
 
-CHUNK_BYTES = 8192  # between two chunks the total deadline is checked
+CHUNK_BYTES = 8192  # old urllib3: the total deadline is checked between chunks this big
+READ1_BYTES = 1 << 20
 
 
 def new_session(pool_maxsize: int = 1) -> requests.Session:
@@ -61,7 +63,7 @@ def fetch(session: requests.Session, url: str, timeout_s: float) -> Fetched:
             got.content_length = _jobs.content_length(resp.headers.get("Content-Length"))
             got.retry_after = resp.headers.get("Retry-After")
             parts = []
-            for chunk in resp.iter_content(CHUNK_BYTES):
+            for chunk in _body_chunks(resp):
                 parts.append(chunk)
                 got.nbytes += len(chunk)
                 if time.perf_counter() > deadline:
@@ -70,6 +72,22 @@ def fetch(session: requests.Session, url: str, timeout_s: float) -> Fetched:
     except Exception as exc:
         got.exc = exc
     return got
+
+
+def _body_chunks(resp: requests.Response) -> Iterator[bytes]:
+    """The body as it arrives. urllib3 >= 2 has ``read1``, which returns whatever one socket
+    read brings, so the deadline is checked after every arrival (a trickle cannot hold a
+    request past its budget) and a loopback body usually comes in one call. Older urllib3
+    falls back to requests' fixed-size chunks, checked between chunks."""
+    read1 = getattr(resp.raw, "read1", None)
+    if read1 is None:
+        yield from resp.iter_content(CHUNK_BYTES)
+        return
+    while True:
+        chunk = read1(READ1_BYTES, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
 
 
 def run_job(client: Client, job: Job, t_queued: float) -> list[RequestRecord]:

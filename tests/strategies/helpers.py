@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "reset_rate": 0.0,
     "truncate_rate": 0.0,
     "slow_rate": 0.0,
+    "bandwidth_bps": 16384,
     "retry_after_s": 0,
     "max_inflight": None,
 }

@@ -34,6 +34,18 @@ def test_refused_connections_are_errors_not_exceptions(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", STRATEGIES)
+def test_a_trickling_body_cannot_outlast_the_timeout(flag_server, name: str) -> None:
+    """At 200 bytes/s a flag takes about a minute; the request still ends at its budget."""
+    prepare(flag_server, latency="0", slow_rate=1.0, bandwidth_bps=200)
+    jobs = jobs_for(flag_server, 2)
+    records = strategies.get(name).run(jobs, Settings(concurrency=2, timeout_s=0.3))
+    check_records(records, jobs)
+    assert [(r.status, r.error_kind) for r in records] == [(200, "timeout")] * 2
+    assert max(r.t_end - r.t_start for r in records) < 5.0  # 0.3 s budget, not 60 s
+    assert all(0 < r.nbytes < 2000 for r in records)  # part of the body had arrived
+
+
+@pytest.mark.parametrize("name", STRATEGIES)
 def test_ctrl_c_stops_promptly_and_returns_what_finished(flag_server, name: str) -> None:
     """SIGINT after the first finished job: the run returns, jobs that never ran are
     recorded as cancelled, and the server sees only a fraction of the requests."""
