@@ -73,13 +73,23 @@ def strategies(run: RunLike) -> list[str]:
 
 
 def workloads(run: RunLike) -> list[Workload]:
-    """Every workload in the order the summary lists it (the suite's order)."""
+    """Every workload, in the order the summary lists them, except that workloads differing
+    only in N and C are put in ascending (N, C) order, so a sweep reads left to right."""
     t = ok_trials(run)
     if t.empty:
         t = run.trials.astype({"workload_id": str})
     first = t.drop_duplicates("workload_id")
-    order = list(dict.fromkeys(summary(run).get("workload_id", pd.Series(dtype=str))))
-    order += [w for w in first["workload_id"] if w not in order]
+    listed = list(dict.fromkeys(summary(run).get("workload_id", pd.Series(dtype=str))))
+    listed += [w for w in first["workload_id"] if w not in listed]
+    rank = {w: i for i, w in enumerate(listed)}
+    params = [c for c in _FIXED_PARAMS if c in first.columns]
+    by_id = first.set_index("workload_id")
+    group = (by_id[params].astype(str).agg("|".join, axis=1) if params
+             else pd.Series("", index=by_id.index))
+    group_rank = {g: min(rank[w] for w in ids.index) for g, ids in group.groupby(group)}
+    order = sorted(listed, key=lambda w: (group_rank[group[w]], int(by_id.loc[w, "n_jobs"]),
+                                          int(by_id.loc[w, "concurrency"]), rank[w])
+                   if w in by_id.index else (len(listed), 0, 0, rank[w]))
     rows = {r.workload_id: r for r in first.itertuples(index=False)}
     out = []
     for wid in order:

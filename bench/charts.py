@@ -123,7 +123,8 @@ def _fig_wall(run: RunLike) -> Figure | None:
     ]
     fig.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
-    fig.suptitle("Wall time per strategy: median of the repeats, speed-up vs sequential" + extra)
+    versus = ", speed-up vs sequential" if "sequential" in set(s["strategy"]) else ""
+    fig.suptitle("Wall time per strategy: median of the repeats" + versus + extra)
     return fig
 
 
@@ -224,7 +225,7 @@ def _fig_scaling(run: RunLike) -> Figure | None:
                label=wrap("client-CPU ceiling on one core: 1 / CPU per request "
                           "(in the strategy's colour)", 28)),
     ]
-    fig.legend(handles=handles, loc="outside right upper", ncols=1, frameon=False)
+    fig.legend(handles=handles, loc="outside right center", ncols=1, frameon=False)
     fig.suptitle("Scaling: throughput and wall time against concurrency and job count")
     return fig
 
