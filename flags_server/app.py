@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import os
 import time
 
 from aiohttp import web
@@ -30,8 +29,6 @@ GIF = "image/gif"
 JSON = "application/json"
 # Parsed paths are cached; the bound keeps hostile clients from growing it.
 ROUTE_CACHE_SIZE = 4096
-# Responses written per event-loop turn before the rest wait a turn (see _write_turn).
-WRITE_BURST = int(os.environ.get("FLAGS_SERVER_WRITE_BURST", "8"))
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -73,7 +70,6 @@ class FlagSite:
         self.port = 0
         self._models: dict[str, LatencyModel] = {}
         self._routes: dict[str, tuple[str, str | None]] = {}
-        self._burst = 0
         self._constant: dict[str, Decision | None] = {}
         self._plan(config)
         self._index: bytes = self._render_index()
@@ -158,7 +154,6 @@ class FlagSite:
             if status in (429, 503):
                 headers["Retry-After"] = str(config.retry_after_s)
             resp = web.Response(status=status, headers=headers, text=f"{status} injected error\n")
-            await self._write_turn()
             await _send(request, resp)
             stats.record(route, status, fault, _now() - arrival)
             return resp
@@ -183,28 +178,9 @@ class FlagSite:
             "X-Flagbench-Attempt": str(attempt),
             "X-Flagbench-Delay": f"{decision.latency_s:.6f}",
         })
-        await self._write_turn()
         await _send(request, resp)
         stats.record(route, 200, None, _now() - arrival, len(body))
         return resp
-
-    async def _write_turn(self) -> None:
-        """Wait for a turn when many responses fall due in the same loop turn.
-
-        Requests that arrived together fall due together. Writing all of them in
-        one turn would keep the loop from reading the next requests, so their
-        arrival times would be stamped late and the burst would repeat forever;
-        letting the loop poll every WRITE_BURST responses stamps them when
-        they come, and bursts spread out as they do on a real network.
-        """
-        while self._burst >= WRITE_BURST:
-            await asyncio.sleep(0)
-        if self._burst == 0:
-            asyncio.get_running_loop().call_soon(self._new_turn)
-        self._burst += 1
-
-    def _new_turn(self) -> None:
-        self._burst = 0
 
     def _plan(self, config: ServerConfig) -> None:
         """Per-route latency models and, when nothing is random, the constant decision."""
