@@ -34,7 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flags_server import ServerConfig, running  # noqa: E402
+from flags_server import ServerConfig, running
 
 BODY_SIZE = 12_288
 
@@ -157,15 +157,18 @@ def main() -> int:
         print("bench_server: wrk not found; install it (apt-get install -y wrk)", file=sys.stderr)
         return 2
     nofile = raise_open_files_limit()
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"# flags_server benchmark: {os.cpu_count()} CPUs, open files {nofile}, "
-          f"wrk -t{args.threads}, {args.duration:g} s x {args.repeats} runs, {args.loop}")
+          f"wrk -t{args.threads}, {args.duration:g} s x {args.repeats} runs, {args.loop}, "
+          f"load average before: {load}")
     results: dict[str, list[dict[str, float]]] = {}
 
     def record(name: str, r: dict[str, float]) -> None:
         results.setdefault(name, []).append(r)
+        server = f"  server p99 {r['server_p99_ms']:7.2f} ms" if "server_p99_ms" in r else ""
         print(f"  {name:<28} rps {r['rps']:>9.0f}  p50 {r['p50_ms']:7.2f} ms  "
               f"p99 {r['p99_ms']:7.2f} ms  max {r['max_ms']:7.2f} ms  "
-              f"errors {r['socket_errors']:.0f}/{r['non_2xx']:.0f}", flush=True)
+              f"errors {r['socket_errors']:.0f}/{r['non_2xx']:.0f}{server}", flush=True)
 
     config = ServerConfig(payload_size=BODY_SIZE, loop=args.loop)
     with running(config) as srv:
@@ -189,18 +192,22 @@ def main() -> int:
                 finally:
                     stop(base)
 
-    print("\n| scenario | req/s | p50 ms | p99 ms | p99 - 100 ms |")
-    print("| --- | ---: | ---: | ---: | ---: |")
+    print("\n| scenario | req/s | p50 ms | p99 ms | p99 - 100 ms | server-side p99 ms |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
     summary = {}
     for name, runs in results.items():
         m = median_of(runs)
         summary[name] = m
         excess = f"{m['p99_ms'] - 100:+.1f}" if "100ms" in name else ""
-        print(f"| {name} | {m['rps']:.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | {excess} |")
+        server = f"{m['server_p99_ms']:.2f}" if "server_p99_ms" in m else ""
+        print(f"| {name} | {m['rps']:.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | {excess} "
+              f"| {server} |")
     for conns in (100, 1000):
         ours = summary[f"flags_server 100ms c={conns}"]["p99_ms"] - 100
         base = summary[f"minimal-sleep 100ms c={conns}"]["p99_ms"] - 100
         print(f"c={conns}: p99 excess flags_server {ours:+.1f} ms vs minimal {base:+.1f} ms")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average after: {load} (other work on the machine inflates the tails)")
     if args.json:
         tmp = args.json.with_suffix(".tmp")
         tmp.write_text(json.dumps({"runs": results, "medians": summary}, indent=2))
