@@ -94,6 +94,11 @@ def _scaling(run: RunLike, _wid: str | None) -> list[str]:
     return lines
 
 
+def _n(value: float, noun: str) -> str:
+    """``1 fault``, ``2.5 faults``."""
+    return f"{value:.3g} {noun}{'' if abs(float(value) - 1) < 1e-9 else 's'}"
+
+
 def _rate(rps: float) -> str:
     return f"{rps:,.0f} requests/s" if rps >= 100 else f"{rps:.3g} requests/s"
 
@@ -200,9 +205,11 @@ def _errors(run: RunLike, _wid: str | None) -> list[str]:
     per = g.groupby("strategy")[["n_ok", "n_not_found", "n_error"]].mean()
     jobs = per.sum(axis=1)
     worst = per["n_error"].idxmax()
-    first = (f"{_label(run, ids[0])}: final errors per trial ranged from "
-             f"{per['n_error'].min():.3g} to {per['n_error'].max():.3g} ({worst}) out of "
-             f"{jobs.max():.0f} jobs; not found: {per['n_not_found'].mean():.3g} on average.")
+    lo, hi = per["n_error"].min(), per["n_error"].max()
+    spread = (f"every strategy ended with {_n(hi, 'final error')} per trial" if lo == hi
+              else f"final errors per trial ranged from {lo:.3g} to {hi:.3g} ({worst})")
+    first = (f"{_label(run, ids[0])}: {spread}, out of {jobs.max():.0f} jobs; "
+             f"{per['n_not_found'].mean():.3g} not found on average.")
     inj = [c for c in g.columns if c.startswith("server_injected_")]
     if not inj:
         return [first]
@@ -210,9 +217,9 @@ def _errors(run: RunLike, _wid: str | None) -> list[str]:
     r = requests_of(run, g["trial_id"])
     failed = (r["outcome"].astype(str) == "error").sum() / max(len(g), 1) if not r.empty else 0
     mismatch = int((~g["counts_match"].astype(bool)).sum()) if "counts_match" in g else 0
-    second = (f"The server injected {injected:.3g} faults per trial; the client saw {failed:.3g} "
-              "failed attempts per trial" + (f"; counts disagreed in {mismatch} trial(s)."
-                                             if mismatch else "."))
+    second = (f"The server injected {_n(injected, 'fault')} per trial; the client saw "
+              f"{_n(failed, 'failed attempt')} per trial"
+              + (f"; counts disagreed in {mismatch} trial(s)." if mismatch else "."))
     return [first, second]
 
 

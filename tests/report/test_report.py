@@ -97,3 +97,20 @@ def test_incomplete_run_and_failed_trial_are_warned_about(real_run, tmp_path):
     assert "The run is incomplete" in html and "--resume" in html
     assert "watchdog: killed after 5 s" in html
     assert "Client and server counts differ" in html
+
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "example"
+
+
+def test_committed_example_still_loads_and_its_links_work():
+    """The example in docs/ is a real stored run; it must stay readable by today's code."""
+    import bench
+
+    run = bench.load(EXAMPLE)
+    rep = report.build_report(run, [])
+    assert rep.summary and rep.command.startswith("flagbench ")
+    md = (EXAMPLE / "report.md").read_text(encoding="utf-8")
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", md)
+    assert len(links) >= 5 and all((EXAMPLE / link).is_file() for link in links)
+    html = (EXAMPLE / "report.html").read_text(encoding="utf-8")
+    assert html.count('src="data:image/png;base64,') == len(links)
