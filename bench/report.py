@@ -115,6 +115,10 @@ def _warnings(run: RunLike) -> list[str]:
     if meta.get("complete") is False:
         out.append("The run is incomplete (interrupted); finish it with "
                    f"`flagbench suite {meta.get('suite', 'SUITE')} --resume {run.path}`.")
+    load, cpus = _load(meta), meta.get("cpu_count")
+    if load is not None and isinstance(cpus, int) and load > cpus:
+        out.append(f"The machine was busy when the run started (load average {load:.1f} on "
+                   f"{cpus} CPUs): timings may be noisier and slower than on a quiet machine.")
     t = run.trials.copy()
     if len(t):
         t["strategy"] = t["strategy"].astype(str)
@@ -155,6 +159,15 @@ def _count(value: Any) -> str:
         return f"{float(value):g}"
     except (TypeError, ValueError):
         return str(value)
+
+
+def _load(meta: dict[str, Any]) -> float | None:
+    """The 1-minute load average when the run started, if the harness recorded it."""
+    value = meta.get("loadavg_at_start")
+    try:
+        return float(value[0] if isinstance(value, (list, tuple)) else value)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _summary_tables(run: RunLike) -> list[Table]:
@@ -222,6 +235,7 @@ def _metadata(run: RunLike) -> list[tuple[str, str]]:
         ("seed", meta.get("seed")),
         ("machine", ", ".join(str(x) for x in (meta.get("cpu_model"), meta.get("platform"),
                                                  f"{meta.get('cpu_count', '?')} CPUs") if x)),
+        ("load average at start", f"{_load(meta):.2f}" if _load(meta) is not None else None),
         ("Python (harness)", " ".join(str(meta[k]) for k in ("implementation", "python")
                                       if meta.get(k))),
         ("Python (trials)", ", ".join(pythons)),
