@@ -87,7 +87,8 @@ class FlagSite:
             protocol.generation = stats.generation  # type: ignore[attr-defined]
             stats.connections += 1
         if request.method not in ("GET", "HEAD"):
-            stats.record("other", 405, None, None)
+            stats.arrive("other")
+            stats.answered(405)
             return web.Response(status=405, headers={"Allow": "GET, HEAD"},
                                 text="405 method not allowed\n")
         parsed = self._routes.get(path)
@@ -97,10 +98,12 @@ class FlagSite:
                 self._routes[path] = parsed
         route, cc = parsed
         if route == "index":
-            stats.record("index", 200, None, None, len(self._index))
+            stats.arrive("index")
+            stats.answered(200, None, len(self._index))
             return web.Response(body=self._index, content_type="text/html", charset="utf-8")
         if route == "other":
-            stats.record("other", 404, None, None)
+            stats.arrive("other")
+            stats.answered(404)
             return web.Response(status=404, text="404 not found\n")
         return await self.serve_resource(request, route, cc, arrival)  # type: ignore[arg-type]
 
@@ -109,9 +112,11 @@ class FlagSite:
         config, stats, gate = self.config, self.stats, self.gate
         loop = asyncio.get_running_loop()
         start = arrival
+        stats.arrive(route)
         if not gate.try_enter():
             if config.overflow == "reject":
-                stats.record(route, 503, "rejected", _now() - arrival)
+                stats.inject("rejected")
+                stats.answered(503, _now() - arrival)
                 return web.Response(status=503, text="503 server busy\n",
                                     headers={"Retry-After": str(config.retry_after_s)})
             stats.queue_enter()
@@ -137,15 +142,15 @@ class FlagSite:
             config.seed, key, attempt, self._models[route], config.fault_rates
         )
         fault = decision.fault
+        if fault is not None:
+            stats.inject(fault)
         if fault == "timeout":
             await _sleep_until(loop, start + config.timeout_hold_s)
             abort_with_rst(request)
-            stats.record(route, None, fault, None)
             return web.Response()
         await _sleep_until(loop, start + decision.latency_s)
         if fault == "reset":
             abort_with_rst(request)
-            stats.record(route, None, fault, None)
             return web.Response()
         if fault == "http_error":
             status = decision.status or 500
@@ -155,23 +160,23 @@ class FlagSite:
                 headers["Retry-After"] = str(config.retry_after_s)
             resp = web.Response(status=status, headers=headers, text=f"{status} injected error\n")
             await _send(request, resp)
-            stats.record(route, status, fault, _now() - arrival)
+            stats.answered(status, _now() - arrival)
             return resp
         table = self.content.images if route == "flag" else self.content.metadata
         body = table.get(cc)
         if body is None:
             resp = web.Response(status=404, text="404 not found\n")
             await _send(request, resp)
-            stats.record(route, 404, fault, _now() - arrival)
+            stats.answered(404, _now() - arrival)
             return resp
         content_type = GIF if route == "flag" else JSON
         if fault == "truncate":
             sent = await send_truncated(request, body, content_type, decision.keep_fraction)
-            stats.record(route, 200, fault, _now() - arrival, sent)
+            stats.answered(200, _now() - arrival, sent)
             return web.Response()
         if fault == "slow":
             resp = await send_slow(request, body, content_type, config.bandwidth_bps)
-            stats.record(route, 200, fault, _now() - arrival, len(body))
+            stats.answered(200, _now() - arrival, len(body))
             return resp
         resp = web.Response(body=body, headers={
             "Content-Type": content_type,
@@ -179,7 +184,7 @@ class FlagSite:
             "X-Flagbench-Delay": f"{decision.latency_s:.6f}",
         })
         await _send(request, resp)
-        stats.record(route, 200, None, _now() - arrival, len(body))
+        stats.answered(200, _now() - arrival, len(body))
         return resp
 
     def _plan(self, config: ServerConfig) -> None:

@@ -1,9 +1,9 @@
 """What the server did, counted by the server itself.
 
 The harness checks these counts against what its clients saw, so every
-site request is counted exactly once, in one place, when it finishes.
-Admin requests (/_...) are counted apart so polling the stats does not
-change them.
+site request is counted exactly once when it arrives, every fault when it
+is decided, and every response when it is sent. Admin requests (/_...) are
+counted apart so polling the stats does not change them.
 """
 
 from __future__ import annotations
@@ -73,15 +73,22 @@ class Stats:
     def queue_leave(self) -> None:
         self.waiting -= 1
 
-    def record(self, route: str, status: int | None, fault: str | None,
-               latency_s: float | None, nbytes: int = 0) -> None:
-        """Count one finished site request; status None means no response was sent."""
+    def arrive(self, route: str) -> None:
+        """Count a site request as soon as it is routed.
+
+        Counting on arrival (not on completion) keeps `requests` right even
+        while some requests are still held, e.g. a timeout the client gave up on.
+        """
         self.requests += 1
         self.by_route[route] += 1
-        if status is not None:
-            self.by_status[str(status)] += 1
-        if fault is not None:
-            self.faults[fault] += 1
+
+    def inject(self, fault: str) -> None:
+        """Count an injected fault when it is decided."""
+        self.faults[fault] += 1
+
+    def answered(self, status: int, latency_s: float | None = None, nbytes: int = 0) -> None:
+        """Count a response sent with `status` (resets and timeouts send none)."""
+        self.by_status[str(status)] += 1
         if latency_s is not None:
             self.latencies.append(latency_s)
         self.bytes_sent += nbytes
