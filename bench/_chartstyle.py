@@ -145,6 +145,11 @@ def write_atomic_figure(fig: Figure, final: Path, fmt: str) -> Path:
     return final
 
 
+# Pillow >= 9.1 has the enums; older releases the same values as module constants.
+_FASTOCTREE = getattr(Image, "Quantize", Image).FASTOCTREE
+_NO_DITHER = getattr(Image, "Dither", Image).NONE
+
+
 def _small_png(fig: Figure) -> bytes:
     """The PNG with a 256-colour palette: a third of the size, no visible change for charts.
 
@@ -154,8 +159,7 @@ def _small_png(fig: Figure) -> bytes:
     fig.savefig(raw, format="png", dpi=DPI)
     raw.seek(0)
     with Image.open(raw) as im:
-        pal = im.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE,
-                                         dither=Image.Dither.NONE)
+        pal = im.convert("RGB").quantize(colors=256, method=_FASTOCTREE, dither=_NO_DITHER)
     out = io.BytesIO()
     pal.save(out, format="PNG")
     return out.getvalue()
