@@ -79,6 +79,8 @@ def workloads(run: RunLike) -> list[Workload]:
     if t.empty:
         t = run.trials.astype({"workload_id": str})
     first = t.drop_duplicates("workload_id")
+    if first.empty:
+        return []
     listed = list(dict.fromkeys(summary(run).get("workload_id", pd.Series(dtype=str))))
     listed += [w for w in first["workload_id"] if w not in listed]
     rank = {w: i for i, w in enumerate(listed)}

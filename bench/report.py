@@ -26,6 +26,8 @@ from bench._chartstyle import DASH, TIMES, fmt_s, strategy_order
 from bench._readings import reading
 from bench.charts import Rendered, render
 
+NO_SUMMARY = "No configuration has a successful trial, so there is nothing to summarise."
+
 __all__ = ["Report", "build_report", "render_html", "render_markdown", "write_report"]
 
 
@@ -84,14 +86,17 @@ def build_report(run: RunLike, rendered: list[Rendered]) -> Report:
 def _overview(run: RunLike) -> list[str]:
     meta = run.meta or {}
     t = run.trials
-    n_trials = int(meta.get("n_trials", len(t)))
-    n_failed = int(meta.get("n_failed", (t["status"].astype(str) != "ok").sum() if len(t) else 0))
+    if len(t):
+        n_trials, n_failed = len(t), int((t["status"].astype(str) != "ok").sum())
+    else:
+        n_trials, n_failed = int(meta.get("n_trials", 0)), int(meta.get("n_failed", 0))
     n_workloads = len(workloads(run))
     strategies = strategy_order(t["strategy"].astype(str)) if len(t) else []
     duration = _duration(meta.get("started"), meta.get("ended"))
     lines = [
-        f"{n_trials} trials ({n_failed} failed) of {len(strategies)} strategies "
-        f"({', '.join(strategies)}) on {n_workloads} workload(s)"
+        f"{n_trials} trials ({n_failed} failed) of {len(strategies)} strategies"
+        + (f" ({', '.join(strategies)})" if strategies else "")
+        + f" on {n_workloads} workload(s)"
         + (f", run in {duration}" if duration else "") + ".",
     ]
     if meta.get("started"):
@@ -304,6 +309,8 @@ def render_html(rep: Report) -> str:
                  "its interval), efficiency = ideal / wall, final errors per trial (median).</p>")
     for t in rep.summary:
         parts.append(f"<h3>{_e(t.title)}</h3>{_html_table(t)}")
+    if not rep.summary:
+        parts.append(f"<p>{_e(NO_SUMMARY)}</p>")
     if rep.charts:
         parts.append('<h2 id="charts">Charts</h2>')
     for c in rep.charts:
@@ -361,6 +368,8 @@ def render_markdown(rep: Report, base: Path) -> str:
             "ideal / wall, final errors per trial (median).", ""]
     for t in rep.summary:
         out += [f"### {_m(t.title)}", "", *_md_table(t), ""]
+    if not rep.summary:
+        out += [_m(NO_SUMMARY), ""]
     if rep.charts:
         out += ["## Charts", ""]
     for c in rep.charts:
