@@ -114,3 +114,16 @@ def test_committed_example_still_loads_and_its_links_work():
     assert len(links) >= 5 and all((EXAMPLE / link).is_file() for link in links)
     html = (EXAMPLE / "report.html").read_text(encoding="utf-8")
     assert html.count('src="data:image/png;base64,') == len(links)
+
+
+def test_a_run_where_every_trial_failed_still_gets_a_report(real_run, tmp_path):
+    trials = real_run.trials.copy()
+    trials["status"] = "failed"
+    trials["failure"] = "worker exited with status 1"
+    run = dataclasses.replace(real_run, trials=trials, summary=real_run.summary.iloc[0:0])
+    html_path, _ = report.write_report(run, tmp_path)
+    html = html_path.read_text(encoding="utf-8")
+    assert "No configuration has a successful trial" in html
+    assert html.count("worker exited with status 1") == len(trials)
+    assert "data:image/png" not in html  # every chart skipped, none drawn empty
+    assert not (tmp_path / "charts").exists() or not list((tmp_path / "charts").iterdir())
