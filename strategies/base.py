@@ -50,6 +50,12 @@ class CpuWork:
     kind: CpuKind = "python"
     loops: int = 0
 
+    def __post_init__(self) -> None:
+        if self.kind not in ("python", "hashlib"):
+            raise ValueError(f"cpu work kind {self.kind!r} is not allowed; choose python or hashlib")
+        if isinstance(self.loops, bool) or not isinstance(self.loops, int) or self.loops < 0:
+            raise ValueError(f"cpu work loops must be an integer >= 0, got {self.loops!r}")
+
 
 @dataclass(frozen=True, slots=True)
 class Settings:

@@ -163,6 +163,12 @@ def test_settings_reject_bad_values(changes: dict) -> None:
         Settings(**changes)
 
 
+@pytest.mark.parametrize(("kind", "loops"), [("rust", 1), ("python", -1), ("hashlib", 1.5)])
+def test_cpu_work_rejects_bad_values(kind: str, loops) -> None:
+    with pytest.raises(ValueError, match="cpu work"):
+        CpuWork(kind, loops)  # type: ignore[arg-type]
+
+
 def test_settings_and_records_cross_process_boundaries() -> None:
     settings = Settings(concurrency=3, cpu_work=CpuWork("hashlib", 5), start_method="spawn")
     assert pickle.loads(pickle.dumps(settings)) == settings
