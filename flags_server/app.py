@@ -11,6 +11,7 @@ of requests does not turn into a staircase of delays.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import time
 
@@ -141,14 +142,17 @@ class FlagSite:
         decision = self._constant[route] or decide(
             config.seed, key, attempt, self._models[route], config.fault_rates
         )
+        closed = getattr(request.protocol, "closed", None)
         fault = decision.fault
         if fault is not None:
             stats.inject(fault)
         if fault == "timeout":
-            await _sleep_until(loop, start + config.timeout_hold_s)
-            abort_with_rst(request)
+            if await _sleep_until(loop, start + config.timeout_hold_s, closed):
+                abort_with_rst(request)
             return web.Response()
-        await _sleep_until(loop, start + decision.latency_s)
+        if not await _sleep_until(loop, start + decision.latency_s, closed):
+            stats.abandoned += 1
+            return web.Response()
         if fault == "reset":
             abort_with_rst(request)
             return web.Response()
@@ -241,13 +245,35 @@ async def _send(request: web.BaseRequest, resp: web.StreamResponse) -> None:
     await resp.write_eof()
 
 
-async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float) -> None:
-    """Sleep until `deadline` (perf_counter seconds), never waking early.
+def _release(waiter: asyncio.Future[None], *_: object) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
-    uvloop's timers count in whole milliseconds from a cached clock, so one
-    sleep can end a little before the deadline: sleep again for the rest.
+
+async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float,
+                       closed: asyncio.Future[None] | None) -> bool:
+    """Sleep until `deadline` (perf_counter seconds); False if the client left first.
+
+    A request whose client has gone is no longer in flight: stopping then keeps
+    `inflight` equal to what clients are waiting for. uvloop's timers count in
+    whole milliseconds from a cached clock, so one sleep can end a little
+    before the deadline: sleep again for the rest, never answering early.
     """
     delay = deadline - _now()
     while delay > 0:
-        await asyncio.sleep(delay)
+        if closed is None:
+            await asyncio.sleep(delay)
+        else:
+            if closed.done():
+                return False
+            waiter = loop.create_future()
+            timer = loop.call_later(delay, _release, waiter)
+            wake = functools.partial(_release, waiter)
+            closed.add_done_callback(wake)
+            try:
+                await waiter
+            finally:
+                timer.cancel()
+                closed.remove_done_callback(wake)
         delay = deadline - _now()
+    return closed is None or not closed.done()

@@ -19,12 +19,20 @@ from .stats import Stats
 
 
 class _Protocol(RequestHandler):
-    """aiohttp's per-connection handler, noting when each request's bytes arrived."""
+    """aiohttp's per-connection handler, noting when each request's bytes arrived
+    and when the client went away."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.arrival = 0.0
         self.generation = -1
+        # done when the client goes away, so a held or delayed request can stop waiting
+        self.closed: asyncio.Future[None] = self._loop.create_future()
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        super().connection_lost(exc)
+        if not self.closed.done():
+            self.closed.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         self.arrival = now()

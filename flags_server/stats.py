@@ -47,6 +47,7 @@ class Stats:
     connections_accepted: int = 0
     open_connections: int = 0
     bytes_sent: int = 0
+    abandoned: int = 0
     latencies: array = field(default_factory=lambda: array("d"))
     cpu_at_reset: float = field(default_factory=time.process_time)
 
@@ -110,6 +111,7 @@ class Stats:
             "connections_accepted": self.connections_accepted,
             "open_connections": self.open_connections,
             "bytes_sent": self.bytes_sent,
+            "abandoned": self.abandoned,
             "admin_requests": self.admin_requests,
             "latency": {
                 "count": count,

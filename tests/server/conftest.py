@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -34,3 +35,17 @@ def session() -> Iterator[requests.Session]:
     with requests.Session() as s:
         s.trust_env = False
         yield s
+
+
+def settled(srv: RunningServer, predicate: Callable[[dict], bool],
+            timeout: float = TIMEOUT) -> dict:
+    """/_stats once `predicate` holds, polling without sleeping (bounded by `timeout`).
+
+    For counts the server updates just after the client has moved on, such as a
+    closed connection being noticed; each poll is a real request to the server.
+    """
+    deadline = time.monotonic() + timeout
+    stats = srv.stats()
+    while not predicate(stats) and time.monotonic() < deadline:
+        stats = srv.stats()
+    return stats

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import pytest
 import requests
 
-from .conftest import TIMEOUT
+from .conftest import TIMEOUT, settled
 
 
 def test_counts_match_a_mixed_client_run(srv) -> None:
@@ -91,3 +92,15 @@ def test_stats_document_has_every_documented_key(srv) -> None:
         assert key in stats
     assert set(stats["faults"]) >= {"http_error", "timeout", "reset", "truncate", "slow"}
     assert set(stats["latency"]) == {"count", "mean", "p50", "p99", "max"}
+
+
+def test_a_client_that_leaves_is_no_longer_in_flight(srv) -> None:
+    srv.configure(latency="2s")
+    with requests.Session() as session, pytest.raises(requests.exceptions.ReadTimeout):
+        session.get(f"{srv.flags_url}/br/br.gif", timeout=0.2)
+    # the server notices the closed connection and stops waiting: nothing is held
+    stats = settled(srv, lambda st: st["inflight"] == 0)
+    assert stats["requests"] == 1
+    assert stats["inflight"] == 0
+    assert stats["abandoned"] == 1
+    assert stats["by_status"] == {}
