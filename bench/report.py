@@ -280,15 +280,14 @@ def _md_code_spans(text: str) -> str:
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", _e(text))
 
 
-def _html_table(t: Table, css: str = "") -> str:
-    def cls(i: int) -> str:
+def _html_table(t: Table) -> str:
+    def align(i: int) -> str:
         return ' class="num"' if t.is_numeric(i) else ""
 
-    head = "".join(f"<th{cls(i)}>{_e(h)}</th>" for i, h in enumerate(t.header))
-    body = "".join("<tr>" + "".join(f"<td{cls(i)}>{_e(c)}</td>" for i, c in enumerate(row))
+    head = "".join(f"<th{align(i)}>{_e(h)}</th>" for i, h in enumerate(t.header))
+    body = "".join("<tr>" + "".join(f"<td{align(i)}>{_e(c)}</td>" for i, c in enumerate(row))
                    + "</tr>" for row in t.rows)
-    cls = f' class="{css}"' if css else ""
-    return f"<table{cls}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def render_html(rep: Report) -> str:
@@ -322,11 +321,10 @@ def render_html(rep: Report) -> str:
     parts.append('<h2 id="reproduce">How to reproduce</h2>')
     parts.append(f"<pre><code>{_e(rep.command)}</code></pre>")
     parts.append('<h2 id="metadata">Run metadata</h2>')
-    parts.append(_html_table(Table("", ("", ""), tuple(rep.metadata)), "kv").replace(
-        "<thead><tr><th></th><th></th></tr></thead>", ""))
+    parts.append(_html_table(Table("", ("field", "value"), tuple(rep.metadata))))
     if rep.packages:
         parts.append("<h3>Package versions</h3>")
-        parts.append(_html_table(Table("", ("package", "version"), tuple(rep.packages)), "kv"))
+        parts.append(_html_table(Table("", ("package", "version"), tuple(rep.packages))))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
