@@ -205,10 +205,10 @@ def _fig_scaling(run: RunLike) -> Figure | None:
     colours = strategy_colours(names)
     fig = new_figure(5.4 * len(found) + 2.9, 8.4)
     axes = fig.subplots(2, len(found), squeeze=False)
-    for col, sweep in enumerate(found):
-        _scaling_column(axes[0, col], axes[1, col], sweep, s, t, names, colours)
-    handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in names]
     multi = [sw for sw in found if len(sw.series) > 1]
+    for col, sweep in enumerate(found):
+        _scaling_column(axes[0, col], axes[1, col], sweep, s, t, names, colours, bool(multi))
+    handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in names]
     for sw in multi:
         name = "N" if sw.other_axis == "n_jobs" else "C"
         for k, ser in enumerate(sw.series):
@@ -229,7 +229,9 @@ def _fig_scaling(run: RunLike) -> Figure | None:
 
 
 def _scaling_column(ax_tp, ax_w, sweep: Sweep, s: pd.DataFrame, t: pd.DataFrame,
-                    names: list[str], colours: dict) -> None:
+                    names: list[str], colours: dict, styled: bool) -> None:
+    """``styled``: some sweep has several series, so ideal lines follow the series' style
+    (solid for the first) instead of the plain dashed line."""
     axis = sweep.axis
     multi = len(sweep.series) > 1
     ys_tp: list[float] = []
@@ -257,7 +259,7 @@ def _scaling_column(ax_tp, ax_w, sweep: Sweep, s: pd.DataFrame, t: pd.DataFrame,
         xs = np.array([xval[w.workload_id] for w in ser.workloads])
         ideal_w = np.array([ideal_wall_s(w) for w in ser.workloads])
         ideal_tp = np.array([w.n_jobs for w in ser.workloads]) / ideal_w
-        ideal_ls = ls if multi else "--"
+        ideal_ls = ls if styled else "--"
         ax_tp.plot(xs, ideal_tp, color=IDEAL_COLOUR, ls=ideal_ls, lw=1.1, alpha=0.8)
         ax_w.plot(xs, ideal_w, color=IDEAL_COLOUR, ls=ideal_ls, lw=1.1, alpha=0.8)
         ys_tp.extend(ideal_tp)
