@@ -5,11 +5,33 @@ from __future__ import annotations
 import base64
 import dataclasses
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 from bench import report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class TagBalance(HTMLParser):
+    """Every element closed, in order (void elements aside)."""
+
+    VOID = frozenset({"meta", "img", "br"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.bad: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag not in self.VOID:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag):
+        if self.open and self.open[-1] == tag:
+            self.open.pop()
+        else:
+            self.bad.append(tag)
 
 
 def test_html_is_self_contained_with_every_chart_embedded(written, run_dir):
@@ -26,6 +48,9 @@ def test_html_is_self_contained_with_every_chart_embedded(written, run_dir):
     assert len(embedded) == len(pngs) >= 7
     assert {base64.b64decode(e) for e in embedded} == {p.read_bytes() for p in pngs}
     assert all(base64.b64decode(e)[:8] == PNG_SIGNATURE for e in embedded)
+    parser = TagBalance()
+    parser.feed(text)
+    assert parser.open == [] and parser.bad == []
 
 
 def test_html_has_the_summary_table_metadata_and_command(written, real_run):
