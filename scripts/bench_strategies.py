@@ -201,10 +201,15 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         parser.error(f"--only {','.join(bad)} is not allowed; choose from {', '.join(CONFIGS)}")
 
-    from flags_server import ServerConfig, running
+    from flags_server import ConfigError, ServerConfig, running
     from flags_server.latency import parse_latency
 
-    latency_s = parse_latency(args.latency).mean_s
+    try:
+        latency_s = parse_latency(args.latency).mean_s
+    except (ConfigError, ValueError) as exc:
+        parser.error(f"--latency {args.latency!r}: {exc}")
+    if args.json and not os.path.isdir(os.path.dirname(os.path.abspath(args.json))):
+        parser.error(f"--json {args.json!r}: its directory does not exist")
     trials: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     with running(ServerConfig(seed=1, latency=args.latency)) as srv:
         for repeat in range(args.repeats):

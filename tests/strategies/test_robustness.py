@@ -100,3 +100,24 @@ def test_accounting_holds_for_any_fault_mix(
     assert view["by_status"] == stats["by_status"]
     for kind in ("timeout", "reset", "http_error"):
         assert view[kind] == stats["faults"][kind], kind
+
+
+@pytest.mark.parametrize("name", ["sequential", "threadpool", "processpool", "asyncio",
+                                  "asyncio_executor"])
+def test_a_bug_in_a_job_is_recorded_not_raised(flag_server, name: str, monkeypatch) -> None:
+    """If post-processing blew up with an unexpected exception, each job still ends in one
+    final record (``internal_error``) and run() returns normally."""
+    import strategies._jobs
+
+    def boom(*args: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(strategies._jobs, "post_process", boom)
+    prepare(flag_server, latency="0")
+    jobs = jobs_for(flag_server, 6)
+    # processpool: forked workers inherit the patched module
+    run_settings = Settings(concurrency=2, start_method="fork" if name == "processpool" else None)
+    records = strategies.get(name).run(jobs, run_settings)
+    assert check_records(records, jobs) == {"ok": 0, "not_found": 0, "error": 6}
+    assert Counter(r.error_kind for r in records if r.final) == {"internal_error": 6}
+    assert settled_stats(flag_server)["requests"] == 6
