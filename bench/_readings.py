@@ -91,7 +91,23 @@ def _scaling(run: RunLike, _wid: str | None) -> list[str]:
                      f"{start}to {_rate(top['throughput_median_rps'])} at "
                      f"{axis}={getattr(hi_w, sw.axis)}, {top['throughput_median_rps'] / ideal:.0%} "
                      f"of the ideal {_rate(ideal)}.")
-    return lines
+        if len(sub) > 1:
+            last = sub.iloc[0]
+            lines.append(_furthest(run, last, hi_w.workload_id, f"{axis}={getattr(hi_w, sw.axis)}",
+                                   ideal))
+    return lines[::2] + lines[1::2]  # the headline of each sweep first
+
+
+def _furthest(run: RunLike, row: pd.Series, workload_id: str, where: str, ideal: float) -> str:
+    """The strategy furthest from the ideal, and whether its one-core CPU ceiling explains it."""
+    text = (f"At {where} the furthest from the ideal was {row['strategy']} at "
+            f"{_rate(row['throughput_median_rps'])}")
+    t = ok_trials(run)
+    cpr = t[(t["workload_id"] == workload_id) & (t["strategy"] == row["strategy"])].get(
+        "cpu_per_request_ms")
+    if cpr is not None and cpr.notna().any() and cpr.median() > 0:
+        text += f"; its one-core client-CPU ceiling is {_rate(1000 / cpr.median())}"
+    return text + "."
 
 
 def _n(value: float, noun: str) -> str:

@@ -68,7 +68,8 @@ def test_html_has_the_summary_table_metadata_and_command(written, real_run):
 def test_every_chart_has_a_reading_from_the_data(written, real_run):
     text = written[0].read_text(encoding="utf-8")
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", text)
-    assert len(captions) >= 7
+    assert len(captions) == text.count("<figure>") >= 7
+    assert all(c.count("<p>") == 2 for c in captions), captions
     s = real_run.summary
     first = s[s["workload_id"] == s["workload_id"].iloc[0]]
     fastest = first.loc[first["wall_median_s"].idxmin(), "strategy"]
