@@ -121,3 +121,18 @@ def test_a_bug_in_a_job_is_recorded_not_raised(flag_server, name: str, monkeypat
     assert check_records(records, jobs) == {"ok": 0, "not_found": 0, "error": 6}
     assert Counter(r.error_kind for r in records if r.final) == {"internal_error": 6}
     assert settled_stats(flag_server)["requests"] == 6
+
+
+def test_a_dead_pool_process_loses_no_job(flag_server, monkeypatch) -> None:
+    """A worker process that dies (OOM killer, segfault) breaks the pool; its jobs and the
+    queued ones end as ``worker_lost`` and run() still returns every job."""
+    import os
+
+    import strategies._jobs
+
+    monkeypatch.setattr(strategies._jobs, "post_process", lambda *args: os._exit(3))
+    prepare(flag_server, latency="0")
+    jobs = jobs_for(flag_server, 8)
+    records = strategies.get("processpool").run(jobs, Settings(concurrency=2, start_method="fork"))
+    assert check_records(records, jobs) == {"ok": 0, "not_found": 0, "error": 8}
+    assert Counter(r.error_kind for r in records if r.final) == {"worker_lost": 8}
