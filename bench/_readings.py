@@ -209,6 +209,11 @@ def _probes(run: RunLike, _wid: str | None) -> list[str]:
         if best != worst:
             text += f"; best {best}, max {fmt_s(mx[best])}"
         out.append(text + ".")
+        last_kind = (what, pk)
+    if len(out) == 1:
+        what, pk = last_kind
+        out.append(f"Half of all {what} samples were under {fmt_s(pk['lag_s'].median())}; "
+                   "a blocked event loop or a busy GIL shows as the spikes above that.")
     return out
 
 
