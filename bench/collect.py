@@ -134,7 +134,9 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
     )
     final = reqs[reqs["final"]]
     counts = final["outcome"].value_counts()
-    n_requests = len(reqs)
+    # attempt 0 marks bookkeeping (a job cancelled by Ctrl-C, a lost pool worker): no request
+    sent = reqs[reqs["attempt"] > 0]
+    n_requests = len(sent)
     row.update(
         n_ok=int(counts.get("ok", 0)),
         n_not_found=int(counts.get("not_found", 0)),
@@ -146,11 +148,11 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
     row["concurrency_effective"] = result.get("concurrency_effective", workload["concurrency"])
     row["ideal_s"] = math.ceil(p["n_jobs"] / row["concurrency_effective"]) * per_job
     row["efficiency"] = row["ideal_s"] / wall if wall > 0 and per_job > 0 else math.nan
-    lat = reqs["latency_s"].to_numpy()
+    lat = sent["latency_s"].to_numpy()
     for q in (50, 90, 99):
         row[f"latency_p{q}_s"] = float(np.percentile(lat, q)) if len(lat) else math.nan
     row["latency_max_s"] = float(lat.max()) if len(lat) else math.nan
-    row["wait_mean_s"] = float(reqs["wait_s"].mean()) if len(reqs) else math.nan
+    row["wait_mean_s"] = float(sent["wait_s"].mean()) if n_requests else math.nan
     cpu = row["cpu_user_s"] + row["cpu_sys_s"]
     row["cpu_per_request_ms"] = 1000 * cpu / n_requests if n_requests else math.nan
     for kind, prefix in (("loop_lag", "loop_lag"), ("heartbeat", "heartbeat")):
@@ -166,7 +168,7 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
         server_cpu_s=p.get("server_cpu_s", math.nan),
         **{f"server_injected_{k}": faults.get(k, pd.NA) for k in FAULT_KINDS},
     )
-    refused = int((reqs["error_kind"] == "connection_refused").sum()) if n_requests else 0
+    refused = int((sent["error_kind"] == "connection_refused").sum())
     row["counts_match"] = (
         bool(server) and server.get("requests") == n_requests - refused
         and row["n_ok"] + row["n_not_found"] + row["n_error"] == p["n_jobs"]
