@@ -12,8 +12,10 @@ Each scenario runs --repeats times, interleaved (server, baseline, server, ...),
 and the medians are reported. This is a documented benchmark, not a test: run it
 on a quiet machine. Requires `wrk` (Debian: apt-get install -y wrk).
 
-    .venv/bin/python scripts/bench_server.py               # full run, about 2 minutes
+    .venv/bin/python scripts/bench_server.py               # full run, about 4 minutes
     .venv/bin/python scripts/bench_server.py --repeats 3 --duration 3 --json out.json
+
+wrk runs with 2 threads by default (--threads), sharing the 2 cores with the server.
 """
 
 from __future__ import annotations
@@ -144,7 +146,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads (default 1)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     parser.add_argument("--minimal-server", type=int, help=argparse.SUPPRESS)
