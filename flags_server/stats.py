@@ -9,6 +9,7 @@ counted apart so polling the stats does not change them.
 from __future__ import annotations
 
 import math
+import random
 import time
 from array import array
 from collections import Counter
@@ -18,6 +19,9 @@ from typing import Any
 from .decide import FAULT_KINDS
 
 STAT_FAULTS = (*FAULT_KINDS, "rejected")
+# Delivered latencies kept for the percentiles; beyond this a uniform reservoir
+# sample keeps memory bounded on a server left running (count, mean, max stay exact).
+MAX_LATENCY_SAMPLES = 1_000_000
 
 
 def _quantile(sorted_values: list[float], q: float) -> float:
@@ -49,6 +53,10 @@ class Stats:
     bytes_sent: int = 0
     abandoned: int = 0
     latencies: array = field(default_factory=lambda: array("d"))
+    latency_count: int = 0
+    latency_sum: float = 0.0
+    latency_max: float = 0.0
+    _sampler: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
     cpu_at_reset: float = field(default_factory=time.process_time)
 
     def reset(self) -> None:
@@ -91,13 +99,25 @@ class Stats:
         """Count a response sent with `status` (resets and timeouts send none)."""
         self.by_status[str(status)] += 1
         if latency_s is not None:
-            self.latencies.append(latency_s)
+            self._add_latency(latency_s)
         self.bytes_sent += nbytes
+
+    def _add_latency(self, latency_s: float) -> None:
+        self.latency_count += 1
+        self.latency_sum += latency_s
+        if latency_s > self.latency_max:
+            self.latency_max = latency_s
+        if len(self.latencies) < MAX_LATENCY_SAMPLES:
+            self.latencies.append(latency_s)
+        else:  # reservoir sampling (Algorithm R) with a private generator
+            slot = self._sampler.randrange(self.latency_count)
+            if slot < MAX_LATENCY_SAMPLES:
+                self.latencies[slot] = latency_s
 
     def snapshot(self) -> dict[str, Any]:
         """The /_stats document (JSON-ready)."""
         values = sorted(self.latencies)
-        count = len(values)
+        count = self.latency_count
         return {
             "requests": self.requests,
             "by_route": dict(self.by_route),
@@ -115,10 +135,10 @@ class Stats:
             "admin_requests": self.admin_requests,
             "latency": {
                 "count": count,
-                "mean": sum(values) / count if count else 0.0,
+                "mean": self.latency_sum / count if count else 0.0,
                 "p50": _quantile(values, 0.50),
                 "p99": _quantile(values, 0.99),
-                "max": values[-1] if values else 0.0,
+                "max": self.latency_max,
             },
             "cpu_s": time.process_time() - self.cpu_at_reset,
             "since_s": time.time() - self.started,
