@@ -121,7 +121,8 @@ def test_faults_seen_by_an_aiohttp_client(srv) -> None:
 
 
 def test_reject_overflow_answers_503(srv) -> None:
-    srv.configure(latency="150ms", max_inflight=2, overflow="reject")
+    # 300 ms: wide enough that all six requests arrive while the first two are served
+    srv.configure(latency="300ms", max_inflight=2, overflow="reject")
 
     async def burst() -> list[int]:
         connector = aiohttp.TCPConnector(limit=0)
@@ -142,7 +143,7 @@ def test_reject_overflow_answers_503(srv) -> None:
 
 
 def test_queue_overflow_serves_everyone_in_turn(srv) -> None:
-    srv.configure(latency="50ms", max_inflight=2, overflow="queue")
+    srv.configure(latency="300ms", max_inflight=2, overflow="queue")
 
     async def burst() -> list[int]:
         connector = aiohttp.TCPConnector(limit=0)
@@ -158,8 +159,8 @@ def test_queue_overflow_serves_everyone_in_turn(srv) -> None:
     stats = srv.stats()
     assert stats["peak_inflight"] == 2
     assert stats["peak_waiting"] == 4
-    # queued requests get their full latency after admission: three rounds of 50 ms
-    assert stats["latency"]["max"] >= 0.15
+    # queued requests get their full latency after admission: three rounds of 300 ms
+    assert stats["latency"]["max"] >= 0.9
 
 
 @pytest.fixture(scope="module", params=["uvloop", "asyncio"])
