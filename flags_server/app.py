@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import html
+import logging
 import time
 
 from aiohttp import web
@@ -27,6 +28,8 @@ from .latency import LatencyModel
 from .stats import Stats
 
 GIF = "image/gif"
+OUTCOME = "flagbench.outcome"  # request key: what a fault did, for the access log
+access_log = logging.getLogger("flags_server.access")
 JSON = "application/json"
 # Parsed paths are cached; the bound keeps hostile clients from growing it.
 ROUTE_CACHE_SIZE = 4096
@@ -77,8 +80,18 @@ class FlagSite:
 
     # -- dispatch -------------------------------------------------------------
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        """The aiohttp handler: dispatch, and write an access-log line when asked to."""
+        arrival = getattr(request.protocol, "arrival", 0.0) or _now()
+        if not self.config.access_log:
+            return await self._dispatch(request, arrival)
+        resp = await self._dispatch(request, arrival)
+        outcome = request.get(OUTCOME) or str(resp.status)
+        access_log.info("%s %s %s %s %.3fs", request.remote, request.method, request.path_qs,
+                        outcome, _now() - arrival)
+        return resp
+
+    async def _dispatch(self, request: web.BaseRequest, arrival: float) -> web.StreamResponse:
         protocol = request.protocol
-        arrival = getattr(protocol, "arrival", 0.0) or _now()
         path = request.path
         if path.startswith("/_"):
             self.stats.admin_requests += 1
@@ -149,12 +162,15 @@ class FlagSite:
         if fault == "timeout":
             if await _sleep_until(loop, start + config.timeout_hold_s, closed):
                 abort_with_rst(request)
+            request[OUTCOME] = "timeout (held, no response)"
             return web.Response()
         if not await _sleep_until(loop, start + decision.latency_s, closed):
             stats.abandoned += 1
+            request[OUTCOME] = "abandoned (client left)"
             return web.Response()
         if fault == "reset":
             abort_with_rst(request)
+            request[OUTCOME] = "reset (TCP RST)"
             return web.Response()
         if fault == "http_error":
             status = decision.status or 500
@@ -165,6 +181,7 @@ class FlagSite:
             resp = web.Response(status=status, headers=headers, text=f"{status} injected error\n")
             await _send(request, resp)
             stats.answered(status, _now() - arrival)
+            request[OUTCOME] = f"{status} (injected)"
             return resp
         table = self.content.images if route == "flag" else self.content.metadata
         body = table.get(cc)
@@ -177,10 +194,12 @@ class FlagSite:
         if fault == "truncate":
             sent = await send_truncated(request, body, content_type, decision.keep_fraction)
             stats.answered(200, _now() - arrival, sent)
+            request[OUTCOME] = f"200 truncated ({sent} of {len(body)} bytes)"
             return web.Response()
         if fault == "slow":
             resp = await send_slow(request, body, content_type, config.bandwidth_bps)
             stats.answered(200, _now() - arrival, len(body))
+            request[OUTCOME] = f"200 slow ({config.bandwidth_bps} B/s)"
             return resp
         resp = web.Response(body=body, headers={
             "Content-Type": content_type,

@@ -11,6 +11,7 @@ import argparse
 import contextlib
 import errno
 import json
+import logging
 import sys
 from typing import Any, NoReturn
 
@@ -54,6 +55,8 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
                       help="serve the real images from the book's flags.zip")
     site.add_argument("--loop", choices=LOOPS, default="auto",
                       help="event loop (default auto: uvloop when installed)")
+    site.add_argument("--access-log", action="store_true",
+                      help="print a line per request on stderr (client, path, outcome, time)")
     timing = parser.add_argument_group("latency and faults")
     timing.add_argument("--seed", type=int, default=0, help="seed of all decisions (default 0)")
     timing.add_argument("--latency", default="0", metavar="SPEC",
@@ -102,7 +105,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
                      "error_rate", "error_codes", "retry_after_s", "timeout_rate",
                      "timeout_hold_s", "reset_rate", "truncate_rate", "slow_rate",
                      "bandwidth_bps", "max_inflight", "overflow", "payload_size",
-                     "flags_zip", "loop", "allow_remote")
+                     "flags_zip", "loop", "allow_remote", "access_log")
     }
     return ServerConfig(**fields)
 
@@ -120,6 +123,14 @@ def build_parser(prog: str = "flags-server") -> argparse.ArgumentParser:
 def run(config: ServerConfig, prog: str = "flags-server", parent_pid: int | None = None) -> int:
     """Serve `config` until Ctrl-C; one line and exit 2 on a bad value or a taken port."""
     from .serve import serve_forever
+
+    access = logging.getLogger("flags_server.access")
+    if not access.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False
 
     if not is_loopback_host(config.host):
         print(f"{prog}: warning: binding {config.host}, reachable from the network; "

@@ -88,6 +88,7 @@ class ServerConfig:
     flags_zip: str | None = None
     loop: str = "auto"
     allow_remote: bool = False
+    access_log: bool = False
     _models: tuple[LatencyModel, LatencyModel] = field(
         init=False, repr=False, compare=False, default=None  # type: ignore[assignment]
     )
@@ -95,8 +96,9 @@ class ServerConfig:
     def __post_init__(self) -> None:
         if not isinstance(self.host, str) or not self.host:
             raise ConfigError(f"host={self.host!r} is not a host name or address")
-        if not isinstance(self.allow_remote, bool):
-            raise ConfigError(f"allow_remote={self.allow_remote!r} is not true or false")
+        for name in ("allow_remote", "access_log"):
+            if not isinstance(getattr(self, name), bool):
+                raise ConfigError(f"{name}={getattr(self, name)!r} is not true or false")
         if not self.allow_remote and not is_loopback_host(self.host):
             raise ConfigError(
                 f"host={self.host!r} is not a loopback address; binding elsewhere exposes the "

@@ -111,3 +111,26 @@ def test_a_remote_address_warns_then_fails_clearly_when_absent() -> None:
     warning, error = result.stderr.strip().splitlines()
     assert "warning: binding 192.0.2.1" in warning
     assert error.startswith("flags-server: error: cannot listen on 192.0.2.1:0")
+
+
+def test_access_log_names_each_outcome() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flags_server", "--port", "0", "--access-log",
+         "--reset-rate", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        flags_url = process.stdout.readline().split()[3]
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{flags_url}/br/br.gif", timeout=TIMEOUT)
+        assert requests.get(f"{flags_url}/b/b.gif", timeout=TIMEOUT).status_code == 404
+        os.kill(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=TIMEOUT)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    lines = err.strip().splitlines()
+    assert any("GET /flags/br/br.gif reset (TCP RST)" in line for line in lines)
+    assert any("GET /flags/b/b.gif 404" in line for line in lines)
