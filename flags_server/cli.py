@@ -13,6 +13,7 @@ import errno
 import json
 import logging
 import sys
+from importlib import metadata
 from typing import Any, NoReturn
 
 from ._exceptions import ConfigError
@@ -117,7 +118,15 @@ def build_parser(prog: str = "flags-server") -> argparse.ArgumentParser:
                     "and the Fluent Python flag-download scripts.",
     )
     add_server_options(parser)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     return parser
+
+
+def _version() -> str:
+    try:
+        return metadata.version("flagbench")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
 
 
 def run(config: ServerConfig, prog: str = "flags-server", parent_pid: int | None = None) -> int:
