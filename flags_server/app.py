@@ -172,6 +172,17 @@ class FlagSite:
             abort_with_rst(request)
             request[OUTCOME] = "reset (TCP RST)"
             return web.Response()
+        try:
+            return await self._respond(request, route, cc, decision, attempt, arrival)
+        except ConnectionError:  # the client left while its answer was being written
+            stats.abandoned += 1
+            request[OUTCOME] = "abandoned (client left during the answer)"
+            return web.Response()
+
+    async def _respond(self, request: web.BaseRequest, route: str, cc: str,
+                       decision: Decision, attempt: int, arrival: float) -> web.StreamResponse:
+        """Write the answer once the delay is over: an error, a 404, or the body."""
+        config, stats, fault = self.config, self.stats, decision.fault
         if fault == "http_error":
             status = decision.status or 500
             headers = {"X-Flagbench-Attempt": str(attempt),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
@@ -103,4 +105,16 @@ def test_a_client_that_leaves_is_no_longer_in_flight(srv) -> None:
     assert stats["requests"] == 1
     assert stats["inflight"] == 0
     assert stats["abandoned"] == 1
+    assert stats["by_status"] == {}
+
+
+def test_a_client_that_leaves_mid_body_is_counted_as_abandoned(srv) -> None:
+    srv.configure(slow_rate=1.0, bandwidth_bps=1000, payload_size=4000)
+    parts = urlsplit(srv.flags_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT) as sock:
+        sock.sendall(f"GET {parts.path}/br/br.gif HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        assert sock.recv(100).startswith(b"HTTP/1.1 200")  # headers, then a trickle
+    stats = settled(srv, lambda st: st["inflight"] == 0)
+    assert stats["abandoned"] == 1
+    assert stats["faults"]["slow"] == 1
     assert stats["by_status"] == {}
