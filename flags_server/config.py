@@ -65,6 +65,13 @@ class ServerConfig:
     `latency` and `metadata_latency` are latency specs (see flags_server.latency);
     `metadata_latency=None` means the same as `latency`. Rates are probabilities
     per request and their sum is at most 1 (a request gets at most one fault).
+    `error_codes` are drawn evenly for HTTP errors (418 as the book's ERROR
+    server); 429 and 503 carry `Retry-After: retry_after_s`. A timeout holds
+    the request `timeout_hold_s` seconds; slow bodies go at `bandwidth_bps`
+    bytes/s. `max_inflight` (None = unlimited) with `overflow` "queue" or
+    "reject" (503) emulates a small server. `payload_size` forces every image
+    to that many bytes; `flags_zip` serves the book's real images instead.
+    `port=0` binds a free port; a non-loopback `host` needs `allow_remote`.
     """
 
     host: str = "127.0.0.1"
