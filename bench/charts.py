@@ -40,8 +40,8 @@ from bench._chartstyle import (
     DASH,
     IDEAL_COLOUR,
     IDEAL_TEXT,
+    TIMES,
     fmt_s,
-    fmt_x,
     new_figure,
     plain_log,
     save_figure,
@@ -174,9 +174,9 @@ def _speed_text(strategy: str, med: float, row: pd.Series) -> str:
     if sp is None or pd.isna(sp):
         return fmt_s(med)
     lo, hi = row.get("speedup_ci_low"), row.get("speedup_ci_high")
-    ci = f" (CI {lo:.2g}{DASH}{hi:.2g})" if lo is not None and hi is not None and not (
+    ci = f" (CI {lo:.3g}{DASH}{hi:.3g})" if lo is not None and hi is not None and not (
         pd.isna(lo) or pd.isna(hi)) else ""
-    return f"{fmt_s(med)}   {fmt_x(float(sp))} speed-up{ci}"
+    return f"{fmt_s(med)}   {float(sp):.3g}{TIMES} speed-up{ci}"
 
 
 def chart_wall(run: RunLike, out_dir: Path) -> list[Path]:
