@@ -99,6 +99,9 @@ def _overview(run: RunLike) -> list[str]:
         + f" on {n_workloads} workload(s)"
         + (f", run in {duration}" if duration else "") + ".",
     ]
+    spec = meta.get("spec") if isinstance(meta.get("spec"), dict) else {}
+    if spec.get("description"):
+        lines.insert(0, f"Suite {meta.get('suite', '')}: {spec['description']}.")
     if meta.get("started"):
         lines.append(f"Started {meta['started']}, on {meta.get('platform', 'an unknown machine')}"
                      f" with {meta.get('cpu_count', '?')} CPUs.")
