@@ -94,7 +94,8 @@ def fig_probes(run: RunLike) -> Figure | None:
                if (p["strategy"] == n).any()]
     handles += [Line2D([], [], ls="", marker=m, color="#444444", label=lab)
                 for m, lab in (("o", "p50"), ("D", "p99"), ("x", "max"))]
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 8),
+               frameon=False)
     fig.suptitle(wrap(f"Probes: late heartbeats show blocking and GIL contention: {main.label}",
                       110))
     return fig

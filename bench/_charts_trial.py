@@ -39,7 +39,10 @@ MIN_SAMPLES = 5
 WAIT_FILL = "#F2F2F2"
 OFF_CPU = "#E6E6E6"
 
-OUTCOME_LABELS = {"ok": "ok", "not_found": "not found (404)", "error": "error"}
+OUTCOME_LABELS = {"ok": "ok", "not_found": "not found (404)", "error": "error (final)",
+                  "retried": "failed attempt, retried"}
+# Attempts that failed but were retried are not the job's outcome: a lighter red.
+BAR_COLOURS = {**OUTCOME_COLOURS, "retried": "#EFA39A"}
 
 
 # ---------------------------------------------------------------- 3. timeline
@@ -86,14 +89,15 @@ def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
         ax.set_title(f"{st}: wall {fmt_s(wall)}, {len(r)} requests", loc="left",
                      color=colours[st], fontweight="bold")
         axf.set_xlabel("time since the trial's timed start (s)" if i == len(panels) - 1 else "")
-    handles = [Patch(color=OUTCOME_COLOURS[o], label=OUTCOME_LABELS[o])
-               for o in OUTCOME_COLOURS if o in seen_outcomes]
+    handles = [Patch(color=BAR_COLOURS[o], label=OUTCOME_LABELS[o])
+               for o in BAR_COLOURS if o in seen_outcomes]
     if any_wait:
         handles.append(Line2D([], [], color=WAIT_COLOUR, lw=2,
                               label="waiting for a pool slot / semaphore"))
     handles += [Patch(color="#888888", alpha=0.45, label="requests in flight"),
                 Line2D([], [], color=IDEAL_COLOUR, ls="--", label="configured concurrency C")]
-    fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
+    fig.legend(handles=handles, loc="outside lower center",
+               ncols=len(handles) if len(handles) <= 5 else 4, frameon=False)
     fig.suptitle(wrap("Timeline of the median-wall trial per strategy (each strategy on its own "
                       f"time scale): {w.label}", 100))
     return fig
@@ -115,7 +119,10 @@ def _request_bars(ax, r: pd.DataFrame) -> tuple[set[str], bool]:
         ax.hlines(y[waits], queued[waits], start[waits], color=WAIT_COLOUR,
                   lw=max(0.3, lw * 0.35), alpha=0.7 if n > 60 else 1.0)
     outcomes = shown["outcome"].astype(str).to_numpy()
-    for outcome, colour in OUTCOME_COLOURS.items():
+    if "final" in shown:
+        outcomes = np.where(shown["final"].fillna(True).astype(bool).to_numpy(), outcomes,
+                            "retried")
+    for outcome, colour in BAR_COLOURS.items():
         m = outcomes == outcome
         if m.any():
             ax.hlines(y[m], start[m], end[m], color=colour, lw=lw)

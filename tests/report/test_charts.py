@@ -1,4 +1,4 @@
-"""Charts rendered from a real stored run: valid files, the right set, skips when data is missing."""
+"""Charts from a real stored run: valid files, the right set, skipped when data is missing."""
 
 from __future__ import annotations
 
@@ -136,7 +136,8 @@ def test_compare_chart_from_the_comparison_table(real_run, tmp_path):
     check_svg(svg)
     from_summaries = charts.comparison_from_summaries(real_run.summary, real_run.summary)
     assert len(from_summaries) == len(real_run.summary)
-    assert (from_summaries["ratio_ci_low"] <= 1).all() and (from_summaries["ratio_ci_high"] >= 1).all()
+    assert (from_summaries["ratio_ci_low"] <= 1).all()
+    assert (from_summaries["ratio_ci_high"] >= 1).all()
     with pytest.raises(ValueError, match=r"\.png or \.svg"):
         charts.compare_chart(table, tmp_path / "cmp.pdf")
     with pytest.raises(ValueError, match="no configuration"):
