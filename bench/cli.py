@@ -271,11 +271,10 @@ def _execute(suite: Any, args: argparse.Namespace, resume: Path | None = None) -
 
 
 def _report(run_dir: Path) -> None:
-    from . import charts, report, store
+    from . import report, store
 
     run = store.load(run_dir)
-    charts.render_all(run, run_dir / "charts")
-    html, _ = report.write_report(run)
+    html, _ = report.write_report(run)  # draws the charts too
     print(f"report: {html}")
 
 

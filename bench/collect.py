@@ -4,16 +4,17 @@ One row per observation, one column per variable, units in the column names.
 
 Derived per trial:
 
-- ``ideal_s = ceil(N / C) * L`` where C is the concurrency the strategy can use (1 for a
-  strategy that declares ``max_concurrency = 1``, such as sequential) and L is the expected latency of one job (image latency, plus
-  metadata latency when metadata is fetched): the time if waiting on the network were the only
-  cost. ``efficiency = ideal_s / wall_s``.
+- ``ideal_s``: the time a perfect client with C slots would take on this server's own draws
+  of latency and faults (``bench.ideal``), C being the concurrency the strategy can use (1 for
+  one that declares ``max_concurrency = 1``, such as sequential). For a fixed latency L it is
+  ``ceil(N / C) * L``; ``ideal_mean_s`` is that formula with the expected latency of a job
+  (image, plus metadata when fetched), kept for reference. ``efficiency = ideal_s / wall_s``.
 - ``bottleneck``, the first rule that matches:
 
   1. ``latency``: efficiency >= 0.8; the strategy keeps C requests in flight and waits.
   2. ``server``: the server process used >= 80% of a core during the trial.
-  3. ``gil``: the client used 80% to 120% of one core and its heartbeat thread woke >= 5 ms
-     late (p99): threads of one process are queueing for the GIL.
+  3. ``gil``: the requests came from one process, which used 80% to 120% of one core, and
+     its heartbeat thread woke >= 5 ms late (p99): its threads are queueing for the GIL.
   4. ``client_cpu``: the client used >= 80% of a core.
   5. ``errors``: >= 20% of the jobs failed; timeouts and retries set the pace.
   6. ``latency``: efficiency >= 0.5 and client and server both used under half a core: the
@@ -95,7 +96,8 @@ def bottleneck(row: dict[str, Any]) -> str:
         return "server"
     if cpu >= 0.8:
         lag = row.get("heartbeat_p99_s", math.nan)
-        return "gil" if cpu < 1.2 and lag >= GIL_LAG_S else "client_cpu"
+        one_process = row.get("client_processes", 1) == 1
+        return "gil" if one_process and cpu < 1.2 and lag >= GIL_LAG_S else "client_cpu"
     if row["n_jobs"] and row["n_error"] / row["n_jobs"] >= 0.2:
         return "errors"
     if row["efficiency"] >= 0.5 and cpu < 0.5 and not server >= 0.5:
@@ -137,6 +139,7 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
     # attempt 0 marks bookkeeping (a job cancelled by Ctrl-C, a lost pool worker): no request
     sent = reqs[reqs["attempt"] > 0]
     n_requests = len(sent)
+    row["client_processes"] = sent["worker"].str.partition("/")[0].nunique() if n_requests else 0
     row.update(
         n_ok=int(counts.get("ok", 0)),
         n_not_found=int(counts.get("not_found", 0)),
@@ -145,9 +148,11 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
         throughput_rps=n_requests / wall if wall > 0 else math.nan,
     )
     per_job = p["latency_mean_s"]
-    row["concurrency_effective"] = result.get("concurrency_effective", workload["concurrency"])
-    row["ideal_s"] = math.ceil(p["n_jobs"] / row["concurrency_effective"]) * per_job
-    row["efficiency"] = row["ideal_s"] / wall if wall > 0 and per_job > 0 else math.nan
+    row["concurrency_effective"] = p.get("concurrency_effective", workload["concurrency"])
+    row["ideal_mean_s"] = math.ceil(p["n_jobs"] / row["concurrency_effective"]) * per_job
+    exact = p.get("ideal_s")
+    row["ideal_s"] = row["ideal_mean_s"] if exact is None else exact
+    row["efficiency"] = row["ideal_s"] / wall if wall > 0 and row["ideal_s"] > 0 else math.nan
     lat = sent["latency_s"].to_numpy()
     for q in (50, 90, 99):
         row[f"latency_p{q}_s"] = float(np.percentile(lat, q)) if len(lat) else math.nan

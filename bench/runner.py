@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 from flags_server import ServerConfig, running
 from flags_server.latency import parse_latency
 
-from . import collect, metadata, store
+from . import collect, ideal, metadata, store
 from ._exceptions import RemoteRefused, SpecError
 from .pythons import resolve_python
 from .spec import Suite, Trial, Workload
@@ -160,6 +160,12 @@ class ExternalServer:
         with suppress(Exception):
             self._call("PUT", "/_config", changes)
 
+    def config(self) -> dict[str, Any] | None:
+        try:
+            return self._call("GET", "/_config")
+        except Exception:
+            return None
+
 
 @contextmanager
 def _server(suite: Suite, options: RunOptions) -> Iterator[Any]:
@@ -182,12 +188,31 @@ def expected_job_latency(w: Workload) -> float:
     return image + parse_latency(w.metadata_latency or w.latency).mean_s
 
 
-def watchdog_for(w: Workload, suite: Suite) -> float:
+def effective_concurrency(trial: Trial) -> int:
+    """The workload's C, or less for a strategy that declares ``max_concurrency`` (sequential)."""
+    import strategies
+
+    cap = getattr(strategies.get(trial.strategy), "max_concurrency", None)
+    return min(cap or trial.workload.concurrency, trial.workload.concurrency)
+
+
+def ideal_time(srv: Any, trial: Trial, codes: list[str]) -> float | None:
+    """The exact ideal on this server's own draws (see ``bench.ideal``); None if unknown."""
+    config = srv.config()
+    if not config:
+        return None
+    w = trial.workload
+    waits = ideal.request_waits(ServerConfig.from_dict(config), codes, w.metadata, w.timeout_s)
+    return ideal.scheduled_ideal(waits, effective_concurrency(trial))
+
+
+def watchdog_for(trial: Trial, suite: Suite) -> float:
     """An upper bound that a working strategy cannot reach: every request timing out, retried."""
     if suite.watchdog_s is not None:
         return suite.watchdog_s
+    w = trial.workload
     per_job = (2 if w.metadata else 1) * (1 + w.retries) * (w.timeout_s + 1.0)
-    rounds = math.ceil(w.jobs_count() / w.concurrency)
+    rounds = math.ceil(w.jobs_count() / effective_concurrency(trial))
     cpu = 0.0
     if w.cpu_work:
         from .spec import parse_cpu_work
@@ -214,12 +239,14 @@ def run_trial(trial: Trial, srv: Any, suite: Suite, run_dir: Path, options: RunO
         "workload_label": w.label,
         "n_jobs": len(codes),
         "latency_mean_s": expected_job_latency(w),
+        "concurrency_effective": effective_concurrency(trial),
         "status": "failed",
         "failure": "",
         "result": None,
         "server": None,
     }
     srv.configure(**w.server_changes())
+    payload["ideal_s"] = ideal_time(srv, trial, codes)
     srv.reset_stats()
     before = srv.stats() or {}
     save_dir = None
@@ -238,7 +265,7 @@ def run_trial(trial: Trial, srv: Any, suite: Suite, run_dir: Path, options: RunO
     result_path = scratch / f"result-{trial.trial_id}.json"
     err_path = scratch / f"stderr-{trial.trial_id}.txt"
     task_path.write_text(json.dumps(task), encoding="utf-8")
-    watchdog = watchdog_for(w, suite)
+    watchdog = watchdog_for(trial, suite)
     cmd = [resolve_python(w.python), "-m", "bench.worker", str(task_path), str(result_path)]
     with open(err_path, "wb") as err:
         proc = subprocess.Popen(cmd, env=_worker_env(), stdin=subprocess.DEVNULL,

@@ -79,9 +79,6 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
         "cpu_sys_s": sys1 - sys0,
         "rss_peak_mib": peak_rss_mib(),
         "n_jobs": len(jobs),
-        # a strategy may declare that it never runs more than one request at a time, say
-        "concurrency_effective": min(settings.concurrency,
-                                     getattr(strategy, "max_concurrency", None) or len(jobs)),
         "record_fields": RECORD_FIELDS,
         "records": rows,
         "probes": [[p.kind, p.t - t0, p.lag_s] for p in probes if p.t >= t0],
