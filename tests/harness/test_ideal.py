@@ -6,10 +6,9 @@ import math
 
 import pytest
 
-from flags_server import ServerConfig
-
 from bench.codes import country_codes
 from bench.ideal import request_waits, scheduled_ideal
+from flags_server import ServerConfig
 
 
 @pytest.mark.parametrize(("n", "c"), [(100, 20), (194, 20), (7, 3), (5, 50), (60, 1)])
