@@ -25,11 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from flags_server import ServerConfig, running
-
 from bench import collect
 from bench.runner import RunOptions, run_trial
 from bench.spec import Suite, Trial, Workload
+from flags_server import ServerConfig, running
 
 DIRECT = """
 import sys, time
