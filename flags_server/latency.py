@@ -95,22 +95,27 @@ class LatencyModel:
 
     @property
     def mean_s(self) -> float:
-        """Expected delay in seconds (what the harness uses for the ideal time)."""
+        """Expected delay in seconds (what the harness uses for the ideal time).
+
+        The closed forms are those of the uncapped distributions; when a tail reaches
+        MAX_LATENCY_S the cap lowers the real mean, so it is computed numerically instead.
+        """
         p = self.params
         if self.kind == "fixed":
             return p[0]
         if self.kind == "uniform":
             return (p[0] + p[1]) / 2
+        if self.sample(1.0 - 1e-9) >= MAX_LATENCY_S:
+            return self._numeric_mean()
         if self.kind == "normal":
             mean, sd = p
             if sd == 0:
                 return mean
             alpha = -mean / sd
             return mean + sd * _STD.pdf(alpha) / (1.0 - _STD.cdf(alpha))
-        exact = p[0] * math.exp(p[1] ** 2 / 2) if self.kind == "lognormal" else p[0]
-        if self.sample(1.0 - 1e-9) < MAX_LATENCY_S:
-            return exact
-        return self._numeric_mean()
+        if self.kind == "lognormal":
+            return p[0] * math.exp(p[1] ** 2 / 2)
+        return p[0]
 
     def _numeric_mean(self, n: int = 20000) -> float:
         """Mean of the capped distribution by the midpoint rule (cap bounds the tail)."""

@@ -37,7 +37,8 @@ def test_specs_parse_to_models(spec: str, canonical: str, mean: float) -> None:
 @pytest.mark.parametrize(
     "spec",
     ["uniform:0.05..0.5", "normal:mean=50ms,sd=40ms", "lognormal:median=80ms,sigma=1",
-     "exp:mean=30ms", "normal:mean=0,sd=10ms"],
+     "exp:mean=30ms", "normal:mean=0,sd=10ms", "normal:mean=60s,sd=60s",
+     "exp:mean=30s"],
 )
 def test_mean_s_is_the_mean_of_the_samples(spec: str) -> None:
     model = parse_latency(spec)
