@@ -49,7 +49,6 @@ def compare_chart(comparison: pd.DataFrame, out_path: Path, *, label_a: str = "A
         data["significant"] = (data["ratio_ci_low"] > 1) | (data["ratio_ci_high"] < 1)
     with style():
         fig = _fig_compare(data.reset_index(drop=True), label_a, label_b)
-        out_path.parent.mkdir(parents=True, exist_ok=True)
         freeze_layout(fig)
         return write_atomic_figure(fig, out_path, fmt)
 

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import re
-import tempfile
+import textwrap
 import zlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -19,6 +18,8 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 from PIL import Image  # a dependency of matplotlib
+
+from bench._atomic import write_atomic
 
 # No pyplot and no ``matplotlib.use``: a bare Figure renders PNG through the Agg canvas and
 # SVG through the SVG canvas, and a notebook's own backend is left alone.
@@ -47,6 +48,8 @@ TIMES = "\u00d7"
 DASH = "\u2013"
 IDEAL_TEXT = "\u2308N/C\u2309 \u00d7 latency"
 FORMATS = ("png", "svg")
+# No creation date in the SVG, so re-drawing the same run gives the same bytes.
+SVG_METADATA: dict[str, str | None] = {"Date": None}
 
 RC = {
     "font.size": 10,
@@ -114,7 +117,6 @@ def style() -> matplotlib.rc_context:
 def save_figure(fig: Figure, out_dir: Path, stem: str,
                 formats: Sequence[str] = FORMATS) -> list[Path]:
     """Write the figure as ``stem.<fmt>`` through a temporary name and ``os.replace``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     freeze_layout(fig)
     paths = []
     for fmt in formats:
@@ -131,17 +133,16 @@ def freeze_layout(fig: Figure) -> None:
 
 
 def write_atomic_figure(fig: Figure, final: Path, fmt: str) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    try:
-        with style(), os.fdopen(fd, "wb") as fh:
+    """Write one format through a temporary name (``bench._atomic``): never a torn image."""
+
+    def write(tmp: Path) -> None:
+        with style():
             if fmt == "png":
-                fh.write(_small_png(fig))
+                tmp.write_bytes(_small_png(fig))
             else:
-                fig.savefig(fh, format=fmt, dpi=DPI, metadata=_metadata(fmt))
-        os.replace(tmp, final)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+                fig.savefig(tmp, format=fmt, dpi=DPI, metadata=SVG_METADATA)
+
+    write_atomic(final, write)
     return final
 
 
@@ -163,15 +164,6 @@ def _small_png(fig: Figure) -> bytes:
     out = io.BytesIO()
     pal.save(out, format="PNG")
     return out.getvalue()
-
-
-def _metadata(fmt: str) -> dict[str, str | None]:
-    # Drop creation dates so re-rendering the same run gives the same bytes.
-    if fmt == "svg":
-        return {"Date": None}
-    if fmt == "png":
-        return {"Software": "flagbench (matplotlib)"}
-    return {}
 
 
 def plain_log(axis) -> None:
@@ -218,6 +210,4 @@ def fmt_x(ratio: float) -> str:
 
 def wrap(text: str, width: int) -> str:
     """Wrap a long label onto several lines at spaces or commas."""
-    import textwrap
-
     return "\n".join(textwrap.wrap(str(text), width=width, break_long_words=False)) or str(text)

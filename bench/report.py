@@ -13,7 +13,6 @@ import html
 import os
 import re
 import shlex
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from bench._atomic import write_text_atomic
 from bench._chartdata import RunLike, ok_trials, summary, workloads
 from bench._chartstyle import DASH, TIMES, fmt_s, strategy_order
 from bench._readings import reading
@@ -392,17 +392,6 @@ def render_markdown(rep: Report, base: Path) -> str:
 # ---------------------------------------------------------------- writing
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(run: RunLike, out_dir: Path | None = None, *,
                  charts: list[Rendered] | None = None) -> tuple[Path, Path]:
     """Draw the charts (unless given) and write ``report.html`` and ``report.md``.
@@ -415,6 +404,6 @@ def write_report(run: RunLike, out_dir: Path | None = None, *,
     rendered = charts if charts is not None else render(run, out / "charts")
     rep = build_report(run, rendered)
     html_path, md_path = out / "report.html", out / "report.md"
-    _write_text_atomic(html_path, render_html(rep))
-    _write_text_atomic(md_path, render_markdown(rep, out))
+    write_text_atomic(html_path, render_html(rep))
+    write_text_atomic(md_path, render_markdown(rep, out))
     return html_path, md_path

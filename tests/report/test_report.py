@@ -53,6 +53,13 @@ def test_html_is_self_contained_with_every_chart_embedded(written, run_dir):
     assert parser.open == [] and parser.bad == []
 
 
+def test_report_and_charts_get_the_same_permissions_as_the_tables(written, run_dir):
+    """Results are for sharing: not the private mode of a bare temporary file."""
+    table_mode = (run_dir / "meta.json").stat().st_mode & 0o777
+    files = [*written, *(run_dir / "charts").iterdir()]
+    assert {p.stat().st_mode & 0o777 for p in files} == {table_mode}
+
+
 def test_html_has_the_summary_table_metadata_and_command(written, real_run):
     text = written[0].read_text(encoding="utf-8")
     assert "<th>strategy</th>" in text and "median wall" in text and "speed-up" in text
