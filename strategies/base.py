@@ -38,6 +38,11 @@ def make_jobs(flags_url: str, codes: Sequence[str]) -> list[Job]:
     return jobs
 
 
+def _is_int(value: object) -> bool:
+    """An int that is not a bool: True would otherwise pass as 1."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 @dataclass(frozen=True, slots=True)
 class CpuWork:
     """CPU-bound work done per flag after it is downloaded.
@@ -53,7 +58,7 @@ class CpuWork:
     def __post_init__(self) -> None:
         if self.kind not in ("python", "hashlib"):
             raise ValueError(f"cpu work kind {self.kind!r} is not allowed; choose python or hashlib")
-        if isinstance(self.loops, bool) or not isinstance(self.loops, int) or self.loops < 0:
+        if not _is_int(self.loops) or self.loops < 0:
             raise ValueError(f"cpu work loops must be an integer >= 0, got {self.loops!r}")
 
 
@@ -73,12 +78,12 @@ class Settings:
     probe_interval_s: float = 0.01
 
     def __post_init__(self) -> None:
-        if self.concurrency < 1:
-            raise ValueError(f"concurrency must be >= 1, got {self.concurrency}")
+        if not _is_int(self.concurrency) or self.concurrency < 1:
+            raise ValueError(f"concurrency must be an integer >= 1, got {self.concurrency!r}")
         if not (self.timeout_s > 0 and math.isfinite(self.timeout_s)):
             raise ValueError(f"timeout_s must be a positive number, got {self.timeout_s}")
-        if self.retries < 0:
-            raise ValueError(f"retries must be >= 0, got {self.retries}")
+        if not _is_int(self.retries) or self.retries < 0:
+            raise ValueError(f"retries must be an integer >= 0, got {self.retries!r}")
         if not (self.backoff_s >= 0 and math.isfinite(self.backoff_s)):
             raise ValueError(f"backoff_s must be a number >= 0, got {self.backoff_s}")
         if not (self.probe_interval_s > 0 and math.isfinite(self.probe_interval_s)):

@@ -155,8 +155,9 @@ def test_calibrate_rejects_bad_values(kind: str, ms: float) -> None:
 
 @pytest.mark.parametrize(
     "changes",
-    [{"concurrency": 0}, {"timeout_s": 0}, {"retries": -1}, {"backoff_s": -1},
-     {"probe_interval_s": 0}, {"start_method": "teleport"}],
+    [{"concurrency": 0}, {"concurrency": 2.5}, {"concurrency": True}, {"timeout_s": 0},
+     {"retries": -1}, {"retries": 1.5}, {"backoff_s": -1}, {"probe_interval_s": 0},
+     {"start_method": "teleport"}],
 )
 def test_settings_reject_bad_values(changes: dict) -> None:
     with pytest.raises(ValueError, match=next(iter(changes))):
