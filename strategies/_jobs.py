@@ -144,9 +144,6 @@ class Ledger:
         if self.progress is not None:
             self.progress(records[-1])
 
-    def is_done(self, index: int) -> bool:
-        return bool(self._done[index])
-
     def close(self) -> list[RequestRecord]:
         worker = f"{os.getpid()}/cancelled"
         for index, job in enumerate(self.jobs):

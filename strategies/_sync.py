@@ -27,15 +27,15 @@ CHUNK_BYTES = 8192  # old urllib3: the total deadline is checked between chunks 
 READ1_BYTES = 1 << 20
 
 
-def new_session(pool_maxsize: int = 1) -> requests.Session:
-    """A Session whose connection pool holds ``pool_maxsize`` keep-alive connections per host
-    and opens more rather than block when they are all busy; no automatic retries."""
+def new_session() -> requests.Session:
+    """A Session for one thread: one kept-alive connection per host, more opened rather than
+    blocking if it is ever busy (so the pool is never a hidden cap); no automatic retries."""
     session = requests.Session()
     # Talk to the server directly, as aiohttp does by default: no proxy or .netrc from the
     # environment (a proxy would change what is measured and send loopback traffic away).
     session.trust_env = False
     adapter = HTTPAdapter(
-        pool_connections=1, pool_maxsize=max(1, pool_maxsize), pool_block=False, max_retries=0
+        pool_connections=1, pool_maxsize=1, pool_block=False, max_retries=0
     )
     session.mount("http://", adapter)
     session.mount("https://", adapter)

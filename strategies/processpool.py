@@ -45,7 +45,7 @@ def _init_worker(settings: Settings, method: str) -> None:
     global _client
     # Ctrl-C is the parent's to handle: it stops the pool and keeps what finished.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _client = Client(new_session(1), settings, f"{os.getpid()}/{method}")
+    _client = Client(new_session(), settings, f"{os.getpid()}/{method}")
 
 
 _Chunk = list[tuple[int, Job]]

@@ -32,7 +32,7 @@ class SequentialStrategy:
         ledger = _jobs.Ledger(jobs, t0, progress)
         _jobs.prepare(settings)
         worker = f"{os.getpid()}/{threading.current_thread().name}"
-        session = new_session(1)
+        session = new_session()
         client = Client(session, settings, worker)
         try:
             for index, job in enumerate(jobs):

@@ -43,7 +43,7 @@ class ThreadPoolStrategy:
         def client() -> Client:
             c = getattr(local, "client", None)
             if c is None:
-                session = new_session(1)
+                session = new_session()
                 sessions.append(session)
                 worker = f"{os.getpid()}/{threading.current_thread().name}"
                 c = local.client = Client(session, settings, worker, stop=stop)
