@@ -15,6 +15,7 @@ from .base import Job, ProbeSample, Progress, RequestRecord, Settings
 class AsyncioStrategy:
     name = "asyncio"
     description = "aiohttp, one ClientSession, asyncio.Semaphore(C); blocking steps on the loop"
+    offload = False  # where CPU work and saving run: on the loop (False) or in an executor
 
     def run(
         self,
@@ -23,4 +24,4 @@ class AsyncioStrategy:
         progress: Progress | None = None,
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
-        return _aio.run(jobs, settings, progress, probes, offload=False)
+        return _aio.run(jobs, settings, progress, probes, offload=self.offload)
