@@ -17,7 +17,7 @@ from importlib import metadata
 from typing import Any, NoReturn
 
 from ._exceptions import ConfigError
-from .config import LOOPS, OVERFLOWS, ServerConfig, is_loopback_host
+from .config import CONFIG_FIELDS, LOOPS, OVERFLOWS, ServerConfig, is_loopback_host
 from .latency import FORMS
 
 DEFAULT_PORT = 8001
@@ -100,15 +100,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         except ValueError as exc:
             raise ConfigError(f"--config-json is not valid JSON: {exc}") from None
         return ServerConfig.from_dict(data)
-    fields: dict[str, Any] = {
-        name: getattr(args, name)
-        for name in ("host", "port", "prefix", "seed", "latency", "metadata_latency",
-                     "error_rate", "error_codes", "retry_after_s", "timeout_rate",
-                     "timeout_hold_s", "reset_rate", "truncate_rate", "slow_rate",
-                     "bandwidth_bps", "max_inflight", "overflow", "payload_size",
-                     "flags_zip", "loop", "allow_remote", "access_log")
-    }
-    return ServerConfig(**fields)
+    # Every option's dest is a ServerConfig field name, so a new field needs only its option.
+    return ServerConfig(**{name: getattr(args, name) for name in CONFIG_FIELDS})
 
 
 def build_parser(prog: str = "flags-server") -> argparse.ArgumentParser:

@@ -190,7 +190,7 @@ class ServerConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict of the init fields (error_codes as a list)."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.init}
+        out = {name: getattr(self, name) for name in CONFIG_FIELDS}
         out["error_codes"] = list(self.error_codes)
         return out
 
@@ -216,12 +216,15 @@ class ServerConfig:
         return self.replace(**changes)
 
 
+#: The names a configuration is given by (CLI option dests, JSON keys), in declaration order.
+CONFIG_FIELDS: tuple[str, ...] = tuple(f.name for f in dataclasses.fields(ServerConfig) if f.init)
+
+
 def _checked_keys(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"the configuration must be a JSON object, not {type(data).__name__}")
-    names = [f.name for f in dataclasses.fields(ServerConfig) if f.init]
-    unknown = sorted(set(data) - set(names))
+    unknown = sorted(set(data) - set(CONFIG_FIELDS))
     if unknown:
         raise ConfigError(f"unknown configuration field(s) {', '.join(map(repr, unknown))}; "
-                          f"known fields: {', '.join(names)}")
+                          f"known fields: {', '.join(CONFIG_FIELDS)}")
     return dict(data)
