@@ -34,6 +34,9 @@ JSON = "application/json"
 # Parsed paths are cached; the bound keeps hostile clients from growing it.
 ROUTE_CACHE_SIZE = 4096
 _LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+#: The server's clock for arrivals, deadlines and delivered latency (listener.py stamps
+#: arrivals with it too, so every difference is taken on one clock).
+now = time.perf_counter
 
 
 def parse_site_path(path: str, prefix: str) -> tuple[str, str | None]:
@@ -81,13 +84,13 @@ class FlagSite:
     # -- dispatch -------------------------------------------------------------
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         """The aiohttp handler: dispatch, and write an access-log line when asked to."""
-        arrival = getattr(request.protocol, "arrival", 0.0) or _now()
+        arrival = getattr(request.protocol, "arrival", 0.0) or now()
         if not self.config.access_log:
             return await self._dispatch(request, arrival)
         resp = await self._dispatch(request, arrival)
         outcome = request.get(OUTCOME) or str(resp.status)
         access_log.info("%s %s %s %s %.3fs", request.remote, request.method, request.path_qs,
-                        outcome, _now() - arrival)
+                        outcome, now() - arrival)
         return resp
 
     async def _dispatch(self, request: web.BaseRequest, arrival: float) -> web.StreamResponse:
@@ -130,7 +133,7 @@ class FlagSite:
         if not gate.try_enter():
             if config.overflow == "reject":
                 stats.inject("rejected")
-                stats.answered(503, _now() - arrival)
+                stats.answered(503, now() - arrival)
                 return web.Response(status=503, text="503 server busy\n",
                                     headers={"Retry-After": str(config.retry_after_s)})
             stats.queue_enter()
@@ -138,7 +141,7 @@ class FlagSite:
                 await gate.enter()
             finally:
                 stats.queue_leave()
-            start = _now()
+            start = now()
         stats.enter()
         try:
             return await self._answer(request, route, cc, start, arrival, loop)
@@ -185,13 +188,12 @@ class FlagSite:
         config, stats, fault = self.config, self.stats, decision.fault
         if fault == "http_error":
             status = decision.status or 500
-            headers = {"X-Flagbench-Attempt": str(attempt),
-                       "X-Flagbench-Delay": f"{decision.latency_s:.6f}"}
+            headers = _trace_headers(attempt, decision)
             if status in (429, 503):
                 headers["Retry-After"] = str(config.retry_after_s)
             resp = web.Response(status=status, headers=headers, text=f"{status} injected error\n")
             await _send(request, resp)
-            stats.answered(status, _now() - arrival)
+            stats.answered(status, now() - arrival)
             request[OUTCOME] = f"{status} (injected)"
             return resp
         table = self.content.images if route == "flag" else self.content.metadata
@@ -199,26 +201,23 @@ class FlagSite:
         if body is None:
             resp = web.Response(status=404, text="404 not found\n")
             await _send(request, resp)
-            stats.answered(404, _now() - arrival)
+            stats.answered(404, now() - arrival)
             return resp
         content_type = GIF if route == "flag" else JSON
         if fault == "truncate":
             sent = await send_truncated(request, body, content_type, decision.keep_fraction)
-            stats.answered(200, _now() - arrival, sent)
+            stats.answered(200, now() - arrival, sent)
             request[OUTCOME] = f"200 truncated ({sent} of {len(body)} bytes)"
             return web.Response()
         if fault == "slow":
             resp = await send_slow(request, body, content_type, config.bandwidth_bps)
-            stats.answered(200, _now() - arrival, len(body))
+            stats.answered(200, now() - arrival, len(body))
             request[OUTCOME] = f"200 slow ({config.bandwidth_bps} B/s)"
             return resp
-        resp = web.Response(body=body, headers={
-            "Content-Type": content_type,
-            "X-Flagbench-Attempt": str(attempt),
-            "X-Flagbench-Delay": f"{decision.latency_s:.6f}",
-        })
+        headers = {"Content-Type": content_type, **_trace_headers(attempt, decision)}
+        resp = web.Response(body=body, headers=headers)
         await _send(request, resp)
-        stats.answered(200, _now() - arrival, len(body))
+        stats.answered(200, now() - arrival, len(body))
         return resp
 
     def _plan(self, config: ServerConfig) -> None:
@@ -262,8 +261,10 @@ class FlagSite:
         return text.encode()
 
 
-now = time.perf_counter
-_now = now
+def _trace_headers(attempt: int, decision: Decision) -> dict[str, str]:
+    """Which attempt of the path this was and the delay drawn for it, so a client (or a test)
+    can check an answer against decide() without asking the server."""
+    return {"X-Flagbench-Attempt": str(attempt), "X-Flagbench-Delay": f"{decision.latency_s:.6f}"}
 
 
 async def _send(request: web.BaseRequest, resp: web.StreamResponse) -> None:
@@ -289,7 +290,7 @@ async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float,
     whole milliseconds from a cached clock, so one sleep can end a little
     before the deadline: sleep again for the rest, never answering early.
     """
-    delay = deadline - _now()
+    delay = deadline - now()
     while delay > 0:
         if closed is None:
             await asyncio.sleep(delay)
@@ -305,5 +306,5 @@ async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float,
             finally:
                 timer.cancel()
                 closed.remove_done_callback(wake)
-        delay = deadline - _now()
+        delay = deadline - now()
     return closed is None or not closed.done()

@@ -74,8 +74,8 @@ class SiteRunner:
         tcp = web.TCPSite(self._runner, self.site.config.host, self.site.config.port,
                           backlog=4096, reuse_address=True)
         await tcp.start()
-        sockets = server_sockets(self._runner)
-        self.site.port = sockets[0] if sockets else self.site.config.port
+        ports = bound_ports(self._runner)
+        self.site.port = ports[0] if ports else self.site.config.port
         return self.site.port
 
     async def stop(self) -> None:
@@ -84,8 +84,8 @@ class SiteRunner:
             self._runner = None
 
 
-def server_sockets(runner: web.BaseRunner) -> list[int]:
-    """Ports the runner's sites listen on."""
+def bound_ports(runner: web.BaseRunner) -> list[int]:
+    """Ports the runner's sites listen on (the real one when port 0 was asked for)."""
     ports = []
     for address in runner.addresses:
         if isinstance(address, tuple) and len(address) >= 2:
