@@ -13,7 +13,7 @@ import requests
 
 from flags_server.cli import build_parser, config_from_args
 
-from .conftest import TIMEOUT
+from .conftest import TIMEOUT, first_line
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -65,7 +65,7 @@ def test_prints_the_url_serves_and_stops_cleanly_on_ctrl_c() -> None:
     )
     try:
         assert process.stdout is not None
-        line = process.stdout.readline()
+        line = first_line(process)
         assert line.startswith("Serving flags at http://127.0.0.1:")
         flags_url = line.split()[3]
         assert flags_url.endswith("/flags")
@@ -121,7 +121,7 @@ def test_access_log_names_each_outcome() -> None:
     )
     try:
         assert process.stdout is not None
-        flags_url = process.stdout.readline().split()[3]
+        flags_url = first_line(process).split()[3]
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{flags_url}/br/br.gif", timeout=TIMEOUT)
         assert requests.get(f"{flags_url}/b/b.gif", timeout=TIMEOUT).status_code == 404

@@ -13,7 +13,7 @@ import requests
 
 from flags_server import ConfigError, ServerConfig, running
 
-from .conftest import TIMEOUT
+from .conftest import TIMEOUT, first_line
 
 
 def _gone(pid: int) -> bool:
@@ -99,7 +99,7 @@ def test_the_server_exits_when_its_parent_is_killed() -> None:
     parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         assert parent.stdout is not None
-        server_pid = int(parent.stdout.readline())
+        server_pid = int(first_line(parent))
         pidfd = os.pidfd_open(server_pid)  # readable once the process has exited
         try:
             parent.kill()

@@ -12,7 +12,7 @@ import requests
 
 from flags_server import RunningServer, ServerConfig, running
 
-from .conftest import TIMEOUT, settled
+from .conftest import TIMEOUT, burst, settled
 from .rawhttp import raw_get
 
 
@@ -123,18 +123,7 @@ def test_faults_seen_by_an_aiohttp_client(srv) -> None:
 def test_reject_overflow_answers_503(srv) -> None:
     # 300 ms: wide enough that all six requests arrive while the first two are served
     srv.configure(latency="300ms", max_inflight=2, overflow="reject")
-
-    async def burst() -> list[int]:
-        connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(connector=connector) as s:
-            async def one(cc: str) -> int:
-                async with s.get(f"{srv.flags_url}/{cc}/{cc}.gif",
-                                 timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as resp:
-                    await resp.read()
-                    return resp.status
-            return await asyncio.gather(*(one(cc) for cc in ("br", "cn", "us", "in", "ru", "jp")))
-
-    statuses = asyncio.run(burst())
+    statuses = burst(_six_flags(srv))
     stats = srv.stats()
     assert statuses.count(200) == 2
     assert statuses.count(503) == 4
@@ -144,23 +133,16 @@ def test_reject_overflow_answers_503(srv) -> None:
 
 def test_queue_overflow_serves_everyone_in_turn(srv) -> None:
     srv.configure(latency="300ms", max_inflight=2, overflow="queue")
-
-    async def burst() -> list[int]:
-        connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(connector=connector) as s:
-            async def one(cc: str) -> int:
-                async with s.get(f"{srv.flags_url}/{cc}/{cc}.gif",
-                                 timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as resp:
-                    await resp.read()
-                    return resp.status
-            return await asyncio.gather(*(one(cc) for cc in ("br", "cn", "us", "in", "ru", "jp")))
-
-    assert asyncio.run(burst()) == [200] * 6
+    assert burst(_six_flags(srv)) == [200] * 6
     stats = srv.stats()
     assert stats["peak_inflight"] == 2
     assert stats["peak_waiting"] == 4
     # queued requests get their full latency after admission: three rounds of 300 ms
     assert stats["latency"]["max"] >= 0.9
+
+
+def _six_flags(srv: RunningServer) -> list[str]:
+    return [f"{srv.flags_url}/{cc}/{cc}.gif" for cc in ("br", "cn", "us", "in", "ru", "jp")]
 
 
 @pytest.fixture(scope="module", params=["uvloop", "asyncio"])

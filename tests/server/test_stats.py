@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from urllib.parse import urlsplit
 
-import aiohttp
 import pytest
 import requests
 
-from .conftest import TIMEOUT, settled
+from .conftest import TIMEOUT, burst, settled
 
 
 def test_counts_match_a_mixed_client_run(srv) -> None:
@@ -56,17 +54,7 @@ def test_keep_alive_shows_as_few_connections(srv) -> None:
 
 def test_peak_inflight_sees_the_client_concurrency(srv) -> None:
     srv.configure(latency="300ms")  # a window wide enough for all 20 to arrive
-
-    async def burst(n: int) -> list[int]:
-        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
-            async def one(i: int) -> int:
-                async with s.get(f"{srv.flags_url}/br/br.gif",
-                                 timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as resp:
-                    await resp.read()
-                    return resp.status
-            return await asyncio.gather(*(one(i) for i in range(n)))
-
-    assert asyncio.run(burst(20)) == [200] * 20
+    assert burst([f"{srv.flags_url}/br/br.gif"] * 20) == [200] * 20
     stats = srv.stats()
     assert stats["peak_inflight"] == 20
     assert stats["connections"] == 20
