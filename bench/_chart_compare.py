@@ -18,6 +18,7 @@ from bench._chartstyle import (
     IDEAL_COLOUR,
     TIMES,
     freeze_layout,
+    legend_below,
     new_figure,
     plain_log,
     strategy_colours,
@@ -111,7 +112,7 @@ def _fig_compare(m: pd.DataFrame, label_a: str, label_b: str) -> Figure:
                label="not significant (n.s.)"),
         Line2D([], [], color="#444444", marker="|", label="95% interval"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
+    legend_below(fig, handles)
     fig.suptitle("Ratio of median wall times per configuration, B / A\n"
                  + wrap(f"A: {label_a}    B: {label_b}", 120))
     return fig

@@ -19,7 +19,14 @@ from bench._chartdata import (
     strategies,
     workloads,
 )
-from bench._chartstyle import OUTCOME_COLOURS, new_figure, plain_log, strategy_colours, wrap
+from bench._chartstyle import (
+    OUTCOME_COLOURS,
+    legend_below,
+    new_figure,
+    plain_log,
+    strategy_colours,
+    wrap,
+)
 
 MAX_ERROR_ROWS = 4
 PROBE_TITLES = {
@@ -94,8 +101,7 @@ def fig_probes(run: RunLike) -> Figure | None:
                if (p["strategy"] == n).any()]
     handles += [Line2D([], [], ls="", marker=m, color="#444444", label=lab)
                 for m, lab in (("o", "p50"), ("D", "p99"), ("x", "max"))]
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 8),
-               frameon=False)
+    legend_below(fig, handles)
     fig.suptitle(wrap(f"Probes: late heartbeats show blocking and GIL contention: {main.label}",
                       110))
     return fig
@@ -147,11 +153,10 @@ def fig_errors(run: RunLike) -> Figure | None:
     handles = [Patch(color=c, label=f"final: {o.replace('_', ' ')}")
                for o, c in OUTCOME_COLOURS.items() if o in outcomes]
     handles += [Patch(color=FAMILY_COLOURS[f], label=f) for f in FAMILIES if f in used]
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(8, len(handles)),
-               frameon=False)
+    legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads with errors)" if len(shown) < len(ws) else ""
-    fig.suptitle(wrap("Errors: final outcomes per strategy (left); failed attempts the client saw "
-                      "vs faults the server injected (right)" + extra, 110))
+    fig.suptitle(wrap("Errors: final outcomes (left); failed attempts the client saw vs faults "
+                      "the server injected (right)" + extra, 110))
     return fig
 
 

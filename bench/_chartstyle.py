@@ -109,6 +109,26 @@ def new_figure(width: float, height: float) -> Figure:
     return fig
 
 
+def legend_below(fig: Figure, handles: list) -> None:
+    """The figure's legend under the charts, in as many columns as fit its width.
+
+    Entries are measured roughly (a character is about 0.56 em, the key and the gaps about
+    5 em), which is enough to keep a long legend from running off both sides of the picture.
+    """
+    em = RC["legend.fontsize"] * fig.dpi / 72
+    room = 0.96 * fig.get_figwidth() * fig.dpi
+    widths = [5 * em + 0.56 * em * max(map(len, str(h.get_label()).split("\n")))
+              for h in handles]
+    ncols = 1
+    for rows in range(1, len(handles) + 1):  # as few rows as fit, filled evenly
+        n = math.ceil(len(handles) / rows)
+        # matplotlib fills a column before the next
+        if sum(max(widths[c * rows:(c + 1) * rows], default=0) for c in range(n)) <= room:
+            ncols = n
+            break
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False)
+
+
 def style() -> matplotlib.rc_context:
     """Context for drawing: fonts and grid apply to artists created inside it."""
     return matplotlib.rc_context(RC)
