@@ -26,16 +26,19 @@ from bench._chartstyle import (
     OUTCOME_COLOURS,
     WAIT_COLOUR,
     fmt_s,
+    legend_below,
     new_figure,
     plain_log,
     strategy_colours,
     wrap,
 )
+from flags_server.latency import parse_latency
 
 MAX_ROWS = 300  # request rows drawn per timeline panel; beyond this every k-th is drawn
 MAX_LATENCY_PANELS = 6
 MAX_BREAKDOWN_ROWS = 4
 MIN_SAMPLES = 5
+CUT_RATIO = 4.0  # a per-request bar this many times the next longest is cut at the edge
 WAIT_FILL = "#F2F2F2"
 OFF_CPU = "#E6E6E6"
 
@@ -96,8 +99,7 @@ def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
                               label="waiting for a pool slot / semaphore"))
     handles += [Patch(color="#888888", alpha=0.45, label="requests in flight"),
                 Line2D([], [], color=IDEAL_COLOUR, ls="--", label="configured concurrency C")]
-    fig.legend(handles=handles, loc="outside lower center",
-               ncols=len(handles) if len(handles) <= 5 else 4, frameon=False)
+    legend_below(fig, handles)
     fig.suptitle(wrap("Timeline of the median-wall trial per strategy (each strategy on its own "
                       f"time scale): {w.label}", 100))
     return fig
@@ -156,6 +158,15 @@ def _tail_x(p: np.ndarray) -> np.ndarray:
     return -np.log10(1 - np.asarray(p, float) / 100)
 
 
+def configured_percentiles(spec: str, p: np.ndarray) -> np.ndarray | None:
+    """The server's own latency percentiles for ``spec`` (its models are inverse CDFs)."""
+    try:
+        model = parse_latency(spec)
+    except ValueError:  # ConfigError; a run stored with a spec this server no longer reads
+        return None
+    return np.array([model.sample(q / 100) for q in p])
+
+
 def fig_latency(run: RunLike) -> Figure | None:
     t = ok_trials(run)
     req = requests_of(run, t["trial_id"]) if not t.empty else pd.DataFrame()
@@ -178,9 +189,9 @@ def fig_latency(run: RunLike) -> Figure | None:
     for ax in axes[len(shown):]:
         ax.set_visible(False)
     handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in names if n in drawn]
-    handles.append(Line2D([], [], color=IDEAL_COLOUR, ls="--", label="configured latency (mean)"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(6, len(handles)),
-               frameon=False)
+    handles.append(Line2D([], [], color=IDEAL_COLOUR, ls="--",
+                          label="configured latency (the server's distribution)"))
+    legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
     fig.suptitle("Latency per request (every attempt, all repeats): percentiles p50 to p99.9"
                  + extra)
@@ -199,8 +210,10 @@ def _latency_panel(ax, req: pd.DataFrame, w: Workload, names, colours) -> set[st
         ax.plot(_tail_x(p), np.percentile(lat, p) * 1e3, color=colours[st], lw=2)
         top_p = max(top_p, pmax)
         drawn.add(st)
-    if not math.isnan(w.latency_mean_s):
-        ax.axhline(w.latency_mean_s * 1e3, color=IDEAL_COLOUR, ls="--", lw=1.3)
+    p = 100 - np.logspace(np.log10(50), np.log10(100 - top_p), 80)
+    configured = configured_percentiles(w.latency, p)
+    if configured is not None:
+        ax.plot(_tail_x(p), configured * 1e3, color=IDEAL_COLOUR, ls="--", lw=1.3)
     ticks = [p for p in _TICK_P if p <= top_p + 1e-9]
     ax.set_xticks(_tail_x(ticks), [f"p{p:g}" for p in ticks])
     ax.set_xlim(_tail_x([50])[0] - 0.05, _tail_x([top_p])[0] + 0.05)
@@ -253,7 +266,7 @@ def fig_breakdown(run: RunLike) -> Figure | None:
               label="wait (pool / semaphore)"),
         Patch(facecolor="#777777", alpha=0.85, label="service (request start to end)"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
+    legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
     fig.suptitle("Where the time goes: client CPU within the wall time (left), waiting vs being "
                  "served per request (right)"
@@ -288,21 +301,32 @@ def _cpu_panel(ax, tw: pd.DataFrame, present, colours, w: Workload) -> None:
 
 
 def _wait_panel(ax, rw: pd.DataFrame, present, colours) -> None:
+    """Mean wait + service per request. A bar far longer than the rest (sequential's wait is
+    the whole queue ahead of it) is cut at the axis edge, its numbers still written."""
     if rw.empty or "wait_s" not in rw:
         ax.set_visible(False)
         return
-    for i, st in enumerate(present):
+    bars = []
+    for st in present:
         g = rw[rw["strategy"] == st]
-        wait = float(g["wait_s"].clip(lower=0).mean()) * 1e3
-        service = float(g["latency_s"].mean()) * 1e3
+        bars.append((float(g["wait_s"].clip(lower=0).mean()) * 1e3,
+                     float(g["latency_s"].mean()) * 1e3))
+    totals = sorted(w + s for w, s in bars)
+    xmax = totals[-1] * 1.6 if totals else 1.0
+    if len(totals) > 1 and totals[-1] > CUT_RATIO * totals[-2]:
+        xmax = totals[-2] * 2.6
+    for i, (st, (wait, service)) in enumerate(zip(present, bars, strict=True)):
         ax.barh(i, wait, height=0.6, facecolor=WAIT_FILL, edgecolor=WAIT_COLOUR, hatch="...",
                 lw=0.6)
         ax.barh(i, service, left=wait, height=0.6, color=colours[st], alpha=0.85)
-        ax.text(wait + service, i, f"  wait {fmt_s(wait / 1e3)} + service {fmt_s(service / 1e3)}",
-                va="center", fontsize=8.5)
+        text = f"wait {fmt_s(wait / 1e3)} + service {fmt_s(service / 1e3)}"
+        if wait + service > xmax:
+            ax.text(xmax * 0.98, i, f"{text} (bar cut) ", va="center", ha="right", fontsize=8.5,
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5})
+        else:
+            ax.text(wait + service, i, f"  {text}", va="center", fontsize=8.5)
     ax.set_yticks(range(len(present)), present)
     ax.set_ylim(len(present) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
-    xmax = max((p.get_x() + p.get_width() for p in ax.patches), default=1.0)
-    ax.set_xlim(0, xmax * 1.6)
+    ax.set_xlim(0, xmax)
     ax.set_title("per request: wait before starting vs service", loc="left")
