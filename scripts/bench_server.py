@@ -144,7 +144,7 @@ def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=5, help="runs per scenario (default 5)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads (default 2)")
     parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
@@ -155,6 +155,13 @@ def main() -> int:
     if args.minimal_server:
         minimal_server(args.minimal_server, args.delay, args.loop)
         return 0
+    for name, value, lo, hi in (("--repeats", args.repeats, 1, 1000),
+                                ("--duration", args.duration, 0.5, 3600),
+                                ("--threads", args.threads, 1, 64)):
+        if not lo <= value <= hi:  # checked before the run: a bad value must not cost minutes
+            parser.error(f"{name}={value:g} is not allowed; use {lo:g}..{hi:g}")
+    if args.json and not args.json.resolve().parent.is_dir():
+        parser.error(f"--json {str(args.json)!r}: its directory does not exist")
     if not shutil.which("wrk"):
         print("bench_server: wrk not found; install it (apt-get install -y wrk)", file=sys.stderr)
         return 2
