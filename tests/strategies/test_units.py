@@ -15,7 +15,7 @@ import urllib3.exceptions as u3
 
 import strategies
 from strategies._exceptions import DeadlineExceeded
-from strategies.base import CpuWork, Settings, Strategy
+from strategies.base import CpuWork, RequestRecord, Settings, Strategy
 from strategies.classify import classify, exception_kind
 from strategies.cpu import burn, calibrate
 from strategies.retry import (
@@ -173,6 +173,9 @@ def test_cpu_work_rejects_bad_values(kind: str, loops) -> None:
 def test_settings_and_records_cross_process_boundaries() -> None:
     settings = Settings(concurrency=3, cpu_work=CpuWork("hashlib", 5), start_method="spawn")
     assert pickle.loads(pickle.dumps(settings)) == settings
+    record = RequestRecord("BR", "flag", 2, 1.0, 1.5, 2.0, 503, "error", "http_503", 17,
+                           "123/spawn", final=False)
+    assert pickle.loads(pickle.dumps(record)) == record  # process-pool results travel so
 
 
 def test_registry_lists_builtins_and_builds_fresh_instances() -> None:
