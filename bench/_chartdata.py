@@ -43,6 +43,8 @@ class Workload:
     concurrency: int
     latency: str
     latency_mean_s: float
+    ideal_s: float  # a perfect client with C slots on this workload's own draws (IDEAL_NOTE)
+    ideal_rps: float  # the requests a trial makes, over ideal_s
 
 
 def ok_trials(run: RunLike) -> pd.DataFrame:
@@ -98,15 +100,32 @@ def workloads(run: RunLike) -> list[Workload]:
         if wid not in rows:
             continue
         r = rows[wid]
+        n_jobs, conc = int(r.n_jobs), int(r.concurrency)
+        mean_s = float(getattr(r, "latency_mean_s", float("nan")))
+        ideal = _ideal_at_c(t[t["workload_id"] == wid], math.ceil(n_jobs / conc) * mean_s)
+        requests = t.loc[t["workload_id"] == wid].get("n_requests", pd.Series(dtype=float))
+        per_trial = float(requests.median()) if requests.notna().any() else float(n_jobs)
         out.append(Workload(
             workload_id=wid,
             label=str(getattr(r, "workload", wid)),
-            n_jobs=int(r.n_jobs),
-            concurrency=int(r.concurrency),
+            n_jobs=n_jobs,
+            concurrency=conc,
             latency=str(getattr(r, "latency", "")),
-            latency_mean_s=float(getattr(r, "latency_mean_s", float("nan"))),
+            latency_mean_s=mean_s,
+            ideal_s=ideal,
+            ideal_rps=per_trial / ideal if ideal > 0 else float("nan"),
         ))
     return out
+
+
+def _ideal_at_c(trials: pd.DataFrame, fallback: float) -> float:
+    """The workload's ideal with all C slots: the smallest of its trials' ``ideal_s``.
+
+    A strategy that can use one slot only (sequential) has a larger ideal of its own; runs
+    stored before ``ideal_s`` was exact fall back to the mean-latency formula.
+    """
+    ideal = trials.get("ideal_s", pd.Series(dtype=float)).dropna()
+    return float(ideal.min()) if len(ideal) else fallback
 
 
 def pick(items: list, limit: int) -> list:
@@ -146,12 +165,6 @@ def requests_of(run: RunLike, trial_ids) -> pd.DataFrame:
     ids = {str(i) for i in trial_ids}
     key = r["trial_id"].astype(str)
     return r[key.isin(ids)].assign(trial_id=key)
-
-
-def ideal_wall_s(w: Workload) -> float:
-    """``ceil(N/C) x mean latency``: what perfect overlap of the waits would take."""
-    c = max(1, w.concurrency)
-    return math.ceil(w.n_jobs / c) * w.latency_mean_s
 
 
 @dataclass(frozen=True)

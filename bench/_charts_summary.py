@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -15,7 +16,6 @@ from bench._chartdata import (
     RunLike,
     Sweep,
     Workload,
-    ideal_wall_s,
     ok_trials,
     pick,
     strategies,
@@ -26,9 +26,10 @@ from bench._chartdata import (
 from bench._chartstyle import (
     DASH,
     IDEAL_COLOUR,
-    IDEAL_TEXT,
+    IDEAL_LABEL,
     TIMES,
     fmt_s,
+    legend_below,
     new_figure,
     plain_log,
     strategy_colours,
@@ -42,6 +43,22 @@ MAX_WALL_PANELS = 8
 # ---------------------------------------------------------------- 1. wall time per strategy
 
 
+WIDE_RANGE = 5.0  # slowest / fastest above this: log axis, or the fast strategies vanish
+
+
+@dataclass(frozen=True)
+class _WallRow:
+    median: float
+    ci: tuple[float, float]
+    repeats: np.ndarray
+    ideal: float
+    text: str
+
+    def values(self) -> list[float]:
+        return [v for v in (self.median, *self.ci, self.ideal, *self.repeats)
+                if math.isfinite(v) and v > 0]
+
+
 def fig_wall(run: RunLike) -> Figure | None:
     s, t = summary(run), ok_trials(run)
     all_trials = run.trials.astype({"workload_id": str, "strategy": str})
@@ -50,67 +67,104 @@ def fig_wall(run: RunLike) -> Figure | None:
         return None
     shown = pick(ws, MAX_WALL_PANELS)
     colours = strategy_colours(strategies(run))
-    heights = [0.9 + 0.42 * s[s["workload_id"] == w.workload_id]["strategy"].nunique()
-               for w in shown]
+    panels = []
+    for w in shown:
+        tried = set(all_trials.loc[all_trials["workload_id"] == w.workload_id, "strategy"])
+        panels.append(_wall_rows(s[s["workload_id"] == w.workload_id],
+                                 t[t["workload_id"] == w.workload_id], tried))
+    values = [v for rows in panels for _, r in rows if r is not None for v in r.values()]
+    log = bool(values) and max(values) / min(values) > WIDE_RANGE
+    heights = [0.9 + 0.42 * len(rows) for rows in panels]
     fig = new_figure(10, 1.1 + sum(heights))
     axes = fig.subplots(len(shown), 1, squeeze=False, height_ratios=heights)[:, 0]
-    for ax, w in zip(axes, shown, strict=False):
-        tried = all_trials[all_trials["workload_id"] == w.workload_id]["strategy"]
-        _wall_panel(ax, s[s["workload_id"] == w.workload_id], t[t["workload_id"] == w.workload_id],
-                    w, colours, set(tried))
-    axes[-1].set_xlabel("wall time (s)")
+    for ax, w, rows in zip(axes, shown, panels, strict=True):
+        _wall_panel(ax, rows, w, colours, log)
+    axes[-1].set_xlabel("wall time (s, log scale)" if log else "wall time (s)")
+    median = (Line2D([], [], ls="", marker="o", ms=9, color="#777777", label="median wall time")
+              if log else Patch(facecolor="#999999", label="median wall time"))
     handles = [
-        Patch(facecolor="#999999", label="median wall time"),
-        Line2D([], [], color="black", marker="|", markersize=8, lw=1.2, label="95% CI"),
+        median,
+        Line2D([], [], color="black", marker="|", markersize=9, lw=1.2,
+               label="95% CI of the mean"),
         Line2D([], [], ls="", marker="o", mfc="white", mec="black", label="each repeat"),
-        Line2D([], [], color=IDEAL_COLOUR, ls="--", lw=1.5, label=f"ideal {IDEAL_TEXT}"),
+        Line2D([], [], color=IDEAL_COLOUR, ls="--", lw=1.5, label=IDEAL_LABEL),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False)
+    legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
     versus = ", speed-up vs sequential" if "sequential" in set(s["strategy"]) else ""
     fig.suptitle("Wall time per strategy: median of the repeats" + versus + extra)
     return fig
 
 
-def _wall_panel(ax, s: pd.DataFrame, t: pd.DataFrame, w: Workload, colours: dict,
-                tried: set[str]) -> None:
-    present = strategy_order(set(s["strategy"]) | tried)
-    xmax = 0.0
-    labels = []
-    failed = []
-    rng = np.random.default_rng(0)
-    for i, st in enumerate(present):
+def _wall_rows(s: pd.DataFrame, t: pd.DataFrame,
+               tried: set[str]) -> list[tuple[str, _WallRow | None]]:
+    """One row per strategy that ran on the workload; None where no trial succeeded."""
+    rows: list[tuple[str, _WallRow | None]] = []
+    for st in strategy_order(set(s["strategy"]) | tried):
         if not (s["strategy"] == st).any():
-            failed.append(i)
+            rows.append((st, None))
             continue
         row = s[s["strategy"] == st].iloc[0]
         med = float(row["wall_median_s"])
-        lo = float(row.get("wall_ci_low_s", med))
-        hi = float(row.get("wall_ci_high_s", med))
-        lo, hi = (med if math.isnan(lo) else lo), (med if math.isnan(hi) else hi)
-        ax.barh(i, med, height=0.62, color=colours[st], alpha=0.85, zorder=2)
-        ax.errorbar(med, i, xerr=[[med - min(lo, med)], [max(hi, med) - med]], fmt="none",
-                    ecolor="black", capsize=4, lw=1.2, zorder=3)
-        reps = t[t["strategy"] == st]["wall_s"].to_numpy(dtype=float)
-        ax.scatter(reps, i + rng.uniform(-0.18, 0.18, len(reps)), s=16, facecolor="white",
-                   edgecolor="black", lw=0.8, zorder=4)
-        ideal = float(row.get("ideal_s", float("nan")))
-        if not math.isnan(ideal):
-            ax.plot([ideal, ideal], [i - 0.42, i + 0.42], color=IDEAL_COLOUR, ls="--", lw=1.5,
-                    zorder=5)
-        right = max([med, hi, ideal if not math.isnan(ideal) else 0, *reps])
-        xmax = max(xmax, right)
-        labels.append((i, right, med, st, row))
-    for i, right, med, st, row in labels:
-        ax.text(right + xmax * 0.015, i, _speed_text(st, med, row), va="center", fontsize=9)
-    for i in failed:
-        ax.text(xmax * 0.015, i, "no successful trial (see the report's warnings)", va="center",
-                fontsize=9, color="#C0392B")
-    ax.set_yticks(range(len(present)), present)
-    ax.set_ylim(len(present) - 0.5, -0.5)
-    ax.set_xlim(0, xmax * 1.42 if xmax > 0 else 1)
+        lo, hi = (float(row.get(c, med)) for c in ("wall_ci_low_s", "wall_ci_high_s"))
+        rows.append((st, _WallRow(
+            median=med,
+            ci=(med if math.isnan(lo) else lo, med if math.isnan(hi) else hi),
+            repeats=t.loc[t["strategy"] == st, "wall_s"].to_numpy(dtype=float),
+            ideal=float(row.get("ideal_s", float("nan"))),
+            text=_speed_text(st, med, row))))
+    return rows
+
+
+def _wall_panel(ax, rows: list[tuple[str, _WallRow | None]], w: Workload, colours: dict,
+                log: bool) -> None:
+    """Bars on a linear axis; on a log axis (a wide range) dots, since bar lengths would lie."""
+    values = [v for _, r in rows if r is not None for v in r.values()] or [1.0]
+    lo_x, hi_x = min(values), max(values)
+    left = lo_x / 1.5 if log else 0.0
+    right = _room_for_labels(ax, [(max(r.values()), r.text) for _, r in rows if r is not None],
+                             left, hi_x, log)
+    if log:
+        ax.set_xscale("log")
+        plain_log(ax.xaxis)
+    rng = np.random.default_rng(0)
+    for i, (name, r) in enumerate(rows):
+        if r is None:
+            ax.text(left * 1.05 if log else hi_x * 0.015, i,
+                    "no successful trial (see the report's warnings)", va="center",
+                    fontsize=9, color="#C0392B")
+            continue
+        colour = colours[name]
+        if log:
+            ax.plot(r.median, i, ls="", marker="o", ms=10, color=colour, zorder=2)
+        else:
+            ax.barh(i, r.median, height=0.62, color=colour, alpha=0.85, zorder=2)
+        ax.plot(r.ci, (i, i), color="black", lw=1.2, marker="|", ms=9, mew=1.2, zorder=3)
+        ax.scatter(r.repeats, i + rng.uniform(-0.18, 0.18, len(r.repeats)), s=16,
+                   facecolor="white", edgecolor="black", lw=0.8, zorder=4)
+        if math.isfinite(r.ideal):
+            ax.plot([r.ideal, r.ideal], [i - 0.42, i + 0.42], color=IDEAL_COLOUR, ls="--",
+                    lw=1.5, zorder=5)
+        end = max(r.values())
+        ax.text(end * 1.04 if log else end + hi_x * 0.015, i, r.text, va="center", fontsize=9)
+    ax.set_xlim(left, right)
+    ax.set_yticks(range(len(rows)), [name for name, _ in rows])
+    ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
     ax.set_title(wrap(w.label, 110), loc="left")
+
+
+def _room_for_labels(ax, ends: list[tuple[float, str]], left: float, hi_x: float,
+                     log: bool) -> float:
+    """The right end of the axis so that each row's label fits after its last mark."""
+    fig_w, _ = ax.figure.get_size_inches()
+    axis_px = 0.8 * fig_w * ax.figure.dpi
+    pos = (lambda v: math.log(v / left)) if log else (lambda v: v)
+    need = pos(hi_x) * 1.05
+    for end, text in ends:
+        share = min(0.6, 0.04 + len(text) * 5.6 / axis_px)  # ~5.6 px per character at 9 pt
+        need = max(need, pos(end * (1.04 if log else 1.0)) / (0.98 - share))
+    return left * math.exp(need) if log else need
 
 
 def _speed_text(strategy: str, med: float, row: pd.Series) -> str:
@@ -153,7 +207,8 @@ def fig_scaling(run: RunLike) -> Figure | None:
     ideal_ls = "-" if multi else "--"
     handles += [
         Line2D([], [], color=IDEAL_COLOUR, ls=ideal_ls, lw=1.1, alpha=0.8,
-               label=wrap(f"ideal N / ({IDEAL_TEXT}) (top), ideal wall time (bottom)", 28)),
+               label=wrap(f"{IDEAL_LABEL}: its throughput (top) and wall time (bottom)",
+                          28)),
         Line2D([], [], color="#666666", ls=":", lw=1.5,
                label=wrap("client-CPU ceiling on one core: 1 / CPU per request "
                           "(in the strategy's colour)", 28)),
@@ -192,8 +247,8 @@ def _scaling_column(ax_tp, ax_w, sweep: Sweep, s: pd.DataFrame, t: pd.DataFrame,
             ys_tp.extend(tp)
             ys_w.extend(med)
         xs = np.array([xval[w.workload_id] for w in ser.workloads])
-        ideal_w = np.array([ideal_wall_s(w) for w in ser.workloads])
-        ideal_tp = np.array([w.n_jobs for w in ser.workloads]) / ideal_w
+        ideal_w = np.array([w.ideal_s for w in ser.workloads])
+        ideal_tp = np.array([w.ideal_rps for w in ser.workloads])
         ideal_ls = ls if styled else "--"
         ax_tp.plot(xs, ideal_tp, color=IDEAL_COLOUR, ls=ideal_ls, lw=1.1, alpha=0.8)
         ax_w.plot(xs, ideal_w, color=IDEAL_COLOUR, ls=ideal_ls, lw=1.1, alpha=0.8)

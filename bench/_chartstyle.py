@@ -46,7 +46,17 @@ DPI = 100
 # Typographic signs, spelled as escapes so the source stays ASCII-unambiguous.
 TIMES = "\u00d7"
 DASH = "\u2013"
-IDEAL_TEXT = "\u2308N/C\u2309 \u00d7 latency"
+# What "the ideal" is (the trials' ``ideal_s``, worked out by ``bench.ideal``), for legends
+# and for the report, which explains it once.
+IDEAL_LABEL = "ideal: a perfect client with C slots"
+IDEAL_NOTE = (
+    "The ideal is the time a perfect client with C slots would take on the latencies and "
+    "faults the server drew for this very workload (its draws are deterministic), every job "
+    "starting the moment a slot frees, with no overhead; retries and CPU work are left out. "
+    "With a fixed latency it is \u2308N/C\u2309 \u00d7 latency; with a random one it is "
+    "usually more than that formula with the mean latency, since the slowest request of each "
+    "round sets the pace. Sequential's ideal has one slot. Efficiency = ideal / wall."
+)
 FORMATS = ("png", "svg")
 # No creation date in the SVG, so re-drawing the same run gives the same bytes.
 SVG_METADATA: dict[str, str | None] = {"Date": None}

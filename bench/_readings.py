@@ -6,8 +6,6 @@ sentences are generated, so they never drift from the data.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -64,8 +62,9 @@ def _wall(run: RunLike, _wid: str | None) -> list[str]:
             f"{name} in {n}" for name, n in counts.items()) + "."
     else:
         eff = best.get("efficiency_median", float("nan"))
-        second = (f"The ideal (every wait overlapped) was {fmt_s(best['ideal_s'])}; "
-                  f"{best['strategy']} reached {eff:.0%} of it." if not pd.isna(eff) else "")
+        second = (f"The ideal (a perfect client with C slots, on this workload's own latencies) "
+                  f"was {fmt_s(best['ideal_s'])}; {best['strategy']} reached {eff:.0%} of it."
+                  if not pd.isna(eff) else "")
     return [first + ".", second]
 
 
@@ -84,8 +83,7 @@ def _scaling(run: RunLike, _wid: str | None) -> list[str]:
         axis = "C" if sw.axis == "concurrency" else "N"
         start = (f"from {_rate(lo_tp.iloc[0]['throughput_median_rps'])} at "
                  f"{axis}={getattr(lo_w, sw.axis)} " if not lo_tp.empty else "")
-        ideal = hi_w.n_jobs / (math.ceil(hi_w.n_jobs / max(1, hi_w.concurrency))
-                               * hi_w.latency_mean_s)
+        ideal = hi_w.ideal_rps
         fixed = sw.fixed if other in sw.fixed else f"{other}, {sw.fixed}"
         lines.append(f"Against {axis} ({fixed}): {top['strategy']} went "
                      f"{start}to {_rate(top['throughput_median_rps'])} at "
