@@ -22,11 +22,16 @@ import pandas as pd
 
 from bench._atomic import write_text_atomic
 from bench._chartdata import RunLike, ok_trials, summary, workloads
-from bench._chartstyle import DASH, TIMES, fmt_s, strategy_order
+from bench._chartstyle import DASH, IDEAL_NOTE, TIMES, fmt_s, strategy_order
 from bench._readings import reading
 from bench.charts import Rendered, render
 
 NO_SUMMARY = "No configuration has a successful trial, so there is nothing to summarise."
+SUMMARY_NOTE = (
+    "Median wall time over the repeats; the 95% bootstrap confidence interval of the mean; the "
+    "ideal; speed-up against sequential on the same workload (with its interval); efficiency "
+    "= ideal / wall (median); final errors per trial (median). " + IDEAL_NOTE
+)
 
 __all__ = ["Report", "build_report", "render_html", "render_markdown", "write_report"]
 
@@ -182,8 +187,8 @@ def _summary_tables(run: RunLike) -> list[Table]:
     s = summary(run)
     if s.empty:
         return []
-    header = ("strategy", "median wall", "95% CI", "speed-up", "efficiency", "errors",
-              "bottleneck", "unstable")
+    header = ("strategy", "median wall", "95% CI of mean", "ideal", "speed-up", "efficiency",
+              "errors", "bottleneck", "unstable")
     tables = []
     for w in workloads(run):
         g = s[s["workload_id"] == w.workload_id]
@@ -192,11 +197,8 @@ def _summary_tables(run: RunLike) -> list[Table]:
         order = {name: i for i, name in enumerate(strategy_order(g["strategy"]))}
         g = g.sort_values("strategy", key=lambda c: c.map(order))
         rows = tuple(_summary_row(r) for _, r in g.iterrows())
-        ideal = g.loc[g["strategy"] != "sequential", "ideal_s"].dropna()
-        suffix = (f" (ideal {fmt_s(float(ideal.min()))} at C={w.concurrency})"
-                  if len(ideal) else "")
-        numeric = (False, True, True, True, True, True, False, False)
-        tables.append(Table(w.label + suffix, header, rows, numeric))
+        numeric = (False, True, True, True, True, True, True, False, False)
+        tables.append(Table(w.label, header, rows, numeric))
     return tables
 
 
@@ -207,12 +209,16 @@ def _summary_row(r: pd.Series) -> tuple[str, ...]:
     sp = r.get("speedup")
     speed = "n/a" if sp is None or pd.isna(sp) else f"{float(sp):.2f}{TIMES}"
     lo, hi = r.get("speedup_ci_low"), r.get("speedup_ci_high")
-    if speed != "n/a" and lo is not None and hi is not None and not (pd.isna(lo) or pd.isna(hi)):
+    if str(r["strategy"]) == "sequential" and speed != "n/a":
+        speed = "baseline"
+    elif speed != "n/a" and lo is not None and hi is not None and not (pd.isna(lo) or pd.isna(hi)):
         speed += f" ({float(lo):.2f}{DASH}{float(hi):.2f})"
+    ideal = r.get("ideal_s")
     return (
         str(r["strategy"]),
         fmt_s(float(r["wall_median_s"])),
         f"{fmt_s(float(r['wall_ci_low_s']))} {DASH} {fmt_s(float(r['wall_ci_high_s']))}",
+        "n/a" if ideal is None or pd.isna(ideal) else fmt_s(float(ideal)),
         speed,
         num(r.get("efficiency_median"), ".2f"),
         num(r.get("n_error_median"), "g"),
@@ -306,9 +312,7 @@ def render_html(rep: Report) -> str:
         items = "".join(f"<li>{_md_code_spans(w)}</li>" for w in rep.warnings)
         parts.append(f'<h2 id="warnings">Warnings</h2><div class="warn"><ul>{items}</ul></div>')
     parts.append('<h2 id="summary">Summary</h2>')
-    parts.append('<p class="muted">Median wall time over the repeats, 95% bootstrap confidence '
-                 "interval of the mean, speed-up against sequential on the same workload (with "
-                 "its interval), efficiency = ideal / wall, final errors per trial (median).</p>")
+    parts.append(f'<p class="muted">{_e(SUMMARY_NOTE)}</p>')
     for t in rep.summary:
         parts.append(f"<h3>{_e(t.title)}</h3>{_html_table(t)}")
     if not rep.summary:
@@ -363,10 +367,7 @@ def render_markdown(rep: Report, base: Path) -> str:
     out = [f"# {_m(rep.title)}", "", *(f"{_m(line)}  " for line in rep.overview), ""]
     if rep.warnings:
         out += ["## Warnings", "", *(f"- {_m_code_spans(w)}" for w in rep.warnings), ""]
-    out += ["## Summary", "",
-            "Median wall time over the repeats, 95% bootstrap confidence interval of the mean, "
-            "speed-up against sequential on the same workload (with its interval), efficiency = "
-            "ideal / wall, final errors per trial (median).", ""]
+    out += ["## Summary", "", _m(SUMMARY_NOTE), ""]
     for t in rep.summary:
         out += [f"### {_m(t.title)}", "", *_md_table(t), ""]
     if not rep.summary:

@@ -72,6 +72,24 @@ def test_html_has_the_summary_table_metadata_and_command(written, real_run):
     assert " ".join(meta["command"]) in text  # the exact command (no quoting needed here)
 
 
+def test_summary_shows_each_configurations_ideal_and_explains_it(written, real_run):
+    """The ideal column is the stored ideal_s (exact, from the server's draws): sequential's,
+    with one slot, is longer than that of the concurrent strategies on the same workload."""
+    from bench._chartstyle import fmt_s
+
+    rep = report.build_report(real_run, [])
+    s = real_run.summary.astype({"strategy": str, "workload": str})
+    assert len(rep.summary) == s["workload"].nunique()
+    for table in rep.summary:
+        col = table.header.index("ideal")
+        shown = {row[0]: row[col] for row in table.rows}
+        stored = s[s["workload"] == table.title].set_index("strategy")["ideal_s"]
+        assert shown == {k: fmt_s(v) for k, v in stored.items()}
+        assert stored["sequential"] > stored.drop("sequential").max()
+    text = written[0].read_text(encoding="utf-8")
+    assert "a perfect client with C slots" in text
+
+
 def test_every_chart_has_a_reading_from_the_data(written, real_run):
     text = written[0].read_text(encoding="utf-8")
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", text)
