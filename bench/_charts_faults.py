@@ -108,14 +108,18 @@ def fig_probes(run: RunLike) -> Figure | None:
 
 
 def _probe_summary(ax, pk: pd.DataFrame, present, colours) -> None:
+    drawn = []
     for i, st in enumerate(present):
         lag = pk.loc[pk["strategy"] == st, "lag_s"].to_numpy(float) * 1e3
         if not len(lag):
             continue
         for marker, value in (("o", np.percentile(lag, 50)), ("D", np.percentile(lag, 99)),
                               ("x", lag.max())):
-            ax.plot(max(value, 1e-3), i, marker=marker, color=colours[st], ms=8, ls="")
+            drawn.append(max(value, 1e-3))
+            ax.plot(drawn[-1], i, marker=marker, color=colours[st], ms=8, ls="")
     ax.set_xscale("log")
+    if drawn:  # a margin, so a narrow range still shows a few labelled ticks
+        ax.set_xlim(min(drawn) / 1.6, max(drawn) * 1.6)
     plain_log(ax.xaxis)
     ax.set_yticks(range(len(present)), present)
     ax.set_ylim(len(present) - 0.5, -0.5)
