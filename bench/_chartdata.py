@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from bench._chartstyle import strategy_order
+from bench.store import Run as RunLike  # what ``bench.load`` returns; charts read nothing else
 
 # Workload parameters besides N and C: two workloads that differ only in one axis form a sweep.
 _FIXED_PARAMS = (
@@ -22,17 +21,6 @@ _FIXED_PARAMS = (
     "slow_rate", "cpu_work", "save", "metadata", "retries", "python",
 )
 SWEEP_AXES = ("concurrency", "n_jobs")
-
-
-class RunLike(Protocol):
-    """What ``bench.load`` returns; charts read nothing else."""
-
-    path: Path
-    meta: dict[str, Any]
-    trials: pd.DataFrame
-    requests: pd.DataFrame
-    probes: pd.DataFrame
-    summary: pd.DataFrame
 
 
 @dataclass(frozen=True)
@@ -247,7 +235,3 @@ def error_workload_ids(run: RunLike) -> list[str]:
         if ids:
             return [w.workload_id for w in workloads(run) if w.workload_id in ids]
     return []
-
-
-def percentile(values: np.ndarray, q: float) -> float:
-    return float(np.percentile(values, q)) if len(values) else float("nan")
