@@ -146,13 +146,19 @@ def median_trial(run: RunLike, workload_id: str, strategy: str) -> str | None:
     return str(g.iloc[(len(g) - 1) // 2]["trial_id"])
 
 
-def requests_of(run: RunLike, trial_ids) -> pd.DataFrame:
+def requests_of(run: RunLike, trial_ids, *, sent_only: bool = True) -> pd.DataFrame:
+    """The trials' request records. ``sent_only`` drops bookkeeping records (attempt 0: a job
+    that ended without a request, such as a lost pool worker), as the collector does for its
+    counts and percentiles; the error chart keeps them, as failures the client saw."""
     r = run.requests
     if r is None or r.empty:
         return pd.DataFrame(columns=["trial_id"])
     ids = {str(i) for i in trial_ids}
     key = r["trial_id"].astype(str)
-    return r[key.isin(ids)].assign(trial_id=key)
+    keep = key.isin(ids)
+    if sent_only and "attempt" in r:
+        keep &= r["attempt"] > 0
+    return r[keep].assign(trial_id=key[keep])
 
 
 @dataclass(frozen=True)

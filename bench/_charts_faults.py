@@ -139,7 +139,7 @@ def fig_errors(run: RunLike) -> Figure | None:
     shown = pick(ws, MAX_ERROR_ROWS)
     names = strategies(run)
     colours = strategy_colours(names)
-    req = requests_of(run, t[t["workload_id"].isin(ids)]["trial_id"])
+    req = requests_of(run, t[t["workload_id"].isin(ids)]["trial_id"], sent_only=False)
     heights = [1.0 + 0.62 * t[t["workload_id"] == w.workload_id]["strategy"].nunique()
                for w in shown]
     fig = new_figure(12.5, 1.3 + sum(heights))

@@ -233,7 +233,7 @@ def _errors(run: RunLike, _wid: str | None) -> list[str]:
     if not inj:
         return [first]
     injected = g[inj].fillna(0).sum(axis=1).mean()
-    r = requests_of(run, g["trial_id"])
+    r = requests_of(run, g["trial_id"], sent_only=False)
     failed = (r["outcome"].astype(str) == "error").sum() / max(len(g), 1) if not r.empty else 0
     mismatch = int((~g["counts_match"].astype(bool)).sum()) if "counts_match" in g else 0
     second = (f"The server injected {_n(injected, 'fault')} per trial; the client saw "

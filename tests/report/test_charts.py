@@ -143,3 +143,19 @@ def test_compare_chart_from_the_comparison_table(real_run, tmp_path):
     with pytest.raises(ValueError, match="no configuration"):
         charts.compare_chart(pd.DataFrame(columns=table.columns), tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
+
+
+def test_bookkeeping_records_are_not_requests_in_the_per_request_charts(real_run):
+    """Attempt 0 marks a job that ended without a request (a lost pool worker): like the
+    collector, the timeline, latency and wait charts leave it out; the error chart keeps it."""
+    from bench._chartdata import requests_of
+
+    req = real_run.requests
+    ghost = req.iloc[[0]].assign(attempt=0, t_start_s=0.0, t_end_s=0.0, latency_s=0.0,
+                                 outcome="error", error_kind="worker_lost")
+    run = _without(real_run, requests=pd.concat([req, ghost], ignore_index=True))
+    tid = req["trial_id"].iloc[0]
+    sent = requests_of(run, [tid])
+    every = requests_of(run, [tid], sent_only=False)
+    assert len(every) == len(sent) + 1 == (req["trial_id"] == tid).sum() + 1
+    assert (sent["attempt"] > 0).all() and (every["attempt"] == 0).sum() == 1
