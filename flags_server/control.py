@@ -85,6 +85,25 @@ class RunningServer:
         """GET /_config."""
         return self._call("GET", "/_config")
 
+    def wait_idle(self, timeout_s: float = 10.0, poll_s: float = 0.01) -> dict[str, Any]:
+        """GET /_stats once no request is in flight or queued.
+
+        The server finishes a request a moment after its client has moved on (a held
+        timeout ends when it notices the closed connection), so stats read at once may
+        still change. Polls every `poll_s`; TimeoutError if still busy after `timeout_s`.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            stats = self.stats()
+            if stats["inflight"] == 0 and stats["waiting"] == 0:
+                return stats
+            if time.monotonic() >= deadline:
+                raise TimeoutError(
+                    f"flags_server still busy after {timeout_s:g} s: "
+                    f"inflight={stats['inflight']}, waiting={stats['waiting']}"
+                )
+            time.sleep(poll_s)
+
     def configure(self, **changes: Any) -> dict[str, Any]:
         """PUT /_config with `changes`; returns the new config; ConfigError if refused."""
         if "error_codes" in changes and changes["error_codes"] is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import aiohttp
 import pytest
@@ -41,20 +41,6 @@ def session() -> Iterator[requests.Session]:
     with requests.Session() as s:
         s.trust_env = False
         yield s
-
-
-def settled(srv: RunningServer, predicate: Callable[[dict], bool],
-            timeout: float = TIMEOUT) -> dict:
-    """/_stats once `predicate` holds, polling without sleeping (bounded by `timeout`).
-
-    For counts the server updates just after the client has moved on, such as a
-    closed connection being noticed; each poll is a real request to the server.
-    """
-    deadline = time.monotonic() + timeout
-    stats = srv.stats()
-    while not predicate(stats) and time.monotonic() < deadline:
-        stats = srv.stats()
-    return stats
 
 
 def first_line(process: subprocess.Popen, timeout: float = STARTUP_TIMEOUT) -> str:

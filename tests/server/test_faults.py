@@ -12,7 +12,7 @@ import requests
 
 from flags_server import RunningServer, ServerConfig, running
 
-from .conftest import TIMEOUT, burst, settled
+from .conftest import TIMEOUT, burst
 from .rawhttp import raw_get
 
 
@@ -66,7 +66,7 @@ def test_timeout_holds_past_the_client_timeout(srv, session: requests.Session) -
     with pytest.raises(requests.exceptions.ReadTimeout):
         session.get(f"{srv.flags_url}/br/br.gif", timeout=0.2)
     # counted at once; the client closed its connection, so the hold ended with it
-    held = settled(srv, lambda st: st["inflight"] == 0)
+    held = srv.wait_idle()
     assert (held["requests"], held["faults"]["timeout"], held["inflight"]) == (1, 1, 0)
     # the hold is bounded: a patient client gets no answer, and the connection ends
     result = raw_get(f"{srv.flags_url}/cn/cn.gif", timeout=TIMEOUT)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import socket
+import time
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from .conftest import TIMEOUT, burst, settled
+from .conftest import TIMEOUT, burst
 
 
 def test_counts_match_a_mixed_client_run(srv) -> None:
@@ -89,7 +90,7 @@ def test_a_client_that_leaves_is_no_longer_in_flight(srv) -> None:
     with requests.Session() as session, pytest.raises(requests.exceptions.ReadTimeout):
         session.get(f"{srv.flags_url}/br/br.gif", timeout=0.2)
     # the server notices the closed connection and stops waiting: nothing is held
-    stats = settled(srv, lambda st: st["inflight"] == 0)
+    stats = srv.wait_idle()
     assert stats["requests"] == 1
     assert stats["inflight"] == 0
     assert stats["abandoned"] == 1
@@ -102,7 +103,20 @@ def test_a_client_that_leaves_mid_body_is_counted_as_abandoned(srv) -> None:
     with socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT) as sock:
         sock.sendall(f"GET {parts.path}/br/br.gif HTTP/1.1\r\nHost: x\r\n\r\n".encode())
         assert sock.recv(100).startswith(b"HTTP/1.1 200")  # headers, then a trickle
-    stats = settled(srv, lambda st: st["inflight"] == 0)
+    stats = srv.wait_idle()
     assert stats["abandoned"] == 1
     assert stats["faults"]["slow"] == 1
     assert stats["by_status"] == {}
+
+
+def test_wait_idle_waits_for_a_held_request_and_says_so_when_it_gives_up(srv) -> None:
+    srv.configure(latency="2s")
+    parts = urlsplit(srv.flags_url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=TIMEOUT) as sock:
+        sock.sendall(f"GET {parts.path}/br/br.gif HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        deadline = time.monotonic() + TIMEOUT
+        while srv.stats()["inflight"] == 0:  # the request is on its way; bounded poll
+            assert time.monotonic() < deadline
+        with pytest.raises(TimeoutError, match="inflight=1"):
+            srv.wait_idle(timeout_s=0.1)
+    assert srv.wait_idle()["abandoned"] == 1  # the client closed: the server stops holding

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -41,20 +40,6 @@ def jobs_for(srv: RunningServer, n_known: int, n_unknown: int = 0) -> list[Job]:
     codes = list(known_codes()[:n_known]) + list(UNKNOWN[:n_unknown])
     assert len(codes) == n_known + n_unknown
     return make_jobs(srv.flags_url, codes)
-
-
-def settled_stats(srv: RunningServer, limit_s: float = 10.0) -> dict[str, Any]:
-    """/_stats once the server has finished every request (held timeouts end on their own).
-
-    Polls a condition with a deadline; it does not sleep for a guessed duration.
-    """
-    deadline = time.monotonic() + limit_s
-    while True:
-        stats = srv.stats()
-        if stats["inflight"] == 0 and stats.get("waiting", 0) == 0:
-            return stats
-        assert time.monotonic() < deadline, f"server still busy after {limit_s} s: {stats}"
-        time.sleep(0.02)
 
 
 def check_records(records: Sequence[RequestRecord], jobs: Sequence[Job]) -> dict[str, int]:

@@ -16,7 +16,6 @@ from .helpers import (
     expected_kind,
     jobs_for,
     prepare,
-    settled_stats,
 )
 
 FAULT_MIX = {
@@ -37,7 +36,7 @@ def test_fault_mix_counts_add_up_and_match_the_servers(flag_server, name: str) -
     records = strategies.get(name).run(jobs, Settings(concurrency=8, timeout_s=0.2))
 
     check_records(records, jobs)
-    stats = settled_stats(flag_server)
+    stats = flag_server.wait_idle()
     view = client_view(records)
     assert view["requests"] == stats["requests"] == len(jobs)
     assert view["by_status"] == stats["by_status"]
@@ -84,7 +83,7 @@ def test_retries_recover_injected_errors(flag_server, name: str) -> None:
                             metadata=True)
         records = strategy.run(jobs, settings)
         check_records(records, jobs)
-        stats = settled_stats(flag_server)
+        stats = flag_server.wait_idle()
         assert client_view(records)["requests"] == stats["requests"]
         assert client_view(records)["by_status"] == stats["by_status"]
         for rec in records:

@@ -12,7 +12,7 @@ from strategies.base import ProbeSample, Settings, make_jobs
 from strategies.cpu import calibrate
 from strategies.processpool import chunk_size
 
-from .helpers import check_records, jobs_for, prepare, settled_stats
+from .helpers import check_records, jobs_for, prepare
 
 CONCURRENT = ("threadpool", "processpool", "asyncio", "asyncio_executor")
 
@@ -23,7 +23,7 @@ def test_server_sees_exactly_c_in_flight_over_kept_alive_connections(flag_server
     jobs = jobs_for(flag_server, 100)
     records = strategies.get(name).run(jobs, Settings(concurrency=20, timeout_s=5.0))
     assert check_records(records, jobs)["ok"] == 100
-    stats = settled_stats(flag_server)
+    stats = flag_server.wait_idle()
     assert stats["requests"] == 100
     assert stats["peak_inflight"] == 20
     assert stats["connections"] <= 20 + 2  # keep-alive: about one connection per slot
@@ -34,7 +34,7 @@ def test_sequential_has_one_request_in_flight_on_one_connection(flag_server) -> 
     jobs = jobs_for(flag_server, 60)
     records = strategies.get("sequential").run(jobs, Settings(concurrency=20))
     assert check_records(records, jobs)["ok"] == 60
-    stats = settled_stats(flag_server)
+    stats = flag_server.wait_idle()
     assert (stats["requests"], stats["peak_inflight"], stats["connections"]) == (60, 1, 1)
 
 
@@ -47,7 +47,7 @@ def test_processpool_records_come_from_children_with_the_start_method(flag_serve
     pids = {int(r.worker.split("/")[0]) for r in records}
     assert len(pids) == 3 and os.getpid() not in pids
     assert {r.worker.split("/")[1] for r in records} == {"spawn"}
-    assert settled_stats(flag_server)["connections"] == 3  # one Session per process
+    assert flag_server.wait_idle()["connections"] == 3  # one Session per process
 
 
 @pytest.mark.parametrize(

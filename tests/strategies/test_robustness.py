@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import strategies
 from strategies.base import Settings, make_jobs
 
-from .helpers import STRATEGIES, check_records, client_view, jobs_for, prepare, settled_stats
+from .helpers import STRATEGIES, check_records, client_view, jobs_for, prepare
 
 
 def _closed_port() -> int:
@@ -66,7 +66,7 @@ def test_ctrl_c_stops_promptly_and_returns_what_finished(flag_server, name: str)
     assert counts["ok"] >= 1
     assert finals["cancelled"] >= 40, finals
     assert all(r.attempt == 0 and r.status is None for r in records if r.error_kind == "cancelled")
-    assert settled_stats(flag_server)["requests"] <= 20
+    assert flag_server.wait_idle()["requests"] <= 20
 
 
 rates = st.sampled_from([0.0, 0.05, 0.15])
@@ -94,7 +94,7 @@ def test_accounting_holds_for_any_fault_mix(
                             backoff_s=0.001, metadata=metadata)
     records = strategies.get(name).run(jobs, run_settings)
     check_records(records, jobs)
-    stats = settled_stats(flag_server)
+    stats = flag_server.wait_idle()
     view = client_view(records)
     assert view["requests"] == stats["requests"]
     assert view["by_status"] == stats["by_status"]
@@ -120,7 +120,7 @@ def test_a_bug_in_a_job_is_recorded_not_raised(flag_server, name: str, monkeypat
     records = strategies.get(name).run(jobs, run_settings)
     assert check_records(records, jobs) == {"ok": 0, "not_found": 0, "error": 6}
     assert Counter(r.error_kind for r in records if r.final) == {"internal_error": 6}
-    assert settled_stats(flag_server)["requests"] == 6
+    assert flag_server.wait_idle()["requests"] == 6
 
 
 def test_a_dead_pool_process_loses_no_job(flag_server, monkeypatch) -> None:

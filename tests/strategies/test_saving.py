@@ -12,7 +12,7 @@ from flags_server.catalog import countries
 from strategies.base import Settings
 from strategies.save import flag_filename
 
-from .helpers import STRATEGIES, check_records, jobs_for, prepare, settled_stats
+from .helpers import STRATEGIES, check_records, jobs_for, prepare
 
 
 def _check_gifs(directory: Path, names: set[str], sizes: dict[str, int]) -> None:
@@ -36,7 +36,7 @@ def test_with_metadata_files_are_named_after_the_country(flag_server, name, tmp_
              for r in records if r.resource == "flag" and r.outcome == "ok"}
     assert len(sizes) == 12
     _check_gifs(tmp_path / "out", set(sizes), sizes)
-    stats = settled_stats(flag_server)
+    stats = flag_server.wait_idle()
     # metadata first; the unknown code's 404 metadata ends its job before any flag request
     assert (stats["by_route"]["metadata"], stats["by_route"]["flag"]) == (13, 12)
 
