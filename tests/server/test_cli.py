@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 
 import pytest
 import requests
@@ -58,28 +60,37 @@ def test_port_in_use_is_one_line_and_exit_2() -> None:
     assert f"port {port}" in lines[0] and "already in use" in lines[0]
 
 
-def test_prints_the_url_serves_and_stops_cleanly_on_ctrl_c() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flags_server", "--port", "0", "--latency", "1ms", "--seed", "3"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+@contextlib.contextmanager
+def _serving(*args: str) -> Iterator[tuple[str, Callable[[], subprocess.CompletedProcess[str]]]]:
+    """`flags-server --port 0 ARGS` in a child: yields its first line and a Ctrl-C that
+    returns how the child ended. The child is killed and reaped whatever the test does."""
+    cmd = [sys.executable, "-m", "flags_server", "--port", "0", *args]
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def ctrl_c() -> subprocess.CompletedProcess[str]:
+        os.kill(process.pid, signal.SIGINT)
+        out, err = process.communicate(timeout=TIMEOUT)
+        return subprocess.CompletedProcess(cmd, process.returncode, out, err)
+
     try:
-        assert process.stdout is not None
-        line = first_line(process)
+        yield first_line(process), ctrl_c
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def test_prints_the_url_serves_and_stops_cleanly_on_ctrl_c() -> None:
+    with _serving("--latency", "1ms", "--seed", "3") as (line, ctrl_c):
         assert line.startswith("Serving flags at http://127.0.0.1:")
         flags_url = line.split()[3]
         assert flags_url.endswith("/flags")
         r = requests.get(f"{flags_url}/br/br.gif", timeout=TIMEOUT)
         assert r.status_code == 200
-        os.kill(process.pid, signal.SIGINT)
-        out, err = process.communicate(timeout=TIMEOUT)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    assert process.returncode == 0
-    assert "Stopped." in out
-    assert "Traceback" not in err
+        ended = ctrl_c()
+    assert ended.returncode == 0
+    assert "Stopped." in ended.stdout
+    assert "Traceback" not in ended.stderr
 
 
 def test_options_map_onto_the_config() -> None:
@@ -114,23 +125,11 @@ def test_a_remote_address_warns_then_fails_clearly_when_absent() -> None:
 
 
 def test_access_log_names_each_outcome() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flags_server", "--port", "0", "--access-log",
-         "--reset-rate", "1"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
-    try:
-        assert process.stdout is not None
-        flags_url = first_line(process).split()[3]
+    with _serving("--access-log", "--reset-rate", "1") as (line, ctrl_c):
+        flags_url = line.split()[3]
         with pytest.raises(requests.ConnectionError):
             requests.get(f"{flags_url}/br/br.gif", timeout=TIMEOUT)
         assert requests.get(f"{flags_url}/b/b.gif", timeout=TIMEOUT).status_code == 404
-        os.kill(process.pid, signal.SIGINT)
-        _, err = process.communicate(timeout=TIMEOUT)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.communicate()
-    lines = err.strip().splitlines()
+        lines = ctrl_c().stderr.strip().splitlines()
     assert any("GET /flags/br/br.gif reset (TCP RST)" in line for line in lines)
     assert any("GET /flags/b/b.gif 404" in line for line in lines)
