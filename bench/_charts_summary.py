@@ -72,16 +72,15 @@ def fig_wall(run: RunLike) -> Figure | None:
         tried = set(all_trials.loc[all_trials["workload_id"] == w.workload_id, "strategy"])
         panels.append(_wall_rows(s[s["workload_id"] == w.workload_id],
                                  t[t["workload_id"] == w.workload_id], tried))
-    values = [v for rows in panels for _, r in rows if r is not None for v in r.values()]
-    log = bool(values) and max(values) / min(values) > WIDE_RANGE
+    dots = any(_wide(rows) for rows in panels)
     heights = [0.9 + 0.42 * len(rows) for rows in panels]
     fig = new_figure(10, 1.1 + sum(heights))
     axes = fig.subplots(len(shown), 1, squeeze=False, height_ratios=heights)[:, 0]
     for ax, w, rows in zip(axes, shown, panels, strict=True):
-        _wall_panel(ax, rows, w, colours, log)
-    axes[-1].set_xlabel("wall time (s, log scale)" if log else "wall time (s)")
+        _wall_panel(ax, rows, w, colours, dots)
+    axes[-1].set_xlabel("wall time (s)")
     median = (Line2D([], [], ls="", marker="o", ms=9, color="#777777", label="median wall time")
-              if log else Patch(facecolor="#999999", label="median wall time"))
+              if dots else Patch(facecolor="#999999", label="median wall time"))
     handles = [
         median,
         Line2D([], [], color="black", marker="|", markersize=9, lw=1.2,
@@ -116,9 +115,16 @@ def _wall_rows(s: pd.DataFrame, t: pd.DataFrame,
     return rows
 
 
+def _wide(rows: list[tuple[str, _WallRow | None]]) -> bool:
+    values = [v for _, r in rows if r is not None for v in r.values()]
+    return bool(values) and max(values) / min(values) > WIDE_RANGE
+
+
 def _wall_panel(ax, rows: list[tuple[str, _WallRow | None]], w: Workload, colours: dict,
-                log: bool) -> None:
-    """Bars on a linear axis; on a log axis (a wide range) dots, since bar lengths would lie."""
+                dots: bool) -> None:
+    """Bars from zero; or dots, when some panel needs a log axis (where bar lengths would lie),
+    so that every panel of the figure marks a median the same way."""
+    log = _wide(rows)
     values = [v for _, r in rows if r is not None for v in r.values()] or [1.0]
     lo_x, hi_x = min(values), max(values)
     left = lo_x / 1.5 if log else 0.0
@@ -135,7 +141,7 @@ def _wall_panel(ax, rows: list[tuple[str, _WallRow | None]], w: Workload, colour
                     fontsize=9, color="#C0392B")
             continue
         colour = colours[name]
-        if log:
+        if dots:
             ax.plot(r.median, i, ls="", marker="o", ms=10, color=colour, zorder=2)
         else:
             ax.barh(i, r.median, height=0.62, color=colour, alpha=0.85, zorder=2)
@@ -151,7 +157,7 @@ def _wall_panel(ax, rows: list[tuple[str, _WallRow | None]], w: Workload, colour
     ax.set_yticks(range(len(rows)), [name for name, _ in rows])
     ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
-    ax.set_title(wrap(w.label, 110), loc="left")
+    ax.set_title(wrap(w.label + ("  (log scale)" if log else ""), 110), loc="left")
 
 
 def _room_for_labels(ax, ends: list[tuple[float, str]], left: float, hi_x: float,
