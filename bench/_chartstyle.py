@@ -55,7 +55,7 @@ IDEAL_NOTE = (
     "starting the moment a slot frees, with no overhead; retries and CPU work are left out. "
     "With a fixed latency it is \u2308N/C\u2309 \u00d7 latency; with a random one it is "
     "usually more than that formula with the mean latency, since the slowest request of each "
-    "round sets the pace. Sequential's ideal has one slot. Efficiency = ideal / wall."
+    "round sets the pace. Sequential's ideal has one slot."
 )
 FORMATS = ("png", "svg")
 # No creation date in the SVG, so re-drawing the same run gives the same bytes.
