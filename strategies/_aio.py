@@ -203,7 +203,8 @@ async def fetch(session: aiohttp.ClientSession, url: str) -> Fetched:
     try:
         async with session.get(url) as resp:
             got.status = resp.status
-            got.content_length = resp.content_length
+            got.content_length = _jobs.content_length(resp.content_length,
+                                                      resp.headers.get("Content-Encoding"))
             got.retry_after = resp.headers.get("Retry-After")
             got.body = await resp.read()
             got.nbytes = len(got.body)

@@ -50,8 +50,15 @@ def parse_country(body: bytes) -> str | None:
     return country if isinstance(country, str) and country else None
 
 
-def content_length(value: str | int | None) -> int | None:
-    if value is None:
+def content_length(value: str | int | None, encoding: str | None = None) -> int | None:
+    """The announced body size to compare with the bytes counted, or None when there is none.
+
+    Both clients count the body after decoding, while a ``Content-Encoding`` (gzip from a
+    real web server, say) makes Content-Length the encoded size: comparing the two would
+    call every compressed answer a bad body. The libraries check the encoded length
+    themselves, so a short compressed body is still caught.
+    """
+    if value is None or (encoding or "identity").strip().lower() != "identity":
         return None
     try:
         n = int(value)

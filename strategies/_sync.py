@@ -60,7 +60,8 @@ def fetch(session: requests.Session, url: str, timeout_s: float) -> Fetched:
     try:
         with session.get(url, timeout=timeout_s, stream=True) as resp:
             got.status = resp.status_code
-            got.content_length = _jobs.content_length(resp.headers.get("Content-Length"))
+            got.content_length = _jobs.content_length(resp.headers.get("Content-Length"),
+                                                      resp.headers.get("Content-Encoding"))
             got.retry_after = resp.headers.get("Retry-After")
             parts = []
             for chunk in _body_chunks(resp):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import pickle
 from datetime import datetime, timedelta, timezone
@@ -15,7 +16,8 @@ import urllib3.exceptions as u3
 
 import strategies
 from strategies._exceptions import DeadlineExceeded
-from strategies.base import CpuWork, RequestRecord, Settings, Strategy
+from strategies._jobs import Fetched, content_length, record
+from strategies.base import CpuWork, RequestRecord, Settings, Strategy, make_jobs
 from strategies.classify import classify, exception_kind
 from strategies.cpu import burn, calibrate
 from strategies.retry import (
@@ -86,6 +88,19 @@ def test_requests_and_urllib3_errors_map_to_kinds(exc: BaseException, kind: str)
 )
 def test_classify(args: tuple, kwargs: dict, expected: tuple) -> None:
     assert classify(*args, **kwargs) == expected
+
+
+@pytest.mark.parametrize(("encoding", "checked"), [(None, 52), ("identity", 52), ("gzip", None),
+                                                   ("br", None)])
+def test_a_compressed_body_is_not_checked_against_its_encoded_length(encoding, checked) -> None:
+    """Both clients count decoded bytes; a gzip answer's Content-Length counts encoded ones."""
+    assert content_length("52", encoding) == checked
+    body = json.dumps({"country": "Brazil", "pad": "x" * 2000}).encode()
+    got = Fetched(status=200, body=body, nbytes=len(body),
+                  content_length=content_length("52", encoding))
+    job = make_jobs("http://127.0.0.1:9/flags", ["BR"])[0]
+    kind = "invalid_body" if checked else None  # more bytes than announced: not this body
+    assert record(job, "metadata", 1, 0.0, 0.0, 0.0, got, "w").error_kind == kind
 
 
 def test_backoff_is_exponential_with_full_jitter_and_capped() -> None:
