@@ -27,6 +27,14 @@ from bench._readings import reading
 from bench.charts import Rendered, render
 
 NO_SUMMARY = "No configuration has a successful trial, so there is nothing to summarise."
+# The collector's bottleneck labels (bench/collect.py) in words.
+BOTTLENECK_WORDS = {
+    "client_cpu": "client-CPU-bound",
+    "gil": "GIL-bound (its threads queue for the GIL)",
+    "server": "server-bound",
+    "errors": "error-bound (timeouts and failures set the pace)",
+    "mixed": "bound by no single thing (mixed)",
+}
 SUMMARY_NOTE = (
     "Median wall time over the repeats; the 95% bootstrap confidence interval of the mean; the "
     "ideal; speed-up against sequential on the same workload (with its interval); efficiency "
@@ -163,7 +171,8 @@ def _warnings(run: RunLike) -> list[str]:
                                                          f"{'s' if v != 1 else ''})"
                                                          for k, v in counts.items()) + ".")
         for r in s[~labels.isin(["", "latency"])].itertuples(index=False):
-            out.append(f"{r.strategy} on {r.workload} is {r.bottleneck}-bound, not latency-bound.")
+            what = BOTTLENECK_WORDS.get(str(r.bottleneck), f"{r.bottleneck}-bound")
+            out.append(f"{r.strategy} on {r.workload} is {what}, not latency-bound.")
     return out
 
 
