@@ -93,9 +93,12 @@ def test_tables_schema_and_accounting(tiny_run):
     assert (trials["server_requests"] == trials["n_requests"]).all()
     finals = requests[requests["final"]].groupby("trial_id").size()
     assert (finals == 24).all()
-    # the server saw the concurrency each strategy claims
-    peak = trials.groupby("strategy", observed=True)["server_peak_inflight"].max()
-    assert peak["sequential"] == 1 and peak["threadpool"] == 6 and peak["asyncio"] == 6
+    # the server saw the concurrency each strategy claims; a request the client gave up on
+    # (timeout) may still count on the server for the moment it takes to see the close
+    timeouts = requests[requests["error_kind"] == "timeout"].groupby("trial_id").size()
+    for _, t in trials.iterrows():
+        c = 1 if t["strategy"] == "sequential" else 6
+        assert c <= t["server_peak_inflight"] <= c + timeouts.get(t["trial_id"], 0)
     assert ((trials["efficiency"] > 0) & (trials["efficiency"] <= 1.05)).all()
     # identical conditions: the same flags fail the same way in every strategy
     errors_by_strategy = trials.groupby("strategy", observed=True)["n_error"].unique()
