@@ -46,8 +46,14 @@ def _wall(run: RunLike, _wid: str | None) -> list[str]:
     wid = next(iter(s["workload_id"]))
     g = s[s["workload_id"] == wid].sort_values("wall_median_s")
     best, worst = g.iloc[0], g.iloc[-1]
-    first = (f"{_label(run, wid)}: {best['strategy']} was fastest at "
-             f"{fmt_s(best['wall_median_s'])} (median)")
+    tied = [str(r["strategy"]) for _, r in g.iloc[1:].iterrows() if _overlap(best, r)]
+    if tied:  # naming one winner among runners-up the repeats cannot tell apart would mislead
+        names = ", ".join([str(best["strategy"]), *tied[:-1]]) + f" and {tied[-1]}"
+        first = (f"{_label(run, wid)}: {names} were fastest, their intervals overlapping; "
+                 f"{best['strategy']} at {fmt_s(best['wall_median_s'])} (median)")
+    else:
+        first = (f"{_label(run, wid)}: {best['strategy']} was fastest at "
+                 f"{fmt_s(best['wall_median_s'])} (median)")
     seq = g[g["strategy"] == "sequential"]
     if not seq.empty and best["strategy"] != "sequential":
         first += (f", {fmt_x(seq.iloc[0]['wall_median_s'] / best['wall_median_s'])} faster "
@@ -66,6 +72,15 @@ def _wall(run: RunLike, _wid: str | None) -> list[str]:
                   f"was {fmt_s(best['ideal_s'])}; {best['strategy']} reached {eff:.0%} of it."
                   if not pd.isna(eff) else "")
     return [first + ".", second]
+
+
+def _overlap(a: pd.Series, b: pd.Series) -> bool:
+    """Whether two configurations' 95% intervals of the mean overlap."""
+    try:
+        return bool(float(b["wall_ci_low_s"]) <= float(a["wall_ci_high_s"])
+                    and float(a["wall_ci_low_s"]) <= float(b["wall_ci_high_s"]))
+    except (KeyError, TypeError, ValueError):
+        return False
 
 
 def _scaling(run: RunLike, _wid: str | None) -> list[str]:
