@@ -223,6 +223,8 @@ def _latency_panel(ax, req: pd.DataFrame, w: Workload, names, colours) -> set[st
     if len(ys) and ys.max() / ys.min() > 20:
         ax.set_yscale("log")
         plain_log(ax.yaxis)
+    else:  # from zero: a 1 ms gap over a 20 ms latency must not look like a doubling
+        ax.set_ylim(bottom=0)
     ax.set_ylabel("latency (ms)" + (", log scale" if ax.get_yscale() == "log" else ""))
     ax.set_xlabel("percentile")
     ax.set_title(wrap(w.label, 60), loc="left")
