@@ -107,9 +107,9 @@ def _overview(run: RunLike) -> list[str]:
     strategies = strategy_order(t["strategy"].astype(str)) if len(t) else []
     duration = _duration(meta.get("started"), meta.get("ended"))
     lines = [
-        f"{n_trials} trials ({n_failed} failed) of {len(strategies)} strategies"
+        f"{_plural(n_trials, 'trial')} ({n_failed} failed) of {_plural(len(strategies), 'strategy')}"
         + (f" ({', '.join(strategies)})" if strategies else "")
-        + f" on {n_workloads} workload(s)"
+        + f" on {_plural(n_workloads, 'workload')}"
         + (f", run in {duration}" if duration else "") + ".",
     ]
     spec = meta.get("spec") if isinstance(meta.get("spec"), dict) else {}
@@ -119,6 +119,12 @@ def _overview(run: RunLike) -> list[str]:
         lines.append(f"Started {meta['started']}, on {meta.get('platform', 'an unknown machine')}"
                      f" with {meta.get('cpu_count', '?')} CPUs.")
     return lines
+
+
+def _plural(n: int, noun: str) -> str:
+    if n == 1:
+        return f"1 {noun}"
+    return f"{n} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
 
 
 def _duration(start: Any, end: Any) -> str:
