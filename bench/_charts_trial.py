@@ -75,7 +75,7 @@ def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
     fig = new_figure(11, 1.3 + 2.35 * len(panels))
     gs = fig.add_gridspec(2 * len(panels), 1, height_ratios=[3, 1.15] * len(panels))
     seen_outcomes: set[str] = set()
-    any_wait = False
+    any_wait = any_ideal = False
     for i, (st, tid, r) in enumerate(panels):
         ax = fig.add_subplot(gs[2 * i])
         axf = fig.add_subplot(gs[2 * i + 1], sharex=ax)
@@ -84,12 +84,16 @@ def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
         seen, waited = _request_bars(ax, r)
         seen_outcomes |= seen
         any_wait |= waited
-        conc = int(trial.get("concurrency", w.concurrency))
-        _inflight_panel(axf, r, conc if st != "sequential" else 1, colours[st])
-        xmax = max(wall, float(r["t_end_s"].max()))
+        _inflight_panel(axf, r, _slots(trial, st, w), colours[st])
+        ideal = float(trial.get("ideal_s", float("nan")))
+        if math.isfinite(ideal):
+            any_ideal = True
+            ax.axvline(ideal, color=IDEAL_COLOUR, ls=":", lw=1.3)
+        xmax = max(wall, float(r["t_end_s"].max()), ideal if math.isfinite(ideal) else 0)
         ax.set_xlim(0, xmax * 1.01)
         ax.tick_params(labelbottom=False)
-        ax.set_title(f"{st}: wall {fmt_s(wall)}, {len(r)} requests", loc="left",
+        ideal_text = f", ideal {fmt_s(ideal)}" if math.isfinite(ideal) else ""
+        ax.set_title(f"{st}: wall {fmt_s(wall)}{ideal_text}, {len(r)} requests", loc="left",
                      color=colours[st], fontweight="bold")
         axf.set_xlabel("time since the trial's timed start (s)" if i == len(panels) - 1 else "")
     handles = [Patch(color=BAR_COLOURS[o], label=OUTCOME_LABELS[o])
@@ -97,12 +101,23 @@ def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
     if any_wait:
         handles.append(Line2D([], [], color=WAIT_COLOUR, lw=2,
                               label="waiting for a pool slot / semaphore"))
+    if any_ideal:
+        handles.append(Line2D([], [], color=IDEAL_COLOUR, ls=":", lw=1.3,
+                              label="ideal finish (a perfect client with C slots)"))
     handles += [Patch(color="#888888", alpha=0.45, label="requests in flight"),
-                Line2D([], [], color=IDEAL_COLOUR, ls="--", label="configured concurrency C")]
+                Line2D([], [], color=IDEAL_COLOUR, ls="--", label="concurrency the strategy can use")]
     legend_below(fig, handles)
     fig.suptitle(wrap("Timeline of the median-wall trial per strategy (each strategy on its own "
                       f"time scale): {w.label}", 100))
     return fig
+
+
+def _slots(trial: pd.Series, strategy: str, w: Workload) -> int:
+    """The concurrency the strategy can use (1 for sequential); older runs lack the column."""
+    value = trial.get("concurrency_effective")
+    if value is not None and not pd.isna(value):
+        return int(value)
+    return 1 if strategy == "sequential" else int(trial.get("concurrency", w.concurrency))
 
 
 def _request_bars(ax, r: pd.DataFrame) -> tuple[set[str], bool]:
