@@ -20,6 +20,7 @@ from bench._chartdata import (
     sweeps,
     workloads,
 )
+from bench._charts_trial import configured_percentiles
 from bench._chartstyle import fmt_s, fmt_x
 
 
@@ -173,8 +174,11 @@ def _latency(run: RunLike, _wid: str | None) -> list[str]:
     q = r.groupby("strategy")["latency_s"].quantile([0.5, 0.99]).unstack()
     q.columns = ["p50", "p99"]
     fast, slow = q["p50"].idxmin(), q["p50"].idxmax()
+    configured = configured_percentiles(w.latency, np.array([50.0]))
+    server = (f"; the server's configured median is {fmt_s(configured[0])}"
+              if configured is not None else "")
     first = (f"{w.label}: median latency ranged from {fmt_s(q.loc[fast, 'p50'])} ({fast}) to "
-             f"{fmt_s(q.loc[slow, 'p50'])} ({slow}); configured mean {fmt_s(w.latency_mean_s)}.")
+             f"{fmt_s(q.loc[slow, 'p50'])} ({slow}){server}.")
     worst = q["p99"].idxmax()
     return [first, f"The worst tail was {worst}'s: p99 {fmt_s(q.loc[worst, 'p99'])}."]
 
