@@ -124,7 +124,7 @@ def start_minimal(delay: float, loop_name: str) -> tuple[subprocess.Popen[str], 
          "--loop", loop_name], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     if proc.stdout.readline().strip() != "ready":
-        proc.kill()
+        stop(proc)
         raise SystemExit("bench_server: the minimal baseline server did not start")
     return proc, f"http://127.0.0.1:{port}/flags/br/br.gif"
 
