@@ -43,6 +43,7 @@ MAX_WALL_PANELS = 8
 # ---------------------------------------------------------------- 1. wall time per strategy
 
 
+LABEL_GAP_PT = 9  # between a row's last mark and its label
 WIDE_RANGE = 5.0  # slowest / fastest above this: log axis, or the fast strategies vanish
 
 
@@ -152,7 +153,8 @@ def _wall_panel(ax, rows: list[tuple[str, _WallRow | None]], w: Workload, colour
             ax.plot([r.ideal, r.ideal], [i - 0.42, i + 0.42], color=IDEAL_COLOUR, ls="--",
                     lw=1.5, zorder=5)
         end = max(r.values())
-        ax.text(end * 1.04 if log else end + hi_x * 0.015, i, r.text, va="center", fontsize=9)
+        ax.annotate(r.text, (end, i), xytext=(LABEL_GAP_PT, 0), textcoords="offset points",
+                    va="center", fontsize=9)
     ax.set_xlim(left, right)
     ax.set_yticks(range(len(rows)), [name for name, _ in rows])
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -165,11 +167,12 @@ def _room_for_labels(ax, ends: list[tuple[float, str]], left: float, hi_x: float
     """The right end of the axis so that each row's label fits after its last mark."""
     fig_w, _ = ax.figure.get_size_inches()
     axis_px = 0.8 * fig_w * ax.figure.dpi
+    pt = ax.figure.dpi / 72
     pos = (lambda v: math.log(v / left)) if log else (lambda v: v)
     need = pos(hi_x) * 1.05
-    for end, text in ends:
-        share = min(0.6, 0.04 + len(text) * 5.6 / axis_px)  # ~5.6 px per character at 9 pt
-        need = max(need, pos(end * (1.04 if log else 1.0)) / (0.98 - share))
+    for end, text in ends:  # a 9 pt character is about 0.56 em wide
+        share = min(0.6, (LABEL_GAP_PT + 0.56 * 9 * len(text)) * pt / axis_px)
+        need = max(need, pos(end) / (0.98 - share))
     return left * math.exp(need) if log else need
 
 
