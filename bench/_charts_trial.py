@@ -142,7 +142,8 @@ def _request_bars(ax, r: pd.DataFrame) -> tuple[set[str], bool]:
     for outcome, colour in BAR_COLOURS.items():
         m = outcomes == outcome
         if m.any():
-            ax.hlines(y[m], start[m], end[m], color=colour, lw=lw)
+            # dense rows drawn without anti-aliasing: blended sub-pixel edges made moire stripes
+            ax.hlines(y[m], start[m], end[m], color=colour, lw=lw, antialiased=n <= 60)
     ax.set_ylim(n - 0.5, -0.5)
     ax.set_ylabel("request #\n(by start)" if step == 1 else f"request #\n(1 in {step})")
     ax.grid(axis="y", visible=False)
