@@ -33,9 +33,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flags_server.stats import STAT_FAULTS as FAULT_KINDS
+
 from . import stats
 
-FAULT_KINDS = ("http_error", "timeout", "reset", "truncate", "slow")
 GIL_LAG_S = 0.005
 
 

@@ -142,7 +142,9 @@ class ExternalServer:
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         import requests
 
-        resp = requests.request(method, self.base_url + path, json=body, timeout=5)
+        with requests.Session() as session:
+            session.trust_env = False  # no proxy from the environment between us and the server
+            resp = session.request(method, self.base_url + path, json=body, timeout=5)
         resp.raise_for_status()
         return resp.json() if resp.content else None
 
@@ -151,6 +153,9 @@ class ExternalServer:
             return self._call("GET", "/_stats")
         except Exception:  # not a flags_server, or its admin API refuses us
             return None
+
+    def wait_idle(self) -> dict[str, Any] | None:
+        return self.stats()  # another's server: read as it is, never wait on it
 
     def reset_stats(self) -> None:
         with suppress(Exception):
@@ -221,6 +226,15 @@ def watchdog_for(trial: Trial, suite: Suite) -> float:
     return 30.0 + rounds * per_job + cpu
 
 
+def _settle(srv: Any) -> dict[str, Any] | None:
+    """The server's stats once it has finished with requests whose clients already left
+    (a held timeout ends when the server notices the closed connection)."""
+    try:
+        return srv.wait_idle()
+    except TimeoutError:
+        return srv.stats()
+
+
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     with suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -247,6 +261,7 @@ def run_trial(trial: Trial, srv: Any, suite: Suite, run_dir: Path, options: RunO
     }
     srv.configure(**w.server_changes())
     payload["ideal_s"] = ideal_time(srv, trial, codes)
+    _settle(srv)  # requests the last trial left behind must not count in this one
     srv.reset_stats()
     before = srv.stats() or {}
     save_dir = None
@@ -288,7 +303,7 @@ def run_trial(trial: Trial, srv: Any, suite: Suite, run_dir: Path, options: RunO
         payload["failure"] = f"worker exited with status {rc}: {lines[-1] if lines else 'no output'}"
         return payload
     result = json.loads(result_path.read_text(encoding="utf-8"))
-    after = srv.stats()
+    after = _settle(srv)
     payload.update(status="ok", result=result, server=after, python=result["python"])
     if after and "cpu_s" in after and "cpu_s" in before:
         payload["server_cpu_s"] = after["cpu_s"] - before["cpu_s"]
