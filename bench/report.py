@@ -25,6 +25,7 @@ from bench._chartdata import RunLike, ok_trials, summary, workloads
 from bench._chartstyle import DASH, IDEAL_NOTE, TIMES, fmt_s, strategy_order
 from bench._readings import reading
 from bench.charts import Rendered, render
+from bench.stats import MIN_SAMPLES
 
 NO_SUMMARY = "No configuration has a successful trial, so there is nothing to summarise."
 # The collector's bottleneck labels (bench/collect.py) in words.
@@ -164,11 +165,16 @@ def _warnings(run: RunLike) -> list[str]:
     s = summary(run)
     if len(s) and "unstable" in s:
         shaky = s[s["unstable"].fillna(False).astype(bool)]
-        for workload, g in shaky.groupby("workload", sort=False):
+        few = shaky["n"] < MIN_SAMPLES if "n" in shaky else pd.Series(False, index=shaky.index)
+        for workload, g in shaky[~few].groupby("workload", sort=False):
             items = ", ".join(f"{r.strategy} (CV {r.wall_cv:.1%}, {r.n} repeats)"
                               for r in g.itertuples(index=False))
             out.append(f"Unstable on {workload}: {items}; the repeats disagree, so treat "
                        "these medians with care (more repeats or a quieter machine help).")
+        for workload, g in shaky[few].groupby("workload", sort=False):
+            items = ", ".join(f"{r.strategy} ({r.n})" for r in g.itertuples(index=False))
+            out.append(f"Too few repeats to judge stability on {workload}: {items}; at least "
+                       f"{MIN_SAMPLES} are needed, so these medians are marked unstable.")
     if len(s) and "bottleneck" in s:
         labels = s["bottleneck"].fillna("").astype(str)
         counts = labels[labels != ""].value_counts()
