@@ -17,3 +17,7 @@ class RunDirError(BenchError):
 
 class RemoteRefused(BenchError):
     """A benchmark would send traffic to a host that is not loopback without ``--allow-remote``."""
+
+
+class HarnessError(BenchError):
+    """The harness could not do its part (the flag server did not start, say)."""

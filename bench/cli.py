@@ -246,9 +246,12 @@ def _execute(suite: Any, args: argparse.Namespace, resume: Path | None = None) -
     try:
         outcome = run_suite(suite, options, resume=resume)
     except KeyboardInterrupt:
-        if started:
+        if started and started[0].exists():
             print("\nflagbench: interrupted; finished trials are saved. Finish the run with:\n"
                   f"  flagbench suite --resume {started[0]}", file=sys.stderr)  # fmt: skip
+        else:
+            print("\nflagbench: interrupted before any trial finished; nothing was saved",
+                  file=sys.stderr)  # fmt: skip
         return 130
     finally:
         if bar:

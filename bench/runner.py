@@ -13,22 +13,23 @@ import json
 import math
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flags_server import ServerConfig, running
+from flags_server import ServerConfig, ServerStartError, running
 from flags_server.latency import parse_latency
 
 from . import collect, ideal, metadata, store
-from ._exceptions import RemoteRefused, SpecError
+from ._exceptions import HarnessError, RemoteRefused, SpecError
 from .pythons import resolve_python
 from .spec import Suite, Trial, Workload
 
@@ -54,7 +55,6 @@ class RunOptions:
 @dataclass
 class RunOutcome:
     run_dir: Path
-    complete: bool
     n_trials: int
     n_failed: int
 
@@ -178,7 +178,11 @@ def _server(suite: Suite, options: RunOptions) -> Iterator[Any]:
         yield ExternalServer(options.server_url)
         return
     config = ServerConfig(seed=suite.seed, **suite.server)
-    with running(config) as srv:
+    with ExitStack() as stack:
+        try:
+            srv = stack.enter_context(running(config))
+        except ServerStartError as exc:
+            raise HarnessError(f"the flag server did not start: {exc}") from None
         yield srv
 
 
@@ -324,6 +328,14 @@ def write_tables(run_dir: Path, meta: dict[str, Any]) -> tuple[int, int]:
     return len(trials), int((trials["status"] != "ok").sum()) if len(trials) else 0
 
 
+def finish_run(run_dir: Path, meta: dict[str, Any], complete: bool) -> tuple[int, int]:
+    """Tables from every finished trial, and the run's end in ``meta.json``."""
+    n_trials, n_failed = write_tables(run_dir, meta)
+    meta.update(ended=metadata.now_iso(), complete=complete, n_trials=n_trials, n_failed=n_failed)
+    store.write_json_atomic(run_dir / "meta.json", meta)
+    return n_trials, n_failed
+
+
 def start_run(suite: Suite, options: RunOptions) -> tuple[Path, dict[str, Any]]:
     run_dir = store.new_run_dir(options.results_root, suite.name)
     meta = {
@@ -367,6 +379,7 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     todo = [t for t in suite.trials() if t.trial_id not in done]
     options.on_start(run_dir, len(todo))
     finished = False
+    counts = (0, 0)
     try:
         with tempfile.TemporaryDirectory(prefix="flagbench-") as tmp, _server(suite, options) as srv:
             if hasattr(srv, "base_url"):
@@ -377,9 +390,9 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
                 options.on_trial(trial, payload)
         finished = True
     finally:
-        n_trials, n_failed = write_tables(run_dir, meta)
-        meta.update(ended=metadata.now_iso(), complete=finished,
-                    n_trials=n_trials, n_failed=n_failed)  # fmt: skip
-        store.write_json_atomic(run_dir / "meta.json", meta)
-    return RunOutcome(run_dir, True, n_trials, n_failed)
+        if resume is None and not (run_dir / "raw").exists():
+            shutil.rmtree(run_dir, ignore_errors=True)  # nothing finished: no empty run left
+        else:
+            counts = finish_run(run_dir, meta, complete=finished)
+    return RunOutcome(run_dir, *counts)
 

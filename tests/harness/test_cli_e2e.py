@@ -323,3 +323,26 @@ def test_external_loopback_server(tmp_path, run_cli):
     assert row["n_ok"] == 194 and row["server_requests"] == 194 and row["counts_match"]
     assert row["server_peak_inflight"] == 8
     assert run.meta["server"]["url"] == srv.base_url
+
+
+def test_ctrl_c_before_any_trial_finished_leaves_nothing(tmp_path, isolated_env):
+    suite = tmp_path / "long.toml"
+    suite.write_text(SLOW.replace('latency = "60ms"', 'latency = "1s"'))
+    out = tmp_path / "r"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench", "suite", str(suite), "--out", str(out), "--no-report"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=isolated_env,
+    )  # fmt: skip
+    try:
+        # the worker of the first trial is running once its task file exists
+        _wait_for(lambda: next((tmp_path / "scratch").glob("flagbench-*/trial-0.json"), None), proc)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, stderr
+    assert "nothing was saved" in stderr
+    assert list(out.iterdir()) == []
+    assert not _processes_mentioning(str(tmp_path / "scratch"))
