@@ -44,7 +44,8 @@ def _wall(run: RunLike, _wid: str | None) -> list[str]:
     s = summary(run)
     if s.empty:
         return []
-    wid = next(iter(s["workload_id"]))
+    shown = [w.workload_id for w in workloads(run) if w.workload_id in set(s["workload_id"])]
+    wid = shown[0] if shown else next(iter(s["workload_id"]))  # the chart's first panel
     g = s[s["workload_id"] == wid].sort_values("wall_median_s")
     best, worst = g.iloc[0], g.iloc[-1]
     tied = [str(r["strategy"]) for _, r in g.iloc[1:].iterrows() if _overlap(best, r)]
