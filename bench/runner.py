@@ -2,13 +2,13 @@
 
 Each trial goes: apply the workload's server settings through ``/_config`` -> reset ``/_stats``
 -> start ``python -m bench.worker`` in its own process group -> wait, up to the watchdog ->
-read ``/_stats`` -> save ``raw/trial-NNNNN.json``. The worker's process group is killed as a
-whole, so a hung strategy cannot leave pool processes behind.
+read ``/_stats`` once the server has settled -> save ``raw/trial-NNNNN.json``. The worker's
+process group is killed as a whole, so a hung strategy cannot leave pool processes behind.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import dataclasses
 import json
 import math
 import os
@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flags_server import ServerConfig, ServerStartError, running
+from flags_server.config import is_loopback_host
 from flags_server.latency import parse_latency
 
 from . import collect, ideal, metadata, store
@@ -62,20 +63,10 @@ class RunOutcome:
 # ---------------------------------------------------------------- checks before anything runs
 
 
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_remote(suite: Suite, options: RunOptions) -> Suite:
     """Refuse non-loopback targets unless allowed; then cap concurrency (it is someone's site)."""
     url = options.server_url
-    if url is None or is_loopback(url):
+    if url is None or is_loopback_host(urlsplit(url).hostname or ""):
         return suite
     if not options.allow_remote:
         raise RemoteRefused(
@@ -89,9 +80,9 @@ def check_remote(suite: Suite, options: RunOptions) -> Suite:
             options.warn(
                 f"remote server: concurrency {w.concurrency} capped at {options.remote_cap}"
             )
-            w = Workload(**{**w.__dict__, "concurrency": options.remote_cap})
+            w = dataclasses.replace(w, concurrency=options.remote_cap)
         capped.append(w)
-    return Suite(**{**suite.__dict__, "workloads": tuple(dict.fromkeys(capped))})
+    return dataclasses.replace(suite, workloads=tuple(capped))
 
 
 def raise_open_files_limit(suite: Suite, warn: Callable[[str], None]) -> None:
@@ -245,7 +236,27 @@ def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def run_trial(trial: Trial, srv: Any, suite: Suite, run_dir: Path, options: RunOptions,
+def _run_worker(cmd: list[str], watchdog: float, err_path: Path, verbose: bool) -> str:
+    """Run the worker in its own process group; the failure in one line, "" on success."""
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen(cmd, env=_worker_env(), stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=None if verbose else err,
+                                start_new_session=True)  # fmt: skip
+        try:
+            rc = proc.wait(timeout=watchdog)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            return f"watchdog: no result after {watchdog:.0f} s; worker killed"
+        except BaseException:  # Ctrl-C: take the whole group down before going on
+            _kill_group(proc)
+            raise
+    if rc != 0:
+        lines = err_path.read_text(errors="replace").strip().splitlines()
+        return f"worker exited with status {rc}: {lines[-1] if lines else 'no output'}"
+    return ""
+
+
+def run_trial(trial: Trial, srv: Any, suite: Suite, options: RunOptions,
               scratch: Path) -> dict[str, Any]:  # fmt: skip
     """One trial, start to finish; always returns a payload (failed trials say why)."""
     w = trial.workload
@@ -265,52 +276,35 @@ def run_trial(trial: Trial, srv: Any, suite: Suite, run_dir: Path, options: RunO
     }
     srv.configure(**w.server_changes())
     payload["ideal_s"] = ideal_time(srv, trial, codes)
-    _settle(srv)  # requests the last trial left behind must not count in this one
-    srv.reset_stats()
-    before = srv.stats() or {}
     save_dir = None
     if w.save:
-        save_dir = str(scratch / f"saved-{trial.trial_id}")
-        Path(save_dir).mkdir()
+        save_dir = scratch / f"saved-{trial.trial_id}"
+        save_dir.mkdir()
     task = {
         "strategy": trial.strategy,
-        "workload": w.__dict__,
+        "workload": dataclasses.asdict(w),
         "codes": codes,
         "flags_url": srv.flags_url,
-        "save_dir": save_dir,
+        "save_dir": str(save_dir) if save_dir else None,
         "progress": options.verbose,
     }
     task_path = scratch / f"trial-{trial.trial_id}.json"
     result_path = scratch / f"result-{trial.trial_id}.json"
-    err_path = scratch / f"stderr-{trial.trial_id}.txt"
     task_path.write_text(json.dumps(task), encoding="utf-8")
-    watchdog = watchdog_for(trial, suite)
     cmd = [resolve_python(w.python), "-m", "bench.worker", str(task_path), str(result_path)]
-    with open(err_path, "wb") as err:
-        proc = subprocess.Popen(cmd, env=_worker_env(), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=None if options.verbose else err,
-                                start_new_session=True)  # fmt: skip
-        try:
-            rc = proc.wait(timeout=watchdog)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            payload["failure"] = f"watchdog: no result after {watchdog:.0f} s; worker killed"
-            return payload
-        except BaseException:
-            _kill_group(proc)
-            raise
-        finally:
-            if proc.poll() is None:  # pragma: no cover - belt and braces
-                _kill_group(proc)
-    if rc != 0 or not result_path.is_file():
-        lines = err_path.read_text(errors="replace").strip().splitlines()
-        payload["failure"] = f"worker exited with status {rc}: {lines[-1] if lines else 'no output'}"
+
+    _settle(srv)  # requests the last trial left behind must not count in this one
+    srv.reset_stats()
+    failure = _run_worker(cmd, watchdog_for(trial, suite),
+                          scratch / f"stderr-{trial.trial_id}.txt", options.verbose)  # fmt: skip
+    if failure:
+        payload["failure"] = failure
         return payload
     result = json.loads(result_path.read_text(encoding="utf-8"))
-    after = _settle(srv)
-    payload.update(status="ok", result=result, server=after, python=result["python"])
-    if after and "cpu_s" in after and "cpu_s" in before:
-        payload["server_cpu_s"] = after["cpu_s"] - before["cpu_s"]
+    server = _settle(srv)
+    payload.update(status="ok", result=result, server=server, python=result["python"])
+    if server and "cpu_s" in server:
+        payload["server_cpu_s"] = server["cpu_s"]  # since the reset
     if save_dir:
         payload["saved_files"] = len(os.listdir(save_dir))
     return payload
@@ -385,7 +379,7 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
             if hasattr(srv, "base_url"):
                 meta["server"]["url"] = srv.base_url
             for trial in todo:
-                payload = run_trial(trial, srv, suite, run_dir, options, Path(tmp))
+                payload = run_trial(trial, srv, suite, options, Path(tmp))
                 store.save_raw(run_dir, trial.trial_id, payload)
                 options.on_trial(trial, payload)
         finished = True

@@ -72,7 +72,7 @@ def main() -> None:
                 trial = Trial(trial_id, name, workload, repeat=0)
                 trial_id += 1
                 t0 = time.perf_counter()
-                payload = run_trial(trial, srv, suite, scratch, options, scratch)
+                payload = run_trial(trial, srv, suite, options, scratch)
                 outside = time.perf_counter() - t0
                 assert payload["status"] == "ok", payload["failure"]
                 c0 = time.perf_counter()
