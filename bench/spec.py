@@ -124,23 +124,7 @@ class Trial:
         return f"{self.strategy}-{self.workload.workload_id}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "trial_id": self.trial_id,
-            "strategy": self.strategy,
-            "repeat": self.repeat,
-            "warmup": self.warmup,
-            "workload": dataclasses.asdict(self.workload),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Trial:
-        return cls(
-            trial_id=data["trial_id"],
-            strategy=data["strategy"],
-            workload=Workload(**data["workload"]),
-            repeat=data["repeat"],
-            warmup=data["warmup"],
-        )
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -161,7 +145,8 @@ class Suite:
 
     def configs(self) -> list[tuple[str, Workload]]:
         sets = self.strategy_sets or ((),) * len(self.workloads)
-        return [(s, w) for w, only in zip(self.workloads, sets, strict=True) for s in (only or self.strategies)]
+        pairs = zip(self.workloads, sets, strict=True)
+        return [(s, w) for w, only in pairs for s in (only or self.strategies)]
 
     def trials(self) -> list[Trial]:
         """Warm-up rounds first, then one shuffled round of every configuration per repeat."""
