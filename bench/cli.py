@@ -344,15 +344,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return cmd_compare(args)
         if args.command == "report":
-            from . import store
-
-            store.read_meta(args.run_dir)
             _report(args.run_dir)
             return 0
         if args.command == "collect":
             return _cmd_collect(args)
     except BenchError as exc:
         return _fail(str(exc))
+    except KeyboardInterrupt:  # outside a run (a run handles its own): nothing to save
+        return 130
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover
 
 
