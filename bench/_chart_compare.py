@@ -57,7 +57,7 @@ def compare_chart(comparison: pd.DataFrame, out_path: Path, *, label_a: str = "A
 def comparison_from_summaries(summary_a: pd.DataFrame, summary_b: pd.DataFrame) -> pd.DataFrame:
     """A comparison table from two runs' summaries alone.
 
-    Without the trials there is no bootstrap of the ratio; the interval is the conservative
+    Without the trials there is no interval of the ratio; this one is the conservative
     quotient of the two intervals (B low / A high .. B high / A low).
     """
     keep = ["config_id", "workload", "strategy", "wall_median_s", "wall_ci_low_s",

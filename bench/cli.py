@@ -138,8 +138,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare = sub.add_parser(
         "compare", help="compare two runs configuration by configuration",
-        description="Ratio of medians (B / A) per configuration with a 95%% bootstrap interval "
-                    "and a Mann-Whitney test.",
+        description="Ratio of medians (B / A) per configuration with a 95%% interval "
+                    "(Welch's t on the log times) and a Mann-Whitney test.",
         epilog=EXAMPLES["compare"], formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
     compare.add_argument("run_a", type=Path, metavar="RUN_A")

@@ -17,11 +17,7 @@ Derived per trial:
      its heartbeat thread woke >= 5 ms late (p99): its threads are queueing for the GIL.
   4. ``client_cpu``: the client used >= 80% of a core.
   5. ``errors``: >= 20% of the jobs failed; timeouts and retries set the pace.
-  6. ``latency``: efficiency >= 0.5 and client and server both used under half a core: the
-     time went into waiting (with random latency the slowest requests of each round set the
-     pace, so efficiency against the mean-latency ideal stays below 0.8 even for a perfect
-     client).
-  7. ``mixed``: none of the above dominates.
+  6. ``mixed``: none of the above dominates (start-up of a process pool, scheduling, ...).
 """
 
 from __future__ import annotations
@@ -101,8 +97,6 @@ def bottleneck(row: dict[str, Any]) -> str:
         return "gil" if one_process and cpu < 1.2 and lag >= GIL_LAG_S else "client_cpu"
     if row["n_jobs"] and row["n_error"] / row["n_jobs"] >= 0.2:
         return "errors"
-    if row["efficiency"] >= 0.5 and cpu < 0.5 and not server >= 0.5:
-        return "latency"
     return "mixed"
 
 
@@ -204,14 +198,14 @@ def trials_frame(
     return frame
 
 
-def summarize(trials: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+def summarize(trials: pd.DataFrame) -> pd.DataFrame:
     """One row per configuration (strategy x workload) over its successful repeats."""
     ok = trials[trials["status"] == "ok"]
     rows = []
     for config_id, group in ok.groupby("config_id", observed=True, sort=False):
         first = group.iloc[0]
         walls = group["wall_s"].to_numpy()
-        lo, hi = stats.bootstrap_mean_ci(walls, seed)
+        lo, hi = stats.mean_ci(walls)
         row = {
             "config_id": config_id,
             "workload_id": first["workload_id"],
@@ -238,19 +232,21 @@ def summarize(trials: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
         }
         baseline = ok[(ok["workload_id"] == first["workload_id"]) & (ok["strategy"] == "sequential")]
         if len(baseline):
-            ratio, rlo, rhi = stats.bootstrap_ratio_ci(baseline["wall_s"].to_numpy(), walls, seed)
+            ratio, rlo, rhi = stats.ratio_ci(baseline["wall_s"].to_numpy(), walls)
         else:
             ratio = rlo = rhi = math.nan
         row.update(speedup=ratio, speedup_ci_low=rlo, speedup_ci_high=rhi)
         rows.append(row)
-    return pd.DataFrame(rows)
+    # workloads in sweep order (N, then C), not in the shuffled order the trials ran
+    return pd.DataFrame(rows).sort_values(["n_jobs", "concurrency", "workload"], kind="stable",
+                                          ignore_index=True)
 
 
-def collect(run_id: str, payloads: Sequence[dict[str, Any]], seed: int = 0):
+def collect(run_id: str, payloads: Sequence[dict[str, Any]]):
     """All tables of a run from its finished (non-warm-up) trial payloads."""
     measured = [p for p in payloads if not p["trial"]["warmup"]]
     requests = requests_frame(run_id, measured)
     probes = probes_frame(run_id, measured)
     trials = trials_frame(run_id, measured, requests, probes)
-    summary = summarize(trials, seed) if len(trials) else pd.DataFrame()
+    summary = summarize(trials) if len(trials) else pd.DataFrame()
     return {"trials": trials, "requests": requests, "probes": probes}, summary

@@ -6,7 +6,9 @@ and schedule the jobs on C slots, each job starting the moment a slot frees, in 
 For a fixed latency this is ``ceil(N / C) x latency``; for a random one it is what that
 workload's own draws allow, which the mean-based formula underestimates: the slowest request
 of each round sets its pace. A timeout costs the client's timeout (or the server's hold, if
-shorter); retries, slow bodies and CPU work are left out, so the ideal is a floor.
+shorter); retries, slow bodies and CPU work are left out. It is the ideal of a client that
+starts the jobs in order, as every built-in strategy does; one that reorders them (longest
+first, say) could beat it by a little.
 """
 
 from __future__ import annotations

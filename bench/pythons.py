@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+
+def _version_key(name: str) -> tuple[int, ...]:
+    return tuple(int(part) if part.isdigit() else -1 for part in name.split("."))
 
 
 def resolve_python(spec: str) -> str:
@@ -21,20 +24,11 @@ def resolve_python(spec: str) -> str:
         raise ValueError("give a version such as 3.12 or the path of an interpreter")
     # pyenv's real interpreters first: its shims refuse versions that are not "global"
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    for candidate in sorted(pyenv_root.glob(f"versions/{spec}*/bin/python"), reverse=True):
-        return str(candidate)
-    found = shutil.which(f"python{spec}")
-    if found:
-        return found
+    found = [p for p in pyenv_root.glob("versions/*/bin/python")
+             if p.parent.parent.name == spec or p.parent.parent.name.startswith(spec + ".")]  # fmt: skip
+    if found:  # the newest patch release: 3.12.10 before 3.12.9
+        return str(max(found, key=lambda p: _version_key(p.parent.parent.name)))
+    on_path = shutil.which(f"python{spec}")
+    if on_path:
+        return on_path
     raise ValueError(f"no python{spec} on PATH or under {pyenv_root}/versions")
-
-
-def python_version(executable: str) -> str:
-    """``3.12.1`` for an interpreter, asked with a timeout (it may be a broken install)."""
-    if executable == sys.executable:
-        return ".".join(map(str, sys.version_info[:3]))
-    out = subprocess.run(
-        [executable, "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
-        capture_output=True, text=True, timeout=30, check=True,
-    )  # fmt: skip
-    return out.stdout.strip()

@@ -37,7 +37,7 @@ BOTTLENECK_WORDS = {
     "mixed": "bound by no single thing (mixed)",
 }
 SUMMARY_NOTE = (
-    "Median wall time over the repeats; the 95% bootstrap confidence interval of the mean; the "
+    "Median wall time over the repeats; the 95% confidence interval of the mean (Student t); the "
     "ideal; speed-up against sequential on the same workload (with its interval); efficiency "
     "= ideal / wall (median); final errors per trial (median). " + IDEAL_NOTE
 )

@@ -196,23 +196,21 @@ def effective_concurrency(trial: Trial) -> int:
     return min(cap or trial.workload.concurrency, trial.workload.concurrency)
 
 
-def ideal_time(srv: Any, trial: Trial, codes: list[str]) -> float | None:
+def ideal_time(srv: Any, w: Workload, codes: list[str], concurrency: int) -> float | None:
     """The exact ideal on this server's own draws (see ``bench.ideal``); None if unknown."""
     config = srv.config()
     if not config:
         return None
-    w = trial.workload
     waits = ideal.request_waits(ServerConfig.from_dict(config), codes, w.metadata, w.timeout_s)
-    return ideal.scheduled_ideal(waits, effective_concurrency(trial))
+    return ideal.scheduled_ideal(waits, concurrency)
 
 
-def watchdog_for(trial: Trial, suite: Suite) -> float:
+def watchdog_for(w: Workload, concurrency: int, suite: Suite) -> float:
     """An upper bound that a working strategy cannot reach: every request timing out, retried."""
     if suite.watchdog_s is not None:
         return suite.watchdog_s
-    w = trial.workload
     per_job = (2 if w.metadata else 1) * (1 + w.retries) * (w.timeout_s + 1.0)
-    rounds = math.ceil(w.jobs_count() / effective_concurrency(trial))
+    rounds = math.ceil(w.jobs_count() / concurrency)
     cpu = 0.0
     if w.cpu_work:
         from .spec import parse_cpu_work
@@ -252,7 +250,8 @@ def _run_worker(cmd: list[str], watchdog: float, err_path: Path, verbose: bool) 
             raise
     if rc != 0:
         lines = err_path.read_text(errors="replace").strip().splitlines()
-        return f"worker exited with status {rc}: {lines[-1] if lines else 'no output'}"
+        last = "see its output above" if verbose else lines[-1] if lines else "no output"
+        return f"worker exited with status {rc}: {last}"
     return ""
 
 
@@ -261,6 +260,7 @@ def run_trial(trial: Trial, srv: Any, suite: Suite, options: RunOptions,
     """One trial, start to finish; always returns a payload (failed trials say why)."""
     w = trial.workload
     codes = w.codes_list()
+    concurrency = effective_concurrency(trial)
     payload: dict[str, Any] = {
         "trial": trial.to_dict(),
         "config_id": trial.config_id,
@@ -268,14 +268,14 @@ def run_trial(trial: Trial, srv: Any, suite: Suite, options: RunOptions,
         "workload_label": w.label,
         "n_jobs": len(codes),
         "latency_mean_s": expected_job_latency(w),
-        "concurrency_effective": effective_concurrency(trial),
+        "concurrency_effective": concurrency,
         "status": "failed",
         "failure": "",
         "result": None,
         "server": None,
     }
     srv.configure(**w.server_changes())
-    payload["ideal_s"] = ideal_time(srv, trial, codes)
+    payload["ideal_s"] = ideal_time(srv, w, codes, concurrency)
     save_dir = None
     if w.save:
         save_dir = scratch / f"saved-{trial.trial_id}"
@@ -295,7 +295,7 @@ def run_trial(trial: Trial, srv: Any, suite: Suite, options: RunOptions,
 
     _settle(srv)  # requests the last trial left behind must not count in this one
     srv.reset_stats()
-    failure = _run_worker(cmd, watchdog_for(trial, suite),
+    failure = _run_worker(cmd, watchdog_for(w, concurrency, suite),
                           scratch / f"stderr-{trial.trial_id}.txt", options.verbose)  # fmt: skip
     if failure:
         payload["failure"] = failure
@@ -316,7 +316,7 @@ def run_trial(trial: Trial, srv: Any, suite: Suite, options: RunOptions,
 def write_tables(run_dir: Path, meta: dict[str, Any]) -> tuple[int, int]:
     """Rebuild every table from ``raw/``; returns (trials, failed trials) measured."""
     payloads = store.load_raw(run_dir)
-    tables, summary = collect.collect(meta["run_id"], payloads, seed=meta["seed"])
+    tables, summary = collect.collect(meta["run_id"], payloads)
     store.save_tables(run_dir, tables, summary)
     trials = tables["trials"]
     return len(trials), int((trials["status"] != "ok").sum()) if len(trials) else 0

@@ -83,11 +83,11 @@ class Workload:
 
     @property
     def label(self) -> str:
-        """A short human label: only what differs from the defaults, plus N, C and latency."""
+        """A short human label: N, C and latency, plus whatever differs from the defaults."""
         parts = [f"N={self.jobs_count()}", f"C={self.concurrency}", f"latency={self.latency}"]
         default = Workload()
         for f in dataclasses.fields(self):
-            if f.name in ("codes", "n_jobs", "concurrency", "latency"):
+            if f.name in ("n_jobs", "concurrency", "latency"):
                 continue
             value = getattr(self, f.name)
             if value != getattr(default, f.name):

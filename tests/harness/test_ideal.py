@@ -38,3 +38,24 @@ def test_random_latency_ideal_is_above_the_mean_formula():
 def test_timeouts_cost_the_client_timeout():
     config = ServerConfig(latency="10ms", timeout_rate=1.0, timeout_hold_s=5.0)
     assert request_waits(config, ["BR"], metadata=False, timeout_s=0.5) == [0.5]
+
+
+def test_waits_are_what_the_real_server_does():
+    """Each request takes the delay the ideal expects: the same draws, seen from a client."""
+    import time
+
+    import requests
+
+    from flags_server import running
+
+    config = ServerConfig(seed=5, latency="lognormal:median=40ms,sigma=0.8", error_rate=0.2)
+    codes = ["BR", "CN", "QQ", "US", "IN", "JP", "ZZ", "DE", "FR", "NG"]
+    expected = request_waits(config, codes, metadata=False, timeout_s=10)
+    with running(config) as srv, requests.Session() as session:
+        session.trust_env = False
+        for code, wait in zip(codes, expected, strict=True):
+            t0 = time.perf_counter()
+            session.get(f"{srv.flags_url}/{code.lower()}/{code.lower()}.gif", timeout=10)
+            elapsed = time.perf_counter() - t0
+            assert wait <= elapsed < wait + 0.05, (code, wait, elapsed)
+    assert len(set(expected)) == len(codes)  # really random, and really the same draws

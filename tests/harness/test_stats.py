@@ -5,23 +5,51 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 
 from bench import stats
 
 
-def test_bootstrap_interval_brackets_the_mean_and_is_reproducible():
-    values = [1.0, 1.1, 0.9, 1.05, 0.95]
-    lo, hi = stats.bootstrap_mean_ci(values, seed=3)
-    assert lo < np.mean(values) < hi
-    assert (lo, hi) == stats.bootstrap_mean_ci(values, seed=3)
-    assert stats.bootstrap_mean_ci([2.0]) == (2.0, 2.0)
+def test_t_quantiles():
+    assert stats.t975(1) == 12.706 and stats.t975(2) == 4.303
+    assert stats.t975(2.9) == 4.303  # rounded down: wider, never narrower
+    assert stats.t975(40) == pytest.approx(2.021, abs=1e-3)
+    assert stats.t975(1000) == pytest.approx(1.962, abs=1e-3)
 
 
-def test_ratio_of_medians_with_interval():
-    ratio, lo, hi = stats.bootstrap_ratio_ci([10.0, 10.5, 9.5], [1.0, 1.05, 0.95])
-    assert ratio == 10.0
-    assert lo <= ratio <= hi
-    assert lo > 5
+def test_mean_interval_is_student_t():
+    values = [1.0, 1.1, 0.9]
+    lo, hi = stats.mean_ci(values)
+    half = 4.303 * np.std(values, ddof=1) / math.sqrt(3)
+    assert (lo, hi) == pytest.approx((1.0 - half, 1.0 + half))
+    assert all(math.isnan(v) for v in stats.mean_ci([2.0]))
+
+
+def test_mean_interval_covers_about_95_percent_with_three_repeats():
+    rng = np.random.default_rng(1)
+    hits = 0
+    for _ in range(4000):
+        lo, hi = stats.mean_ci(rng.normal(10, 1, size=3))
+        hits += lo <= 10 <= hi
+    assert 0.93 < hits / 4000 < 0.97
+
+
+def test_ratio_of_medians_with_a_welch_interval_on_logs():
+    ratio, lo, hi = stats.ratio_ci([10.0, 10.5, 9.5], [1.0, 1.05, 0.95])
+    assert ratio == pytest.approx(10.0)
+    assert lo < ratio < hi and lo > 8 and hi < 12.5
+    same, lo, hi = stats.ratio_ci([1.0, 1.0], [1.0, 1.0])
+    assert (same, lo, hi) == (1.0, 1.0, 1.0)
+    assert math.isnan(stats.ratio_ci([1.0], [1.0, 2.0])[1])
+
+
+def test_ratio_interval_false_alarm_rate_is_about_5_percent():
+    rng = np.random.default_rng(2)
+    alarms = 0
+    for _ in range(4000):
+        _, lo, hi = stats.ratio_ci(rng.lognormal(0, 0.1, 3), rng.lognormal(0, 0.1, 3))
+        alarms += lo > 1 or hi < 1
+    assert alarms / 4000 < 0.07
 
 
 def test_mann_whitney_exact_small_samples():
