@@ -16,7 +16,9 @@ Derived per trial:
   3. ``gil``: the requests came from one process, which used 80% to 120% of one core, and
      its heartbeat thread woke >= 5 ms late (p99): its threads are queueing for the GIL.
   4. ``client_cpu``: the client used >= 80% of a core.
-  5. ``errors``: >= 20% of the jobs failed; timeouts and retries set the pace.
+  5. ``errors``: >= 10% of the attempts were failures that cost time: timeouts, and failed
+     attempts that were retried (with their back-off). An HTTP error that is not retried costs
+     no more than a success.
   6. ``mixed``: none of the above dominates (start-up of a process pool, scheduling, ...).
 """
 
@@ -95,7 +97,7 @@ def bottleneck(row: dict[str, Any]) -> str:
         lag = row.get("heartbeat_p99_s", math.nan)
         one_process = row.get("client_processes", 1) == 1
         return "gil" if one_process and cpu < 1.2 and lag >= GIL_LAG_S else "client_cpu"
-    if row["n_jobs"] and row["n_error"] / row["n_jobs"] >= 0.2:
+    if row["n_requests"] and row["n_costly_failures"] / row["n_requests"] >= 0.1:
         return "errors"
     return "mixed"
 
@@ -139,6 +141,8 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
         n_ok=int(counts.get("ok", 0)),
         n_not_found=int(counts.get("not_found", 0)),
         n_error=int(counts.get("error", 0)),
+        n_costly_failures=int(((sent["error_kind"] == "timeout")
+                               | (~sent["final"] & (sent["outcome"] == "error"))).sum()),
         n_requests=n_requests,
         throughput_rps=n_requests / wall if wall > 0 else math.nan,
     )
