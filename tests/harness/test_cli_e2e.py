@@ -256,19 +256,10 @@ def test_ctrl_c_saves_finished_trials_and_resume_completes(tmp_path, isolated_en
     suite = tmp_path / "slow.toml"
     suite.write_text(SLOW)
     out = tmp_path / "r"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench", "suite", str(suite), "--out", str(out), "--no-report"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=isolated_env,
-    )  # fmt: skip
-    try:
-        first = _wait_for(lambda: next(out.glob("*/raw/trial-00000.json"), None), proc)
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, stderr
+    first, returncode, stderr = _interrupt_when(
+        suite, out, isolated_env, lambda: next(out.glob("*/raw/trial-00000.json"), None)
+    )
+    assert returncode == 130, stderr
     run_dir = first.parent.parent
     assert "--resume" in stderr and str(run_dir) in stderr
     meta = json.loads((run_dir / "meta.json").read_text())
@@ -283,6 +274,23 @@ def test_ctrl_c_saves_finished_trials_and_resume_completes(tmp_path, isolated_en
     assert full.meta["complete"] is True
     assert sorted(full.trials["trial_id"]) == list(range(6))
     assert full.trials["counts_match"].all()
+
+
+def _interrupt_when(suite, out, env, find):
+    """Run the suite, send SIGINT once ``find()`` finds something; (found, status, stderr)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench", "suite", str(suite), "--out", str(out), "--no-report"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )  # fmt: skip
+    try:
+        found = _wait_for(find, proc)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return found, proc.returncode, stderr
 
 
 def _wait_for(find, proc, timeout=60.0):
@@ -329,20 +337,12 @@ def test_ctrl_c_before_any_trial_finished_leaves_nothing(tmp_path, isolated_env)
     suite = tmp_path / "long.toml"
     suite.write_text(SLOW.replace('latency = "60ms"', 'latency = "1s"'))
     out = tmp_path / "r"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bench", "suite", str(suite), "--out", str(out), "--no-report"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=isolated_env,
-    )  # fmt: skip
-    try:
-        # the worker of the first trial is running once its task file exists
-        _wait_for(lambda: next((tmp_path / "scratch").glob("flagbench-*/trial-0.json"), None), proc)
-        proc.send_signal(signal.SIGINT)
-        _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 130, stderr
+    scratch = tmp_path / "scratch"
+    # the worker of the first trial is running once its task file exists
+    _, returncode, stderr = _interrupt_when(
+        suite, out, isolated_env, lambda: next(scratch.glob("flagbench-*/trial-0.json"), None)
+    )
+    assert returncode == 130, stderr
     assert "nothing was saved" in stderr
     assert list(out.iterdir()) == []
     assert not _processes_mentioning(str(tmp_path / "scratch"))
