@@ -20,6 +20,8 @@ Derived per trial:
      attempts that were retried (with their back-off). An HTTP error that is not retried costs
      no more than a success.
   6. ``mixed``: none of the above dominates (start-up of a process pool, scheduling, ...).
+
+  A failed trial (watchdog, crash) is labelled ``failed``.
 """
 
 from __future__ import annotations
@@ -159,10 +161,10 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
     row["wait_mean_s"] = float(sent["wait_s"].mean()) if n_requests else math.nan
     cpu = row["cpu_user_s"] + row["cpu_sys_s"]
     row["cpu_per_request_ms"] = 1000 * cpu / n_requests if n_requests else math.nan
-    for kind, prefix in (("loop_lag", "loop_lag"), ("heartbeat", "heartbeat")):
+    for kind in ("loop_lag", "heartbeat"):
         lags = probes.loc[probes["kind"] == kind, "lag_s"].to_numpy()
-        row[f"{prefix}_max_s"] = float(lags.max()) if len(lags) else math.nan
-        row[f"{prefix}_p99_s"] = float(np.percentile(lags, 99)) if len(lags) else math.nan
+        row[f"{kind}_max_s"] = float(lags.max()) if len(lags) else math.nan
+        row[f"{kind}_p99_s"] = float(np.percentile(lags, 99)) if len(lags) else math.nan
     server = p.get("server") or {}
     faults = server.get("faults", {})
     row.update(
