@@ -13,8 +13,9 @@ Derived per trial:
 
   1. ``latency``: efficiency >= 0.8; the strategy keeps C requests in flight and waits.
   2. ``server``: the server process used >= 80% of a core during the trial.
-  3. ``gil``: the requests came from one process, which used 80% to 120% of one core, and
-     its heartbeat thread woke >= 5 ms late (p99): its threads are queueing for the GIL.
+  3. ``gil``: the requests came from several threads of one process, which used 80% to 120%
+     of one core, and its heartbeat thread woke >= 5 ms late (p99): the threads are queueing
+     for the GIL. (One busy thread, an event loop say, is ``client_cpu``.)
   4. ``client_cpu``: the client used >= 80% of a core.
   5. ``errors``: >= 10% of the attempts were failures that cost time: timeouts, and failed
      attempts that were retried (with their back-off). An HTTP error that is not retried costs
@@ -97,8 +98,8 @@ def bottleneck(row: dict[str, Any]) -> str:
         return "server"
     if cpu >= 0.8:
         lag = row.get("heartbeat_p99_s", math.nan)
-        one_process = row.get("client_processes", 1) == 1
-        return "gil" if one_process and cpu < 1.2 and lag >= GIL_LAG_S else "client_cpu"
+        threads = row.get("client_processes", 1) == 1 and row.get("client_threads", 1) > 1
+        return "gil" if threads and cpu < 1.2 and lag >= GIL_LAG_S else "client_cpu"
     if row["n_requests"] and row["n_costly_failures"] / row["n_requests"] >= 0.1:
         return "errors"
     return "mixed"
@@ -139,6 +140,9 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
     sent = reqs[reqs["attempt"] > 0]
     n_requests = len(sent)
     row["client_processes"] = sent["worker"].str.partition("/")[0].nunique() if n_requests else 0
+    # workers are "pid/thread-name", or "pid/task-N" for coroutines sharing one thread
+    threads = sent.loc[~sent["worker"].str.contains("/task-", regex=False), "worker"].nunique()
+    row["client_threads"] = max(threads, 1) if n_requests else 0
     row.update(
         n_ok=int(counts.get("ok", 0)),
         n_not_found=int(counts.get("not_found", 0)),
