@@ -137,6 +137,12 @@ Progress = Callable[[RequestRecord], None]
 
 @runtime_checkable
 class Strategy(Protocol):
+    """``name``, ``description`` and ``run``. A strategy that never has more than a fixed number
+    of requests in flight, whatever ``Settings.concurrency`` says, may also declare it as a
+    class attribute ``max_concurrency`` (``sequential`` has 1): the harness then uses it for
+    the ideal time and the watchdog. It is optional, so it is not part of the protocol check.
+    """
+
     name: str
     description: str
 
