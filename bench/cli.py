@@ -11,9 +11,12 @@ import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._exceptions import BenchError, SpecError
+
+if TYPE_CHECKING:
+    from .spec import Suite
 
 EXAMPLES = {
     "run": """examples:
@@ -160,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
 # ---------------------------------------------------------------- commands
 
 
-def suite_from_run_args(args: argparse.Namespace) -> Any:
+def suite_from_run_args(args: argparse.Namespace) -> Suite:
     """The ad-hoc ``run`` command is a one-workload suite built from its options."""
     import strategies
 
@@ -213,7 +216,7 @@ def suite_from_run_args(args: argparse.Namespace) -> Any:
                  watchdog_s=args.watchdog)  # fmt: skip
 
 
-def _execute(suite: Any, args: argparse.Namespace, resume: Path | None = None) -> int:
+def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) -> int:
     from tqdm import tqdm
 
     from .runner import RunOptions, run_suite

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flags_server.stats import STAT_FAULTS as FAULT_KINDS
+from flags_server.stats import STAT_FAULTS
 
 from . import stats
 
@@ -176,7 +176,7 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
         server_peak_inflight=server.get("peak_inflight", pd.NA),
         server_connections=server.get("connections", pd.NA),
         server_cpu_s=p.get("server_cpu_s", math.nan),
-        **{f"server_injected_{k}": faults.get(k, pd.NA) for k in FAULT_KINDS},
+        **{f"server_injected_{k}": faults.get(k, pd.NA) for k in STAT_FAULTS},
     )
     refused = int((sent["error_kind"] == "connection_refused").sum())
     row["counts_match"] = (
