@@ -118,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--repeats", type=int, default=3, metavar="N", help="measured repeats (3)")
     run.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up rounds (1)")
     run.add_argument("--seed", type=int, default=0, help="server seed and trial order (0)")
+    run.add_argument("--baseline", metavar="STRATEGY",
+                     help="speed-ups are against this strategy (default: sequential)")
     run.add_argument("--watchdog", type=float, metavar="S",
                      help="kill a trial after S seconds (default: derived from the workload)")  # fmt: skip
     _add_output_options(run)
@@ -210,10 +212,13 @@ def suite_from_run_args(args: argparse.Namespace) -> Suite:
             raise SpecError(f"{flag} {value}: must be between {lo} and {hi}")
     if args.watchdog is not None and not 0 < args.watchdog <= 86_400:
         raise SpecError(f"--watchdog {args.watchdog}: give seconds, more than 0 and at most 86400")
+    if args.baseline is not None and args.baseline not in names:
+        raise SpecError(f"--baseline {args.baseline}: not one of the strategies to run "
+                        f"({', '.join(names)})")
     workloads = expand_workloads("command line", table)
     return Suite(name="run", strategies=tuple(dict.fromkeys(names)), workloads=tuple(workloads),
                  repeats=args.repeats, warmup=args.warmup, seed=args.seed,
-                 watchdog_s=args.watchdog)  # fmt: skip
+                 watchdog_s=args.watchdog, baseline=args.baseline or "sequential")  # fmt: skip
 
 
 def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) -> int:

@@ -208,8 +208,12 @@ def trials_frame(
     return frame
 
 
-def summarize(trials: pd.DataFrame) -> pd.DataFrame:
-    """One row per configuration (strategy x workload) over its successful repeats."""
+def summarize(trials: pd.DataFrame, baseline: str = "sequential") -> pd.DataFrame:
+    """One row per configuration (strategy x workload) over its successful repeats.
+
+    ``speedup`` is the baseline strategy's wall time over this one's, on the same workload;
+    the ``baseline`` column names that strategy, so charts and readings never guess it.
+    """
     ok = trials[trials["status"] == "ok"]
     rows = []
     for config_id, group in ok.groupby("config_id", observed=True, sort=False):
@@ -240,23 +244,23 @@ def summarize(trials: pd.DataFrame) -> pd.DataFrame:
             "cpu_sys_median_s": float(group["cpu_sys_s"].median()),
             "bottleneck": group["bottleneck"].astype(str).mode().iloc[0],
         }
-        baseline = ok[(ok["workload_id"] == first["workload_id"]) & (ok["strategy"] == "sequential")]
-        if len(baseline):
-            ratio, rlo, rhi = stats.ratio_ci(baseline["wall_s"].to_numpy(), walls)
+        base = ok[(ok["workload_id"] == first["workload_id"]) & (ok["strategy"] == baseline)]
+        if len(base):
+            ratio, rlo, rhi = stats.ratio_ci(base["wall_s"].to_numpy(), walls)
         else:
             ratio = rlo = rhi = math.nan
-        row.update(speedup=ratio, speedup_ci_low=rlo, speedup_ci_high=rhi)
+        row.update(baseline=baseline, speedup=ratio, speedup_ci_low=rlo, speedup_ci_high=rhi)
         rows.append(row)
     # workloads in sweep order (N, then C), not in the shuffled order the trials ran
     return pd.DataFrame(rows).sort_values(["n_jobs", "concurrency", "workload"], kind="stable",
                                           ignore_index=True)
 
 
-def collect(run_id: str, payloads: Sequence[dict[str, Any]]):
+def collect(run_id: str, payloads: Sequence[dict[str, Any]], baseline: str = "sequential"):
     """All tables of a run from its finished (non-warm-up) trial payloads."""
     measured = [p for p in payloads if not p["trial"]["warmup"]]
     requests = requests_frame(run_id, measured)
     probes = probes_frame(run_id, measured)
     trials = trials_frame(run_id, measured, requests, probes)
-    summary = summarize(trials) if len(trials) else pd.DataFrame()
+    summary = summarize(trials, baseline) if len(trials) else pd.DataFrame()
     return {"trials": trials, "requests": requests, "probes": probes}, summary

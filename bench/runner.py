@@ -316,7 +316,8 @@ def run_trial(trial: Trial, srv: Any, suite: Suite, options: RunOptions,
 def write_tables(run_dir: Path, meta: dict[str, Any]) -> tuple[int, int]:
     """Rebuild every table from ``raw/``; returns (trials, failed trials) measured."""
     payloads = store.load_raw(run_dir)
-    tables, summary = collect.collect(meta["run_id"], payloads)
+    baseline = meta["spec"].get("baseline", "sequential")
+    tables, summary = collect.collect(meta["run_id"], payloads, baseline)
     store.save_tables(run_dir, tables, summary)
     trials = tables["trials"]
     return len(trials), int((trials["status"] != "ok").sum()) if len(trials) else 0

@@ -142,6 +142,7 @@ class Suite:
     # Per workload, the strategies it runs (empty: all of ``strategies``); a process pool of
     # 1,000 processes, say, has no place in a concurrency sweep.
     strategy_sets: tuple[tuple[str, ...], ...] = ()
+    baseline: str = "sequential"  # speed-ups are its wall time over each strategy's
 
     def configs(self) -> list[tuple[str, Workload]]:
         sets = self.strategy_sets or ((),) * len(self.workloads)
@@ -308,6 +309,7 @@ def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
     head = data.get("suite", {})
     _check_keys(f"{source} [suite]", head, (
         "name", "description", "strategies", "repeats", "warmup", "seed", "watchdog_s",
+        "baseline",
     ))  # fmt: skip
     where = f"{source} [suite]"
     names = head.get("strategies", strategies.names())
@@ -348,6 +350,11 @@ def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
         sets.extend([tuple(only)] * len(expanded))
     name = head.get("name", Path(source).stem)
     _check_type(where, "name", name, str)
+    baseline = head.get("baseline", "sequential")
+    _check_type(where, "baseline", baseline, str)
+    if "baseline" in head and baseline not in names:
+        raise SpecError(f"{where}: baseline = {baseline!r} is not one of the suite's strategies "
+                        f"({', '.join(names)})")
     return Suite(
         name=name,
         description=head.get("description", ""),
@@ -360,6 +367,7 @@ def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
         watchdog_s=head.get("watchdog_s"),
         source=source,
         strategy_sets=tuple(sets) if any(sets) else (),
+        baseline=baseline,
     )
 
 
