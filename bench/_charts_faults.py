@@ -69,7 +69,7 @@ def fig_probes(run: RunLike) -> Figure | None:
     if p is None or p.empty or t.empty:
         return None
     p = p.astype({"trial_id": str, "kind": str}).merge(
-        t[["trial_id", "strategy", "workload_id"]], on="trial_id")
+        t[["trial_id", "workload_id"]], on="trial_id").astype({"strategy": str})
     kinds = [k for k in PROBE_TITLES if (p["kind"] == k).any()]
     if not kinds:
         return None

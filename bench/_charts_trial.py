@@ -188,7 +188,7 @@ def fig_latency(run: RunLike) -> Figure | None:
     req = requests_of(run, t["trial_id"]) if not t.empty else pd.DataFrame()
     if req.empty or "latency_s" not in req:
         return None
-    req = req.merge(t[["trial_id", "strategy", "workload_id"]], on="trial_id")
+    req = req.merge(t[["trial_id", "workload_id"]], on="trial_id").astype({"strategy": str})
     ws = [w for w in workloads(run) if (req["workload_id"] == w.workload_id).any()]
     shown = pick(ws, MAX_LATENCY_PANELS)
     if not shown:
@@ -257,7 +257,7 @@ def fig_breakdown(run: RunLike) -> Figure | None:
         return None
     req = requests_of(run, t["trial_id"])
     if not req.empty:
-        req = req.merge(t[["trial_id", "strategy", "workload_id"]], on="trial_id")
+        req = req.merge(t[["trial_id", "workload_id"]], on="trial_id").astype({"strategy": str})
     ws = workloads(run)
     shown = pick(ws, MAX_BREAKDOWN_ROWS)
     if not shown:

@@ -171,7 +171,7 @@ def _latency(run: RunLike, _wid: str | None) -> list[str]:
     r = requests_of(run, t.loc[t["workload_id"] == w.workload_id, "trial_id"])
     if r.empty:
         return []
-    r = r.merge(t[["trial_id", "strategy"]], on="trial_id")
+    r = r.merge(t[["trial_id"]], on="trial_id").astype({"strategy": str})
     q = r.groupby("strategy")["latency_s"].quantile([0.5, 0.99]).unstack()
     q.columns = ["p50", "p99"]
     fast, slow = q["p50"].idxmin(), q["p50"].idxmax()
@@ -200,7 +200,7 @@ def _breakdown(run: RunLike, _wid: str | None) -> list[str]:
     r = requests_of(run, t.loc[t["workload_id"] == ws[0].workload_id, "trial_id"])
     if r.empty:
         return [first]
-    r = r.merge(t[["trial_id", "strategy"]], on="trial_id")
+    r = r.merge(t[["trial_id"]], on="trial_id").astype({"strategy": str})
     wait = r.groupby("strategy")["wait_s"].mean()
     service = r.groupby("strategy")["latency_s"].mean()
     concurrent = wait.drop("sequential", errors="ignore")
@@ -214,7 +214,7 @@ def _probes(run: RunLike, _wid: str | None) -> list[str]:
     if p is None or p.empty:
         return []
     t = ok_trials(run)
-    p = p.astype({"trial_id": str, "kind": str}).merge(t[["trial_id", "strategy"]], on="trial_id")
+    p = p.astype({"trial_id": str, "kind": str}).merge(t[["trial_id"]], on="trial_id").astype({"strategy": str})
     out = []
     for kind, what in (("loop_lag", "event-loop lag"), ("heartbeat", "thread heartbeat delay")):
         pk = p[p["kind"] == kind]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from ._exceptions import BenchError, SpecError
 
 if TYPE_CHECKING:
+    from .records import TrialResult
     from .spec import Suite
 
 EXAMPLES = {
@@ -50,18 +51,6 @@ def _fail(message: str) -> int:
 # ---------------------------------------------------------------- options
 
 
-def _concurrency_list(text: str) -> list[int]:
-    try:
-        values = [int(v) for v in text.split(",")]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r}: give whole numbers, comma-separated, e.g. 10 or 1,10,100"
-        ) from None
-    if any(v < 1 for v in values):
-        raise argparse.ArgumentTypeError(f"{text!r}: concurrency must be at least 1")
-    return values
-
-
 def _add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
                    help="folder for run folders (default: results)")  # fmt: skip
@@ -76,6 +65,8 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     import strategies
+
+    from ._workload_options import add_workload_options
 
     parser = Parser(prog="flagbench", description=__doc__.splitlines()[0].strip("`"))
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -94,27 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("-e", "--every", action="store_true",
                        help="every code AA..ZZ (482 of the 676 answer 404)")  # fmt: skip
     run.add_argument("-l", "--limit", type=int, metavar="N", help="only the first N codes")
-    run.add_argument("-n", "--jobs", type=int, metavar="N",
-                     help="N downloads, cycling through the codes (for large N)")  # fmt: skip
-    run.add_argument("-m", "--max-req", type=_concurrency_list, default=[10], metavar="C[,C...]",
-                     help="concurrency; a comma list is a sweep (default 10)")  # fmt: skip
-    run.add_argument("--latency", default="0", metavar="SPEC",
-                     help="server latency: 0.5, 100ms, uniform:0.5..5, "
-                          "lognormal:median=100ms,sigma=0.5, ...")  # fmt: skip
-    run.add_argument("--metadata-latency", metavar="SPEC", help="latency of metadata.json")
-    for name in ("error", "timeout", "reset", "truncate", "slow"):
-        run.add_argument(f"--{name}-rate", type=float, default=0.0, metavar="R",
-                         help=f"fraction of requests with a {name} fault (0..1)")  # fmt: skip
-    run.add_argument("--cpu-work", default="", metavar="KIND:Nms",
-                     help="CPU work per flag: python:2ms (holds the GIL) or hashlib:2ms")  # fmt: skip
-    run.add_argument("--save", action="store_true", help="save each flag to a file")
-    run.add_argument("--metadata", action="store_true",
-                     help="fetch metadata.json first, as the book's flags3")  # fmt: skip
-    run.add_argument("--retries", type=int, default=0, metavar="N", help="retries per request")
-    run.add_argument("--timeout", type=float, default=10.0, metavar="S",
-                     help="per-request timeout in seconds (default 10)")  # fmt: skip
-    run.add_argument("--python", default="", metavar="VERSION|PATH",
-                     help="interpreter for the trials, e.g. 3.12 (default: this one)")  # fmt: skip
+    add_workload_options(run)
     run.add_argument("--repeats", type=int, default=3, metavar="N", help="measured repeats (3)")
     run.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up rounds (1)")
     run.add_argument("--seed", type=int, default=0, help="server seed and trial order (0)")
@@ -169,8 +140,10 @@ def suite_from_run_args(args: argparse.Namespace) -> Suite:
     """The ad-hoc ``run`` command is a one-workload suite built from its options."""
     import strategies
 
+    from ._workload_options import workload_table
     from .codes import resolve_codes
-    from .spec import Suite, expand_workloads
+    from .spec import Suite
+    from .workload import expand
 
     names = [n for n in args.names if n in strategies.names()]
     codes = [n for n in args.names if n not in strategies.names()]
@@ -193,18 +166,7 @@ def suite_from_run_args(args: argparse.Namespace) -> Suite:
             code_spec = " ".join(resolve_codes(code_spec)[: args.limit])
         except ValueError as exc:
             raise SpecError(f"codes: {exc}") from None
-    table = {
-        "codes": code_spec, "concurrency": args.max_req, "latency": args.latency,
-        "error_rate": args.error_rate, "timeout_rate": args.timeout_rate,
-        "reset_rate": args.reset_rate, "truncate_rate": args.truncate_rate,
-        "slow_rate": args.slow_rate, "cpu_work": args.cpu_work, "save": args.save,
-        "metadata": args.metadata, "retries": args.retries, "timeout_s": args.timeout,
-        "python": args.python,
-    }  # fmt: skip
-    if args.metadata_latency:
-        table["metadata_latency"] = args.metadata_latency
-    if args.jobs is not None:
-        table["n_jobs"] = args.jobs
+    table = {"codes": code_spec, **workload_table(args)}
     for flag, value, lo, hi in (("--repeats", args.repeats, 1, 1000),
                                 ("--warmup", args.warmup, 0, 100),
                                 ("--seed", args.seed, 0, 2**32 - 1)):  # fmt: skip
@@ -215,7 +177,7 @@ def suite_from_run_args(args: argparse.Namespace) -> Suite:
     if args.baseline is not None and args.baseline not in names:
         raise SpecError(f"--baseline {args.baseline}: not one of the strategies to run "
                         f"({', '.join(names)})")
-    workloads = expand_workloads("command line", table)
+    workloads = expand("command line", table, cli=True)
     return Suite(name="run", strategies=tuple(dict.fromkeys(names)), workloads=tuple(workloads),
                  repeats=args.repeats, warmup=args.warmup, seed=args.seed,
                  watchdog_s=args.watchdog, baseline=args.baseline or "sequential")  # fmt: skip
@@ -234,15 +196,14 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
         print(f"flagbench: {suite.name}: {n_left} trials -> {run_dir}", file=sys.stderr)
         bar.append(tqdm(total=n_left, unit="trial", disable=None, file=sys.stderr))
 
-    def on_trial(trial: Any, payload: dict[str, Any]) -> None:
-        result = payload.get("result") or {}
-        wall = result.get("wall_s")
-        label = f"{trial.strategy} {wall:.2f}s" if wall is not None else f"{trial.strategy} FAILED"
-        bar[0].set_postfix_str(label, refresh=False)
+    def on_trial(done: TrialResult) -> None:
+        trial = done.trial
+        wall = f"{done.result.wall_s:.2f}s" if done.result else "FAILED"
+        bar[0].set_postfix_str(f"{trial.strategy} {wall}", refresh=False)
         bar[0].update()
-        if payload["status"] != "ok":
+        if not done.ok:
             bar[0].write(f"flagbench: trial {trial.trial_id} ({trial.strategy}) failed: "
-                         f"{payload['failure']}")  # fmt: skip
+                         f"{done.failure}")  # fmt: skip
 
     def warn(message: str) -> None:
         print(f"flagbench: warning: {message}", file=sys.stderr)
@@ -382,8 +343,9 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     from . import store
     from .runner import write_tables
 
-    meta = store.read_meta(args.run_dir)
+    meta = store.read_meta(args.run_dir)  # upgraded: written back with the tables
     n, failed = write_tables(args.run_dir, meta)
+    store.write_json_atomic(args.run_dir / "meta.json", meta)
     print(f"{args.run_dir}: {n} trials ({failed} failed) collected")
     return 0
 

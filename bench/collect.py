@@ -37,24 +37,25 @@ import pandas as pd
 from flags_server.stats import STAT_FAULTS
 
 from . import stats
+from .records import RECORD_FIELDS, TrialResult
 
 GIL_LAG_S = 0.005
 
 
-def requests_frame(run_id: str, payloads: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def requests_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
     parts = []
-    for p in payloads:
-        result = p.get("result")
-        if not result:
+    for r in results:
+        if r.result is None:
             continue
-        frame = pd.DataFrame(result["records"], columns=result["record_fields"])
-        frame.insert(0, "trial_id", p["trial"]["trial_id"])
+        frame = pd.DataFrame(r.result.records, columns=r.result.record_fields)
+        frame.insert(0, "trial_id", r.trial.trial_id)
+        frame.insert(1, "strategy", r.trial.strategy)
         parts.append(frame)
-    columns = ["trial_id", "cc", "resource", "attempt", "t_queued", "t_start", "t_end", "status",
-               "outcome", "error_kind", "nbytes", "worker", "final"]  # fmt: skip
+    columns = ["trial_id", "strategy", *RECORD_FIELDS]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
     frame = frame.rename(columns={"t_queued": "t_queued_s", "t_start": "t_start_s", "t_end": "t_end_s"})
     frame.insert(0, "run_id", run_id)
+    frame["trial_id"] = frame["trial_id"].astype("int64")
     frame["status"] = frame["status"].astype("Int64")
     frame["nbytes"] = frame["nbytes"].astype("int64")
     frame["attempt"] = frame["attempt"].astype("int64")
@@ -63,24 +64,24 @@ def requests_frame(run_id: str, payloads: Sequence[dict[str, Any]]) -> pd.DataFr
         frame[col] = frame[col].astype(float)
     frame["latency_s"] = frame["t_end_s"] - frame["t_start_s"]
     frame["wait_s"] = frame["t_start_s"] - frame["t_queued_s"]
-    for col in ("run_id", "cc", "resource", "outcome", "error_kind"):
+    for col in ("run_id", "strategy", "cc", "resource", "outcome", "error_kind"):
         frame[col] = frame[col].astype("category")
     return frame
 
 
-def probes_frame(run_id: str, payloads: Sequence[dict[str, Any]]) -> pd.DataFrame:
+def probes_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
     rows = [
-        (p["trial"]["trial_id"], kind, t, lag)
-        for p in payloads
-        if p.get("result")
-        for kind, t, lag in p["result"]["probes"]
+        (r.trial.trial_id, r.trial.strategy, kind, t, lag)
+        for r in results
+        if r.result is not None
+        for kind, t, lag in r.result.probes
     ]
-    frame = pd.DataFrame(rows, columns=["trial_id", "kind", "t_s", "lag_s"])
+    frame = pd.DataFrame(rows, columns=["trial_id", "strategy", "kind", "t_s", "lag_s"])
     frame.insert(0, "run_id", run_id)
     frame["trial_id"] = frame["trial_id"].astype("int64")
     frame["t_s"] = frame["t_s"].astype(float)
     frame["lag_s"] = frame["lag_s"].astype(float)
-    for col in ("run_id", "kind"):
+    for col in ("run_id", "strategy", "kind"):
         frame[col] = frame[col].astype("category")
     return frame
 
@@ -105,35 +106,31 @@ def bottleneck(row: dict[str, Any]) -> str:
     return "mixed"
 
 
-def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> dict[str, Any]:
-    trial, workload = p["trial"], p["trial"]["workload"]
+def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict[str, Any]:
+    trial, w = r.trial, r.trial.workload
+    result = r.result
     row: dict[str, Any] = {
-        "trial_id": trial["trial_id"],
-        "config_id": p["config_id"],
-        "workload_id": p["workload_id"],
-        "workload": p["workload_label"],
-        "repeat": trial["repeat"],
-        "strategy": trial["strategy"],
-        "python": p.get("python", ""),
-        "n_jobs": p["n_jobs"],
-        "concurrency": workload["concurrency"],
-        "latency": workload["latency"],
-        "latency_mean_s": p["latency_mean_s"],
-        "metadata_latency": workload["metadata_latency"] or "",
-        **{k: workload[k] for k in ("error_rate", "timeout_rate", "reset_rate", "truncate_rate",
-                                    "slow_rate", "cpu_work", "save", "metadata", "retries")},
-        "status": p["status"],
-        "failure": p.get("failure", ""),
-        "n_saved_files": p.get("saved_files", 0),
-    }  # fmt: skip
-    result = p.get("result") or {}
-    wall = result.get("wall_s", math.nan)
-    row.update(
-        wall_s=wall,
-        cpu_user_s=result.get("cpu_user_s", math.nan),
-        cpu_sys_s=result.get("cpu_sys_s", math.nan),
-        rss_peak_mib=result.get("rss_peak_mib", math.nan),
-    )
+        "trial_id": trial.trial_id,
+        "config_id": trial.config_id,
+        "workload_id": w.workload_id,
+        "workload": w.label,
+        "repeat": trial.repeat,
+        "strategy": trial.strategy,
+        "python": result.python if result else "",
+        "implementation": result.implementation if result else "",
+        "gil_enabled": result.gil_enabled if result else None,
+        **w.columns(),
+        "n_jobs": r.n_jobs,
+        "latency_mean_s": r.latency_mean_s,
+        "status": r.status,
+        "failure": r.failure,
+        "n_saved_files": r.saved_files,
+        "wall_s": result.wall_s if result else math.nan,
+        "cpu_user_s": result.cpu_user_s if result else math.nan,
+        "cpu_sys_s": result.cpu_sys_s if result else math.nan,
+        "rss_peak_mib": result.rss_peak_mib if result else math.nan,
+    }
+    wall = row["wall_s"]
     final = reqs[reqs["final"]]
     counts = final["outcome"].value_counts()
     # attempt 0 marks bookkeeping (a job cancelled by Ctrl-C, a lost pool worker): no request
@@ -152,11 +149,9 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
         n_requests=n_requests,
         throughput_rps=n_requests / wall if wall > 0 else math.nan,
     )
-    per_job = p["latency_mean_s"]
-    row["concurrency_effective"] = p.get("concurrency_effective", workload["concurrency"])
-    row["ideal_mean_s"] = math.ceil(p["n_jobs"] / row["concurrency_effective"]) * per_job
-    exact = p.get("ideal_s")
-    row["ideal_s"] = row["ideal_mean_s"] if exact is None else exact
+    row["concurrency_effective"] = r.concurrency_effective
+    row["ideal_mean_s"] = math.ceil(r.n_jobs / r.concurrency_effective) * r.latency_mean_s
+    row["ideal_s"] = row["ideal_mean_s"] if r.ideal_s is None else r.ideal_s
     row["efficiency"] = row["ideal_s"] / wall if wall > 0 and row["ideal_s"] > 0 else math.nan
     lat = sent["latency_s"].to_numpy()
     for q in (50, 90, 99):
@@ -169,36 +164,35 @@ def _trial_row(p: dict[str, Any], reqs: pd.DataFrame, probes: pd.DataFrame) -> d
         lags = probes.loc[probes["kind"] == kind, "lag_s"].to_numpy()
         row[f"{kind}_max_s"] = float(lags.max()) if len(lags) else math.nan
         row[f"{kind}_p99_s"] = float(np.percentile(lags, 99)) if len(lags) else math.nan
-    server = p.get("server") or {}
+    server = r.server or {}
     faults = server.get("faults", {})
     row.update(
         server_requests=server.get("requests", pd.NA),
         server_peak_inflight=server.get("peak_inflight", pd.NA),
         server_connections=server.get("connections", pd.NA),
-        server_cpu_s=p.get("server_cpu_s", math.nan),
+        server_cpu_s=math.nan if r.server_cpu_s is None else r.server_cpu_s,
         **{f"server_injected_{k}": faults.get(k, pd.NA) for k in STAT_FAULTS},
     )
     refused = int((sent["error_kind"] == "connection_refused").sum())
     row["counts_match"] = (
         bool(server) and server.get("requests") == n_requests - refused
-        and row["n_ok"] + row["n_not_found"] + row["n_error"] == p["n_jobs"]
+        and row["n_ok"] + row["n_not_found"] + row["n_error"] == r.n_jobs
     )  # fmt: skip
     row["bottleneck"] = bottleneck(row)
     return row
 
 
-def trials_frame(
-    run_id: str, payloads: Sequence[dict[str, Any]], requests: pd.DataFrame, probes: pd.DataFrame
-) -> pd.DataFrame:
+def trials_frame(run_id: str, results: Sequence[TrialResult], requests: pd.DataFrame,
+                 probes: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
     by_trial_req = dict(tuple(requests.groupby("trial_id", observed=True)))
     by_trial_probe = dict(tuple(probes.groupby("trial_id", observed=True)))
     rows = [
         _trial_row(
-            p,
-            by_trial_req.get(p["trial"]["trial_id"], requests.iloc[:0]),
-            by_trial_probe.get(p["trial"]["trial_id"], probes.iloc[:0]),
+            r,
+            by_trial_req.get(r.trial.trial_id, requests.iloc[:0]),
+            by_trial_probe.get(r.trial.trial_id, probes.iloc[:0]),
         )
-        for p in payloads
+        for r in results
     ]
     frame = pd.DataFrame(rows)
     frame.insert(0, "run_id", run_id)
@@ -256,9 +250,9 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential") -> pd.DataFram
                                           ignore_index=True)
 
 
-def collect(run_id: str, payloads: Sequence[dict[str, Any]], baseline: str = "sequential"):
-    """All tables of a run from its finished (non-warm-up) trial payloads."""
-    measured = [p for p in payloads if not p["trial"]["warmup"]]
+def collect(run_id: str, results: Sequence[TrialResult], baseline: str = "sequential"):
+    """All tables of a run from its finished (non-warm-up) trials."""
+    measured = [r for r in results if not r.trial.warmup]
     requests = requests_frame(run_id, measured)
     probes = probes_frame(run_id, measured)
     trials = trials_frame(run_id, measured, requests, probes)

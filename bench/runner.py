@@ -1,4 +1,4 @@
-"""The parent side of a run: server, trials in fresh worker processes, watchdog, results folder.
+"""The parent side of a run: server, trials in fresh worker processes, results folder.
 
 Each trial goes: apply the workload's server settings through ``/_config`` -> reset ``/_stats``
 -> start ``python -m bench.worker`` in its own process group -> wait, up to the watchdog ->
@@ -12,10 +12,7 @@ import dataclasses
 import json
 import math
 import os
-import resource
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -26,18 +23,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flags_server import ServerConfig, ServerStartError, running
-from flags_server.config import is_loopback_host
 from flags_server.latency import parse_latency
 
 from . import collect, ideal, metadata, store
-from ._exceptions import HarnessError, RemoteRefused, SpecError
+from ._exceptions import HarnessError
+from ._process import run_worker
+from .checks import check_pythons, check_remote, raise_open_files_limit
 from .pythons import resolve_python
-from .spec import Suite, Trial, Workload
+from .records import SCHEMA_VERSION, TrialResult, WorkerResult, WorkerTask
+from .spec import Suite, Trial
+from .workload import Workload, parse_cpu_work
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REMOTE_CONCURRENCY_CAP = 20
-FDS_PER_CONNECTION = 2  # the socket, plus slack for pipes, files and the event loop
-FDS_BASE = 256
 
 
 @dataclass
@@ -49,7 +46,7 @@ class RunOptions:
     verbose: bool = False  # per-trial progress bars from the worker
     command: list[str] = field(default_factory=lambda: list(sys.argv))
     warn: Callable[[str], None] = lambda message: None
-    on_trial: Callable[[Trial, dict[str, Any]], None] = lambda trial, payload: None
+    on_trial: Callable[[TrialResult], None] = lambda result: None
     on_start: Callable[[Path, int], None] = lambda run_dir, n_left: None
 
 
@@ -58,64 +55,6 @@ class RunOutcome:
     run_dir: Path
     n_trials: int
     n_failed: int
-
-
-# ---------------------------------------------------------------- checks before anything runs
-
-
-def check_remote(suite: Suite, options: RunOptions) -> Suite:
-    """Refuse non-loopback targets unless allowed; then cap concurrency (it is someone's site)."""
-    url = options.server_url
-    if url is None or is_loopback_host(urlsplit(url).hostname or ""):
-        return suite
-    if not options.allow_remote:
-        raise RemoteRefused(
-            f"--server {url}: not a loopback address; flagbench only benchmarks servers on this "
-            "machine unless you pass --allow-remote (and then concurrency is capped at "
-            f"{options.remote_cap})"
-        )
-    capped = []
-    for w in suite.workloads:
-        if w.concurrency > options.remote_cap:
-            options.warn(
-                f"remote server: concurrency {w.concurrency} capped at {options.remote_cap}"
-            )
-            w = dataclasses.replace(w, concurrency=options.remote_cap)
-        capped.append(w)
-    return dataclasses.replace(suite, workloads=tuple(capped))
-
-
-def raise_open_files_limit(suite: Suite, warn: Callable[[str], None]) -> None:
-    """Lift the soft open-files limit to the hard one; say so when C still would not fit."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and soft < hard:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        soft = hard
-    need = FDS_BASE + FDS_PER_CONNECTION * max(w.concurrency for w in suite.workloads)
-    if soft != resource.RLIM_INFINITY and need > soft:
-        warn(f"open-files limit is {soft}, concurrency may need about {need}: "
-             "requests may fail with 'Too many open files' (raise it with ulimit -n)")  # fmt: skip
-
-
-def check_pythons(suite: Suite) -> None:
-    """Every interpreter the suite names must be able to import the worker, asked up front."""
-    for spec in sorted({w.python for w in suite.workloads if w.python}):
-        exe = resolve_python(spec)
-        proc = subprocess.run([exe, "-c", "import aiohttp, requests, bench.worker"], env=_worker_env(),
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
-        if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
-            raise SpecError(
-                f"python = {spec!r} ({exe}) cannot run flagbench's worker: {last}; "
-                f"install it there with: {exe} -m pip install -e {PROJECT_ROOT}"
-            )
-
-
-def _worker_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
-    env.setdefault("PYTHONHASHSEED", "0")
-    return env
 
 
 # ---------------------------------------------------------------- server
@@ -213,8 +152,6 @@ def watchdog_for(w: Workload, concurrency: int, suite: Suite) -> float:
     rounds = math.ceil(w.jobs_count() / concurrency)
     cpu = 0.0
     if w.cpu_work:
-        from .spec import parse_cpu_work
-
         cpu = 4 * w.jobs_count() * parse_cpu_work(w.cpu_work)[1] / 1000
     return 30.0 + rounds * per_job + cpu
 
@@ -228,86 +165,40 @@ def _settle(srv: Any) -> dict[str, Any] | None:
         return srv.stats()
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-
-
-def _run_worker(cmd: list[str], watchdog: float, err_path: Path, verbose: bool) -> str:
-    """Run the worker in its own process group; the failure in one line, "" on success."""
-    with open(err_path, "wb") as err:
-        proc = subprocess.Popen(cmd, env=_worker_env(), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=None if verbose else err,
-                                start_new_session=True)  # fmt: skip
-        try:
-            rc = proc.wait(timeout=watchdog)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            return f"watchdog: no result after {watchdog:.0f} s; worker killed"
-        except BaseException:  # Ctrl-C: take the whole group down before going on
-            _kill_group(proc)
-            raise
-    if rc != 0:
-        lines = err_path.read_text(errors="replace").strip().splitlines()
-        last = "see its output above" if verbose else lines[-1] if lines else "no output"
-        return f"worker exited with status {rc}: {last}"
-    return ""
-
-
 def run_trial(trial: Trial, srv: Any, suite: Suite, options: RunOptions,
-              scratch: Path) -> dict[str, Any]:  # fmt: skip
-    """One trial, start to finish; always returns a payload (failed trials say why)."""
+              scratch: Path) -> TrialResult:  # fmt: skip
+    """One trial, start to finish; always returns a result (a failed one says why)."""
     w = trial.workload
     codes = w.codes_list()
     concurrency = effective_concurrency(trial)
-    payload: dict[str, Any] = {
-        "trial": trial.to_dict(),
-        "config_id": trial.config_id,
-        "workload_id": w.workload_id,
-        "workload_label": w.label,
-        "n_jobs": len(codes),
-        "latency_mean_s": expected_job_latency(w),
-        "concurrency_effective": concurrency,
-        "status": "failed",
-        "failure": "",
-        "result": None,
-        "server": None,
-    }
     srv.configure(**w.server_changes())
-    payload["ideal_s"] = ideal_time(srv, w, codes, concurrency)
+    failed = TrialResult(trial, n_jobs=len(codes), concurrency_effective=concurrency,
+                         latency_mean_s=expected_job_latency(w),
+                         ideal_s=ideal_time(srv, w, codes, concurrency))  # fmt: skip
     save_dir = None
     if w.save:
         save_dir = scratch / f"saved-{trial.trial_id}"
         save_dir.mkdir()
-    task = {
-        "strategy": trial.strategy,
-        "workload": dataclasses.asdict(w),
-        "codes": codes,
-        "flags_url": srv.flags_url,
-        "save_dir": str(save_dir) if save_dir else None,
-        "progress": options.verbose,
-    }
+    task = WorkerTask(trial.strategy, w, codes, srv.flags_url,
+                      save_dir=str(save_dir) if save_dir else None, progress=options.verbose)  # fmt: skip
     task_path = scratch / f"trial-{trial.trial_id}.json"
     result_path = scratch / f"result-{trial.trial_id}.json"
-    task_path.write_text(json.dumps(task), encoding="utf-8")
+    task_path.write_text(json.dumps(task.to_dict()), encoding="utf-8")
     cmd = [resolve_python(w.python), "-m", "bench.worker", str(task_path), str(result_path)]
 
     _settle(srv)  # requests the last trial left behind must not count in this one
     srv.reset_stats()
-    failure = _run_worker(cmd, watchdog_for(w, concurrency, suite),
-                          scratch / f"stderr-{trial.trial_id}.txt", options.verbose)  # fmt: skip
+    failure = run_worker(cmd, watchdog_for(w, concurrency, suite),
+                         scratch / f"stderr-{trial.trial_id}.txt", options.verbose)  # fmt: skip
     if failure:
-        payload["failure"] = failure
-        return payload
-    result = json.loads(result_path.read_text(encoding="utf-8"))
+        return dataclasses.replace(failed, failure=failure)
+    result = WorkerResult.from_dict(json.loads(result_path.read_text(encoding="utf-8")))
     server = _settle(srv)
-    payload.update(status="ok", result=result, server=server, python=result["python"])
-    if server and "cpu_s" in server:
-        payload["server_cpu_s"] = server["cpu_s"]  # since the reset
-    if save_dir:
-        payload["saved_files"] = len(os.listdir(save_dir))
-    return payload
+    return dataclasses.replace(
+        failed, status="ok", result=result, server=server,
+        server_cpu_s=server.get("cpu_s") if server else None,  # since the reset
+        saved_files=len(os.listdir(save_dir)) if save_dir else 0,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- the run
@@ -315,9 +206,8 @@ def run_trial(trial: Trial, srv: Any, suite: Suite, options: RunOptions,
 
 def write_tables(run_dir: Path, meta: dict[str, Any]) -> tuple[int, int]:
     """Rebuild every table from ``raw/``; returns (trials, failed trials) measured."""
-    payloads = store.load_raw(run_dir)
-    baseline = meta["spec"].get("baseline", "sequential")
-    tables, summary = collect.collect(meta["run_id"], payloads, baseline)
+    tables, summary = collect.collect(meta["run_id"], store.load_raw(run_dir),
+                                      meta["spec"]["baseline"])  # fmt: skip
     store.save_tables(run_dir, tables, summary)
     trials = tables["trials"]
     return len(trials), int((trials["status"] != "ok").sum()) if len(trials) else 0
@@ -345,6 +235,7 @@ def start_run(suite: Suite, options: RunOptions) -> tuple[Path, dict[str, Any]]:
         "packages": metadata.package_versions(),
         "git_commit": metadata.git_commit(),
         "started": metadata.now_iso(),
+        "schema": SCHEMA_VERSION,
         "ended": None,
         "complete": False,
     }
@@ -363,14 +254,15 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     On Ctrl-C the finished trials are saved, the run is marked incomplete, and the
     KeyboardInterrupt goes on to the caller.
     """
-    suite = check_remote(suite, options)
+    suite = check_remote(suite, options.server_url, options.allow_remote, options.remote_cap,
+                         options.warn)
     check_pythons(suite)
     raise_open_files_limit(suite, options.warn)
     if resume is not None:
         run_dir, meta = resume, store.read_meta(resume)
     else:
         run_dir, meta = start_run(suite, options)
-    done = {p["trial"]["trial_id"] for p in store.load_raw(run_dir)}
+    done = {r.trial.trial_id for r in store.load_raw(run_dir)}
     todo = [t for t in suite.trials() if t.trial_id not in done]
     options.on_start(run_dir, len(todo))
     finished = False
@@ -380,9 +272,9 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
             if hasattr(srv, "base_url"):
                 meta["server"]["url"] = srv.base_url
             for trial in todo:
-                payload = run_trial(trial, srv, suite, options, Path(tmp))
-                store.save_raw(run_dir, trial.trial_id, payload)
-                options.on_trial(trial, payload)
+                result = run_trial(trial, srv, suite, options, Path(tmp))
+                store.save_raw(run_dir, result)
+                options.on_trial(result)
         finished = True
     finally:
         if resume is None and not (run_dir / "raw").exists():

@@ -17,8 +17,10 @@ from typing import Any
 
 import pandas as pd
 
+from . import upgrade
 from ._atomic import write_atomic, write_json_atomic
 from ._exceptions import RunDirError
+from .records import SCHEMA_VERSION, TrialResult
 
 TABLES = ("trials", "requests", "probes")
 
@@ -49,24 +51,38 @@ def raw_path(run_dir: Path, trial_id: int) -> Path:
     return run_dir / "raw" / f"trial-{trial_id:05d}.json"
 
 
-def save_raw(run_dir: Path, trial_id: int, payload: dict[str, Any]) -> None:
-    write_json_atomic(raw_path(run_dir, trial_id), payload)
+def save_raw(run_dir: Path, result: TrialResult) -> None:
+    write_json_atomic(raw_path(run_dir, result.trial.trial_id), result.to_dict())
 
 
-def load_raw(run_dir: Path) -> list[dict[str, Any]]:
-    """Every finished trial's payload, in trial order."""
-    paths = sorted((run_dir / "raw").glob("trial-*.json"))
-    return [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunDirError(f"{path}: unreadable ({exc})") from None
+    if not isinstance(data, dict):
+        raise RunDirError(f"{path}: unreadable (not a JSON object)")
+    return data
+
+
+def load_raw(run_dir: Path) -> list[TrialResult]:
+    """Every finished trial, in trial order, upgraded from older schemas."""
+    out = []
+    for path in sorted((run_dir / "raw").glob("trial-*.json")):
+        data = upgrade.upgrade_raw(path, _read_json(path))
+        try:
+            out.append(TrialResult.from_dict(data))
+        except (TypeError, KeyError) as exc:
+            raise RunDirError(f"{path}: not a flagbench trial file ({exc})") from None
+    return out
 
 
 def read_meta(run_dir: Path) -> dict[str, Any]:
+    """The run's ``meta.json``, upgraded from older schemas."""
     path = run_dir / "meta.json"
     if not path.is_file():
         raise RunDirError(f"{run_dir}: not a flagbench run folder (no meta.json)")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RunDirError(f"{path}: unreadable ({exc})") from None
+    return upgrade.upgrade_meta(path, _read_json(path))
 
 
 @dataclass
@@ -95,6 +111,8 @@ def load(run_dir: str | os.PathLike[str]) -> Run:
     """The DataFrames of a run folder. Raises RunDirError if it is not a complete-enough run."""
     path = Path(run_dir)
     meta = read_meta(path)
+    if upgrade.schema_of(_read_json(path / "meta.json")) < SCHEMA_VERSION:
+        return upgrade.rebuilt(path, meta)
     frames = {}
     for name in TABLES:
         file = path / f"{name}.parquet"

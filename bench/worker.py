@@ -1,4 +1,4 @@
-"""The child side of a trial: ``python -m bench.worker TRIAL.json RESULT.json``.
+"""The child side of a trial: ``python -m bench.worker TASK.json RESULT.json``.
 
 It runs in a fresh process so that every trial starts from the same state (no warm pools,
 no imported-module or allocator history from the previous strategy). Only ``strategy.run``
@@ -8,21 +8,20 @@ The result travels back as a JSON file written atomically, never as a pipe dump.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
+import platform
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import strategies
-from strategies.base import CpuWork, ProbeSample, RequestRecord, Settings, make_jobs
+from strategies.base import CpuWork, ProbeSample, Settings, make_jobs
 
 from ._atomic import write_json_atomic
 from .probes import Heartbeat, cpu_times, peak_rss_mib
-
-RECORD_FIELDS = [f.name for f in dataclasses.fields(RequestRecord)]
+from .records import RECORD_FIELDS, WorkerResult, WorkerTask
+from .workload import Workload, parse_cpu_work
 
 
 def _cpu_work(spec: str) -> CpuWork | None:
@@ -30,32 +29,39 @@ def _cpu_work(spec: str) -> CpuWork | None:
         return None
     from strategies.cpu import calibrate
 
-    from .spec import parse_cpu_work
-
     return calibrate(*parse_cpu_work(spec))
 
 
-def run_trial(task: dict[str, Any]) -> dict[str, Any]:
-    """Build the jobs, time ``strategy.run`` alone, and describe what happened."""
-    workload = task["workload"]
-    strategy = strategies.get(task["strategy"])
-    codes = task["codes"]
-    jobs = make_jobs(task["flags_url"], codes)
-    settings = Settings(
-        concurrency=workload["concurrency"],
-        timeout_s=workload["timeout_s"],
-        retries=workload["retries"],
-        save_dir=task.get("save_dir"),
-        cpu_work=_cpu_work(workload["cpu_work"]),
-        metadata=workload["metadata"],
-        probe_interval_s=task.get("probe_interval_s", 0.01),
+def settings_for(w: Workload, save_dir: str | None, probe_interval_s: float) -> Settings:
+    """The strategy's settings: the workload fields that configure the worker."""
+    return Settings(
+        concurrency=w.concurrency,
+        timeout_s=w.timeout_s,
+        retries=w.retries,
+        save_dir=save_dir,
+        cpu_work=_cpu_work(w.cpu_work),
+        metadata=w.metadata,
+        probe_interval_s=probe_interval_s,
     )
+
+
+def gil_enabled() -> bool:
+    """False only on a free-threaded build running without the GIL (3.13+ can ask)."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    return check() if check is not None else True
+
+
+def run_trial(task: WorkerTask) -> WorkerResult:
+    """Build the jobs, time ``strategy.run`` alone, and describe what happened."""
+    strategy = strategies.get(task.strategy)
+    jobs = make_jobs(task.flags_url, task.codes)
+    settings = settings_for(task.workload, task.save_dir, task.probe_interval_s)
     progress = None
     bar = None
-    if task.get("progress"):
+    if task.progress:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(jobs), desc=task["strategy"], unit="flag", leave=False)
+        bar = tqdm(total=len(jobs), desc=task.strategy, unit="flag", leave=False)
         progress = lambda record: bar.update()  # noqa: E731
     probes: list[ProbeSample] = []
     user0, sys0 = cpu_times()
@@ -73,28 +79,29 @@ def run_trial(task: dict[str, Any]) -> dict[str, Any]:
         for i in times:
             row[i] -= t0
         rows.append(row)
-    return {
-        "wall_s": wall,
-        "cpu_user_s": user1 - user0,
-        "cpu_sys_s": sys1 - sys0,
-        "rss_peak_mib": peak_rss_mib(),
-        "n_jobs": len(jobs),
-        "record_fields": RECORD_FIELDS,
-        "records": rows,
-        "probes": [[p.kind, p.t - t0, p.lag_s] for p in probes if p.t >= t0],
-        "python": ".".join(map(str, sys.version_info[:3])),
-        "pid": os.getpid(),
-    }
+    return WorkerResult(
+        wall_s=wall,
+        cpu_user_s=user1 - user0,
+        cpu_sys_s=sys1 - sys0,
+        rss_peak_mib=peak_rss_mib(),
+        n_jobs=len(jobs),
+        record_fields=RECORD_FIELDS,
+        records=rows,
+        probes=[[p.kind, p.t - t0, p.lag_s] for p in probes if p.t >= t0],
+        python=platform.python_version(),
+        implementation=platform.python_implementation(),
+        gil_enabled=gil_enabled(),
+        pid=os.getpid(),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m bench.worker TRIAL.json RESULT.json", file=sys.stderr)
+        print("usage: python -m bench.worker TASK.json RESULT.json", file=sys.stderr)
         return 2
-    task = json.loads(Path(args[0]).read_text(encoding="utf-8"))
-    result = run_trial(task)
-    write_json_atomic(Path(args[1]), result)
+    task = WorkerTask.from_dict(json.loads(Path(args[0]).read_text(encoding="utf-8")))
+    write_json_atomic(Path(args[1]), run_trial(task).to_dict())
     return 0
 
 

@@ -27,7 +27,8 @@ from pathlib import Path
 
 from bench import collect
 from bench.runner import RunOptions, run_trial
-from bench.spec import Suite, Trial, Workload
+from bench.spec import Suite, Trial
+from bench.workload import Workload
 from flags_server import ServerConfig, running
 
 DIRECT = """
@@ -72,13 +73,13 @@ def main() -> None:
                 trial = Trial(trial_id, name, workload, repeat=0)
                 trial_id += 1
                 t0 = time.perf_counter()
-                payload = run_trial(trial, srv, suite, options, scratch)
+                done = run_trial(trial, srv, suite, options, scratch)
                 outside = time.perf_counter() - t0
-                assert payload["status"] == "ok", payload["failure"]
+                assert done.ok and done.result, done.failure
                 c0 = time.perf_counter()
-                collect.collect("bench", [payload])
+                collect.collect("bench", [done])
                 results[name]["collect"].append(time.perf_counter() - c0)
-                wall = payload["result"]["wall_s"]
+                wall = done.result.wall_s
                 results[name]["harness"].append(wall)
                 results[name]["overhead"].append(outside - wall)
 

@@ -14,8 +14,9 @@ import pandas as pd
 import pytest
 
 import bench
-from bench.runner import RunOptions, check_remote
-from bench.spec import Suite, Workload
+from bench.runner import check_remote
+from bench.spec import Suite
+from bench.workload import Workload
 
 TINY = """
 [suite]
@@ -145,9 +146,9 @@ def test_bad_spec_is_one_line_exit_2_nothing_written(tmp_path, run_cli):
     ("args", "expected"),
     [
         (["run", "warp"], "unknown strategy 'warp'"),
-        (["run", "asyncio", "--latency", "soon"], "latency = 'soon'"),
-        (["run", "asyncio", "-m", "0"], "concurrency must be at least 1"),
-        (["run", "asyncio", "--error-rate", "2"], "error_rate = 2.0 must be between 0 and 1"),
+        (["run", "asyncio", "--latency", "soon"], "--latency soon: bad latency spec"),
+        (["run", "asyncio", "-m", "0"], "--max-req 0: must be between 1 and 10000"),
+        (["run", "asyncio", "--error-rate", "2"], "--error-rate 2.0: must be between 0 and 1"),
         (["suite", "nope"], "unknown suite 'nope'"),
         (["report", "/nonexistent/run"], "not a flagbench run folder"),
     ],
@@ -172,9 +173,7 @@ def test_remote_server_refused_without_opt_in(tmp_path, run_cli):
 def test_remote_opt_in_caps_concurrency_with_a_warning():
     warnings = []
     suite = Suite("s", ("asyncio",), (Workload(concurrency=500), Workload(concurrency=5)))
-    options = RunOptions(server_url="http://192.0.2.1:8001", allow_remote=True,
-                         warn=warnings.append)  # fmt: skip
-    capped = check_remote(suite, options)
+    capped = check_remote(suite, "http://192.0.2.1:8001", True, 20, warnings.append)
     assert [w.concurrency for w in capped.workloads] == [20, 5]
     assert warnings and "capped at 20" in warnings[0]
 

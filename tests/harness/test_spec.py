@@ -7,7 +7,8 @@ from collections import Counter
 import pytest
 
 from bench._exceptions import SpecError
-from bench.spec import builtin_suites, load_suite, parse_cpu_work
+from bench.spec import builtin_suites, load_suite
+from bench.workload import parse_cpu_work
 
 
 def write(tmp_path, text: str):
@@ -73,11 +74,11 @@ strategies = ["asyncio"]
         ("[suite]\nrepeat = 3\n", "unknown key 'repeat'"),
         ("[suite]\nstrategies = ['warp']\n", "unknown strategy 'warp'; allowed: "),
         ("[[workloads]]\nconcurency = 3\n", "unknown key 'concurency'"),
-        ("[[workloads]]\nconcurrency = 0\n", "concurrency = 0 must be between 1 and 10000"),
+        ("[[workloads]]\nconcurrency = 0\n", "concurrency = 0: must be between 1 and 10000"),
         ("[[workloads]]\nconcurrency = true\n", "concurrency = True must be an integer"),
         ("[[workloads]]\nlatency = 'fast'\n", "latency = 'fast'"),
-        ("[[workloads]]\nerror_rate = 1.5\n", "error_rate = 1.5 must be between 0 and 1"),
-        ("[[workloads]]\nerror_rate = 0.6\nreset_rate = 0.6\n", "add up to more than 1"),
+        ("[[workloads]]\nerror_rate = 1.5\n", "error_rate = 1.5: must be between 0 and 1"),
+        ("[[workloads]]\nerror_rate = 0.6\nreset_rate = 0.6\n", "add up to 1.2; allowed: a sum of at most 1"),
         ("[[workloads]]\ncodes = 'B4'\n", "'B4' is not a country code"),
         ("[[workloads]]\ncpu_work = 'rust:1ms'\n", "expected KIND:Nms"),
         ("[[workloads]]\npython = '2.1'\n", "python = '2.1'"),

@@ -1,0 +1,65 @@
+"""Checks made before anything runs, so a run never fails half-way for a reason known up front."""
+
+from __future__ import annotations
+
+import dataclasses
+import resource
+import subprocess
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flags_server.config import is_loopback_host
+
+from ._exceptions import RemoteRefused, SpecError
+from ._process import PROJECT_ROOT, worker_env
+from .pythons import resolve_python
+from .spec import Suite
+
+FDS_PER_CONNECTION = 2  # the socket, plus slack for pipes, files and the event loop
+FDS_BASE = 256
+
+
+def check_remote(suite: Suite, server_url: str | None, allow_remote: bool, cap: int,
+                 warn: Callable[[str], None]) -> Suite:  # fmt: skip
+    """Refuse non-loopback targets unless allowed; then cap concurrency (it is someone's site)."""
+    if server_url is None or is_loopback_host(urlsplit(server_url).hostname or ""):
+        return suite
+    if not allow_remote:
+        raise RemoteRefused(
+            f"--server {server_url}: not a loopback address; flagbench only benchmarks servers "
+            "on this machine unless you pass --allow-remote (and then concurrency is capped at "
+            f"{cap})"
+        )
+    capped = []
+    for w in suite.workloads:
+        if w.concurrency > cap:
+            warn(f"remote server: concurrency {w.concurrency} capped at {cap}")
+            w = dataclasses.replace(w, concurrency=cap)
+        capped.append(w)
+    return dataclasses.replace(suite, workloads=tuple(capped))
+
+
+def raise_open_files_limit(suite: Suite, warn: Callable[[str], None]) -> None:
+    """Lift the soft open-files limit to the hard one; say so when C still would not fit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    need = FDS_BASE + FDS_PER_CONNECTION * max(w.concurrency for w in suite.workloads)
+    if soft != resource.RLIM_INFINITY and need > soft:
+        warn(f"open-files limit is {soft}, concurrency may need about {need}: "
+             "requests may fail with 'Too many open files' (raise it with ulimit -n)")  # fmt: skip
+
+
+def check_pythons(suite: Suite) -> None:
+    """Every interpreter the suite names must be able to import the worker, asked up front."""
+    for spec in sorted({w.python for w in suite.workloads if w.python}):
+        exe = resolve_python(spec)
+        proc = subprocess.run([exe, "-c", "import aiohttp, requests, bench.worker"],
+                              env=worker_env(), capture_output=True, text=True, timeout=60)  # fmt: skip
+        if proc.returncode != 0:
+            last = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
+            raise SpecError(
+                f"python = {spec!r} ({exe}) cannot run flagbench's worker: {last}; "
+                f"install it there with: {exe} -m pip install -e {PROJECT_ROOT}"
+            )

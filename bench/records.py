@@ -1,0 +1,105 @@
+"""What crosses a process boundary during a run, as small typed, versioned dataclasses.
+
+``WorkerTask`` goes from the runner to the worker, ``WorkerResult`` comes back, and
+``TrialResult`` is one finished trial as saved in ``raw/trial-NNNNN.json``: the collector builds
+every table from those files alone. Each raw file and ``meta.json`` carry ``schema``; files
+written by an older flagbench are brought up to date by ``bench.upgrade``, in one place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from strategies.base import RequestRecord
+
+from .spec import Trial
+from .workload import Workload
+
+#: 1: the first results folders (no "schema" key); 2: typed records, ids from non-default
+#: workload values, the baseline named in the summary.
+SCHEMA_VERSION = 2
+#: The columns of ``WorkerResult.records``: one per RequestRecord field.
+RECORD_FIELDS = [f.name for f in dataclasses.fields(RequestRecord)]
+
+
+@dataclass(frozen=True)
+class WorkerTask:
+    """Everything the worker needs for one trial (``python -m bench.worker TASK RESULT``)."""
+
+    strategy: str
+    workload: Workload
+    codes: list[str]
+    flags_url: str
+    save_dir: str | None = None
+    progress: bool = False
+    probe_interval_s: float = 0.01
+    schema: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkerTask:
+        return cls(**{**data, "workload": Workload(**data["workload"])})
+
+
+@dataclass(frozen=True)
+class WorkerResult:
+    """What the worker measured. Record times are seconds since the timed region began."""
+
+    wall_s: float
+    cpu_user_s: float
+    cpu_sys_s: float
+    rss_peak_mib: float
+    n_jobs: int
+    record_fields: list[str]
+    records: list[list[Any]]  # one row per RequestRecord, in record_fields order
+    probes: list[list[Any]]  # [kind, t_s, lag_s]
+    python: str  # "3.12.4"
+    implementation: str = "CPython"
+    gil_enabled: bool | None = None  # False on a free-threaded build running without it
+    pid: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> WorkerResult:
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """One trial as the runner saw it; ``status`` is "ok" or "failed" (with ``failure``)."""
+
+    trial: Trial
+    n_jobs: int
+    concurrency_effective: int  # the C the strategy can use (1 for sequential)
+    latency_mean_s: float  # expected network wait of one job
+    ideal_s: float | None = None  # on this server's own draws; None if unknown
+    status: str = "failed"
+    failure: str = ""
+    result: WorkerResult | None = None
+    server: dict[str, Any] | None = None  # the server's /_stats after the trial
+    server_cpu_s: float | None = None
+    saved_files: int = 0
+    schema: int = SCHEMA_VERSION
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrialResult:
+        """From a current raw file (older ones go through ``bench.upgrade`` first)."""
+        result = data.get("result")
+        return cls(**{
+            **data,
+            "trial": Trial.from_dict(data["trial"]),
+            "result": WorkerResult.from_dict(result) if result else None,
+        })  # fmt: skip

@@ -1,0 +1,103 @@
+"""The declarations tie the tables together: each workload field and fault kind, declared once,
+is a suite key, a `flagbench run` option and a trials column, and reaches the server."""
+
+from __future__ import annotations
+
+import pytest
+
+import bench
+from bench.cli import build_parser
+from bench.spec import suite_from_mapping
+from bench.workload import BY_NAME, FIELDS, Workload, expand
+from flags_server import ServerConfig
+from flags_server.fault_kinds import FAULT_KINDS
+
+# A valid value that differs from each default, so the field shows in labels and ids.
+SAMPLES = {
+    "codes": "BR CN", "n_jobs": 3, "concurrency": 2, "latency": "5ms",
+    "metadata_latency": "1ms", "cpu_work": "hashlib:0.1ms", "save": True, "metadata": True,
+    "retries": 1, "timeout_s": 5.0, "python": "",
+    **{k.rate_field: 0.01 for k in FAULT_KINDS},
+}  # fmt: skip
+
+
+def test_every_field_has_a_sample_here():
+    assert {f.name for f in FIELDS} == set(SAMPLES)
+
+
+@pytest.mark.parametrize("field", FIELDS, ids=lambda f: f.name)
+def test_every_field_is_a_suite_key(field):
+    suite = suite_from_mapping({"workloads": [{field.name: SAMPLES[field.name]}]}, "t.toml")
+    assert getattr(suite.workloads[0], field.name) == SAMPLES[field.name]
+
+
+@pytest.mark.parametrize("field", [f for f in FIELDS if f.axis], ids=lambda f: f.name)
+def test_every_axis_sweeps_from_a_list(field):
+    value = SAMPLES[field.name]
+    workloads = expand("t", {field.name: [field.default, value]} if field.default is not None
+                       else {field.name: [value]})  # fmt: skip
+    assert [getattr(w, field.name) for w in workloads][-1] == value
+
+
+@pytest.mark.parametrize("field", [f for f in FIELDS if f.cli], ids=lambda f: f.name)
+def test_every_field_is_a_run_option(field):
+    value = SAMPLES[field.name]
+    argv = [field.option] if value is True else [field.option, str(value)]
+    args = build_parser().parse_args(["run", "asyncio", *argv])
+    got = getattr(args, field.name)
+    assert (got[0] if field.cli_list else got) == value
+
+
+def test_codes_are_the_run_commands_positional_arguments():
+    assert not BY_NAME["codes"].cli
+    args = build_parser().parse_args(["run", "asyncio", "BR", "CN"])
+    assert args.names == ["asyncio", "BR", "CN"]
+
+
+@pytest.mark.parametrize("field", [f for f in FIELDS if f.configures == "server"],
+                         ids=lambda f: f.name)  # fmt: skip
+def test_server_fields_are_server_settings(field):
+    ServerConfig().replace(**{field.name: SAMPLES[field.name]})
+
+
+@pytest.mark.parametrize("kind", FAULT_KINDS, ids=lambda k: k.name)
+def test_every_fault_kind_is_a_workload_field_an_option_and_sent_to_the_server(kind):
+    w = Workload(**{kind.rate_field: 0.5})
+    assert w.server_changes()[kind.rate_field] == 0.5
+    assert f"{kind.rate_field}=0.5" in w.label
+    option = "--" + kind.rate_field.replace("_", "-")
+    args = build_parser().parse_args(["run", "asyncio", option, "0.5"])
+    assert getattr(args, kind.rate_field) == 0.5
+
+
+def test_ids_ignore_fields_left_at_their_defaults():
+    """A field added later (left at its default) must not change the ids of earlier runs."""
+    assert Workload().workload_id == Workload(retries=0).workload_id
+    assert Workload().workload_id != Workload(retries=1).workload_id
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory, run_cli):
+    out = tmp_path_factory.mktemp("r")
+    proc = run_cli("run", "sequential", "asyncio", "BR", "CN", "--latency", "1ms",
+                     "--error-rate", "0.1", "--repeats", "1", "--warmup", "0", "--no-report",
+                     "--out", str(out))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = out.iterdir()
+    return bench.load(folder)
+
+
+def test_every_field_and_fault_kind_is_a_trials_column(tiny_run):
+    columns = set(tiny_run.trials.columns)
+    assert {f.column_name for f in FIELDS} <= columns
+    assert {f"server_injected_{k.name}" for k in FAULT_KINDS} <= columns
+    row = tiny_run.trials.iloc[0]
+    assert row["error_rate"] == 0.1 and row["latency"] == "1ms" and row["n_jobs"] == 2
+
+
+def test_requests_and_probes_carry_the_strategy(tiny_run):
+    by_trial = tiny_run.trials.set_index("trial_id")["strategy"].astype(str)
+    for table in (tiny_run.requests, tiny_run.probes):
+        if len(table):
+            assert (table["strategy"].astype(str).to_numpy()
+                    == by_trial.loc[table["trial_id"]].to_numpy()).all()  # fmt: skip
