@@ -36,6 +36,7 @@ def test_the_table_is_well_formed() -> None:
         assert kind.does and "\n" not in kind.does, kind
         assert kind.client_error_kind is None or kind.client_error_kind.strip(), kind
     assert flags_server.FaultKind is FaultKind and flags_server.RATE_FIELDS is RATE_FIELDS
+    assert flags_server.config.RATE_FIELDS is RATE_FIELDS  # the harness imports it from there
 
 
 def test_the_draw_order_is_todays() -> None:
