@@ -8,10 +8,14 @@
 from ._exceptions import ConfigError
 from .config import ServerConfig
 from .control import RunningServer, ServerStartError, running
+from .fault_kinds import FAULT_KINDS, RATE_FIELDS, FaultKind
 from .latency import LatencyModel, parse_latency
 
 __all__ = [
+    "FAULT_KINDS",
+    "RATE_FIELDS",
     "ConfigError",
+    "FaultKind",
     "LatencyModel",
     "RunningServer",
     "ServerConfig",

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 from ._exceptions import ConfigError
 from .config import CONFIG_FIELDS, LOOPS, OVERFLOWS, ServerConfig, is_loopback_host
+from .fault_kinds import FAULT_KINDS
 from .latency import FORMS
 
 DEFAULT_PORT = 8001
@@ -64,24 +65,18 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
                         help=f"image latency; forms: {FORMS}")
     timing.add_argument("--metadata-latency", default=None, metavar="SPEC",
                         help="metadata.json latency (default: same as --latency)")
-    timing.add_argument("--error-rate", type=float, default=0.0, metavar="P",
-                        help="share of requests answered with an HTTP error")
+    for kind in FAULT_KINDS:  # dest = the rate field, like every other option
+        does = kind.does.replace("%", "%%")  # argparse formats help with %
+        timing.add_argument(kind.option, type=float, default=0.0, metavar="P",
+                            help=f"share of requests for which the server {does}")
     timing.add_argument("--error-codes", type=_codes, default=(418,), metavar="CODES",
                         help="comma-separated codes for HTTP errors (default 418; 429/503 "
                              "carry Retry-After)")
     timing.add_argument("--retry-after", type=int, default=1, metavar="S", dest="retry_after_s",
                         help="Retry-After seconds on 429 and 503 (default 1)")
-    timing.add_argument("--timeout-rate", type=float, default=0.0, metavar="P",
-                        help="share of requests held without an answer, then dropped")
     timing.add_argument("--timeout-hold", type=float, default=30.0, metavar="S",
                         dest="timeout_hold_s",
                         help="how long a timeout holds (default 30 s, max 300)")
-    timing.add_argument("--reset-rate", type=float, default=0.0, metavar="P",
-                        help="share of connections reset (TCP RST) instead of answered")
-    timing.add_argument("--truncate-rate", type=float, default=0.0, metavar="P",
-                        help="share of bodies cut short of their Content-Length")
-    timing.add_argument("--slow-rate", type=float, default=0.0, metavar="P",
-                        help="share of bodies sent at --bandwidth")
     timing.add_argument("--bandwidth", type=int, default=16_384, metavar="BPS",
                         dest="bandwidth_bps", help="bytes/s of slow bodies (default 16384)")
     timing.add_argument("--max-inflight", type=int, default=None, metavar="N",

@@ -7,15 +7,18 @@ Validation lives here, once, so the CLI, `running()` and the admin API's
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import ipaddress
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from ._exceptions import ConfigError
 from .decide import FaultRates
+from .fault_kinds import FAULT_KINDS, RATE_FIELDS
 from .images import MAX_PAYLOAD, MIN_PAYLOAD
 from .latency import LatencyModel, parse_latency
 
@@ -27,7 +30,6 @@ MAX_SEED = 2**63 - 1
 MAX_RETRY_AFTER_S = 3600
 LOOPS = ("auto", "asyncio", "uvloop")
 OVERFLOWS = ("queue", "reject")
-RATE_FIELDS = ("error_rate", "timeout_rate", "reset_rate", "truncate_rate", "slow_rate")
 # Fields that need a restart: they decide the socket, the loop or the data set.
 FIXED_AT_START = ("host", "port", "loop", "allow_remote", "flags_zip")
 _PREFIX = re.compile(r"^(/[A-Za-z0-9._~-]+)*$")
@@ -58,12 +60,38 @@ def _choice(name: str, value: Any, allowed: tuple[str, ...]) -> None:
         raise ConfigError(f"{name}={value!r} is not allowed; choose one of: {', '.join(allowed)}")
 
 
+def _with_rate_fields(after: str) -> Callable[[type], type]:
+    """Declare one float field per fault kind's rate, right after the field `after`.
+
+    It runs before @dataclass reads the annotations, so the rates are ordinary fields
+    (keyword arguments, JSON keys, CLI dests) without being written out a second time.
+    """
+
+    def add(cls: type) -> type:
+        own = inspect.get_annotations(cls)
+        if after not in own:
+            raise TypeError(f"{cls.__name__} has no field {after!r} to put the rates after")
+        annotations: dict[str, Any] = {}
+        for name, hint in own.items():
+            annotations[name] = hint
+            if name == after:
+                annotations.update((rate, "float") for rate in RATE_FIELDS)
+        cls.__annotations__ = annotations
+        for rate in RATE_FIELDS:
+            setattr(cls, rate, 0.0)
+        return cls
+
+    return add
+
+
 @dataclass(frozen=True)
+@_with_rate_fields(after="metadata_latency")
 class ServerConfig:
     """Everything the flag server can be told; invalid values raise ConfigError.
 
     `latency` and `metadata_latency` are latency specs (see flags_server.latency);
-    `metadata_latency=None` means the same as `latency`. Rates are probabilities
+    `metadata_latency=None` means the same as `latency`. Rates (one `*_rate`
+    field per kind in flags_server.fault_kinds, 0 by default) are probabilities
     per request and their sum is at most 1 (a request gets at most one fault).
     `error_codes` are drawn evenly for HTTP errors (418 as the book's ERROR
     server); 429 and 503 carry `Retry-After: retry_after_s`. A timeout holds
@@ -80,13 +108,9 @@ class ServerConfig:
     seed: int = 0
     latency: str = "0"
     metadata_latency: str | None = None
-    error_rate: float = 0.0
+    # here _with_rate_fields adds the fault rates, one float per kind in fault_kinds.py
     error_codes: tuple[int, ...] = (418,)
-    timeout_rate: float = 0.0
     timeout_hold_s: float = 30.0
-    reset_rate: float = 0.0
-    truncate_rate: float = 0.0
-    slow_rate: float = 0.0
     bandwidth_bps: int = 16_384
     retry_after_s: int = 1
     max_inflight: int | None = None
@@ -180,12 +204,7 @@ class ServerConfig:
     @cached_property
     def fault_rates(self) -> FaultRates:
         return FaultRates(
-            http_error=self.error_rate,
-            timeout=self.timeout_rate,
-            reset=self.reset_rate,
-            truncate=self.truncate_rate,
-            slow=self.slow_rate,
-            error_codes=self.error_codes,
+            self.error_codes, **{kind.name: getattr(self, kind.rate_field) for kind in FAULT_KINDS}
         )
 
     def to_dict(self) -> dict[str, Any]:

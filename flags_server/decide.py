@@ -13,30 +13,44 @@ import hashlib
 import struct
 from dataclasses import dataclass
 
+from .fault_kinds import FAULT_NAMES
 from .latency import LatencyModel
 
-FAULT_KINDS = ("http_error", "timeout", "reset", "truncate", "slow")
 _SCALE = 1.0 / 2**64
 _FOUR_U64 = struct.Struct("<4Q")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class FaultRates:
-    """Probabilities of each fault kind (their sum is at most 1) and the error codes."""
+    """Probabilities of each fault kind (their sum is at most 1) and the error codes.
 
-    http_error: float = 0.0
-    timeout: float = 0.0
-    reset: float = 0.0
-    truncate: float = 0.0
-    slow: float = 0.0
-    error_codes: tuple[int, ...] = (418,)
+    Built with one keyword per fault kind (`FaultRates(reset=0.2)`), so a kind added to
+    the table needs no change here. The draw order and the total are worked out once,
+    not per request.
+    """
+
+    rates: tuple[tuple[str, float], ...]  # (kind, rate) in the order decide() draws
+    error_codes: tuple[int, ...]
+    total: float
+
+    def __init__(self, error_codes: tuple[int, ...] = (418,), **rates: float) -> None:
+        unknown = sorted(set(rates) - set(FAULT_NAMES))
+        if unknown:
+            raise TypeError(f"unknown fault kind(s) {', '.join(map(repr, unknown))}; "
+                            f"known: {', '.join(FAULT_NAMES)}")
+        ordered = tuple((name, rates.get(name, 0.0)) for name in FAULT_NAMES)
+        object.__setattr__(self, "rates", ordered)
+        object.__setattr__(self, "error_codes", error_codes)
+        object.__setattr__(self, "total", sum(rate for _, rate in ordered))
+
+    def __getitem__(self, kind: str) -> float:
+        for name, rate in self.rates:
+            if name == kind:
+                return rate
+        raise KeyError(kind)
 
     def in_order(self) -> tuple[tuple[str, float], ...]:
-        return tuple((kind, getattr(self, kind)) for kind in FAULT_KINDS)
-
-    @property
-    def total(self) -> float:
-        return self.http_error + self.timeout + self.reset + self.truncate + self.slow
+        return self.rates
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .decide import FAULT_KINDS
+from .fault_kinds import FAULT_NAMES
 
-STAT_FAULTS = (*FAULT_KINDS, "rejected")
+#: The keys of the /_stats "faults" counters: one per fault kind, then the requests the
+#: --max-inflight gate turned away (an overflow, not a fault drawn by decide()).
+STAT_FAULTS: tuple[str, ...] = (*FAULT_NAMES, "rejected")
 # Delivered latencies kept for the percentiles; beyond this a uniform reservoir
 # sample keeps memory bounded on a server left running (count, mean, max stay exact).
 MAX_LATENCY_SAMPLES = 1_000_000

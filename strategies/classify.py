@@ -7,6 +7,9 @@ Walking the whole chain and asking the same questions in the same order is what 
 ``error_kind`` column comparable across strategies. Library types are only looked up when
 that library is already imported: an exception cannot come from a library nobody loaded,
 and a process-pool worker should not pay for importing aiohttp.
+
+Each fault kind the server injects declares the error kind a client records for it
+(``flags_server.fault_kinds``); tests/strategies/test_fault_kinds.py holds this module to it.
 """
 
 from __future__ import annotations

@@ -96,6 +96,24 @@ def test_fault_shares_follow_the_rates() -> None:
     assert abs(codes[500] - codes[429]) < 0.2 * counts["http_error"]
 
 
+def test_the_draws_of_a_seed_never_change() -> None:
+    """Pinned decisions for seed 42: the fault table's order (the draw order) and the
+    hashing must stay as they are, or old runs stop being comparable with new ones."""
+    rates = FaultRates((500, 503), http_error=0.15, timeout=0.15, reset=0.15, truncate=0.15,
+                       slow=0.15)
+    model = parse_latency("10ms")
+    seen = []
+    for i in range(24):
+        d = decide(42, f"p{i}", 1, model, rates)
+        seen.append(f"http_{d.status}" if d.fault == "http_error" else d.fault or "-")
+    assert " ".join(seen) == (
+        "http_503 slow - - timeout reset - - timeout reset - slow reset reset timeout "
+        "http_500 slow - timeout - slow reset - reset"
+    )
+    cut = decide(42, "p3", 2, model, FaultRates(truncate=1.0))
+    assert (cut.fault, round(cut.keep_fraction, 12)) == ("truncate", 0.351382153184)
+
+
 def test_raising_a_rate_keeps_every_delay() -> None:
     model = parse_latency("uniform:0..1")
     calm = [decide(4, f"p{i}", 1, model, FaultRates()) for i in range(200)]

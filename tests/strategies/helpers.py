@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from flags_server import RunningServer, ServerConfig
+from flags_server import RATE_FIELDS, RunningServer, ServerConfig
 from flags_server.catalog import codes as known_codes
 from flags_server.decide import decide
 from strategies.base import Job, RequestRecord, count_outcomes, make_jobs
@@ -16,13 +16,9 @@ UNKNOWN = ("QQ", "ZX", "XQ", "QZ", "JJ", "XX")  # two-letter codes that are not 
 DEFAULTS: dict[str, Any] = {
     "latency": "10ms",
     "metadata_latency": None,
-    "error_rate": 0.0,
+    **{field: 0.0 for field in RATE_FIELDS},
     "error_codes": [418],
-    "timeout_rate": 0.0,
     "timeout_hold_s": 0.4,
-    "reset_rate": 0.0,
-    "truncate_rate": 0.0,
-    "slow_rate": 0.0,
     "bandwidth_bps": 16384,
     "retry_after_s": 0,
     "max_inflight": None,
