@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from flags_server import ServerConfig
 from flags_server.catalog import codes as country_codes
 from flags_server.decide import decide
+from flags_server.fault_kinds import BY_NAME as FAULTS
 
 
 def request_waits(config: ServerConfig, codes: Sequence[str], metadata: bool,
@@ -41,7 +42,8 @@ def request_waits(config: ServerConfig, codes: Sequence[str], metadata: bool,
                 total += min(timeout_s, config.timeout_hold_s)
                 break
             total += min(d.latency_s, timeout_s)
-            if d.fault not in (None, "slow") or code.upper() not in known:
+            failed = d.fault is not None and FAULTS[d.fault].client_error_kind is not None
+            if failed or code.upper() not in known:
                 break  # a failed or 404 metadata request ends the job
         waits.append(total)
     return waits
