@@ -12,8 +12,8 @@ import pytest
 from PIL import Image
 
 from bench import charts
-from bench._charts_trial import inflight
-from bench._chartstyle import strategy_colours
+from bench.charts.data import inflight, requests_of
+from bench.charts.style import strategy_colours
 from bench.compare import compare_runs
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -101,19 +101,18 @@ def test_charts_without_their_data_are_skipped(real_run, tmp_path):
         requests=real_run.requests[real_run.requests["trial_id"].isin(ids)],
         probes=real_run.probes[real_run.probes["trial_id"].isin(ids)],
         summary=real_run.summary[real_run.summary["workload_id"].astype(str) == one])
-    assert charts.chart_scaling(single, tmp_path) == []
+    assert charts.render_all(single, tmp_path, kinds=["scaling"]) == []
 
-    assert charts.chart_probes(_without(real_run, probes=real_run.probes.iloc[0:0]),
-                               tmp_path) == []
+    assert charts.render_all(_without(real_run, probes=real_run.probes.iloc[0:0]),
+                             tmp_path, kinds=["probes"]) == []
 
     clean = real_run.trials.copy()
     fault_cols = [c for c in clean if c.startswith("server_injected_")]
     clean[["n_error", "n_not_found", *fault_cols]] = 0
-    assert charts.chart_errors(_without(real_run, trials=clean), tmp_path) == []
+    assert charts.render_all(_without(real_run, trials=clean), tmp_path, kinds=["errors"]) == []
 
     no_requests = _without(real_run, requests=real_run.requests.iloc[0:0])
-    assert charts.chart_timeline(no_requests, tmp_path) == []
-    assert charts.chart_latency(no_requests, tmp_path) == []
+    assert charts.render_all(no_requests, tmp_path, kinds=["timeline", "latency"]) == []
     assert list(tmp_path.iterdir()) == []  # nothing drawn empty
 
 
@@ -122,7 +121,7 @@ def test_single_workload_run_still_gets_its_charts(real_run, tmp_path):
     t = real_run.trials[real_run.trials["workload_id"].astype(str) == one]
     single = _without(real_run, trials=t,
                       summary=real_run.summary[real_run.summary["workload_id"].astype(str) == one])
-    paths = charts.chart_wall(single, tmp_path)
+    paths = charts.render_all(single, tmp_path, kinds=["wall"])
     assert [p.name for p in paths] == ["wall.png", "wall.svg"]
     check_png(paths[0])
 
@@ -148,8 +147,6 @@ def test_compare_chart_from_the_comparison_table(real_run, tmp_path):
 def test_bookkeeping_records_are_not_requests_in_the_per_request_charts(real_run):
     """Attempt 0 marks a job that ended without a request (a lost pool worker): like the
     collector, the timeline, latency and wait charts leave it out; the error chart keeps it."""
-    from bench._chartdata import requests_of
-
     req = real_run.requests
     ghost = req.iloc[[0]].assign(attempt=0, t_start_s=0.0, t_end_s=0.0, latency_s=0.0,
                                  outcome="error", error_kind="worker_lost")
@@ -159,3 +156,27 @@ def test_bookkeeping_records_are_not_requests_in_the_per_request_charts(real_run
     every = requests_of(run, [tid], sent_only=False)
     assert len(every) == len(sent) + 1 == (req["trial_id"] == tid).sum() + 1
     assert (sent["attempt"] > 0).all() and (every["attempt"] == 0).sum() == 1
+
+
+def test_each_chart_is_declared_once_in_reading_order():
+    declared = charts.all_charts()
+    kinds = [c.kind for c in declared]
+    assert kinds == ["wall", "scaling", "timeline", "latency", "breakdown", "probes", "errors"]
+    assert len({c.stem for c in declared}) == len(declared)
+    timeline = next(c for c in declared if c.kind == "timeline")
+    assert timeline.owns("timeline") and timeline.owns("timeline-2-ab12cd34")
+    assert not timeline.owns("timelines") and not declared[0].owns("wall-1-x")
+    with pytest.raises(ValueError, match="unique"):
+        charts.chart(kind="wall", title="again", stem="wall-again", order=99)(lambda run: None)
+    with pytest.raises(ValueError, match="unknown chart kind 'nope'"):
+        charts.render_all(None, Path("unused"), kinds=["nope"])
+
+
+def test_drawing_only_some_kinds_leaves_the_other_files_alone(real_run, tmp_path):
+    (tmp_path / "wall.png").write_bytes(b"from an earlier drawing")
+    (tmp_path / "scaling.png").write_bytes(b"from an earlier drawing")
+    one = real_run.trials["workload_id"].astype(str).iloc[0]
+    single = _without(real_run,
+                      trials=real_run.trials[real_run.trials["workload_id"].astype(str) == one])
+    assert charts.render_all(single, tmp_path, kinds=["scaling"]) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["wall.png"]  # stale scaling removed

@@ -75,7 +75,7 @@ def test_html_has_the_summary_table_metadata_and_command(written, real_run):
 def test_summary_shows_each_configurations_ideal_and_explains_it(written, real_run):
     """The ideal column is the stored ideal_s (exact, from the server's draws): sequential's,
     with one slot, is longer than that of the concurrent strategies on the same workload."""
-    from bench._chartstyle import fmt_s
+    from bench.charts.text import fmt_s
 
     rep = report.build_report(real_run, [])
     s = real_run.summary.astype({"strategy": str, "workload": str})
@@ -95,7 +95,7 @@ def test_every_chart_has_a_reading_from_the_data(written, real_run):
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", text)
     assert len(captions) == text.count("<figure>") >= 7
     assert all(c.count("<p>") == 2 for c in captions), captions
-    from bench._chartdata import workloads
+    from bench.charts.data import workloads
 
     s = real_run.summary.astype({"workload_id": str})
     first = s[s["workload_id"] == workloads(real_run)[0].workload_id]  # the chart's first panel
@@ -193,3 +193,26 @@ def test_a_run_where_every_trial_failed_still_gets_a_report(real_run, tmp_path):
     assert html.count("worker exited with status 1") == len(trials)
     assert "data:image/png" not in html  # every chart skipped, none drawn empty
     assert not (tmp_path / "charts").exists() or not list((tmp_path / "charts").iterdir())
+
+
+def test_every_reading_belongs_to_a_declared_chart():
+    from bench.charts import all_charts
+    from bench.report.readings import kinds_read
+
+    assert kinds_read() <= {c.kind for c in all_charts()}
+
+
+def test_speed_ups_are_against_the_runs_baseline(real_run, tmp_path):
+    """The baseline is the summary's ``baseline`` column, not a strategy name in the code."""
+    from bench.collect import summarize
+    from bench.report.readings import reading
+
+    run = dataclasses.replace(real_run, summary=summarize(real_run.trials, "threadpool"))
+    rep = report.build_report(run, [])
+    assert "speed-up against threadpool on the same workload" in rep.summary_note
+    for table in rep.summary:
+        col = table.header.index("speed-up")
+        speed = {row[0]: row[col] for row in table.rows}
+        assert speed["threadpool"] == "baseline" and speed["sequential"] != "baseline"
+    assert "than sequential" not in reading("wall", run)[0]
+    assert "than sequential" in reading("wall", real_run)[0]  # sequential is never fastest here

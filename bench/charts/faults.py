@@ -8,9 +8,11 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from bench._chartdata import (
+from bench.charts.data import (
     RunLike,
     error_workload_ids,
+    has_errors,
+    has_probes,
     main_workloads,
     median_trial,
     ok_trials,
@@ -19,7 +21,8 @@ from bench._chartdata import (
     strategies,
     workloads,
 )
-from bench._chartstyle import (
+from bench.charts.registry import chart
+from bench.charts.style import (
     OUTCOME_COLOURS,
     legend_below,
     new_figure,
@@ -63,12 +66,14 @@ def family(error_kind: str) -> str:
 # ---------------------------------------------------------------- 6. probes
 
 
+@chart(kind="probes", title="Event-loop lag and thread heartbeat delay", stem="probes",
+       order=60, when=has_probes)
 def fig_probes(run: RunLike) -> Figure | None:
-    p = run.probes
+    """Event-loop lag and thread heartbeat delay per strategy."""
     t = ok_trials(run)
-    if p is None or p.empty or t.empty:
+    if t.empty:
         return None
-    p = p.astype({"trial_id": str, "kind": str}).merge(
+    p = run.probes.astype({"trial_id": str, "kind": str}).merge(
         t[["trial_id", "workload_id"]], on="trial_id").astype({"strategy": str})
     kinds = [k for k in PROBE_TITLES if (p["kind"] == k).any()]
     if not kinds:
@@ -130,10 +135,11 @@ def _probe_summary(ax, pk: pd.DataFrame, present, colours) -> None:
 # ---------------------------------------------------------------- 7. errors
 
 
-def fig_errors(run: RunLike) -> Figure | None:
+@chart(kind="errors", title="Outcomes and errors against injected faults", stem="errors",
+       order=70, when=has_errors)
+def fig_errors(run: RunLike) -> Figure:
+    """Outcomes and error kinds per strategy against the server's injected faults."""
     ids = set(error_workload_ids(run))
-    if not ids:
-        return None
     t = ok_trials(run)
     ws = [w for w in workloads(run) if w.workload_id in ids]
     shown = pick(ws, MAX_ERROR_ROWS)
@@ -170,7 +176,7 @@ def _outcome_panel(ax, tw: pd.DataFrame, present, label: str) -> set[str]:
         g = tw[tw["strategy"] == st]
         left = 0.0
         for outcome, col in (("ok", "n_ok"), ("not_found", "n_not_found"), ("error", "n_error")):
-            v = float(g[col].mean()) if col in g else 0.0
+            v = float(g[col].mean())
             if v <= 0:
                 continue
             ax.barh(i, v, left=left, height=0.6, color=OUTCOME_COLOURS[outcome])
@@ -193,15 +199,14 @@ def _kinds_panel(ax, tw: pd.DataFrame, rw: pd.DataFrame, present, colours) -> se
     for i, st in enumerate(present):
         reps = max(1, int(n_rep.get(st, 1)))
         client: dict[str, float] = {}
-        if not rw.empty and "error_kind" in rw:
+        if not rw.empty:
             mine = rw[rw["trial_id"].astype(str).isin(set(tw.loc[tw["strategy"] == st,
                                                                   "trial_id"]))]
             bad = mine[(mine["outcome"].astype(str) == "error") & mine["error_kind"].notna()]
             for kind, n in bad["error_kind"].astype(str).map(family).value_counts().items():
                 client[kind] = n / reps
         g = tw[tw["strategy"] == st]
-        server = {fam: float(g[col].fillna(0).mean()) for col, fam in SERVER_FAMILY.items()
-                  if col in g}
+        server = {fam: float(g[col].fillna(0).mean()) for col, fam in SERVER_FAMILY.items()}
         for offset, counts in ((-0.2, client), (0.2, server)):
             left = 0.0
             for fam in FAMILIES:

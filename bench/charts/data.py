@@ -1,26 +1,28 @@
 """Data selection shared by the charts and the report's readings.
 
 Both must talk about the same trials (the median-wall repeat, the same workloads), so the
-choices live here once rather than in each chart.
+choices live here once rather than in each chart. Everything here reads the run's tables
+(summary, trials, requests, probes); nothing draws.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from bench._chartstyle import strategy_order
+from bench.charts.style import strategy_order
 from bench.store import Run as RunLike  # what ``bench.load`` returns; charts read nothing else
+from flags_server.latency import parse_latency
 
-# Workload parameters besides N and C: two workloads that differ only in one axis form a sweep.
-_FIXED_PARAMS = (
+SWEEP_AXES = ("concurrency", "n_jobs")
+# The workload parameters (trial columns) besides the sweep axes N and C: workloads equal in
+# all of them and differing only in N or C form a sweep. The one list of them in the charts.
+WORKLOAD_PARAMS = (
     "latency", "metadata_latency", "error_rate", "timeout_rate", "reset_rate", "truncate_rate",
     "slow_rate", "cpu_work", "save", "metadata", "retries", "python",
 )
-SWEEP_AXES = ("concurrency", "n_jobs")
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,6 @@ class Workload:
     n_jobs: int
     concurrency: int
     latency: str
-    latency_mean_s: float
     ideal_s: float  # a perfect client with C slots on this workload's own draws (IDEAL_NOTE)
     ideal_rps: float  # the requests a trial makes, over ideal_s
 
@@ -40,21 +41,23 @@ def ok_trials(run: RunLike) -> pd.DataFrame:
     t = run.trials
     if t is None or t.empty:
         return pd.DataFrame(columns=["trial_id", "strategy", "workload_id", "wall_s"])
-    t = t.copy()
-    for col in ("strategy", "workload_id", "workload", "config_id", "trial_id"):
-        if col in t:
-            t[col] = t[col].astype(str)
-    if "status" in t:
-        t = t[t["status"].astype(str) == "ok"]
-    return t
+    t = t.astype({col: str for col in ("strategy", "workload_id", "workload", "config_id",
+                                       "trial_id")})
+    return t[t["status"].astype(str) == "ok"]
 
 
 def summary(run: RunLike) -> pd.DataFrame:
-    s = run.summary.copy() if run.summary is not None else pd.DataFrame()
-    for col in ("strategy", "workload_id", "workload", "config_id"):
-        if col in s:
-            s[col] = s[col].astype(str)
-    return s
+    """The summary with plain-string ids; empty (without columns) when no trial succeeded."""
+    s = run.summary if run.summary is not None else pd.DataFrame()
+    if s.empty:
+        return s.copy()
+    return s.astype({col: str for col in ("strategy", "workload_id", "workload", "config_id",
+                                          "baseline")})
+
+
+def baseline_of(s: pd.DataFrame) -> str:
+    """The strategy speed-ups are measured against (the summary names it; one per run)."""
+    return str(s["baseline"].iloc[0])
 
 
 def strategies(run: RunLike) -> list[str]:
@@ -74,10 +77,8 @@ def workloads(run: RunLike) -> list[Workload]:
     listed = list(dict.fromkeys(summary(run).get("workload_id", pd.Series(dtype=str))))
     listed += [w for w in first["workload_id"] if w not in listed]
     rank = {w: i for i, w in enumerate(listed)}
-    params = [c for c in _FIXED_PARAMS if c in first.columns]
     by_id = first.set_index("workload_id")
-    group = (by_id[params].astype(str).agg("|".join, axis=1) if params
-             else pd.Series("", index=by_id.index))
+    group = _param_keys(by_id)
     group_rank = {g: min(rank[w] for w in ids.index) for g, ids in group.groupby(group)}
     order = sorted(listed, key=lambda w: (group_rank[group[w]], int(by_id.loc[w, "n_jobs"]),
                                           int(by_id.loc[w, "concurrency"]), rank[w])
@@ -88,32 +89,26 @@ def workloads(run: RunLike) -> list[Workload]:
         if wid not in rows:
             continue
         r = rows[wid]
-        n_jobs, conc = int(r.n_jobs), int(r.concurrency)
-        mean_s = float(getattr(r, "latency_mean_s", float("nan")))
-        ideal = _ideal_at_c(t[t["workload_id"] == wid], math.ceil(n_jobs / conc) * mean_s)
-        requests = t.loc[t["workload_id"] == wid].get("n_requests", pd.Series(dtype=float))
-        per_trial = float(requests.median()) if requests.notna().any() else float(n_jobs)
+        mine = t[t["workload_id"] == wid]
+        # with all C slots: a strategy that can use one only (sequential) has a larger ideal
+        ideal = float(mine["ideal_s"].min())
+        requests = mine["n_requests"]
+        per_trial = float(requests.median()) if requests.notna().any() else float(r.n_jobs)
         out.append(Workload(
             workload_id=wid,
-            label=str(getattr(r, "workload", wid)),
-            n_jobs=n_jobs,
-            concurrency=conc,
-            latency=str(getattr(r, "latency", "")),
-            latency_mean_s=mean_s,
+            label=str(r.workload),
+            n_jobs=int(r.n_jobs),
+            concurrency=int(r.concurrency),
+            latency=str(r.latency),
             ideal_s=ideal,
             ideal_rps=per_trial / ideal if ideal > 0 else float("nan"),
         ))
     return out
 
 
-def _ideal_at_c(trials: pd.DataFrame, fallback: float) -> float:
-    """The workload's ideal with all C slots: the smallest of its trials' ``ideal_s``.
-
-    A strategy that can use one slot only (sequential) has a larger ideal of its own; runs
-    stored before ``ideal_s`` was exact fall back to the mean-latency formula.
-    """
-    ideal = trials.get("ideal_s", pd.Series(dtype=float)).dropna()
-    return float(ideal.min()) if len(ideal) else fallback
+def _param_keys(by_id: pd.DataFrame) -> pd.Series:
+    """Per workload, its parameters besides N and C as one string: equal keys, one sweep."""
+    return by_id[list(WORKLOAD_PARAMS)].astype(str).agg("|".join, axis=1)
 
 
 def pick(items: list, limit: int) -> list:
@@ -198,9 +193,7 @@ def sweeps(run: RunLike) -> list[Sweep]:
         return []
     by_id = {w.workload_id: w for w in workloads(run)}
     first = t.drop_duplicates("workload_id").set_index("workload_id")
-    params = [c for c in _FIXED_PARAMS if c in first.columns]
-    keys = (first[params].astype(str).agg("|".join, axis=1) if params
-            else pd.Series("", index=first.index))
+    keys = _param_keys(first)
     out = []
     for axis in SWEEP_AXES:
         other = "n_jobs" if axis == "concurrency" else "concurrency"
@@ -233,11 +226,42 @@ def error_workload_ids(run: RunLike) -> list[str]:
     if t.empty:
         return []
     inj = [c for c in t.columns if c.startswith("server_injected_")]
-    zero = pd.Series(0, index=t.index)
-    failed = t.get("n_error", zero).fillna(0) + (t[inj].fillna(0).sum(axis=1) if inj else zero)
-    missing = t.get("n_not_found", zero).fillna(0)
+    failed = t["n_error"].fillna(0) + t[inj].fillna(0).sum(axis=1)
+    missing = t["n_not_found"].fillna(0)
     for mask in (failed > 0, missing > 0):
         ids = set(t.loc[mask, "workload_id"])
         if ids:
             return [w.workload_id for w in workloads(run) if w.workload_id in ids]
     return []
+
+
+def has_errors(run: RunLike) -> bool:
+    """Whether the run has failures, injected faults or 404s to show."""
+    return bool(error_workload_ids(run))
+
+
+def has_sweep(run: RunLike) -> bool:
+    """Whether some workloads differ only in N or in C."""
+    return bool(sweeps(run))
+
+
+def has_probes(run: RunLike) -> bool:
+    """Whether the run has probe samples (event-loop lag, thread heartbeats)."""
+    return run.probes is not None and not run.probes.empty
+
+
+def inflight(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Step function of requests in flight: ends sort before starts at equal times."""
+    times = np.concatenate([starts, ends])
+    delta = np.concatenate([np.ones(len(starts)), -np.ones(len(ends))])
+    order = np.lexsort((delta, times))
+    return times[order], np.cumsum(delta[order])
+
+
+def configured_percentiles(spec: str, p: np.ndarray) -> np.ndarray | None:
+    """The server's own latency percentiles for ``spec`` (its models are inverse CDFs)."""
+    try:
+        model = parse_latency(spec)
+    except ValueError:  # ConfigError; a run stored with a spec this server no longer reads
+        return None
+    return np.array([model.sample(q / 100) for q in p])

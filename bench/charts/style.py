@@ -1,7 +1,7 @@
 """Shared look of every chart: colours, figure factory, number formats and atomic saving.
 
-Kept apart from ``bench.charts`` so that every chart (and ``flagbench compare``) draws a
-strategy in the same colour and writes files the same crash-safe way.
+Shared so that every chart (and ``flagbench compare``) draws a strategy in the same colour
+and writes files the same crash-safe way.
 """
 
 from __future__ import annotations
@@ -43,20 +43,6 @@ IDEAL_COLOUR = "#222222"
 
 DPI = 100
 
-# Typographic signs, spelled as escapes so the source stays ASCII-unambiguous.
-TIMES = "\u00d7"
-DASH = "\u2013"
-# What "the ideal" is (the trials' ``ideal_s``, worked out by ``bench.ideal``), for legends
-# and for the report, which explains it once.
-IDEAL_LABEL = "ideal: a perfect client with C slots"
-IDEAL_NOTE = (
-    "The ideal is the time a perfect client with C slots would take on the latencies and "
-    "faults the server drew for this very workload (its draws are deterministic), every job "
-    "starting the moment a slot frees, with no overhead; retries and CPU work are left out. "
-    "With a fixed latency it is \u2308N/C\u2309 \u00d7 latency; with a random one it is "
-    "usually more than that formula with the mean latency, since the slowest request of each "
-    "round sets the pace. Sequential's ideal has one slot."
-)
 FORMATS = ("png", "svg")
 # No creation date in the SVG, so re-drawing the same run gives the same bytes.
 SVG_METADATA: dict[str, str | None] = {"Date": None}
@@ -217,25 +203,6 @@ def slug(text: str) -> str:
     """A file-name-safe form of a workload id."""
     s = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(text)).strip("-.")
     return s[:60] or "x"
-
-
-def fmt_s(seconds: float) -> str:
-    """Seconds in the unit a reader expects: 850 ms, 1.42 s, 2 min 5 s."""
-    if seconds != seconds:  # NaN
-        return "n/a"
-    if seconds < 1e-3:
-        return f"{seconds * 1e6:.0f} µs"
-    if seconds < 1:
-        return f"{seconds * 1e3:.3g} ms"
-    if seconds < 120:
-        return f"{seconds:.3g} s"
-    return f"{int(seconds // 60)} min {seconds % 60:.0f} s"
-
-
-def fmt_x(ratio: float) -> str:
-    if ratio != ratio:
-        return "n/a"
-    return f"{ratio:.2g}{TIMES}" if ratio < 10 else f"{ratio:.0f}{TIMES}"
 
 
 def wrap(text: str, width: int) -> str:

@@ -1,8 +1,9 @@
-"""The report's content model and its two renderings, HTML and Markdown.
+"""The report's two renderings, HTML and Markdown, of one ``Report``.
 
-``bench.report`` decides what the report says (a ``Report``); this module only says it, in
-two formats that therefore never disagree. Everything that comes from the data is escaped:
-HTML-escaped in one, Markdown-escaped (no formatting, no raw HTML) in the other.
+``bench.report.content`` decides what the report says; this module only says it, in two
+formats that therefore never disagree. Everything that comes from the data is escaped:
+HTML-escaped in one, Markdown-escaped (no formatting, no raw HTML) in the other. The HTML
+embeds its charts as ``data:`` URIs and has no external CSS, scripts or fonts.
 """
 
 from __future__ import annotations
@@ -11,50 +12,12 @@ import base64
 import html
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench._chartstyle import IDEAL_NOTE
+from bench.report.model import Report, Table
 
 NO_SUMMARY = "No configuration has a successful trial, so there is nothing to summarise."
-SUMMARY_NOTE = (
-    "Median wall time over the repeats; the 95% confidence interval of the mean (Student t); the "
-    "ideal; speed-up against sequential on the same workload (with its interval); efficiency "
-    "= ideal / wall (median); final errors per trial (median). " + IDEAL_NOTE
-)
-
-
-@dataclass(frozen=True)
-class Table:
-    title: str
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-    numeric: tuple[bool, ...] = ()  # right-align these columns
-
-    def is_numeric(self, i: int) -> bool:
-        return i < len(self.numeric) and self.numeric[i]
-
-
-@dataclass(frozen=True)
-class ChartEntry:
-    title: str
-    reading: tuple[str, ...]
-    png: Path
-
-
-@dataclass
-class Report:
-    """What the report says, independent of HTML or Markdown."""
-
-    title: str
-    overview: list[str]
-    warnings: list[str]
-    summary: list[Table]
-    charts: list[ChartEntry]
-    command: str
-    metadata: list[tuple[str, str]]
-    packages: list[tuple[str, str]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- HTML
@@ -109,7 +72,8 @@ def render_html(rep: Report) -> str:
         items = "".join(f"<li>{_md_code_spans(w)}</li>" for w in rep.warnings)
         parts.append(f'<h2 id="warnings">Warnings</h2><div class="warn"><ul>{items}</ul></div>')
     parts.append('<h2 id="summary">Summary</h2>')
-    parts.append(f'<p class="muted">{_e(SUMMARY_NOTE)}</p>')
+    if rep.summary_note:
+        parts.append(f'<p class="muted">{_e(rep.summary_note)}</p>')
     for t in rep.summary:
         parts.append(f"<h3>{_e(t.title)}</h3>{_html_table(t)}")
     if not rep.summary:
@@ -164,7 +128,9 @@ def render_markdown(rep: Report, base: Path) -> str:
     out = [f"# {_m(rep.title)}", "", *(f"{_m(line)}  " for line in rep.overview), ""]
     if rep.warnings:
         out += ["## Warnings", "", *(f"- {_m_code_spans(w)}" for w in rep.warnings), ""]
-    out += ["## Summary", "", _m(SUMMARY_NOTE), ""]
+    out += ["## Summary", ""]
+    if rep.summary_note:
+        out += [_m(rep.summary_note), ""]
     for t in rep.summary:
         out += [f"### {_m(t.title)}", "", *_md_table(t), ""]
     if not rep.summary:

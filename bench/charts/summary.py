@@ -12,10 +12,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullLocator
 
-from bench._chartdata import (
+from bench.charts.data import (
     RunLike,
     Sweep,
     Workload,
+    baseline_of,
+    has_sweep,
     ok_trials,
     pick,
     strategies,
@@ -23,12 +25,9 @@ from bench._chartdata import (
     sweeps,
     workloads,
 )
-from bench._chartstyle import (
-    DASH,
+from bench.charts.registry import chart
+from bench.charts.style import (
     IDEAL_COLOUR,
-    IDEAL_LABEL,
-    TIMES,
-    fmt_s,
     legend_below,
     new_figure,
     plain_log,
@@ -36,6 +35,7 @@ from bench._chartstyle import (
     strategy_order,
     wrap,
 )
+from bench.charts.text import DASH, IDEAL_LABEL, TIMES, fmt_s
 
 MAX_WALL_PANELS = 8
 
@@ -60,7 +60,9 @@ class _WallRow:
                 if math.isfinite(v) and v > 0]
 
 
+@chart(kind="wall", title="Wall time per strategy", stem="wall", order=10)
 def fig_wall(run: RunLike) -> Figure | None:
+    """Median wall time per strategy with CI, repeats, ideal time and speed-up."""
     s, t = summary(run), ok_trials(run)
     all_trials = run.trials.astype({"workload_id": str, "strategy": str})
     ws = [w for w in workloads(run) if not s[s["workload_id"] == w.workload_id].empty]
@@ -91,7 +93,8 @@ def fig_wall(run: RunLike) -> Figure | None:
     ]
     legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
-    versus = ", speed-up vs sequential" if "sequential" in set(s["strategy"]) else ""
+    baseline = baseline_of(s)
+    versus = f", speed-up vs {baseline}" if baseline in set(s["strategy"]) else ""
     fig.suptitle("Wall time per strategy: median of the repeats" + versus + extra)
     return fig
 
@@ -106,12 +109,12 @@ def _wall_rows(s: pd.DataFrame, t: pd.DataFrame,
             continue
         row = s[s["strategy"] == st].iloc[0]
         med = float(row["wall_median_s"])
-        lo, hi = (float(row.get(c, med)) for c in ("wall_ci_low_s", "wall_ci_high_s"))
+        lo, hi = float(row["wall_ci_low_s"]), float(row["wall_ci_high_s"])
         rows.append((st, _WallRow(
             median=med,
             ci=(med if math.isnan(lo) else lo, med if math.isnan(hi) else hi),
             repeats=t.loc[t["strategy"] == st, "wall_s"].to_numpy(dtype=float),
-            ideal=float(row.get("ideal_s", float("nan"))),
+            ideal=float(row["ideal_s"]),
             text=_speed_text(st, med, row))))
     return rows
 
@@ -177,14 +180,13 @@ def _room_for_labels(ax, ends: list[tuple[float, str]], left: float, hi_x: float
 
 
 def _speed_text(strategy: str, med: float, row: pd.Series) -> str:
-    sp = row.get("speedup", float("nan"))
-    if strategy == "sequential":
+    sp = row["speedup"]
+    if strategy == row["baseline"]:
         return f"{fmt_s(med)}  (baseline)"
-    if sp is None or pd.isna(sp):
+    if pd.isna(sp):
         return fmt_s(med)
-    lo, hi = row.get("speedup_ci_low"), row.get("speedup_ci_high")
-    ci = f" (CI {lo:.3g}{DASH}{hi:.3g})" if lo is not None and hi is not None and not (
-        pd.isna(lo) or pd.isna(hi)) else ""
+    lo, hi = row["speedup_ci_low"], row["speedup_ci_high"]
+    ci = f" (CI {lo:.3g}{DASH}{hi:.3g})" if not (pd.isna(lo) or pd.isna(hi)) else ""
     return f"{fmt_s(med)}   {float(sp):.3g}{TIMES} speed-up{ci}"
 
 
@@ -194,10 +196,11 @@ def _speed_text(strategy: str, med: float, row: pd.Series) -> str:
 _SERIES_STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), ((0, (6, 2, 1, 2, 1, 2)), "D"))
 
 
-def fig_scaling(run: RunLike) -> Figure | None:
+@chart(kind="scaling", title="Scaling with concurrency and job count", stem="scaling",
+       order=20, when=has_sweep)
+def fig_scaling(run: RunLike) -> Figure:
+    """Throughput and wall time vs concurrency and vs N, with ideal and CPU ceilings."""
     found = sweeps(run)
-    if not found:
-        return None
     s, t = summary(run), ok_trials(run)
     names = strategies(run)
     colours = strategy_colours(names)
@@ -248,8 +251,8 @@ def _scaling_column(ax_tp, ax_w, sweep: Sweep, s: pd.DataFrame, t: pd.DataFrame,
             tp = d["throughput_median_rps"].to_numpy(float)
             ax_tp.plot(d["x"], tp, marker=marker, ls=ls, color=colours[name], lw=1.8, ms=5)
             med = d["wall_median_s"].to_numpy(float)
-            lo = d.get("wall_ci_low_s", d["wall_median_s"]).to_numpy(float)
-            hi = d.get("wall_ci_high_s", d["wall_median_s"]).to_numpy(float)
+            lo = d["wall_ci_low_s"].to_numpy(float)
+            hi = d["wall_ci_high_s"].to_numpy(float)
             ax_w.errorbar(d["x"], med, yerr=[np.clip(med - lo, 0, None),
                                              np.clip(hi - med, 0, None)],
                           marker=marker, ls=ls, color=colours[name], lw=1.8, ms=5, capsize=3)
@@ -265,8 +268,8 @@ def _scaling_column(ax_tp, ax_w, sweep: Sweep, s: pd.DataFrame, t: pd.DataFrame,
         ys_w.extend(ideal_w)
     tsub = t[t["workload_id"].isin({w.workload_id for w in sweep.workloads})]
     for name in names:
-        cpr = tsub[tsub["strategy"] == name].get("cpu_per_request_ms")
-        if cpr is not None and cpr.notna().any() and cpr.median() > 0:
+        cpr = tsub.loc[tsub["strategy"] == name, "cpu_per_request_ms"]
+        if cpr.notna().any() and cpr.median() > 0:
             ceiling = 1000.0 / float(cpr.median())
             ax_tp.axhline(ceiling, color=colours[name], ls=":", lw=1.4)
             ys_tp.append(ceiling)

@@ -11,9 +11,12 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
-from bench._chartdata import (
+from bench.charts.data import (
     RunLike,
     Workload,
+    configured_percentiles,
+    inflight,
+    main_workloads,
     median_trial,
     ok_trials,
     pick,
@@ -21,19 +24,20 @@ from bench._chartdata import (
     strategies,
     workloads,
 )
-from bench._chartstyle import (
+from bench.charts.registry import chart
+from bench.charts.style import (
     IDEAL_COLOUR,
     OUTCOME_COLOURS,
     WAIT_COLOUR,
-    fmt_s,
     legend_below,
     new_figure,
     plain_log,
     strategy_colours,
     wrap,
 )
-from flags_server.latency import parse_latency
+from bench.charts.text import fmt_s
 
+MAX_TIMELINES = 3  # workloads that get a timeline of their own
 MAX_ROWS = 300  # request rows drawn per timeline panel; beyond this every k-th is drawn
 MAX_LATENCY_PANELS = 6
 MAX_BREAKDOWN_ROWS = 4
@@ -51,15 +55,14 @@ BAR_COLOURS = {**OUTCOME_COLOURS, "retried": "#EFA39A"}
 # ---------------------------------------------------------------- 3. timeline
 
 
-def inflight(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Step function of requests in flight: ends sort before starts at equal times."""
-    times = np.concatenate([starts, ends])
-    delta = np.concatenate([np.ones(len(starts)), -np.ones(len(ends))])
-    order = np.lexsort((delta, times))
-    return times[order], np.cumsum(delta[order])
+def _timeline_workloads(run: RunLike) -> list[Workload]:
+    return main_workloads(run, MAX_TIMELINES)
 
 
+@chart(kind="timeline", title="Timeline of one trial per strategy", stem="timeline", order=30,
+       per_workload=_timeline_workloads)
 def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
+    """Each request of the median-wall trial per strategy, with the in-flight count."""
     trials = ok_trials(run).set_index("trial_id")
     panels = []
     for st in strategies(run):
@@ -84,8 +87,8 @@ def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
         seen, waited = _request_bars(ax, r)
         seen_outcomes |= seen
         any_wait |= waited
-        _inflight_panel(axf, r, _slots(trial, st, w), colours[st])
-        ideal = float(trial.get("ideal_s", float("nan")))
+        _inflight_panel(axf, r, int(trial["concurrency_effective"]), colours[st])
+        ideal = float(trial["ideal_s"])
         if math.isfinite(ideal):
             any_ideal = True
             ax.axvline(ideal, color=IDEAL_COLOUR, ls=":", lw=1.3)
@@ -112,14 +115,6 @@ def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
     return fig
 
 
-def _slots(trial: pd.Series, strategy: str, w: Workload) -> int:
-    """The concurrency the strategy can use (1 for sequential); older runs lack the column."""
-    value = trial.get("concurrency_effective")
-    if value is not None and not pd.isna(value):
-        return int(value)
-    return 1 if strategy == "sequential" else int(trial.get("concurrency", w.concurrency))
-
-
 def _request_bars(ax, r: pd.DataFrame) -> tuple[set[str], bool]:
     r = r.sort_values(["t_start_s", "t_end_s"], kind="stable")
     step = max(1, math.ceil(len(r) / MAX_ROWS))
@@ -130,15 +125,13 @@ def _request_bars(ax, r: pd.DataFrame) -> tuple[set[str], bool]:
     lw = float(np.clip(0.75 * height_pt / max(n, 1), 0.5, 6.0))
     start = shown["t_start_s"].to_numpy(float)
     end = shown["t_end_s"].to_numpy(float)
-    queued = shown["t_queued_s"].to_numpy(float) if "t_queued_s" in shown else start
+    queued = shown["t_queued_s"].to_numpy(float)
     waits = (start - queued) > 1e-4
     if waits.any():
         ax.hlines(y[waits], queued[waits], start[waits], color=WAIT_COLOUR,
                   lw=max(0.3, lw * 0.35), alpha=0.7 if n > 60 else 1.0)
-    outcomes = shown["outcome"].astype(str).to_numpy()
-    if "final" in shown:
-        outcomes = np.where(shown["final"].fillna(True).astype(bool).to_numpy(), outcomes,
-                            "retried")
+    outcomes = np.where(shown["final"].to_numpy(bool), shown["outcome"].astype(str).to_numpy(),
+                        "retried")
     for outcome, colour in BAR_COLOURS.items():
         m = outcomes == outcome
         if m.any():
@@ -174,19 +167,12 @@ def _tail_x(p: np.ndarray) -> np.ndarray:
     return -np.log10(1 - np.asarray(p, float) / 100)
 
 
-def configured_percentiles(spec: str, p: np.ndarray) -> np.ndarray | None:
-    """The server's own latency percentiles for ``spec`` (its models are inverse CDFs)."""
-    try:
-        model = parse_latency(spec)
-    except ValueError:  # ConfigError; a run stored with a spec this server no longer reads
-        return None
-    return np.array([model.sample(q / 100) for q in p])
-
-
+@chart(kind="latency", title="Latency distribution", stem="latency", order=40)
 def fig_latency(run: RunLike) -> Figure | None:
+    """Latency percentiles (p50 to p99.9) per strategy with the configured latency."""
     t = ok_trials(run)
     req = requests_of(run, t["trial_id"]) if not t.empty else pd.DataFrame()
-    if req.empty or "latency_s" not in req:
+    if req.empty:
         return None
     req = req.merge(t[["trial_id", "workload_id"]], on="trial_id").astype({"strategy": str})
     ws = [w for w in workloads(run) if (req["workload_id"] == w.workload_id).any()]
@@ -250,10 +236,11 @@ def _latency_panel(ax, req: pd.DataFrame, w: Workload, names, colours) -> set[st
 # ---------------------------------------------------------------- 5. where the time goes
 
 
+@chart(kind="breakdown", title="Where the time goes", stem="where-time-goes", order=50)
 def fig_breakdown(run: RunLike) -> Figure | None:
+    """Wall time vs client CPU (user, system), and per-request wait vs service time."""
     t = ok_trials(run)
-    needed = {"wall_s", "cpu_user_s", "cpu_sys_s"}
-    if t.empty or not needed <= set(t.columns):
+    if t.empty:
         return None
     req = requests_of(run, t["trial_id"])
     if not req.empty:
@@ -321,7 +308,7 @@ def _cpu_panel(ax, tw: pd.DataFrame, present, colours, w: Workload) -> None:
 def _wait_panel(ax, rw: pd.DataFrame, present, colours) -> None:
     """Mean wait + service per request. A bar far longer than the rest (sequential's wait is
     the whole queue ahead of it) is cut at the axis edge, its numbers still written."""
-    if rw.empty or "wait_s" not in rw:
+    if rw.empty:
         ax.set_visible(False)
         return
     bars = []

@@ -1,17 +1,24 @@
 """Two-line readings of each chart, written from the same numbers the chart draws.
 
 A reader skimming the report should get the point of a chart without decoding it; the
-sentences are generated, so they never drift from the data.
+sentences are generated, so they never drift from the data. Each reading is registered under
+its chart's kind (``bench.charts.registry``) and reads the run's tables through
+``bench.charts.data``, never the drawing code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
-from bench._chartdata import (
+from bench.charts.data import (
     RunLike,
+    baseline_of,
+    configured_percentiles,
     error_workload_ids,
+    inflight,
     main_workloads,
     median_trial,
     ok_trials,
@@ -20,8 +27,27 @@ from bench._chartdata import (
     sweeps,
     workloads,
 )
-from bench._charts_trial import configured_percentiles
-from bench._chartstyle import fmt_s, fmt_x
+from bench.charts.text import fmt_s, fmt_x
+
+Reader = Callable[[RunLike, str | None], list[str]]
+_READERS: dict[str, Reader] = {}
+
+
+def reads(kind: str) -> Callable[[Reader], Reader]:
+    """Register the decorated function as the reading of the chart of this kind."""
+
+    def register(fn: Reader) -> Reader:
+        if kind in _READERS:
+            raise ValueError(f"chart kind {kind!r} has two readings")
+        _READERS[kind] = fn
+        return fn
+
+    return register
+
+
+def kinds_read() -> set[str]:
+    """The chart kinds that have a reading."""
+    return set(_READERS)
 
 
 def reading(kind: str, run: RunLike, workload_id: str | None = None) -> list[str]:
@@ -32,7 +58,7 @@ def reading(kind: str, run: RunLike, workload_id: str | None = None) -> list[str
     try:
         lines = fn(run, workload_id)
     except (KeyError, ValueError, IndexError):
-        return []  # a reading is a courtesy; a run with odd columns still gets its charts
+        return []  # a reading is a courtesy; data it did not foresee must not cost the report
     return [ln for ln in lines if ln][:2]
 
 
@@ -40,6 +66,7 @@ def _label(run: RunLike, workload_id: str) -> str:
     return next((w.label for w in workloads(run) if w.workload_id == workload_id), workload_id)
 
 
+@reads("wall")
 def _wall(run: RunLike, _wid: str | None) -> list[str]:
     s = summary(run)
     if s.empty:
@@ -56,11 +83,12 @@ def _wall(run: RunLike, _wid: str | None) -> list[str]:
     else:
         first = (f"{_label(run, wid)}: {best['strategy']} was fastest at "
                  f"{fmt_s(best['wall_median_s'])} (median)")
-    seq = g[g["strategy"] == "sequential"]
-    if not seq.empty and best["strategy"] != "sequential":
-        first += (f", {fmt_x(seq.iloc[0]['wall_median_s'] / best['wall_median_s'])} faster "
-                  f"than sequential ({fmt_s(seq.iloc[0]['wall_median_s'])})")
-    if worst["strategy"] != best["strategy"] and worst["strategy"] != "sequential":
+    baseline = baseline_of(g)
+    base = g[g["strategy"] == baseline]
+    if not base.empty and best["strategy"] != baseline:
+        first += (f", {fmt_x(base.iloc[0]['wall_median_s'] / best['wall_median_s'])} faster "
+                  f"than {baseline} ({fmt_s(base.iloc[0]['wall_median_s'])})")
+    if worst["strategy"] != best["strategy"] and worst["strategy"] != baseline:
         first += f"; slowest was {worst['strategy']} at {fmt_s(worst['wall_median_s'])}"
     n_w = s["workload_id"].nunique()
     if n_w > 1:
@@ -78,13 +106,11 @@ def _wall(run: RunLike, _wid: str | None) -> list[str]:
 
 def _overlap(a: pd.Series, b: pd.Series) -> bool:
     """Whether two configurations' 95% intervals of the mean overlap."""
-    try:
-        return bool(float(b["wall_ci_low_s"]) <= float(a["wall_ci_high_s"])
-                    and float(a["wall_ci_low_s"]) <= float(b["wall_ci_high_s"]))
-    except (KeyError, TypeError, ValueError):
-        return False
+    return bool(float(b["wall_ci_low_s"]) <= float(a["wall_ci_high_s"])
+                and float(a["wall_ci_low_s"]) <= float(b["wall_ci_high_s"]))
 
 
+@reads("scaling")
 def _scaling(run: RunLike, _wid: str | None) -> list[str]:
     s = summary(run)
     lines = []
@@ -118,9 +144,9 @@ def _furthest(run: RunLike, row: pd.Series, workload_id: str, where: str, ideal:
     text = (f"At {where} the furthest from the ideal was {row['strategy']} at "
             f"{_rate(row['throughput_median_rps'])}")
     t = ok_trials(run)
-    cpr = t[(t["workload_id"] == workload_id) & (t["strategy"] == row["strategy"])].get(
-        "cpu_per_request_ms")
-    if cpr is not None and cpr.notna().any() and cpr.median() > 0:
+    cpr = t.loc[(t["workload_id"] == workload_id) & (t["strategy"] == row["strategy"]),
+                "cpu_per_request_ms"]
+    if cpr.notna().any() and cpr.median() > 0:
         text += f"; its one-core client-CPU ceiling is {_rate(1000 / cpr.median())}"
     return text + "."
 
@@ -134,34 +160,40 @@ def _rate(rps: float) -> str:
     return f"{rps:,.0f} requests/s" if rps >= 100 else f"{rps:.3g} requests/s"
 
 
+@reads("timeline")
 def _timeline(run: RunLike, wid: str | None) -> list[str]:
     w = next((w for w in workloads(run) if w.workload_id == wid), None) or (
         main_workloads(run, 1) or [None])[0]
     if w is None:
         return []
-    peaks, waits = {}, {}
-    for st in ok_trials(run).query("workload_id == @w.workload_id")["strategy"].unique():
+    t = ok_trials(run)
+    slots = t.set_index("trial_id")["concurrency_effective"]
+    peaks, waits, single = {}, {}, set()
+    for st in t.query("workload_id == @w.workload_id")["strategy"].unique():
         tid = median_trial(run, w.workload_id, st)
         r = requests_of(run, [tid])
         if r.empty:
             continue
-        ev = np.concatenate([np.ones(len(r)), -np.ones(len(r))])
-        times = np.concatenate([r["t_start_s"].to_numpy(float), r["t_end_s"].to_numpy(float)])
-        peaks[st] = int(np.cumsum(ev[np.lexsort((ev, times))]).max())
+        _, n = inflight(r["t_start_s"].to_numpy(float), r["t_end_s"].to_numpy(float))
+        peaks[st] = int(n.max())
         waits[st] = float((r["t_start_s"] - r["t_queued_s"]).clip(lower=0).mean())
+        if slots[tid] <= 1:
+            single.add(st)
     if not peaks:
         return []
     hi = max(peaks, key=peaks.get)
     lo = min(peaks, key=peaks.get)
     first = (f"At most {peaks[hi]} requests were in flight at once with {hi} "
              f"(C={w.concurrency}), {peaks[lo]} with {lo}.")
-    pooled = {k: v for k, v in waits.items() if k != "sequential"} or waits
+    # one slot only (sequential): every request waits for the whole queue ahead of it
+    pooled = {k: v for k, v in waits.items() if k not in single} or waits
     most = max(pooled, key=pooled.get)
     second = (f"Among the concurrent strategies, requests waited longest for a slot with {most}: "
               f"{fmt_s(waits[most])} on average between being ready and starting (grey lines).")
     return [first, second]
 
 
+@reads("latency")
 def _latency(run: RunLike, _wid: str | None) -> list[str]:
     t = ok_trials(run)
     ws = workloads(run)
@@ -184,13 +216,14 @@ def _latency(run: RunLike, _wid: str | None) -> list[str]:
     return [first, f"The worst tail was {worst}'s: p99 {fmt_s(q.loc[worst, 'p99'])}."]
 
 
+@reads("breakdown")
 def _breakdown(run: RunLike, _wid: str | None) -> list[str]:
     t = ok_trials(run)
     ws = workloads(run)
     if t.empty or not ws:
         return []
-    g = t[t["workload_id"] == ws[0].workload_id].groupby("strategy")[
-        ["wall_s", "cpu_user_s", "cpu_sys_s"]].median()
+    tw = t[t["workload_id"] == ws[0].workload_id]
+    g = tw.groupby("strategy")[["wall_s", "cpu_user_s", "cpu_sys_s"]].median()
     share = (g["cpu_user_s"] + g["cpu_sys_s"]) / g["wall_s"]
     hi, lo = share.idxmax(), share.idxmin()
     first = (f"{ws[0].label}: the client was busy on the CPU for {share[hi]:.0%} of the wall "
@@ -203,18 +236,21 @@ def _breakdown(run: RunLike, _wid: str | None) -> list[str]:
     r = r.merge(t[["trial_id"]], on="trial_id").astype({"strategy": str})
     wait = r.groupby("strategy")["wait_s"].mean()
     service = r.groupby("strategy")["latency_s"].mean()
-    concurrent = wait.drop("sequential", errors="ignore")
+    single = tw.loc[tw["concurrency_effective"] <= 1, "strategy"].unique()
+    concurrent = wait.drop(single, errors="ignore")
     most = (concurrent if len(concurrent) else wait).idxmax()
     return [first, f"Per request, {most} spent {fmt_s(wait[most])} waiting for a slot and "
                    f"{fmt_s(service[most])} being served, on average."]
 
 
+@reads("probes")
 def _probes(run: RunLike, _wid: str | None) -> list[str]:
     p = run.probes
     if p is None or p.empty:
         return []
     t = ok_trials(run)
-    p = p.astype({"trial_id": str, "kind": str}).merge(t[["trial_id"]], on="trial_id").astype({"strategy": str})
+    p = p.astype({"trial_id": str, "kind": str}).merge(t[["trial_id"]], on="trial_id")
+    p = p.astype({"strategy": str})
     out = []
     for kind, what in (("loop_lag", "event-loop lag"), ("heartbeat", "thread heartbeat delay")):
         pk = p[p["kind"] == kind]
@@ -235,6 +271,7 @@ def _probes(run: RunLike, _wid: str | None) -> list[str]:
     return out
 
 
+@reads("errors")
 def _errors(run: RunLike, _wid: str | None) -> list[str]:
     ids = error_workload_ids(run)
     if not ids:
@@ -250,24 +287,12 @@ def _errors(run: RunLike, _wid: str | None) -> list[str]:
     first = (f"{_label(run, ids[0])}: {spread}, out of {jobs.max():.0f} jobs; "
              f"{per['n_not_found'].mean():.3g} not found on average.")
     inj = [c for c in g.columns if c.startswith("server_injected_")]
-    if not inj:
-        return [first]
     injected = g[inj].fillna(0).sum(axis=1).mean()
     r = requests_of(run, g["trial_id"], sent_only=False)
     failed = (r["outcome"].astype(str) == "error").sum() / max(len(g), 1) if not r.empty else 0
-    mismatch = int((~g["counts_match"].astype(bool)).sum()) if "counts_match" in g else 0
+    mismatch = int((~g["counts_match"].astype(bool)).sum())
     second = (f"The server injected {_n(injected, 'fault')} per trial; the client saw "
               f"{_n(failed, 'failed attempt')} per trial"
               + (f"; counts disagreed in {mismatch} trial(s)." if mismatch else "."))
     return [first, second]
 
-
-_READERS = {
-    "wall": _wall,
-    "scaling": _scaling,
-    "timeline": _timeline,
-    "latency": _latency,
-    "breakdown": _breakdown,
-    "probes": _probes,
-    "errors": _errors,
-}

@@ -14,9 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
-from bench._chartstyle import (
+from bench.charts.style import (
     IDEAL_COLOUR,
-    TIMES,
     freeze_layout,
     legend_below,
     new_figure,
@@ -27,6 +26,7 @@ from bench._chartstyle import (
     wrap,
     write_atomic_figure,
 )
+from bench.charts.text import TIMES
 
 
 def compare_chart(comparison: pd.DataFrame, out_path: Path, *, label_a: str = "A",
@@ -43,11 +43,7 @@ def compare_chart(comparison: pd.DataFrame, out_path: Path, *, label_a: str = "A
         raise ValueError(f"compare chart path must end in .png or .svg, got {out_path.name!r}")
     if comparison.empty:
         raise ValueError("the two runs share no configuration (config_id) to compare")
-    data = comparison.copy()
-    for col in ("strategy", "workload", "config_id"):
-        data[col] = data[col].astype(str) if col in data else data["config_id"].astype(str)
-    if "significant" not in data:
-        data["significant"] = (data["ratio_ci_low"] > 1) | (data["ratio_ci_high"] < 1)
+    data = comparison.astype({"strategy": str, "workload": str, "config_id": str})
     with style():
         fig = _fig_compare(data.reset_index(drop=True), label_a, label_b)
         freeze_layout(fig)
@@ -62,13 +58,13 @@ def comparison_from_summaries(summary_a: pd.DataFrame, summary_b: pd.DataFrame) 
     """
     keep = ["config_id", "workload", "strategy", "wall_median_s", "wall_ci_low_s",
             "wall_ci_high_s"]
-    a = summary_a[[c for c in keep if c in summary_a]].astype({"config_id": str})
-    b = summary_b[[c for c in keep if c in summary_b]].astype({"config_id": str})
+    a = summary_a[keep].astype({"config_id": str})
+    b = summary_b[keep].astype({"config_id": str})
     m = a.merge(b, on="config_id", suffixes=("_a", "_b"))
     return pd.DataFrame({
         "config_id": m["config_id"],
-        "strategy": m.get("strategy_a", m["config_id"]).astype(str),
-        "workload": m.get("workload_a", m["config_id"]).astype(str),
+        "strategy": m["strategy_a"].astype(str),
+        "workload": m["workload_a"].astype(str),
         "a_median_s": m["wall_median_s_a"],
         "b_median_s": m["wall_median_s_b"],
         "ratio": m["wall_median_s_b"] / m["wall_median_s_a"],

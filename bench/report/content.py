@@ -1,9 +1,7 @@
-"""The run report: ``report.html`` (one self-contained file) and ``report.md`` (for GitHub).
+"""What the report says about a run: one neutral ``Report`` of text, tables and charts.
 
-This module decides what the report says, as one neutral ``Report`` (sections of text,
-tables and charts); ``bench._report_render`` writes it as HTML and as Markdown, so the two
-never say different things. The HTML embeds its charts as ``data:`` URIs and has no external
-CSS, scripts or fonts: it can be mailed, attached to an issue or opened offline.
+Everything here comes from the run's tables and ``meta.json``; ``bench.report.render``
+writes the result as HTML and as Markdown.
 """
 
 from __future__ import annotations
@@ -15,18 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from bench._atomic import write_text_atomic
-from bench._chartdata import RunLike, ok_trials, summary, workloads
-from bench._chartstyle import DASH, TIMES, fmt_s, strategy_order
-from bench._readings import reading
-from bench._report_render import (
-    ChartEntry,
-    Report,
-    Table,
-    render_html,
-    render_markdown,
-)
-from bench.charts import Rendered, render
+from bench.charts import Rendered
+from bench.charts.data import RunLike, baseline_of, ok_trials, summary, workloads
+from bench.charts.style import strategy_order
+from bench.charts.text import DASH, IDEAL_NOTE, TIMES, fmt_s
+from bench.report.model import ChartEntry, Report, Table
+from bench.report.readings import reading
 from bench.stats import MIN_SAMPLES
 
 # The collector's bottleneck labels (bench/collect.py) in words.
@@ -38,14 +30,11 @@ BOTTLENECK_WORDS = {
     "mixed": "bound by no single thing (mixed)",
 }
 
-__all__ = ["Report", "build_report", "render_html", "render_markdown", "write_report"]
-
-
-# ---------------------------------------------------------------- content
-
 
 def build_report(run: RunLike, rendered: list[Rendered]) -> Report:
+    """The report of ``run``, with ``rendered`` (from ``bench.charts.render``) as its charts."""
     meta = run.meta or {}
+    s = summary(run)
     run_id = str(meta.get("run_id", Path(run.path).name))
     suite = str(meta.get("suite", ""))
     return Report(
@@ -58,7 +47,15 @@ def build_report(run: RunLike, rendered: list[Rendered]) -> Report:
         command=_command(meta),
         metadata=_metadata(run),
         packages=sorted((str(k), str(v)) for k, v in (meta.get("packages") or {}).items()),
+        summary_note=_summary_note(baseline_of(s)) if len(s) else "",
     )
+
+
+def _summary_note(baseline: str) -> str:
+    return ("Median wall time over the repeats; the 95% confidence interval of the mean "
+            f"(Student t); the ideal; speed-up against {baseline} on the same workload (with its "
+            "interval); efficiency = ideal / wall (median); final errors per trial (median). "
+            + IDEAL_NOTE)
 
 
 def _overview(run: RunLike) -> list[str]:
@@ -117,19 +114,18 @@ def _warnings(run: RunLike) -> list[str]:
         failed = t[t["status"].astype(str) != "ok"]
         for r in failed.itertuples(index=False):
             out.append(f"Failed trial {r.trial_id} ({r.strategy}, {r.workload}, repeat "
-                       f"{r.repeat}): {getattr(r, 'failure', '') or 'no reason recorded'}.")
-        if "counts_match" in t:
-            ok = t[t["status"].astype(str) == "ok"]
-            bad = ok[~ok["counts_match"].fillna(False).astype(bool)]
-            for r in bad.itertuples(index=False):
-                out.append(f"Client and server counts differ in trial {r.trial_id} "
-                           f"({r.strategy}, {r.workload}): the client made "
-                           f"{_count(r.n_requests)} requests, the server saw "
-                           f"{_count(r.server_requests)}.")
+                       f"{r.repeat}): {r.failure or 'no reason recorded'}.")
+        ok = t[t["status"].astype(str) == "ok"]
+        bad = ok[~ok["counts_match"].fillna(False).astype(bool)]
+        for r in bad.itertuples(index=False):
+            out.append(f"Client and server counts differ in trial {r.trial_id} "
+                       f"({r.strategy}, {r.workload}): the client made "
+                       f"{_count(r.n_requests)} requests, the server saw "
+                       f"{_count(r.server_requests)}.")
     s = summary(run)
-    if len(s) and "unstable" in s:
+    if len(s):
         shaky = s[s["unstable"].fillna(False).astype(bool)]
-        few = shaky["n"] < MIN_SAMPLES if "n" in shaky else pd.Series(False, index=shaky.index)
+        few = shaky["n"] < MIN_SAMPLES
         for workload, g in shaky[~few].groupby("workload", sort=False):
             items = ", ".join(f"{r.strategy} (CV {r.wall_cv:.1%}, {r.n} repeats)"
                               for r in g.itertuples(index=False))
@@ -139,7 +135,7 @@ def _warnings(run: RunLike) -> list[str]:
             items = ", ".join(f"{r.strategy} ({r.n})" for r in g.itertuples(index=False))
             out.append(f"Too few repeats to judge stability on {workload}: {items}; at least "
                        f"{MIN_SAMPLES} are needed, so these medians are marked unstable.")
-    if len(s) and "bottleneck" in s:
+    if len(s):
         labels = s["bottleneck"].fillna("").astype(str)
         counts = labels[labels != ""].value_counts()
         if len(counts):
@@ -189,26 +185,25 @@ def _summary_tables(run: RunLike) -> list[Table]:
 
 def _summary_row(r: pd.Series) -> tuple[str, ...]:
     def num(v: Any, fmt: str) -> str:
-        return "n/a" if v is None or pd.isna(v) else format(float(v), fmt)
+        return "n/a" if pd.isna(v) else format(float(v), fmt)
 
-    sp = r.get("speedup")
-    speed = "n/a" if sp is None or pd.isna(sp) else f"{float(sp):.2f}{TIMES}"
-    lo, hi = r.get("speedup_ci_low"), r.get("speedup_ci_high")
-    if str(r["strategy"]) == "sequential" and speed != "n/a":
+    sp = r["speedup"]
+    speed = "n/a" if pd.isna(sp) else f"{float(sp):.2f}{TIMES}"
+    lo, hi = r["speedup_ci_low"], r["speedup_ci_high"]
+    if r["strategy"] == r["baseline"] and speed != "n/a":
         speed = "baseline"
-    elif speed != "n/a" and lo is not None and hi is not None and not (pd.isna(lo) or pd.isna(hi)):
+    elif speed != "n/a" and not (pd.isna(lo) or pd.isna(hi)):
         speed += f" ({float(lo):.2f}{DASH}{float(hi):.2f})"
-    ideal = r.get("ideal_s")
     return (
         str(r["strategy"]),
         fmt_s(float(r["wall_median_s"])),
         f"{fmt_s(float(r['wall_ci_low_s']))} {DASH} {fmt_s(float(r['wall_ci_high_s']))}",
-        "n/a" if ideal is None or pd.isna(ideal) else fmt_s(float(ideal)),
+        "n/a" if pd.isna(r["ideal_s"]) else fmt_s(float(r["ideal_s"])),
         speed,
-        num(r.get("efficiency_median"), ".2f"),
-        num(r.get("n_error_median"), "g"),
-        str(r.get("bottleneck", "") if not pd.isna(r.get("bottleneck", "")) else ""),
-        "yes" if bool(r.get("unstable", False)) and not pd.isna(r.get("unstable")) else "",
+        num(r["efficiency_median"], ".2f"),
+        num(r["n_error_median"], "g"),
+        "" if pd.isna(r["bottleneck"]) else str(r["bottleneck"]),
+        "yes" if not pd.isna(r["unstable"]) and bool(r["unstable"]) else "",
     )
 
 
@@ -243,23 +238,3 @@ def _metadata(run: RunLike) -> list[tuple[str, str]]:
         ("results folder", str(run.path)),
     ]
     return [(k, str(v)) for k, v in rows if v not in (None, "")]
-
-
-# ---------------------------------------------------------------- writing
-
-
-def write_report(run: RunLike, out_dir: Path | None = None, *,
-                 charts: list[Rendered] | None = None) -> tuple[Path, Path]:
-    """Draw the charts (unless given) and write ``report.html`` and ``report.md``.
-
-    ``out_dir`` defaults to the run folder; charts go to ``out_dir/charts``. Pass ``charts``
-    (from ``bench.charts.render``) to reuse charts just drawn instead of drawing them again.
-    """
-    out = Path(out_dir) if out_dir is not None else Path(run.path)
-    out.mkdir(parents=True, exist_ok=True)
-    rendered = charts if charts is not None else render(run, out / "charts")
-    rep = build_report(run, rendered)
-    html_path, md_path = out / "report.html", out / "report.md"
-    write_text_atomic(html_path, render_html(rep))
-    write_text_atomic(md_path, render_markdown(rep, out))
-    return html_path, md_path
