@@ -14,15 +14,13 @@ import pandas as pd
 
 from bench.charts.style import strategy_order
 from bench.store import Run as RunLike  # what ``bench.load`` returns; charts read nothing else
+from bench.workload import sweep_params
 from flags_server.latency import parse_latency
 
 SWEEP_AXES = ("concurrency", "n_jobs")
 # The workload parameters (trial columns) besides the sweep axes N and C: workloads equal in
-# all of them and differing only in N or C form a sweep. The one list of them in the charts.
-WORKLOAD_PARAMS = (
-    "latency", "metadata_latency", "error_rate", "timeout_rate", "reset_rate", "truncate_rate",
-    "slow_rate", "cpu_work", "save", "metadata", "retries", "python",
-)
+# all of them and differing only in N or C form a sweep (see bench.workload).
+WORKLOAD_PARAMS = sweep_params()
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from bench.charts.style import (
     strategy_colours,
     wrap,
 )
+from flags_server.fault_kinds import CODE_PLACEHOLDER, FAULT_KINDS
 
 MAX_ERROR_ROWS = 4
 PROBE_TITLES = {
@@ -37,29 +38,23 @@ PROBE_TITLES = {
     "heartbeat": "Thread heartbeat delay (GIL contention)",
 }
 
-# Client error kinds grouped into the server's fault families, so the two bars compare.
-FAMILIES = ("HTTP error", "timeout", "reset", "truncated", "slow body", "other")
-FAMILY_COLOURS = dict(zip(FAMILIES, ("#7570B3", "#E7298A", "#2C3E50", "#A6761D", "#5DADE2",
-                                     "#95A5A6"), strict=False))
-SERVER_FAMILY = {
-    "server_injected_http_error": "HTTP error",
-    "server_injected_timeout": "timeout",
-    "server_injected_reset": "reset",
-    "server_injected_truncate": "truncated",
-    "server_injected_slow": "slow body",
-}
+# Client error kinds grouped by the server's fault kinds (from its fault table), so the bars
+# of what the client saw and what the server injected compare.
+FAMILIES = (*(k.name.replace("_", " ") for k in FAULT_KINDS), "other")
+_PALETTE = ("#7570B3", "#E7298A", "#2C3E50", "#A6761D", "#5DADE2", "#1B9E77", "#D95F02")
+FAMILY_COLOURS = {f: _PALETTE[i % len(_PALETTE)] for i, f in enumerate(FAMILIES[:-1])}
+FAMILY_COLOURS["other"] = "#95A5A6"
+SERVER_FAMILY = {f"server_injected_{k.name}": k.name.replace("_", " ") for k in FAULT_KINDS}
 
 
 def family(error_kind: str) -> str:
+    """The fault kind whose declared client error kind this is; "other" for the rest."""
     k = str(error_kind)
-    if k.startswith("http_"):
-        return "HTTP error"
-    if "timeout" in k:
-        return "timeout"
-    if "reset" in k or "disconnect" in k or "refused" in k:
-        return "reset"
-    if "trunc" in k or "invalid" in k or "payload" in k:
-        return "truncated"
+    for kind in FAULT_KINDS:
+        seen = kind.client_error_kind
+        if seen is not None and (k == seen or (k.startswith(seen.split(CODE_PLACEHOLDER)[0])
+                                 and CODE_PLACEHOLDER in seen)):  # fmt: skip
+            return kind.name.replace("_", " ")
     return "other"
 
 
