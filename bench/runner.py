@@ -104,11 +104,16 @@ def raise_open_files_limit(suite: Suite, warn: Callable[[str], None]) -> None:
              "requests may fail with 'Too many open files' (raise it with ulimit -n)")  # fmt: skip
 
 
+_CAN_RUN = ("import sys, aiohttp, requests, bench.worker, strategies\n"
+            "for name in sys.argv[1:]: strategies.get(name)")
+
+
 def check_pythons(suite: Suite) -> None:
-    """Every interpreter the suite names must be able to import the worker, asked up front."""
+    """Every interpreter the suite names must import the worker and find the suite's strategies
+    (registered in that interpreter's installed metadata), asked up front."""
     for spec in sorted({w.python for w in suite.workloads if w.python}):
         exe = resolve_python(spec)
-        proc = subprocess.run([exe, "-c", "import aiohttp, requests, bench.worker"], env=_worker_env(),
+        proc = subprocess.run([exe, "-c", _CAN_RUN, *suite.strategies], env=_worker_env(),
                               capture_output=True, text=True, timeout=60)  # fmt: skip
         if proc.returncode != 0:
             last = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
