@@ -123,6 +123,15 @@ def check_pythons(suite: Suite) -> None:
             )
 
 
+def check_strategies(suite: Suite) -> None:
+    """Every strategy the suite names can be built, asked before anything is written: a broken
+    plugin is one line (StrategyError), not a run of failed trials."""
+    import strategies
+
+    for name in suite.strategies:
+        strategies.get(name)
+
+
 def _worker_env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
@@ -395,6 +404,7 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     KeyboardInterrupt goes on to the caller.
     """
     suite = check_remote(suite, options)
+    check_strategies(suite)
     check_pythons(suite)
     check_server(suite, options)
     raise_open_files_limit(suite, options.warn)
