@@ -51,15 +51,29 @@ def raise_open_files_limit(suite: Suite, warn: Callable[[str], None]) -> None:
              "requests may fail with 'Too many open files' (raise it with ulimit -n)")  # fmt: skip
 
 
+_CAN_RUN = ("import sys, aiohttp, requests, bench.worker, strategies\n"
+            "for name in sys.argv[1:]: strategies.get(name)")
+
+
 def check_pythons(suite: Suite) -> None:
-    """Every interpreter the suite names must be able to import the worker, asked up front."""
+    """Every interpreter the suite names must import the worker and find the suite's strategies
+    (registered in that interpreter's installed metadata), asked up front."""
     for spec in sorted({w.python for w in suite.workloads if w.python}):
         exe = resolve_python(spec)
-        proc = subprocess.run([exe, "-c", "import aiohttp, requests, bench.worker"],
-                              env=worker_env(), capture_output=True, text=True, timeout=60)  # fmt: skip
+        proc = subprocess.run([exe, "-c", _CAN_RUN, *suite.strategies], env=worker_env(),
+                              capture_output=True, text=True, timeout=60)  # fmt: skip
         if proc.returncode != 0:
             last = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
             raise SpecError(
                 f"python = {spec!r} ({exe}) cannot run flagbench's worker: {last}; "
                 f"install it there with: {exe} -m pip install -e {PROJECT_ROOT}"
             )
+
+
+def check_strategies(suite: Suite) -> None:
+    """Every strategy the suite names can be built, asked before anything is written: a broken
+    plugin is one line (StrategyError), not a run of failed trials."""
+    import strategies
+
+    for name in suite.strategies:
+        strategies.get(name)

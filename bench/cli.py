@@ -1,7 +1,8 @@
 """``flagbench``: run suites and ad-hoc comparisons, serve flags, compare runs, rebuild reports.
 
-User errors become one line on stderr and exit status 2; Ctrl-C saves what finished and
-exits 130 with the command that resumes the run.
+User errors (the base error of each package: bench, flags_server, strategies) become one
+line on stderr and exit status 2, in ``main`` alone; Ctrl-C saves what finished and exits 130
+with the command that resumes the run.
 """
 
 from __future__ import annotations
@@ -13,11 +14,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from flags_server import FlagsServerError
+from strategies import StrategyError
+
 from ._exceptions import BenchError, SpecError
 
 if TYPE_CHECKING:
     from .records import TrialResult
     from .spec import Suite
+
+#: Each package's base error: something the user can fix, said in one line (see ``main``).
+USER_ERRORS = (BenchError, FlagsServerError, StrategyError)
 
 EXAMPLES = {
     "run": """examples:
@@ -43,9 +50,17 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _fail(message: str) -> int:
-    print(f"flagbench: error: {message}", file=sys.stderr)
+def _one_line(message: object) -> str:
+    return "; ".join(line.strip() for line in str(message).splitlines() if line.strip())
+
+
+def _fail(message: object) -> int:
+    print(f"flagbench: error: {_one_line(message)}", file=sys.stderr)
     return 2
+
+
+def _warn(message: object) -> None:
+    print(f"flagbench: warning: {_one_line(message)}", file=sys.stderr)
 
 
 # ---------------------------------------------------------------- options
@@ -286,7 +301,12 @@ def cmd_list() -> int:
         print(f"  {name:<12} {description}")
     print("strategies:")
     for name in strategies.names():
-        print(f"  {name:<18} {strategies.get(name).description}")
+        try:
+            description = strategies.get(name).description
+        except StrategyError as exc:  # a broken plugin must not hide the others
+            _warn(f"{exc}; skipped")
+            continue
+        print(f"  {name:<18} {description}")
     return 0
 
 
@@ -317,8 +337,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "collect":
             return _cmd_collect(args)
-    except BenchError as exc:
-        return _fail(str(exc))
+    except USER_ERRORS as exc:
+        return _fail(exc)
     except KeyboardInterrupt:  # outside a run (a run handles its own): nothing to save
         return 130
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover

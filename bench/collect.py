@@ -171,6 +171,7 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         server_peak_inflight=server.get("peak_inflight", pd.NA),
         server_connections=server.get("connections", pd.NA),
         server_cpu_s=math.nan if r.server_cpu_s is None else r.server_cpu_s,
+        server_error=r.server_error,
         **{f"server_injected_{k}": faults.get(k, pd.NA) for k in STAT_FAULTS},
     )
     refused = int((sent["error_kind"] == "connection_refused").sum())

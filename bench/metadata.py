@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGES = ("flagbench", "aiohttp", "requests", "urllib3", "uvloop", "pandas", "numpy", "pyarrow",
-            "matplotlib", "tqdm")  # fmt: skip
+            "scipy", "matplotlib", "tqdm")  # fmt: skip
 
 
 def now_iso() -> str:

@@ -83,6 +83,7 @@ class TrialResult:
     failure: str = ""
     result: WorkerResult | None = None
     server: dict[str, Any] | None = None  # the server's /_stats after the trial
+    server_error: str = ""  # why ``server`` is missing: its counts could not be read
     server_cpu_s: float | None = None
     saved_files: int = 0
     schema: int = SCHEMA_VERSION

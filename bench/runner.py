@@ -16,19 +16,25 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager, suppress
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from flags_server import ServerConfig, ServerStartError, running
+from flags_server import (
+    AdminClient,
+    AdminError,
+    ConfigError,
+    ServerConfig,
+    ServerStartError,
+    running,
+)
 from flags_server.latency import parse_latency
 
 from . import collect, ideal, metadata, store
-from ._exceptions import HarnessError
+from ._exceptions import HarnessError, SpecError
 from ._process import run_worker
-from .checks import check_pythons, check_remote, raise_open_files_limit
+from .checks import check_pythons, check_remote, check_strategies, raise_open_files_limit
 from .pythons import resolve_python
 from .records import SCHEMA_VERSION, TrialResult, WorkerResult, WorkerTask
 from .spec import Suite, Trial
@@ -60,52 +66,51 @@ class RunOutcome:
 # ---------------------------------------------------------------- server
 
 
-class ExternalServer:
-    """A flag server we did not start: same calls as ``running()``'s handle, best effort."""
+def external_server(options: RunOptions) -> AdminClient | None:
+    """The client of the ``--server`` the user named, or None for the embedded one."""
+    if not options.server_url:
+        return None
+    try:
+        return AdminClient.for_site(options.server_url)
+    except AdminError as exc:
+        raise SpecError(f"--server: {exc}") from None
 
-    def __init__(self, url: str) -> None:
-        self.base_url = url.rstrip("/")
-        parts = urlsplit(self.base_url)
-        self.flags_url = self.base_url if parts.path else self.base_url + "/flags"
-        self.base_url = f"{parts.scheme}://{parts.netloc}"
 
-    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        import requests
+def apply_workload(srv: AdminClient, w: Workload) -> None:
+    """Put the workload's server settings in place, or stop the run.
 
-        with requests.Session() as session:
-            session.trust_env = False  # no proxy from the environment between us and the server
-            resp = session.request(method, self.base_url + path, json=body, timeout=5)
-        resp.raise_for_status()
-        return resp.json() if resp.content else None
+    A trial is labelled with its workload's latency and faults, so it must never run on a
+    server that did not take them.
+    """
+    try:
+        srv.configure(**w.server_changes())
+    except (AdminError, ConfigError) as exc:
+        raise HarnessError(
+            f"the workload's latency and faults cannot be applied ({w.label}): {exc}"
+        ) from None
 
-    def stats(self) -> dict[str, Any] | None:
-        try:
-            return self._call("GET", "/_stats")
-        except Exception:  # not a flags_server, or its admin API refuses us
-            return None
 
-    def wait_idle(self) -> dict[str, Any] | None:
-        return self.stats()  # another's server: read as it is, never wait on it
-
-    def reset_stats(self) -> None:
-        with suppress(Exception):
-            self._call("POST", "/_stats/reset")
-
-    def configure(self, **changes: Any) -> None:
-        with suppress(Exception):
-            self._call("PUT", "/_config", changes)
-
-    def config(self) -> dict[str, Any] | None:
-        try:
-            return self._call("GET", "/_config")
-        except Exception:
-            return None
+def check_server(suite: Suite, options: RunOptions) -> None:
+    """Before anything is written: an external server takes every workload's settings, and
+    says whether its counts can be checked (a refused ``/_stats`` is a warning, not a stop)."""
+    srv = external_server(options)
+    if srv is None:
+        return
+    for w in suite.workloads:
+        apply_workload(srv, w)
+    try:
+        srv.reset_stats()
+        srv.stats()
+    except AdminError as exc:
+        options.warn(f"{exc}; trials will run, but their counts cannot be checked against "
+                     "the server's (counts_match is False)")  # fmt: skip
 
 
 @contextmanager
-def _server(suite: Suite, options: RunOptions) -> Iterator[Any]:
-    if options.server_url:
-        yield ExternalServer(options.server_url)
+def _server(suite: Suite, options: RunOptions) -> Iterator[AdminClient]:
+    external = external_server(options)
+    if external is not None:
+        yield external
         return
     config = ServerConfig(seed=suite.seed, **suite.server)
     with ExitStack() as stack:
@@ -135,10 +140,11 @@ def effective_concurrency(trial: Trial) -> int:
     return min(cap or trial.workload.concurrency, trial.workload.concurrency)
 
 
-def ideal_time(srv: Any, w: Workload, codes: list[str], concurrency: int) -> float | None:
+def ideal_time(srv: AdminClient, w: Workload, codes: list[str], concurrency: int) -> float | None:
     """The exact ideal on this server's own draws (see ``bench.ideal``); None if unknown."""
-    config = srv.config()
-    if not config:
+    try:
+        config = srv.config()
+    except AdminError:
         return None
     waits = ideal.request_waits(ServerConfig.from_dict(config), codes, w.metadata, w.timeout_s)
     return ideal.scheduled_ideal(waits, concurrency)
@@ -156,7 +162,7 @@ def watchdog_for(w: Workload, concurrency: int, suite: Suite) -> float:
     return 30.0 + rounds * per_job + cpu
 
 
-def _settle(srv: Any) -> dict[str, Any] | None:
+def _settle(srv: AdminClient) -> dict[str, Any]:
     """The server's stats once it has finished with requests whose clients already left
     (a held timeout ends when the server notices the closed connection)."""
     try:
@@ -165,13 +171,31 @@ def _settle(srv: Any) -> dict[str, Any] | None:
         return srv.stats()
 
 
-def run_trial(trial: Trial, srv: Any, suite: Suite, options: RunOptions,
+def _zero_counts(srv: AdminClient) -> str:
+    """Zero the server's counters for the next trial: '', or why its counts cannot be had."""
+    try:
+        _settle(srv)  # requests the last trial left behind must not count in this one
+        srv.reset_stats()
+    except AdminError as exc:
+        return str(exc)
+    return ""
+
+
+def _trial_counts(srv: AdminClient) -> tuple[dict[str, Any] | None, str]:
+    """The server's counts for the trial just run, or None and why not."""
+    try:
+        return _settle(srv), ""
+    except AdminError as exc:
+        return None, str(exc)
+
+
+def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions,
               scratch: Path) -> TrialResult:  # fmt: skip
     """One trial, start to finish; always returns a result (a failed one says why)."""
     w = trial.workload
     codes = w.codes_list()
     concurrency = effective_concurrency(trial)
-    srv.configure(**w.server_changes())
+    apply_workload(srv, w)
     failed = TrialResult(trial, n_jobs=len(codes), concurrency_effective=concurrency,
                          latency_mean_s=expected_job_latency(w),
                          ideal_s=ideal_time(srv, w, codes, concurrency))  # fmt: skip
@@ -186,16 +210,16 @@ def run_trial(trial: Trial, srv: Any, suite: Suite, options: RunOptions,
     task_path.write_text(json.dumps(task.to_dict()), encoding="utf-8")
     cmd = [resolve_python(w.python), "-m", "bench.worker", str(task_path), str(result_path)]
 
-    _settle(srv)  # requests the last trial left behind must not count in this one
-    srv.reset_stats()
+    counts_error = _zero_counts(srv)
     failure = run_worker(cmd, watchdog_for(w, concurrency, suite),
                          scratch / f"stderr-{trial.trial_id}.txt", options.verbose)  # fmt: skip
     if failure:
         return dataclasses.replace(failed, failure=failure)
     result = WorkerResult.from_dict(json.loads(result_path.read_text(encoding="utf-8")))
-    server = _settle(srv)
+    server, counts_error = (None, counts_error) if counts_error else _trial_counts(srv)
     return dataclasses.replace(
         failed, status="ok", result=result, server=server,
+        server_error=counts_error,  # the collector marks counts_match False
         server_cpu_s=server.get("cpu_s") if server else None,  # since the reset
         saved_files=len(os.listdir(save_dir)) if save_dir else 0,
     )  # fmt: skip
@@ -256,7 +280,9 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     """
     suite = check_remote(suite, options.server_url, options.allow_remote, options.remote_cap,
                          options.warn)
+    check_strategies(suite)
     check_pythons(suite)
+    check_server(suite, options)
     raise_open_files_limit(suite, options.warn)
     if resume is not None:
         run_dir, meta = resume, store.read_meta(resume)
@@ -269,8 +295,7 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     counts = (0, 0)
     try:
         with tempfile.TemporaryDirectory(prefix="flagbench-") as tmp, _server(suite, options) as srv:
-            if hasattr(srv, "base_url"):
-                meta["server"]["url"] = srv.base_url
+            meta["server"]["url"] = srv.base_url
             for trial in todo:
                 result = run_trial(trial, srv, suite, options, Path(tmp))
                 store.save_raw(run_dir, result)

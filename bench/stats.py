@@ -12,28 +12,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from itertools import combinations
 
 import numpy as np
 
+# scipy.stats is imported where it is used: it takes most of a second to import, which every
+# command that loads the collector would otherwise pay (``flagbench list``, a refused spec).
+
 UNSTABLE_CV = 0.10  # pyperf warns when the standard deviation exceeds 10% of the mean
 MIN_SAMPLES = 3
-
-# two-sided 95%: the 0.975 quantile of Student's t for 1..30 degrees of freedom
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)  # fmt: skip
-_Z975 = 1.959964
+EXACT_MAX_N = 100  # Mann-Whitney: beyond this many values in all, the normal approximation
+PERMUTATIONS = 20_000  # with ties: every split if there are no more than this, else a sample
 
 
 def t975(df: float) -> float:
-    """The 0.975 quantile of Student's t (a fractional df is rounded down: wider, not narrower)."""
+    """The 0.975 quantile of Student's t (a fractional df is rounded down: wider, not narrower).
+
+    Given to three decimals, as printed t tables give it and as earlier flagbench runs used
+    it, so an interval computed now is the interval an earlier run reported.
+    """
+    from scipy import stats as sps
+
     if df < 1 or math.isnan(df):
         return math.nan
-    if df <= len(_T975):
-        return _T975[int(df) - 1]
-    z = _Z975  # Cornish-Fisher expansion, good to 1e-4 beyond 30 degrees of freedom
-    return z + (z**3 + z) / (4 * df) + (5 * z**5 + 16 * z**3 + 3 * z) / (96 * df**2)
+    return round(float(sps.t.ppf(0.975, math.floor(df))), 3)
 
 
 def iqr(values: Sequence[float]) -> float:
@@ -89,34 +90,46 @@ def ratio_ci(numerator: Sequence[float], denominator: Sequence[float]) -> tuple[
 def mann_whitney_p(a: Sequence[float], b: Sequence[float], seed: int = 0) -> float:
     """Two-sided p-value that ``a`` and ``b`` come from the same distribution.
 
-    Exact by enumeration for small samples (benchmarks rarely have more than a dozen repeats),
-    Monte Carlo beyond that. With 3 repeats a side the smallest possible p is 0.1: three
-    repeats cannot show a significant difference by ranks alone, and this says so.
+    Exact where it applies (no ties, at most ``EXACT_MAX_N`` values: benchmarks rarely have
+    more than a dozen repeats); with ties, a permutation test of the rank sum, exact over
+    every split when there are at most ``PERMUTATIONS`` of them and sampled with ``seed``
+    beyond; for large samples, the tie-corrected normal approximation. With 3 repeats a side
+    the smallest possible p is 0.1: three repeats cannot show a significant difference by
+    ranks alone, and this says so.
     """
+    from scipy import stats as sps
+
     x = np.asarray(a, dtype=float)
     y = np.asarray(b, dtype=float)
     if len(x) == 0 or len(y) == 0:
         return math.nan
     pooled = np.concatenate([x, y])
-    ranks = _ranks(pooled)
-    n = len(x)
-    expected = n * (len(pooled) + 1) / 2
-    dev = abs(ranks[:n].sum() - expected)
-    if len(pooled) <= 16:
-        sums = [ranks[list(c)].sum() for c in combinations(range(len(pooled)), n)]
+    if len(pooled) > EXACT_MAX_N:
+        method = "asymptotic"
+    elif len(np.unique(pooled)) == len(pooled):
+        method = "exact"
     else:
-        rng = np.random.default_rng(seed)
-        sums = [ranks[rng.permutation(len(pooled))[:n]].sum() for _ in range(20_000)]
-    return float(np.mean(np.abs(np.asarray(sums) - expected) >= dev - 1e-9))
+        return _tied_rank_sum_p(pooled, len(x), seed)
+    return float(sps.mannwhitneyu(x, y, alternative="two-sided", method=method).pvalue)
 
 
-def _ranks(values: np.ndarray) -> np.ndarray:
-    """Average ranks (ties share the mean of their positions), 1-based."""
-    order = values.argsort(kind="mergesort")
-    ranks = np.empty(len(values), dtype=float)
-    ranks[order] = np.arange(1, len(values) + 1)
-    for v in np.unique(values):
-        tie = values == v
-        if tie.sum() > 1:
-            ranks[tie] = ranks[tie].mean()
-    return ranks
+def _tied_rank_sum_p(pooled: np.ndarray, n: int, seed: int) -> float:
+    """P(|S - E| >= |s - E|) for the rank sum S of ``n`` values drawn from ``pooled``.
+
+    With ties the rank sum's distribution is not symmetric, so this is not twice the smaller
+    tail (mannwhitneyu's two-sided p); it is the distance from the mean, the p-value earlier
+    flagbench runs reported.
+    """
+    from scipy import stats as sps
+
+    ranks = sps.rankdata(pooled)
+    expected = n * (len(pooled) + 1) / 2
+
+    def distance(rx: np.ndarray, ry: np.ndarray, axis: int) -> np.ndarray:
+        return np.abs(np.sum(rx, axis=axis) - expected)
+
+    result = sps.permutation_test((ranks[:n], ranks[n:]), distance, vectorized=True,
+                                  permutation_type="independent", alternative="greater",
+                                  n_resamples=PERMUTATIONS, batch=1000,
+                                  rng=np.random.default_rng(seed))  # fmt: skip
+    return float(result.pvalue)

@@ -18,32 +18,22 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from typing import Any
 
-from ._exceptions import ConfigError
+from ._exceptions import AdminError, ConfigError, ServerStartError
+from .client import DEFAULT_TIMEOUT_S, AdminClient
 from .config import ServerConfig
 
 _URL = re.compile(r"(http://(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d+))")
-# Loopback admin calls must never go through an HTTP proxy from the environment.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-class ServerStartError(RuntimeError):
-    """The server process exited or stayed silent before it was ready."""
-
-
-class RunningServer:
-    """A live server process; its admin calls are thin wrappers over the HTTP API."""
+class RunningServer(AdminClient):
+    """A live server process we started; its admin calls are AdminClient's."""
 
     def __init__(self, process: subprocess.Popen[bytes], base_url: str, prefix: str,
-                 timeout: float = 10.0) -> None:
+                 timeout: float = DEFAULT_TIMEOUT_S) -> None:  # fmt: skip
+        super().__init__(base_url, timeout, flags_url=base_url + prefix)
         self.process = process
-        self.base_url = base_url
-        self.flags_url = base_url + prefix
-        self.timeout = timeout
 
     @property
     def pid(self) -> int:
@@ -52,63 +42,6 @@ class RunningServer:
     @property
     def port(self) -> int:
         return int(self.base_url.rsplit(":", 1)[1])
-
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
-        data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.base_url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with _OPENER.open(request, timeout=self.timeout) as resp:
-                return json.loads(resp.read())
-        except urllib.error.HTTPError as exc:
-            text = exc.read().decode("utf-8", "replace")
-            try:
-                message = json.loads(text)["error"]
-            except (ValueError, KeyError, TypeError):
-                message = text.strip()
-            if exc.code == 400:
-                raise ConfigError(message) from None
-            raise
-
-    def health(self) -> dict[str, Any]:
-        return self._call("GET", "/_health")
-
-    def stats(self) -> dict[str, Any]:
-        """GET /_stats."""
-        return self._call("GET", "/_stats")
-
-    def reset_stats(self) -> None:
-        """POST /_stats/reset (also restarts every path's attempt numbering)."""
-        self._call("POST", "/_stats/reset")
-
-    def config(self) -> dict[str, Any]:
-        """GET /_config."""
-        return self._call("GET", "/_config")
-
-    def wait_idle(self, timeout_s: float = 10.0, poll_s: float = 0.01) -> dict[str, Any]:
-        """GET /_stats once no request is in flight or queued.
-
-        The server finishes a request a moment after its client has moved on (a held
-        timeout ends when it notices the closed connection), so stats read at once may
-        still change. Polls every `poll_s`; TimeoutError if still busy after `timeout_s`.
-        """
-        deadline = time.monotonic() + timeout_s
-        while True:
-            stats = self.stats()
-            if stats["inflight"] == 0 and stats["waiting"] == 0:
-                return stats
-            if time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"flags_server still busy after {timeout_s:g} s: "
-                    f"inflight={stats['inflight']}, waiting={stats['waiting']}"
-                )
-            time.sleep(poll_s)
-
-    def configure(self, **changes: Any) -> dict[str, Any]:
-        """PUT /_config with `changes`; returns the new config; ConfigError if refused."""
-        if "error_codes" in changes and changes["error_codes"] is not None:
-            changes["error_codes"] = list(changes["error_codes"])
-        return self._call("PUT", "/_config", changes)
 
 
 def _read_ready_line(process: subprocess.Popen[bytes], deadline: float) -> str:
@@ -137,7 +70,7 @@ def _wait_healthy(server: RunningServer, deadline: float) -> None:
         try:
             if server.health().get("status") == "ok":
                 return
-        except (OSError, ValueError) as exc:
+        except AdminError as exc:
             last = exc
         time.sleep(0.05)
     raise ServerStartError(f"flags_server at {server.base_url} did not answer /_health: {last}")

@@ -1,67 +1,108 @@
-"""Download strategies: the built-ins and any registered under ``flagbench.strategies``.
+"""Download strategies, registered under the entry-point group ``flagbench.strategies``.
 
-A strategy is one module with a class satisfying ``strategies.base.Strategy``; it becomes
-available by name through one entry here (built-ins) or one entry point in another
-package's metadata::
+The entry points are the one registry: flagbench declares its own in its pyproject.toml, and
+any other package adds one the same way::
 
     [project.entry-points."flagbench.strategies"]
     mystrategy = "mypackage.mystrategy:MyStrategy"
 
-Built-ins win over entry points of the same name, so an installed package cannot silently
-replace one.
+The built-ins are the flagbench distribution's own entry points. Another package cannot
+replace one (its entry point of the same name is ignored), and built-ins are listed first, by
+their class's ``rank`` (installers write entry points sorted by name, so the order in
+pyproject.toml does not survive), then the other packages' strategies sorted by name.
 """
 
 from __future__ import annotations
 
-import importlib
+import math
+import re
 from importlib.metadata import EntryPoint, entry_points
 
 from ._exceptions import StrategyError, UnknownStrategy
 from .base import Strategy
 
-__all__ = ["BUILTINS", "StrategyError", "UnknownStrategy", "get", "names"]
+__all__ = ["DISTRIBUTION", "GROUP", "StrategyError", "UnknownStrategy", "builtin_names", "get",
+           "names"]  # fmt: skip
 
 GROUP = "flagbench.strategies"
-
-#: name -> "module:Class", in the order they are usually compared.
-BUILTINS: dict[str, str] = {
-    "sequential": "strategies.sequential:SequentialStrategy",
-    "threadpool": "strategies.threadpool:ThreadPoolStrategy",
-    "processpool": "strategies.processpool:ProcessPoolStrategy",
-    "asyncio": "strategies.asyncio_sem:AsyncioStrategy",
-    "asyncio_executor": "strategies.asyncio_executor:AsyncioExecutorStrategy",
-}
+DISTRIBUTION = "flagbench"
 
 
-def _plugins() -> dict[str, EntryPoint]:
-    return {ep.name: ep for ep in entry_points(group=GROUP) if ep.name not in BUILTINS}
+def _is_builtin(ep: EntryPoint) -> bool:
+    dist = getattr(ep, "dist", None)
+    return dist is not None and re.sub(r"[-_.]+", "-", dist.name).lower() == DISTRIBUTION
+
+
+def _registry() -> tuple[dict[str, EntryPoint], dict[str, EntryPoint]]:
+    """(built-ins, plugins), each by name; a plugin never shadows a built-in."""
+    found = list(entry_points(group=GROUP))
+    builtins = {ep.name: ep for ep in found if _is_builtin(ep)}
+    plugins: dict[str, EntryPoint] = {}
+    for ep in found:
+        if ep.name not in builtins:
+            plugins.setdefault(ep.name, ep)
+    return builtins, plugins
+
+
+def _rank(ep: EntryPoint) -> float:
+    """Where a built-in stands in listings; one that fails to load goes last (``get`` says why)."""
+    try:
+        return float(getattr(ep.load(), "rank", math.inf))
+    except Exception:
+        return math.inf
+
+
+def builtin_names() -> list[str]:
+    """flagbench's own strategies, in the order they are usually compared (sequential first)."""
+    builtins, _ = _registry()
+    return sorted(builtins, key=lambda name: (_rank(builtins[name]), name))
 
 
 def names() -> list[str]:
-    """Built-in names first (in comparison order), then registered ones sorted."""
-    return [*BUILTINS, *sorted(_plugins())]
+    """Every registered name: built-ins first (in comparison order), then plugins sorted.
+
+    A plugin is listed without being imported, so a broken one shows here and fails in ``get``.
+    """
+    _, plugins = _registry()
+    return [*builtin_names(), *sorted(plugins)]
 
 
 def get(name: str) -> Strategy:
-    """A fresh instance of the strategy called ``name``; ``UnknownStrategy`` lists the allowed."""
-    if name in BUILTINS:
-        module, _, attr = BUILTINS[name].partition(":")
-        factory = getattr(importlib.import_module(module), attr)
-    else:
-        plugin = _plugins().get(name)
-        if plugin is None:
-            raise UnknownStrategy(name, names())
-        try:
-            factory = plugin.load()
-        except Exception as exc:
-            raise StrategyError(f"strategy {name!r} ({plugin.value}) failed to load: {exc}") from exc
+    """A fresh instance of the strategy called ``name``.
+
+    ``UnknownStrategy`` lists the allowed names; ``StrategyError`` names a registered strategy
+    that cannot be imported, built, or lacks the ``Strategy`` protocol, and where it comes from.
+    """
+    builtins, plugins = _registry()
+    ep = builtins.get(name) or plugins.get(name)
+    if ep is None:
+        raise UnknownStrategy(name, names())
+    where = _origin(ep)
+    try:
+        factory = ep.load()
+    except Exception as exc:
+        raise StrategyError(
+            f"strategy {name!r} ({where}) failed to load: {_one_line(exc)}"
+        ) from exc
     try:
         strategy = factory() if isinstance(factory, type) else factory
     except Exception as exc:
-        raise StrategyError(f"strategy {name!r} ({factory!r}) failed to start: {exc}") from exc
+        raise StrategyError(
+            f"strategy {name!r} ({where}) failed to start: {_one_line(exc)}"
+        ) from exc
     if not isinstance(strategy, Strategy):
         raise StrategyError(
-            f"strategy {name!r} ({factory!r}) lacks name, description or run(); "
+            f"strategy {name!r} ({where}) lacks name, description or run(); "
             "see strategies.base.Strategy"
         )
     return strategy
+
+
+def _origin(ep: EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    return f"{ep.value}, from {dist.name} {dist.version}" if dist is not None else ep.value
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -18,4 +18,5 @@ from .asyncio_sem import AsyncioStrategy
 class AsyncioExecutorStrategy(AsyncioStrategy):
     name = "asyncio_executor"
     description = "as asyncio, with CPU work and saving awaited through loop.run_in_executor"
+    rank = 4  # fifth in listings: see strategies.names()
     offload = True

@@ -15,6 +15,7 @@ from .base import Job, ProbeSample, Progress, RequestRecord, Settings
 class AsyncioStrategy:
     name = "asyncio"
     description = "aiohttp, one ClientSession, asyncio.Semaphore(C); blocking steps on the loop"
+    rank = 3  # fourth in listings: see strategies.names()
     offload = False  # where CPU work and saving run: on the loop (False) or in an executor
 
     def run(

@@ -141,6 +141,8 @@ class Strategy(Protocol):
     of requests in flight, whatever ``Settings.concurrency`` says, may also declare it as a
     class attribute ``max_concurrency`` (``sequential`` has 1): the harness then uses it for
     the ideal time and the watchdog. It is optional, so it is not part of the protocol check.
+    So is ``rank``, which only flagbench's own strategies use: their place in listings and
+    comparisons, lowest first (``sequential`` is 0); other packages' strategies follow by name.
     """
 
     name: str

@@ -70,6 +70,7 @@ def _stop_workers(executor: ProcessPoolExecutor) -> None:
 class ProcessPoolStrategy:
     name = "processpool"
     description = "ProcessPoolExecutor(max_workers=C), one requests.Session per process, chunks"
+    rank = 2  # third in listings: see strategies.names()
 
     def run(
         self,

@@ -19,6 +19,7 @@ from .base import Job, ProbeSample, Progress, RequestRecord, Settings
 class SequentialStrategy:
     name = "sequential"
     description = "one requests.Session, one flag after another"
+    rank = 0  # first in listings: see strategies.names()
     max_concurrency = 1  # whatever Settings.concurrency says; the harness's ideal time uses it
 
     def run(

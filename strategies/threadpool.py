@@ -25,6 +25,7 @@ from .base import Job, ProbeSample, Progress, RequestRecord, Settings
 class ThreadPoolStrategy:
     name = "threadpool"
     description = "ThreadPoolExecutor(max_workers=C), one requests.Session per thread"
+    rank = 1  # second in listings: see strategies.names()
 
     def run(
         self,

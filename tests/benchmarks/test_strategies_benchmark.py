@@ -16,7 +16,7 @@ from strategies.base import Settings, count_outcomes
 N, C = 200, 50
 
 
-@pytest.mark.parametrize("name", list(strategies.BUILTINS))
+@pytest.mark.parametrize("name", strategies.builtin_names())
 def test_strategy(benchmark, flagbench_server, flagbench_jobs, name):
     flagbench_server.configure(latency="20ms")
     jobs = flagbench_jobs("all", N)

@@ -85,8 +85,8 @@ def test_prefix_is_configurable(srv, session: requests.Session) -> None:
     assert session.get(f"{srv.base_url}/br/br.gif", timeout=TIMEOUT).status_code == 200
 
 
-def test_health_reports_the_loop(srv, session: requests.Session) -> None:
-    health = session.get(srv.base_url + "/_health", timeout=TIMEOUT).json()
+def test_health_reports_the_loop(srv) -> None:
+    health = srv.health()
     assert health["status"] == "ok"
     assert health["pid"] == srv.pid
     assert health["port"] == srv.port

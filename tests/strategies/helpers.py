@@ -6,12 +6,13 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import strategies
 from flags_server import RATE_FIELDS, RunningServer, ServerConfig
 from flags_server.catalog import codes as known_codes
 from flags_server.decide import decide
 from strategies.base import Job, RequestRecord, count_outcomes, make_jobs
 
-STRATEGIES = ("sequential", "threadpool", "processpool", "asyncio", "asyncio_executor")
+STRATEGIES = tuple(strategies.builtin_names())
 UNKNOWN = ("QQ", "ZX", "XQ", "QZ", "JJ", "XX")  # two-letter codes that are not countries
 DEFAULTS: dict[str, Any] = {
     "latency": "10ms",

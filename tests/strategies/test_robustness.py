@@ -102,8 +102,7 @@ def test_accounting_holds_for_any_fault_mix(
         assert view[kind] == stats["faults"][kind], kind
 
 
-@pytest.mark.parametrize("name", ["sequential", "threadpool", "processpool", "asyncio",
-                                  "asyncio_executor"])
+@pytest.mark.parametrize("name", STRATEGIES)
 def test_a_bug_in_a_job_is_recorded_not_raised(flag_server, name: str, monkeypatch) -> None:
     """If post-processing blew up with an unexpected exception, each job still ends in one
     final record (``internal_error``) and run() returns normally."""

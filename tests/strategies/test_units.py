@@ -7,7 +7,7 @@ import json
 import os
 import pickle
 from datetime import datetime, timedelta, timezone
-from importlib.metadata import EntryPoint
+from importlib.metadata import EntryPoint, distribution, entry_points
 from pathlib import Path
 
 import pytest
@@ -196,10 +196,20 @@ def test_settings_and_records_cross_process_boundaries() -> None:
 def test_registry_lists_builtins_and_builds_fresh_instances() -> None:
     names = strategies.names()
     assert names[:5] == ["sequential", "threadpool", "processpool", "asyncio", "asyncio_executor"]
+    assert strategies.builtin_names() == names[:5]
     for name in names[:5]:
         one, two = strategies.get(name), strategies.get(name)
         assert isinstance(one, Strategy) and one is not two
         assert one.name == name and one.description
+
+
+def test_the_registry_is_flagbenchs_own_entry_points() -> None:
+    """No second list: the built-ins are exactly the entry points of the installed distribution,
+    and each one's object is the class whose ``name`` it is registered under."""
+    own = distribution(strategies.DISTRIBUTION).entry_points.select(group=strategies.GROUP)
+    assert sorted(ep.name for ep in own) == sorted(strategies.builtin_names())
+    for ep in own:
+        assert ep.load().name == ep.name
 
 
 def test_unknown_strategy_names_the_allowed_ones() -> None:
@@ -207,20 +217,29 @@ def test_unknown_strategy_names_the_allowed_ones() -> None:
         strategies.get("greenlets")
     message = str(info.value)
     assert "'greenlets'" in message
-    for name in ("sequential", "threadpool", "processpool", "asyncio", "asyncio_executor"):
+    for name in strategies.builtin_names():
         assert name in message
     assert isinstance(info.value, LookupError)
 
 
+def test_without_any_registered_strategy_the_error_says_to_install(monkeypatch) -> None:
+    monkeypatch.setattr(strategies, "entry_points", lambda group: [])
+    assert strategies.names() == []
+    with pytest.raises(strategies.UnknownStrategy, match=r"no strategy is registered.*pip install"):
+        strategies.get("asyncio")
+
+
 def test_entry_point_strategies_are_found(monkeypatch) -> None:
     group = strategies.GROUP
+    real = list(entry_points(group=group))
     eps = [
+        *real,
         EntryPoint("extra", "strategies.threadpool:ThreadPoolStrategy", group),
         EntryPoint("sequential", "strategies.threadpool:ThreadPoolStrategy", group),
         EntryPoint("broken", "strategies.base:Job", group),
     ]
     monkeypatch.setattr(strategies, "entry_points", lambda group: eps)
-    assert strategies.names() == [*strategies.BUILTINS, "broken", "extra"]
+    assert strategies.names() == [*strategies.builtin_names(), "broken", "extra"]
     assert strategies.get("extra").name == "threadpool"
     assert strategies.get("sequential").name == "sequential"  # a built-in cannot be replaced
     with pytest.raises(strategies.StrategyError, match="broken"):
