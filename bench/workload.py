@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -45,6 +46,7 @@ class Field:
     axis: bool = True  # a list value in a suite sweeps it
     size: bool = False  # N or C: what a sweep chart puts on its x axis
     column: str = ""  # its trials-table column; "" means its name
+    example: Any = None  # a valid value other than the default, for docs and tests
 
     @property
     def option(self) -> str:
@@ -135,31 +137,31 @@ def _check_python(spec: str) -> None:
 
 FIELDS: tuple[Field, ...] = (
     Field("codes", str, "all", "which flags: pop20, all, every, or codes and one-letter "
-          "prefixes such as 'BR CN U'", "jobs", _check_codes, cli=False),
+          "prefixes such as 'BR CN U'", "jobs", _check_codes, cli=False, example="BR CN"),
     Field("n_jobs", int, None, "N downloads, cycling through the codes (default: as many as "
           "the codes give)", "jobs", between(1, 1_000_000), flags=("-n", "--jobs"),
-          metavar="N", size=True),
+          metavar="N", size=True, example=3),
     Field("concurrency", int, 10, "requests in flight (C); a comma list is a sweep",
           "worker", between(1, 10_000), flags=("-m", "--max-req"), cli_list=True,
-          metavar="C[,C...]", size=True),
+          metavar="C[,C...]", size=True, example=2),
     Field("latency", str, "0", "server latency: 0.5, 100ms, uniform:0.5..5, "
-          "lognormal:median=100ms,sigma=0.5, ...", "server", _check_latency, metavar="SPEC"),
+          "lognormal:median=100ms,sigma=0.5, ...", "server", _check_latency, metavar="SPEC", example="5ms"),
     Field("metadata_latency", str, None, "latency of metadata.json (default: as latency)",
-          "server", _check_latency, metavar="SPEC"),
+          "server", _check_latency, metavar="SPEC", example="1ms"),
     *(Field(k.rate_field, _NUMBER, 0.0, f"fraction of requests that get a {k.name} fault: "
-            f"the server {k.does} (0..1)", "server", between(0, 1), metavar="R")
+            f"the server {k.does} (0..1)", "server", between(0, 1), metavar="R", example=0.01)
       for k in FAULT_KINDS),
     Field("cpu_work", str, "", "CPU work per flag: python:2ms (holds the GIL) or hashlib:2ms "
-          "(releases it)", "worker", _check_cpu_work, metavar="KIND:Nms"),
-    Field("save", bool, False, "save each flag to a file", "worker"),
-    Field("metadata", bool, False, "fetch metadata.json first, as the book's flags3", "worker"),
+          "(releases it)", "worker", _check_cpu_work, metavar="KIND:Nms", example="hashlib:0.1ms"),
+    Field("save", bool, False, "save each flag to a file", "worker", example=True),
+    Field("metadata", bool, False, "fetch metadata.json first, as the book's flags3", "worker", example=True),
     Field("retries", int, 0, "retries per request after an error", "worker", between(0, 10),
-          metavar="N"),
+          metavar="N", example=1),
     Field("timeout_s", _NUMBER, 10.0, "per-request timeout (connect + read)", "worker",
-          between(0.01, 600, " seconds"), unit="s", flags=("--timeout",), metavar="S"),
+          between(0.01, 600, " seconds"), unit="s", flags=("--timeout",), metavar="S", example=5.0),
     Field("python", str, "", "interpreter for the trials, a version such as 3.12 or a path "
           "(default: this one)", "interpreter", _check_python, metavar="VERSION|PATH",
-          column="python_requested"),
+          column="python_requested", example=sys.executable),
 )  # fmt: skip
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 

@@ -12,17 +12,13 @@ from bench.workload import BY_NAME, FIELDS, Workload, expand
 from flags_server import ServerConfig
 from flags_server.fault_kinds import FAULT_KINDS
 
-# A valid value that differs from each default, so the field shows in labels and ids.
-SAMPLES = {
-    "codes": "BR CN", "n_jobs": 3, "concurrency": 2, "latency": "5ms",
-    "metadata_latency": "1ms", "cpu_work": "hashlib:0.1ms", "save": True, "metadata": True,
-    "retries": 1, "timeout_s": 5.0, "python": "",
-    **{k.rate_field: 0.01 for k in FAULT_KINDS},
-}  # fmt: skip
+SAMPLES = {f.name: f.example for f in FIELDS}
 
 
-def test_every_field_has_a_sample_here():
-    assert {f.name for f in FIELDS} == set(SAMPLES)
+@pytest.mark.parametrize("field", FIELDS, ids=lambda f: f.name)
+def test_every_field_declares_a_valid_example_other_than_its_default(field):
+    assert field.example is not None and field.example != field.default
+    assert field.validate("t", field.example) == field.example
 
 
 @pytest.mark.parametrize("field", FIELDS, ids=lambda f: f.name)
