@@ -61,6 +61,8 @@ class WorkerResult:
     implementation: str = "CPython"
     gil_enabled: bool | None = None  # False on a free-threaded build running without it
     pid: int = 0
+    free_threaded: bool | None = None  # built with Py_GIL_DISABLED (a "3.13t")
+    start_method: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
