@@ -320,19 +320,21 @@ def _interpreters(run: RunLike, _wid: str | None) -> list[str]:
         return []
     supported = [g for g in gaps if g[0]]
     _, ratio, lo, hi, strategy, fast, slow, label = max(supported or gaps, key=lambda g: g[1])
-    interval = (f"95% CI {lo:.3g}{DASH}{hi:.3g}" if not np.isnan(lo)
-                else "no interval with one repeat")
     if supported:
         first = (f"{label}: {strategy} took {fmt_x(ratio)} as long on Python {slow} as on "
-                 f"{fast} ({interval}), the largest difference between interpreters that the "
-                 f"repeats support")
+                 f"{fast} (95% CI {lo:.3g}{DASH}{hi:.3g}), the largest difference between "
+                 f"interpreters that the repeats support")
         others = len(supported) - 1
         first += (f"; {others} other strategy/workload pair(s) differ measurably too."
                   if others else "; every other difference is within noise.")
+    elif np.isnan(lo):
+        first = (f"The largest gap between interpreters was {strategy}'s on {label}, "
+                 f"{fmt_x(ratio)} between Python {fast} and {slow}, but one repeat gives no "
+                 f"interval: whether it is more than noise needs more repeats.")
     else:
         first = (f"No strategy ran measurably faster on one interpreter than on another: the "
                  f"largest gap, {strategy} on {label} at {fmt_x(ratio)} between Python {fast} "
-                 f"and {slow}, is within noise ({interval}).")
+                 f"and {slow}, is within noise (95% CI {lo:.3g}{DASH}{hi:.3g}).")
     cells = pd.concat([g.efficiency.stack().rename("e") for g in grids]).dropna()
     if cells.empty:
         return [first]
