@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,11 +102,6 @@ def probe(executable: str, where: str) -> Interpreter:
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise SpecError(f"{where}: {executable} is not a Python flagbench can ask about itself "
                         f"({last})") from None
-
-
-def running() -> Interpreter:
-    """The interpreter running the harness (the default of the ``python`` axis)."""
-    return probe(sys.executable, "this interpreter")
 
 
 # Runs with the worker's environment (the project on PYTHONPATH): every built-in strategy's

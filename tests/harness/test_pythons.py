@@ -171,3 +171,18 @@ def test_a_helper_that_hangs_is_killed_with_its_children(tmp_path):
         time.sleep(0.05)
     else:
         pytest.fail("the helper's child outlived it")
+
+
+def test_a_virtual_environment_is_used_as_it_is_and_must_import_the_worker(tmp_path):
+    base = getattr(sys, "_base_executable", sys.executable)
+    bare = tmp_path / "bare"
+    run_captured([base, "-m", "venv", "--without-pip", str(bare)], timeout=120)
+    exe = str(bare / "bin" / "python")
+    suite = Suite("s", ("asyncio",), (Workload(python=exe),))
+    with pytest.raises(SpecError) as err:
+        prepare_pythons(suite, lambda message: None, tmp_path / "venvs")
+    message = str(err.value)
+    assert message.startswith(f"python = {exe!r} ({exe}) is a virtual environment, which "
+                              "flagbench uses as it is, and cannot run the worker: ")
+    assert f"{exe} -m pip install 'aiohttp>=" in message and "\n" not in message
+    assert not (tmp_path / "venvs").exists()
