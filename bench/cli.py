@@ -291,6 +291,12 @@ def cmd_list() -> int:
     print("strategies:")
     for name in strategies.names():
         print(f"  {name:<18} {strategies.get(name).description}")
+    from . import dependencies, venvs
+    from .pythons import ALL, found_pythons
+
+    found = found_pythons(lambda v: dependencies.supports(".".join(map(str, v))))
+    print(f"interpreters (python = {ALL!r}; each gets a venv in {venvs.cache_dir()}):")
+    print(f"  {', '.join(found) or 'none found (Python ' + dependencies.needed_python() + ')'}")
     return 0
 
 

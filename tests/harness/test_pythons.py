@@ -3,6 +3,7 @@ asks of an interpreter (supported version, the worker extra) before it runs anyt
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -186,3 +187,13 @@ def test_a_virtual_environment_is_used_as_it_is_and_must_import_the_worker(tmp_p
                               "flagbench uses as it is, and cannot run the worker: ")
     assert f"{exe} -m pip install 'aiohttp>=" in message and "\n" not in message
     assert not (tmp_path / "venvs").exists()
+
+
+def test_flagbench_list_shows_what_all_would_run(run_cli, tmp_path):
+    proc = run_cli("list", env={**os.environ, "FLAGBENCH_VENV_DIR": str(tmp_path / "v")})
+    assert proc.returncode == 0, proc.stderr
+    assert "\n  pythons " in proc.stdout
+    head, found = proc.stdout.split("interpreters (python = 'all'; ", 1)[1].splitlines()[:2]
+    assert head == f"each gets a venv in {tmp_path / 'v'}):"
+    expected = found_pythons(lambda v: dependencies.supports(".".join(map(str, v))))
+    assert found.strip() == (", ".join(expected) or found.strip())
