@@ -16,6 +16,7 @@ from bench.charts.text import fmt_s
 
 CMAP = "viridis"
 MISSING_COLOUR = "#DDDDDD"
+MAX_WIDTH_IN = 16.0  # of all the cells together, beside the labels and the colour bar
 
 
 @chart(kind="interpreters", title="Efficiency per strategy and interpreter",
@@ -28,7 +29,9 @@ def fig_interpreters(run: RunLike) -> Figure | None:
     if not values:
         return None
     norm = Normalize(vmin=0.0, vmax=max(1.0, max(values)))
-    widths = [1.35 * len(g.pythons) for g in grids]
+    columns = sum(len(g.pythons) for g in grids)
+    per_column = min(1.35, MAX_WIDTH_IN / columns)  # many interpreters: narrower cells
+    widths = [per_column * len(g.pythons) for g in grids]
     rows = len(grids[0].efficiency.index)  # every panel has the same rows
     fig = new_figure(max(7.5, sum(widths) + 3.0), 2.1 + 0.62 * rows)
     axes = fig.subplots(1, len(grids), squeeze=False, width_ratios=widths, sharey=True)[0]

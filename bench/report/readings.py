@@ -340,7 +340,7 @@ def _interpreters(run: RunLike, _wid: str | None) -> list[str]:
         return [first]
     per_python = cells.groupby(level=1).median().sort_values()
     best, worst = cells.idxmax(), cells.idxmin()
-    second = ("Median efficiency over the strategies: " + ", ".join(
+    second = ("Median efficiency over every strategy and workload: " + ", ".join(
         f"Python {p} {e:.2f}" for p, e in per_python.iloc[::-1].items())
         + f"; highest cell {best[0]} on {best[1]} ({cells.max():.2f}), lowest {worst[0]} on "
         f"{worst[1]} ({cells.min():.2f}).")

@@ -65,7 +65,7 @@ def test_the_reading_names_a_difference_the_intervals_support(real_run):
                      rf"{re.escape(mine)} \(95% CI [\d.]+{DASH}[\d.]+\), the largest difference "
                      "between interpreters that the repeats support", first), first
     assert "other strategy/workload pair(s) differ measurably too" in first
-    assert second.startswith(f"Median efficiency over the strategies: Python {mine} ")
+    assert second.startswith(f"Median efficiency over every strategy and workload: Python {mine} ")
     assert f"Python {OTHER}" in second
 
 
