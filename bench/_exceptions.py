@@ -21,3 +21,7 @@ class RemoteRefused(BenchError):
 
 class HarnessError(BenchError):
     """The harness could not do its part (the flag server did not start, say)."""
+
+
+class VenvError(BenchError):
+    """The venv of an interpreter of the ``python`` axis could not be made or cannot be used."""

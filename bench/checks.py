@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 import resource
-import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
+
+from packaging.requirements import Requirement
 
 from flags_server.config import is_loopback_host
 
-from ._exceptions import RemoteRefused, SpecError
-from ._process import PROJECT_ROOT, worker_env
+from ._exceptions import RemoteRefused, SpecError, VenvError
+from .interpreters import TrialPython, WorkerCheck, check_worker, probe
 from .pythons import resolve_python
 from .spec import Suite
 
@@ -51,25 +54,6 @@ def raise_open_files_limit(suite: Suite, warn: Callable[[str], None]) -> None:
              "requests may fail with 'Too many open files' (raise it with ulimit -n)")  # fmt: skip
 
 
-_CAN_RUN = ("import sys, aiohttp, requests, bench.worker, strategies\n"
-            "for name in sys.argv[1:]: strategies.get(name)")
-
-
-def check_pythons(suite: Suite) -> None:
-    """Every interpreter the suite names must import the worker and find the suite's strategies
-    (registered in that interpreter's installed metadata), asked up front."""
-    for spec in sorted({w.python for w in suite.workloads if w.python}):
-        exe = resolve_python(spec)
-        proc = subprocess.run([exe, "-c", _CAN_RUN, *suite.strategies], env=worker_env(),
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
-        if proc.returncode != 0:
-            last = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
-            raise SpecError(
-                f"python = {spec!r} ({exe}) cannot run flagbench's worker: {last}; "
-                f"install it there with: {exe} -m pip install -e {PROJECT_ROOT}"
-            )
-
-
 def check_strategies(suite: Suite) -> None:
     """Every strategy the suite names can be built, asked before anything is written: a broken
     plugin is one line (StrategyError), not a run of failed trials."""
@@ -77,3 +61,49 @@ def check_strategies(suite: Suite) -> None:
 
     for name in suite.strategies:
         strategies.get(name)
+
+
+def prepare_pythons(suite: Suite, note: Callable[[str], None],
+                    venv_root: Path | None = None) -> dict[str, TrialPython]:  # fmt: skip
+    """Per ``python`` value of the suite, what its trials run, ready before the run starts.
+
+    The running interpreter, and any interpreter that is itself a virtual environment (the
+    user's own, with their packages), are used as they are; any other gets flagbench's cached
+    venv with the worker's packages (``bench.venvs``), made now if missing. Each must be a
+    Python flagbench supports and import the worker, or the run does not start. ``note``
+    hears about a venv being made (it takes a while).
+    """
+    from . import dependencies, venvs
+
+    root = venv_root or venvs.cache_dir()
+    prepared = {}
+    for spec in sorted({w.python for w in suite.workloads}):
+        where = f"python = {spec!r}" if spec else "this interpreter"
+        try:
+            exe = resolve_python(spec)
+        except ValueError as exc:
+            raise SpecError(f"{where}: {exc}") from None
+        base = probe(exe, where)
+        if not dependencies.supports(base.version):
+            raise SpecError(f"{where} ({exe}) is Python {base.version}; flagbench needs Python "
+                            f"{dependencies.needed_python()}")  # fmt: skip
+        requirements = dependencies.worker_requirements(base.markers)
+        names = [Requirement(r).name for r in requirements]
+        if not spec or base.is_venv or base.prefix == sys.prefix:
+            check = check_worker(exe, names, suite.strategies) if spec else WorkerCheck("")
+            if check.error:
+                raise SpecError(
+                    f"{where} ({exe}) is a virtual environment, which flagbench uses as it is, "
+                    f"and cannot run the worker: {check.error}; install the worker's packages "
+                    f"there ({exe} -m pip install {' '.join(map(repr, requirements))}) or give "
+                    f"its base interpreter, which gets a venv of flagbench's own"
+                )
+            prepared[spec] = TrialPython(spec, exe, base, None, check)
+            continue
+        venv = venvs.ensure_venv(base, requirements, root, note, where)
+        check = check_worker(venv.python, names, suite.strategies)
+        if check.error:
+            raise VenvError(f"{where}: its venv {venv.path} cannot run the worker: {check.error}; "
+                            f"delete that folder and it is made again")  # fmt: skip
+        prepared[spec] = TrialPython(spec, venv.python, base, str(venv.path), check)
+    return prepared

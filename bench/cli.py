@@ -157,6 +157,7 @@ def suite_from_run_args(args: argparse.Namespace) -> Suite:
 
     from ._workload_options import workload_table
     from .codes import resolve_codes
+    from .pythons import expand_all
     from .spec import Suite
     from .workload import expand
 
@@ -192,7 +193,7 @@ def suite_from_run_args(args: argparse.Namespace) -> Suite:
     if args.baseline is not None and args.baseline not in names:
         raise SpecError(f"--baseline {args.baseline}: not one of the strategies to run "
                         f"({', '.join(names)})")
-    workloads = expand("command line", table, cli=True)
+    workloads = expand("command line", expand_all("command line", table), cli=True)
     return Suite(name="run", strategies=tuple(dict.fromkeys(names)), workloads=tuple(workloads),
                  repeats=args.repeats, warmup=args.warmup, seed=args.seed,
                  watchdog_s=args.watchdog, baseline=args.baseline or "sequential")  # fmt: skip
@@ -223,9 +224,12 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
     def warn(message: str) -> None:
         print(f"flagbench: warning: {message}", file=sys.stderr)
 
+    def note(message: str) -> None:
+        print(f"flagbench: {message}", file=sys.stderr)
+
     options = RunOptions(results_root=args.out, server_url=args.server,
                          allow_remote=args.allow_remote, verbose=args.verbose,
-                         command=["flagbench", *sys.argv[1:]], warn=warn,
+                         command=["flagbench", *sys.argv[1:]], warn=warn, note=note,
                          on_trial=on_trial, on_start=on_start)  # fmt: skip
     try:
         outcome = run_suite(suite, options, resume=resume)
@@ -307,6 +311,12 @@ def cmd_list() -> int:
             _warn(f"{exc}; skipped")
             continue
         print(f"  {name:<18} {description}")
+    from . import dependencies, venvs
+    from .pythons import ALL, found_pythons
+
+    found = found_pythons(lambda v: dependencies.supports(".".join(map(str, v))))
+    print(f"interpreters (python = {ALL!r}; each gets a venv in {venvs.cache_dir()}):")
+    print(f"  {', '.join(found) or 'none found (Python ' + dependencies.needed_python() + ')'}")
     return 0
 
 

@@ -119,6 +119,8 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         "python": result.python if result else "",
         "implementation": result.implementation if result else "",
         "gil_enabled": result.gil_enabled if result else None,
+        "free_threaded": result.free_threaded if result else None,
+        "start_method": result.start_method if result else None,
         **w.columns(),
         "n_jobs": r.n_jobs,
         "latency_mean_s": r.latency_mean_s,

@@ -35,6 +35,7 @@ class WorkerTask:
     save_dir: str | None = None
     progress: bool = False
     probe_interval_s: float = 0.01
+    strategy_ref: str = ""  # "module:attribute": the worker needs no installed metadata
     schema: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -61,6 +62,8 @@ class WorkerResult:
     implementation: str = "CPython"
     gil_enabled: bool | None = None  # False on a free-threaded build running without it
     pid: int = 0
+    free_threaded: bool | None = None  # built with Py_GIL_DISABLED (a "3.13t")
+    start_method: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

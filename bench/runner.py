@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import strategies
 from flags_server import (
     AdminClient,
     AdminError,
@@ -34,7 +35,8 @@ from flags_server.latency import parse_latency
 from . import collect, ideal, metadata, store
 from ._exceptions import HarnessError, SpecError
 from ._process import run_worker
-from .checks import check_pythons, check_remote, check_strategies, raise_open_files_limit
+from .checks import check_remote, check_strategies, prepare_pythons, raise_open_files_limit
+from .interpreters import TrialPython
 from .pythons import resolve_python
 from .records import SCHEMA_VERSION, TrialResult, WorkerResult, WorkerTask
 from .spec import Suite, Trial
@@ -50,8 +52,10 @@ class RunOptions:
     allow_remote: bool = False
     remote_cap: int = REMOTE_CONCURRENCY_CAP
     verbose: bool = False  # per-trial progress bars from the worker
+    venv_dir: Path | None = None  # the interpreters' venvs (default: bench.venvs.cache_dir())
     command: list[str] = field(default_factory=lambda: list(sys.argv))
     warn: Callable[[str], None] = lambda message: None
+    note: Callable[[str], None] = lambda message: None  # what the harness is doing, if slow
     on_trial: Callable[[TrialResult], None] = lambda result: None
     on_start: Callable[[Path, int], None] = lambda run_dir, n_left: None
 
@@ -189,9 +193,12 @@ def _trial_counts(srv: AdminClient) -> tuple[dict[str, Any] | None, str]:
         return None, str(exc)
 
 
-def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions,
-              scratch: Path) -> TrialResult:  # fmt: skip
-    """One trial, start to finish; always returns a result (a failed one says why)."""
+def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions, scratch: Path,
+              python: str | None = None) -> TrialResult:  # fmt: skip
+    """One trial, start to finish; always returns a result (a failed one says why).
+
+    ``python`` is the executable to run the worker with (see ``prepare_pythons``); by default
+    the workload's interpreter itself."""
     w = trial.workload
     codes = w.codes_list()
     concurrency = effective_concurrency(trial)
@@ -204,11 +211,13 @@ def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions,
         save_dir = scratch / f"saved-{trial.trial_id}"
         save_dir.mkdir()
     task = WorkerTask(trial.strategy, w, codes, srv.flags_url,
-                      save_dir=str(save_dir) if save_dir else None, progress=options.verbose)  # fmt: skip
+                      save_dir=str(save_dir) if save_dir else None, progress=options.verbose,
+                      strategy_ref=strategies.ref(trial.strategy))  # fmt: skip
     task_path = scratch / f"trial-{trial.trial_id}.json"
     result_path = scratch / f"result-{trial.trial_id}.json"
     task_path.write_text(json.dumps(task.to_dict()), encoding="utf-8")
-    cmd = [resolve_python(w.python), "-m", "bench.worker", str(task_path), str(result_path)]
+    cmd = [python or resolve_python(w.python), "-m", "bench.worker", str(task_path),
+           str(result_path)]
 
     counts_error = _zero_counts(srv)
     failure = run_worker(cmd, watchdog_for(w, concurrency, suite),
@@ -243,6 +252,18 @@ def finish_run(run_dir: Path, meta: dict[str, Any], complete: bool) -> tuple[int
     meta.update(ended=metadata.now_iso(), complete=complete, n_trials=n_trials, n_failed=n_failed)
     store.write_json_atomic(run_dir / "meta.json", meta)
     return n_trials, n_failed
+
+
+def interpreters_meta(meta: dict[str, Any], pythons: dict[str, TrialPython]) -> list[dict]:
+    """``meta.json``'s list of the interpreters the run used; a resumed run adds any new one."""
+    listed = list(meta.get("interpreters", []))
+    for p in pythons.values():
+        entry = p.meta()
+        if not any((e["requested"], e["executable"], e["version"])
+                   == (entry["requested"], entry["executable"], entry["version"])
+                   for e in listed):  # fmt: skip
+            listed.append(entry)
+    return listed
 
 
 def start_run(suite: Suite, options: RunOptions) -> tuple[Path, dict[str, Any]]:
@@ -281,13 +302,15 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     suite = check_remote(suite, options.server_url, options.allow_remote, options.remote_cap,
                          options.warn)
     check_strategies(suite)
-    check_pythons(suite)
+    pythons = prepare_pythons(suite, options.note, options.venv_dir)
     check_server(suite, options)
     raise_open_files_limit(suite, options.warn)
     if resume is not None:
         run_dir, meta = resume, store.read_meta(resume)
     else:
         run_dir, meta = start_run(suite, options)
+    meta["interpreters"] = interpreters_meta(meta, pythons)
+    store.write_json_atomic(run_dir / "meta.json", meta)
     done = {r.trial.trial_id for r in store.load_raw(run_dir)}
     todo = [t for t in suite.trials() if t.trial_id not in done]
     options.on_start(run_dir, len(todo))
@@ -297,7 +320,8 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
         with tempfile.TemporaryDirectory(prefix="flagbench-") as tmp, _server(suite, options) as srv:
             meta["server"]["url"] = srv.base_url
             for trial in todo:
-                result = run_trial(trial, srv, suite, options, Path(tmp))
+                result = run_trial(trial, srv, suite, options, Path(tmp),
+                                   pythons[trial.workload.python].executable)
                 store.save_raw(run_dir, result)
                 options.on_trial(result)
         finished = True

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from ._exceptions import SpecError
+from .pythons import expand_all
 from .workload import FIELDS, Workload, expand
 
 if sys.version_info >= (3, 11):
@@ -200,7 +201,7 @@ def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
         only = merged.pop("strategies", [])
         if only:
             _check_strategies(where, only)
-        expanded = expand(where, merged)
+        expanded = expand(where, expand_all(where, merged))
         workloads.extend(expanded)
         sets.extend([tuple(only)] * len(expanded))
     name = head.get("name", Path(source).stem)

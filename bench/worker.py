@@ -51,9 +51,17 @@ def gil_enabled() -> bool:
     return check() if check is not None else True
 
 
+def free_threaded_build() -> bool:
+    """Whether this interpreter was built free-threaded ("3.13t"), whatever the GIL does now."""
+    import sysconfig
+
+    return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
+
+
 def run_trial(task: WorkerTask) -> WorkerResult:
     """Build the jobs, time ``strategy.run`` alone, and describe what happened."""
-    strategy = strategies.get(task.strategy)
+    strategy = (strategies.from_ref(task.strategy, task.strategy_ref) if task.strategy_ref
+                else strategies.get(task.strategy))  # fmt: skip
     jobs = make_jobs(task.flags_url, task.codes)
     settings = settings_for(task.workload, task.save_dir, task.probe_interval_s)
     progress = None
@@ -92,6 +100,7 @@ def run_trial(task: WorkerTask) -> WorkerResult:
         implementation=platform.python_implementation(),
         gil_enabled=gil_enabled(),
         pid=os.getpid(),
+        free_threaded=free_threaded_build(),
     )
 
 

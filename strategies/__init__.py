@@ -14,15 +14,18 @@ pyproject.toml does not survive), then the other packages' strategies sorted by 
 
 from __future__ import annotations
 
+import importlib
 import math
 import re
+from collections.abc import Callable
 from importlib.metadata import EntryPoint, entry_points
+from typing import Any
 
 from ._exceptions import StrategyError, UnknownStrategy
 from .base import Strategy
 
-__all__ = ["DISTRIBUTION", "GROUP", "StrategyError", "UnknownStrategy", "builtin_names", "get",
-           "names"]  # fmt: skip
+__all__ = ["DISTRIBUTION", "GROUP", "StrategyError", "UnknownStrategy", "builtin_names",
+           "from_ref", "get", "names", "ref"]  # fmt: skip
 
 GROUP = "flagbench.strategies"
 DISTRIBUTION = "flagbench"
@@ -67,19 +70,46 @@ def names() -> list[str]:
     return [*builtin_names(), *sorted(plugins)]
 
 
+def _entry_point(name: str) -> EntryPoint:
+    builtins, plugins = _registry()
+    ep = builtins.get(name) or plugins.get(name)
+    if ep is None:
+        raise UnknownStrategy(name, names())
+    return ep
+
+
 def get(name: str) -> Strategy:
     """A fresh instance of the strategy called ``name``.
 
     ``UnknownStrategy`` lists the allowed names; ``StrategyError`` names a registered strategy
     that cannot be imported, built, or lacks the ``Strategy`` protocol, and where it comes from.
     """
-    builtins, plugins = _registry()
-    ep = builtins.get(name) or plugins.get(name)
-    if ep is None:
-        raise UnknownStrategy(name, names())
-    where = _origin(ep)
+    ep = _entry_point(name)
+    return _build(name, _origin(ep), ep.load)
+
+
+def ref(name: str) -> str:
+    """Where the strategy ``name`` lives, as ``"module:attribute"``: what a process without
+    flagbench's installed metadata (a worker in a venv of its own) imports it by."""
+    return _entry_point(name).value
+
+
+def from_ref(name: str, reference: str) -> Strategy:
+    """The strategy at ``reference`` (``"module:attribute"``, see ``ref``), checked as ``get``."""
+    module, _, attribute = reference.partition(":")
+
+    def load() -> Any:
+        target: Any = importlib.import_module(module)
+        for part in attribute.split("."):
+            target = getattr(target, part)
+        return target
+
+    return _build(name, reference, load)
+
+
+def _build(name: str, where: str, load: Callable[[], Any]) -> Strategy:
     try:
-        factory = ep.load()
+        factory = load()
     except Exception as exc:
         raise StrategyError(
             f"strategy {name!r} ({where}) failed to load: {_one_line(exc)}"

@@ -7,6 +7,8 @@ choices live here once rather than in each chart. Everything here reads the run'
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +16,7 @@ import pandas as pd
 
 from bench.charts.style import strategy_order
 from bench.store import Run as RunLike  # what ``bench.load`` returns; charts read nothing else
-from bench.workload import sweep_params
+from bench.workload import FIELDS, sweep_params
 from flags_server.latency import parse_latency
 
 SWEEP_AXES = ("concurrency", "n_jobs")
@@ -263,3 +265,65 @@ def configured_percentiles(spec: str, p: np.ndarray) -> np.ndarray | None:
     except ValueError:  # ConfigError; a run stored with a spec this server no longer reads
         return None
     return np.array([model.sample(q / 100) for q in p])
+
+
+# The workload's parameters besides the interpreter: workloads equal in these and differing
+# only in ``python`` are one row of the strategy x interpreter comparison.
+_NOT_INTERPRETER = tuple(f.column_name for f in FIELDS if f.configures != "interpreter")
+MAX_INTERPRETER_PANELS = 4
+
+
+@dataclass(frozen=True)
+class InterpreterGrid:
+    """One workload run under several interpreters: per strategy and interpreter, the
+    efficiency medians (``efficiency``: strategies x interpreters) and the wall times."""
+
+    label: str  # the workload without its python=...
+    efficiency: pd.DataFrame
+    walls: dict[tuple[str, str], np.ndarray]
+
+    @property
+    def pythons(self) -> list[str]:
+        return list(self.efficiency.columns)
+
+
+def interpreter_label(trials: pd.DataFrame) -> pd.Series:
+    """The version each trial ran on, "t" added for a free-threaded build ("3.13.0t")."""
+    threaded = trials.get("free_threaded", pd.Series(False, index=trials.index))
+    return trials["python"].astype(str) + np.where(threaded.fillna(False).astype(bool), "t", "")
+
+
+def _version_key(label: str) -> tuple:
+    m = re.match(r"(\d+(?:\.\d+)*)(.*)", label)
+    return (tuple(int(p) for p in m.group(1).split(".")), m.group(2)) if m else ((), label)
+
+
+def interpreter_grids(run: RunLike) -> list[InterpreterGrid]:
+    """The workloads that ran under more than one interpreter, in the run's workload order."""
+    t = ok_trials(run)
+    if t.empty or "python" not in t:
+        return []
+    t = t.assign(interpreter=interpreter_label(t))
+    keys = t[list(_NOT_INTERPRETER)].astype(str).agg("|".join, axis=1)
+    order = {w.workload_id: i for i, w in enumerate(workloads(run))}
+    grids = []
+    for _, g in sorted(t.groupby(keys), key=lambda kv: min(order.get(w, 0)
+                                                           for w in kv[1]["workload_id"])):
+        pythons = sorted(g["interpreter"].unique(), key=_version_key)
+        if len(pythons) < 2:
+            continue
+        eff = g.pivot_table(index="strategy", columns="interpreter", values="efficiency",
+                            aggfunc="median", dropna=False)  # fmt: skip
+        walls = {(str(s), str(p)): sub["wall_s"].to_numpy(float)
+                 for (s, p), sub in g.groupby(["strategy", "interpreter"])}  # fmt: skip
+        label = re.sub(r"\s*python=\S+", "", str(g["workload"].iloc[0]))
+        grids.append(InterpreterGrid(label, eff.reindex(columns=pythons), walls))
+    grids = pick(grids, MAX_INTERPRETER_PANELS)
+    # the same rows in every panel, so a strategy reads across them
+    rows = strategy_order({s for g in grids for s in g.efficiency.index})
+    return [dataclasses.replace(g, efficiency=g.efficiency.reindex(index=rows)) for g in grids]
+
+
+def has_interpreters(run: RunLike) -> bool:
+    """Whether some workload ran under more than one interpreter."""
+    return bool(interpreter_grids(run))

@@ -214,6 +214,18 @@ def _command(meta: dict[str, Any]) -> str:
     return str(cmd or f"flagbench suite {meta.get('suite', 'SUITE')}")
 
 
+def _interpreters(meta: dict[str, Any]) -> str:
+    """The interpreters the trials ran on, as ``meta.json`` lists them (runs since it does)."""
+    out = []
+    for e in meta.get("interpreters") or []:
+        text = f"{e.get('implementation', '')} {e.get('label') or e.get('version')} ({e.get('path')}"
+        if e.get("free_threaded"):
+            text += ", free-threaded, GIL " + ("on" if e.get("gil_enabled") else "off")
+        text += f"; venv {e['venv']})" if e.get("venv") else ")"
+        out.append(text.strip())
+    return "; ".join(out)
+
+
 def _metadata(run: RunLike) -> list[tuple[str, str]]:
     meta = run.meta or {}
     server = meta.get("server") or {}
@@ -232,7 +244,7 @@ def _metadata(run: RunLike) -> list[tuple[str, str]]:
         ("load average at start", f"{_load(meta):.2f}" if _load(meta) is not None else None),
         ("Python (harness)", " ".join(str(meta[k]) for k in ("implementation", "python")
                                       if meta.get(k))),
-        ("Python (trials)", ", ".join(pythons)),
+        ("Python (trials)", _interpreters(meta) or ", ".join(pythons)),
         ("git commit", meta.get("git_commit")),
         ("server", server_text),
         ("results folder", str(run.path)),

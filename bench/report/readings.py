@@ -13,12 +13,14 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from bench import stats
 from bench.charts.data import (
     RunLike,
     baseline_of,
     configured_percentiles,
     error_workload_ids,
     inflight,
+    interpreter_grids,
     main_workloads,
     median_trial,
     ok_trials,
@@ -27,7 +29,7 @@ from bench.charts.data import (
     sweeps,
     workloads,
 )
-from bench.charts.text import fmt_s, fmt_x
+from bench.charts.text import DASH, fmt_s, fmt_x
 
 Reader = Callable[[RunLike, str | None], list[str]]
 _READERS: dict[str, Reader] = {}
@@ -296,3 +298,50 @@ def _errors(run: RunLike, _wid: str | None) -> list[str]:
               + (f"; counts disagreed in {mismatch} trial(s)." if mismatch else "."))
     return [first, second]
 
+
+
+@reads("interpreters")
+def _interpreters(run: RunLike, _wid: str | None) -> list[str]:
+    grids = interpreter_grids(run)
+    if not grids:
+        return []
+    gaps = []  # per workload and strategy: slowest interpreter over fastest, with its interval
+    for grid in grids:
+        for strategy in grid.efficiency.index:
+            walls = {p: grid.walls[(strategy, p)] for p in grid.pythons
+                     if (strategy, p) in grid.walls}  # fmt: skip
+            if len(walls) < 2:
+                continue
+            medians = {p: float(np.median(w)) for p, w in walls.items()}
+            fast, slow = min(medians, key=medians.get), max(medians, key=medians.get)
+            ratio, lo, hi = stats.ratio_ci(walls[slow], walls[fast])
+            gaps.append((lo > 1, ratio, lo, hi, strategy, fast, slow, grid.label))
+    if not gaps:
+        return []
+    supported = [g for g in gaps if g[0]]
+    _, ratio, lo, hi, strategy, fast, slow, label = max(supported or gaps, key=lambda g: g[1])
+    if supported:
+        first = (f"{label}: {strategy} took {fmt_x(ratio)} as long on Python {slow} as on "
+                 f"{fast} (95% CI {lo:.3g}{DASH}{hi:.3g}), the largest difference between "
+                 f"interpreters that the repeats support")
+        others = len(supported) - 1
+        first += (f"; {others} other strategy/workload pair(s) differ measurably too."
+                  if others else "; every other difference is within noise.")
+    elif np.isnan(lo):
+        first = (f"The largest gap between interpreters was {strategy}'s on {label}, "
+                 f"{fmt_x(ratio)} between Python {fast} and {slow}, but one repeat gives no "
+                 f"interval: whether it is more than noise needs more repeats.")
+    else:
+        first = (f"No strategy ran measurably faster on one interpreter than on another: the "
+                 f"largest gap, {strategy} on {label} at {fmt_x(ratio)} between Python {fast} "
+                 f"and {slow}, is within noise (95% CI {lo:.3g}{DASH}{hi:.3g}).")
+    cells = pd.concat([g.efficiency.stack().rename("e") for g in grids]).dropna()
+    if cells.empty:
+        return [first]
+    per_python = cells.groupby(level=1).median().sort_values()
+    best, worst = cells.idxmax(), cells.idxmin()
+    second = ("Median efficiency over every strategy and workload: " + ", ".join(
+        f"Python {p} {e:.2f}" for p, e in per_python.iloc[::-1].items())
+        + f"; highest cell {best[0]} on {best[1]} ({cells.max():.2f}), lowest {worst[0]} on "
+        f"{worst[1]} ({cells.min():.2f}).")
+    return [first, second]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -31,3 +32,21 @@ def isolated_env(tmp_path):
     scratch.mkdir()
     env["TMPDIR"] = str(scratch)
     return env
+
+
+@pytest.fixture
+def fake_python():
+    """Make an executable that answers the interpreter probe as a Python of a given version."""
+
+    def make(folder: Path, version: str, **facts: object) -> str:
+        answer = {"executable": str(folder / "python"), "real_executable": str(folder / "python"),
+                  "version": version, "implementation": "CPython", "free_threaded": False,
+                  "gil_enabled": True, "is_venv": False, "prefix": str(folder),
+                  "default_start_method": "fork", "markers": {}, **facts}  # fmt: skip
+        folder.mkdir(parents=True, exist_ok=True)
+        exe = folder / "python"
+        exe.write_text(f"#!/bin/sh\necho '{json.dumps(answer)}'\n")
+        exe.chmod(0o755)
+        return str(exe)
+
+    return make
