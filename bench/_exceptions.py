@@ -21,3 +21,7 @@ class RemoteRefused(BenchError):
 
 class HarnessError(BenchError):
     """The harness could not do its part (the flag server did not start, say)."""
+
+
+class ImportFileError(BenchError):
+    """A file given to ``flagbench import-pytest-benchmark`` is unreadable or not one it reads."""

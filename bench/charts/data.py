@@ -78,8 +78,8 @@ def workloads(run: RunLike) -> list[Workload]:
     by_id = first.set_index("workload_id")
     group = _param_keys(by_id)
     group_rank = {g: min(rank[w] for w in ids.index) for g, ids in group.groupby(group)}
-    order = sorted(listed, key=lambda w: (group_rank[group[w]], int(by_id.loc[w, "n_jobs"]),
-                                          int(by_id.loc[w, "concurrency"]), rank[w])
+    order = sorted(listed, key=lambda w: (group_rank[group[w]], _size(by_id.loc[w, "n_jobs"]),
+                                          _size(by_id.loc[w, "concurrency"]), rank[w])
                    if w in by_id.index else (len(listed), 0, 0, rank[w]))
     rows = {r.workload_id: r for r in first.itertuples(index=False)}
     out = []
@@ -95,8 +95,8 @@ def workloads(run: RunLike) -> list[Workload]:
         out.append(Workload(
             workload_id=wid,
             label=str(r.workload),
-            n_jobs=int(r.n_jobs),
-            concurrency=int(r.concurrency),
+            n_jobs=_size(r.n_jobs),
+            concurrency=_size(r.concurrency),
             latency=str(r.latency),
             ideal_s=ideal,
             ideal_rps=per_trial / ideal if ideal > 0 else float("nan"),
@@ -104,9 +104,14 @@ def workloads(run: RunLike) -> list[Workload]:
     return out
 
 
+def _size(value: object) -> int:
+    """N or C; 0 where unknown (a benchmark imported from plain pytest-benchmark has neither)."""
+    return 0 if pd.isna(value) else int(value)
+
+
 def _param_keys(by_id: pd.DataFrame) -> pd.Series:
     """Per workload, its parameters besides N and C as one string: equal keys, one sweep."""
-    return by_id[list(WORKLOAD_PARAMS)].astype(str).agg("|".join, axis=1)
+    return by_id[list(WORKLOAD_PARAMS)].map(str).agg("|".join, axis=1)
 
 
 def pick(items: list, limit: int) -> list:

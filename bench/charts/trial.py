@@ -240,12 +240,13 @@ def _latency_panel(ax, req: pd.DataFrame, w: Workload, names, colours) -> set[st
 def fig_breakdown(run: RunLike) -> Figure | None:
     """Wall time vs client CPU (user, system), and per-request wait vs service time."""
     t = ok_trials(run)
+    t = t[t["cpu_user_s"].notna()]  # a benchmark imported from plain pytest-benchmark has none
     if t.empty:
         return None
     req = requests_of(run, t["trial_id"])
     if not req.empty:
         req = req.merge(t[["trial_id", "workload_id"]], on="trial_id").astype({"strategy": str})
-    ws = workloads(run)
+    ws = [w for w in workloads(run) if (t["workload_id"] == w.workload_id).any()]
     shown = pick(ws, MAX_BREAKDOWN_ROWS)
     if not shown:
         return None
