@@ -9,7 +9,6 @@ the columns of a harness run.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import platform
@@ -17,6 +16,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from strategies.base import Job, ProbeSample, RequestRecord
 from strategies.classify import CONNECTION_REFUSED, classify
@@ -138,4 +140,13 @@ def trial_row(trial: Trial, data: RoundData, wall_s: float, n_jobs: int,
     requests = collect.requests_frame("", [done])
     probes = collect.probes_frame("", [done])
     frame = collect.trials_frame("", [done], requests, probes).drop(columns="run_id")
-    return json.loads(frame.to_json(orient="records", double_precision=15))[0]
+    return {k: _plain(v) for k, v in frame.iloc[0].to_dict().items()}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready value: numpy scalars as Python ones, missing values as None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
