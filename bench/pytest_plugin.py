@@ -88,15 +88,10 @@ def flagbench_jobs(flagbench_server: Any) -> Callable[..., list[Any]]:
 
 
 @pytest.fixture
-def flagbench_bench(flagbench_server: Any, request: pytest.FixtureRequest,
-                    tmp_path: Path) -> Any:  # fmt: skip
+def flagbench_bench(benchmark: Any, flagbench_server: Any, tmp_path: Path) -> Any:
     """``flagbench_bench(target, rounds=5, warmup_rounds=1, **workload)``: time ``target``
-    with pytest-benchmark's pedantic mode, checking every round; returns a ``BenchResult``."""
-    try:
-        benchmark = request.getfixturevalue("benchmark")
-    except pytest.FixtureLookupError:
-        pytest.fail("flagbench_bench needs pytest-benchmark: pip install pytest-benchmark",
-                    pytrace=False)  # fmt: skip
+    with pytest-benchmark's pedantic mode, checking every round; returns a ``BenchResult``.
+    It asks for ``benchmark`` by name, so ``--benchmark-only`` and ``--benchmark-skip`` see it."""
     from .pytestbench.bench import FlagbenchBench
 
     return FlagbenchBench(benchmark, flagbench_server, tmp_path)

@@ -240,6 +240,8 @@ def _latency_panel(ax, req: pd.DataFrame, w: Workload, names, colours) -> set[st
 def fig_breakdown(run: RunLike) -> Figure | None:
     """Wall time vs client CPU (user, system), and per-request wait vs service time."""
     t = ok_trials(run)
+    if t.empty:
+        return None
     t = t[t["cpu_user_s"].notna()]  # a benchmark imported from plain pytest-benchmark has none
     if t.empty:
         return None

@@ -136,7 +136,7 @@ def _warnings(run: RunLike) -> list[str]:
             out.append(f"Too few repeats to judge stability on {workload}: {items}; at least "
                        f"{MIN_SAMPLES} are needed, so these medians are marked unstable.")
     if len(s):
-        labels = s["bottleneck"].fillna("").astype(str)
+        labels = s["bottleneck"].astype(object).fillna("").astype(str)  # none if imported
         counts = labels[labels != ""].value_counts()
         if len(counts):
             out.append("Bottleneck labels: " + ", ".join(f"{k} ({v} configuration"
