@@ -134,15 +134,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     imported = sub.add_parser(
         "import-pytest-benchmark", help="turn pytest-benchmark JSON files into a run folder",
-        description="Make a run folder (tables, charts, report) from JSON files written by "
-                    "pytest-benchmark (--benchmark-json, or --benchmark-autosave), with or "
-                    "without flagbench's fixtures: one trial per round where the file has the "
-                    "rounds' times, a summary row per benchmark in any case. The same "
-                    "benchmark in several files pools its rounds.",
+        description="Make a run folder (tables, charts, report) from JSON files written by\n"
+                    "pytest-benchmark (--benchmark-json or --benchmark-autosave), with or without\n"
+                    "flagbench's fixtures: a trial per round where a file has the rounds' times,\n"
+                    "a summary row per benchmark in any case. The same benchmark in several\n"
+                    "files pools its rounds.",
         epilog=EXAMPLES["import-pytest-benchmark"],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    imported.add_argument("files", nargs="+", type=Path, metavar="FILE.json")
+    imported.add_argument("files", nargs="+", type=Path, metavar="FILE.json",
+                          help="JSON files written by pytest-benchmark")  # fmt: skip
     imported.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
                           help="folder for run folders (default: results)")  # fmt: skip
     imported.add_argument("--baseline", metavar="NAME",
