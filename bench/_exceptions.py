@@ -25,3 +25,7 @@ class HarnessError(BenchError):
 
 class VenvError(BenchError):
     """The venv of an interpreter of the ``python`` axis could not be made or cannot be used."""
+
+
+class ImportFileError(BenchError):
+    """A file given to ``flagbench import-pytest-benchmark`` is unreadable or not one it reads."""

@@ -40,6 +40,12 @@ EXAMPLES = {
     "compare": """examples:
   flagbench compare results/RUN_A results/RUN_B
   flagbench compare results/RUN_A results/RUN_B --fail-above 5 --chart compare.png""",
+    "import-pytest-benchmark": """examples:
+  pytest tests/benchmarks --benchmark-only --benchmark-json bench.json
+  flagbench import-pytest-benchmark bench.json
+  flagbench import-pytest-benchmark .benchmarks/*/0001_*.json --out /tmp/results
+  flagbench import-pytest-benchmark before.json && flagbench import-pytest-benchmark after.json
+  flagbench compare results/RUN_BEFORE results/RUN_AFTER""",
 }
 
 
@@ -140,6 +146,26 @@ def build_parser() -> argparse.ArgumentParser:
                               "than PCT percent")  # fmt: skip
     compare.add_argument("--chart", type=Path, metavar="FILE.png|svg",
                          help="also draw the comparison")  # fmt: skip
+
+    imported = sub.add_parser(
+        "import-pytest-benchmark", help="turn pytest-benchmark JSON files into a run folder",
+        description="Make a run folder (tables, charts, report) from JSON files written by\n"
+                    "pytest-benchmark (--benchmark-json or --benchmark-autosave), with or without\n"
+                    "flagbench's fixtures: a trial per round where a file has the rounds' times,\n"
+                    "a summary row per benchmark in any case. The same benchmark in several\n"
+                    "files pools its rounds.",
+        epilog=EXAMPLES["import-pytest-benchmark"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    imported.add_argument("files", nargs="+", type=Path, metavar="FILE.json",
+                          help="JSON files written by pytest-benchmark")  # fmt: skip
+    imported.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
+                          help="folder for run folders (default: results)")  # fmt: skip
+    imported.add_argument("--baseline", metavar="NAME",
+                          help="speed-ups are against this strategy or test name "
+                               "(default: sequential, when present)")  # fmt: skip
+    imported.add_argument("--no-report", action="store_true",
+                          help="skip the charts and the report")  # fmt: skip
 
     report = sub.add_parser("report", help="rebuild a run's charts and report")
     report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
@@ -347,6 +373,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "collect":
             return _cmd_collect(args)
+        if args.command == "import-pytest-benchmark":
+            return _cmd_import(args)
     except USER_ERRORS as exc:
         return _fail(exc)
     except KeyboardInterrupt:  # outside a run (a run handles its own): nothing to save
@@ -377,6 +405,20 @@ def _cmd_collect(args: argparse.Namespace) -> int:
     n, failed = write_tables(args.run_dir, meta)
     store.write_json_atomic(args.run_dir / "meta.json", meta)
     print(f"{args.run_dir}: {n} trials ({failed} failed) collected")
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from . import store
+    from .pbimport import import_files
+
+    run_dir = import_files(args.files, args.out, args.baseline, ["flagbench", *sys.argv[1:]])
+    run = store.load(run_dir)
+    print(f"{run_dir}: {len(run.summary)} configurations, {len(run.trials)} trials from "
+          f"{len(args.files)} file(s)")  # fmt: skip
+    if not args.no_report:
+        _report(run_dir)
+    print(f"results: {run_dir}")
     return 0
 
 

@@ -33,7 +33,7 @@ from flags_server import (
 from flags_server.latency import parse_latency
 
 from . import collect, ideal, metadata, store
-from ._exceptions import HarnessError, SpecError
+from ._exceptions import HarnessError, RunDirError, SpecError
 from ._process import run_worker
 from .checks import check_remote, check_strategies, prepare_pythons, raise_open_files_limit
 from .interpreters import TrialPython
@@ -237,8 +237,17 @@ def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions,
 # ---------------------------------------------------------------- the run
 
 
+def refuse_imported(run_dir: Path, meta: dict[str, Any], doing: str) -> None:
+    """A folder imported from another tool's files has no raw trials to rebuild or resume."""
+    source = meta.get("imported_from")
+    if source:
+        raise RunDirError(f"{run_dir}: imported from {source.get('format', 'other')} files, so "
+                          f"there are no raw trial files to {doing}; import the files again")  # fmt: skip
+
+
 def write_tables(run_dir: Path, meta: dict[str, Any]) -> tuple[int, int]:
     """Rebuild every table from ``raw/``; returns (trials, failed trials) measured."""
+    refuse_imported(run_dir, meta, "collect")
     tables, summary = collect.collect(meta["run_id"], store.load_raw(run_dir),
                                       meta["spec"]["baseline"])  # fmt: skip
     store.save_tables(run_dir, tables, summary)
@@ -290,7 +299,9 @@ def start_run(suite: Suite, options: RunOptions) -> tuple[Path, dict[str, Any]]:
 
 def suite_of(run_dir: Path) -> Suite:
     """The suite a stored run was started with, to resume it exactly."""
-    return Suite.from_dict(store.read_meta(run_dir)["spec"])
+    meta = store.read_meta(run_dir)
+    refuse_imported(run_dir, meta, "resume")
+    return Suite.from_dict(meta["spec"])
 
 
 def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> RunOutcome:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,8 +81,8 @@ def workloads(run: RunLike) -> list[Workload]:
     by_id = first.set_index("workload_id")
     group = _param_keys(by_id)
     group_rank = {g: min(rank[w] for w in ids.index) for g, ids in group.groupby(group)}
-    order = sorted(listed, key=lambda w: (group_rank[group[w]], int(by_id.loc[w, "n_jobs"]),
-                                          int(by_id.loc[w, "concurrency"]), rank[w])
+    order = sorted(listed, key=lambda w: (group_rank[group[w]], _size(by_id.loc[w, "n_jobs"]),
+                                          _size(by_id.loc[w, "concurrency"]), rank[w])
                    if w in by_id.index else (len(listed), 0, 0, rank[w]))
     rows = {r.workload_id: r for r in first.itertuples(index=False)}
     out = []
@@ -97,8 +98,8 @@ def workloads(run: RunLike) -> list[Workload]:
         out.append(Workload(
             workload_id=wid,
             label=str(r.workload),
-            n_jobs=int(r.n_jobs),
-            concurrency=int(r.concurrency),
+            n_jobs=_size(r.n_jobs),
+            concurrency=_size(r.concurrency),
             latency=str(r.latency),
             ideal_s=ideal,
             ideal_rps=per_trial / ideal if ideal > 0 else float("nan"),
@@ -106,9 +107,20 @@ def workloads(run: RunLike) -> list[Workload]:
     return out
 
 
+def _size(value: object) -> int:
+    """N or C; 0 where unknown (a benchmark imported from plain pytest-benchmark has neither)."""
+    return 0 if pd.isna(value) else int(value)
+
+
+def joined(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """Per row, the columns' values as one string: rows with equal keys go together. Element by
+    element, so a missing value becomes "nan" instead of staying a float."""
+    return frame[list(columns)].astype(object).map(str).agg("|".join, axis=1)
+
+
 def _param_keys(by_id: pd.DataFrame) -> pd.Series:
     """Per workload, its parameters besides N and C as one string: equal keys, one sweep."""
-    return by_id[list(WORKLOAD_PARAMS)].astype(str).agg("|".join, axis=1)
+    return by_id[list(WORKLOAD_PARAMS)].map(str).agg("|".join, axis=1)
 
 
 def pick(items: list, limit: int) -> list:
@@ -304,7 +316,7 @@ def interpreter_grids(run: RunLike) -> list[InterpreterGrid]:
     if t.empty or "python" not in t:
         return []
     t = t.assign(interpreter=interpreter_label(t))
-    keys = t[list(_NOT_INTERPRETER)].astype(str).agg("|".join, axis=1)
+    keys = joined(t, _NOT_INTERPRETER)
     order = {w.workload_id: i for i, w in enumerate(workloads(run))}
     grids = []
     for _, g in sorted(t.groupby(keys), key=lambda kv: min(order.get(w, 0)

@@ -242,10 +242,13 @@ def fig_breakdown(run: RunLike) -> Figure | None:
     t = ok_trials(run)
     if t.empty:
         return None
+    t = t[t["cpu_user_s"].notna()]  # a benchmark imported from plain pytest-benchmark has none
+    if t.empty:
+        return None
     req = requests_of(run, t["trial_id"])
     if not req.empty:
         req = req.merge(t[["trial_id", "workload_id"]], on="trial_id").astype({"strategy": str})
-    ws = workloads(run)
+    ws = [w for w in workloads(run) if (t["workload_id"] == w.workload_id).any()]
     shown = pick(ws, MAX_BREAKDOWN_ROWS)
     if not shown:
         return None

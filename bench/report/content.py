@@ -116,7 +116,7 @@ def _warnings(run: RunLike) -> list[str]:
             out.append(f"Failed trial {r.trial_id} ({r.strategy}, {r.workload}, repeat "
                        f"{r.repeat}): {r.failure or 'no reason recorded'}.")
         ok = t[t["status"].astype(str) == "ok"]
-        bad = ok[~ok["counts_match"].fillna(False).astype(bool)]
+        bad = ok[ok["counts_match"].eq(False)]  # unknown (an imported benchmark) is no mismatch
         for r in bad.itertuples(index=False):
             out.append(f"Client and server counts differ in trial {r.trial_id} "
                        f"({r.strategy}, {r.workload}): the client made "
@@ -136,7 +136,7 @@ def _warnings(run: RunLike) -> list[str]:
             out.append(f"Too few repeats to judge stability on {workload}: {items}; at least "
                        f"{MIN_SAMPLES} are needed, so these medians are marked unstable.")
     if len(s):
-        labels = s["bottleneck"].fillna("").astype(str)
+        labels = s["bottleneck"].astype(object).fillna("").astype(str)  # none if imported
         counts = labels[labels != ""].value_counts()
         if len(counts):
             out.append("Bottleneck labels: " + ", ".join(f"{k} ({v} configuration"

@@ -221,7 +221,10 @@ def _latency(run: RunLike, _wid: str | None) -> list[str]:
 @reads("breakdown")
 def _breakdown(run: RunLike, _wid: str | None) -> list[str]:
     t = ok_trials(run)
-    ws = workloads(run)
+    if t.empty:
+        return []
+    t = t[t["cpu_user_s"].notna()]  # as the chart: trials that measured the client's CPU
+    ws = [w for w in workloads(run) if (t["workload_id"] == w.workload_id).any()]
     if t.empty or not ws:
         return []
     tw = t[t["workload_id"] == ws[0].workload_id]
