@@ -16,9 +16,12 @@ from flags_server.fault_kinds import FAULT_KINDS
 SAMPLES = {
     "codes": "BR CN", "n_jobs": 3, "concurrency": 2, "latency": "5ms",
     "metadata_latency": "1ms", "cpu_work": "hashlib:0.1ms", "save": True, "metadata": True,
-    "retries": 1, "timeout_s": 5.0, "python": "",
+    "retries": 1, "timeout_s": 5.0, "python": "", "save_delay": "5ms",
+    "background_threads": 1, "switch_interval": "0.5ms", "executor": "process",
     **{k.rate_field: 0.01 for k in FAULT_KINDS},
 }  # fmt: skip
+# What a sample needs beside it to be a valid workload (a write delay needs saved files).
+COMPANIONS = {"save_delay": {"save": True}}
 
 
 def test_every_field_has_a_sample_here():
@@ -27,15 +30,17 @@ def test_every_field_has_a_sample_here():
 
 @pytest.mark.parametrize("field", FIELDS, ids=lambda f: f.name)
 def test_every_field_is_a_suite_key(field):
-    suite = suite_from_mapping({"workloads": [{field.name: SAMPLES[field.name]}]}, "t.toml")
+    table = {field.name: SAMPLES[field.name], **COMPANIONS.get(field.name, {})}
+    suite = suite_from_mapping({"workloads": [table]}, "t.toml")
     assert getattr(suite.workloads[0], field.name) == SAMPLES[field.name]
 
 
 @pytest.mark.parametrize("field", [f for f in FIELDS if f.axis], ids=lambda f: f.name)
 def test_every_axis_sweeps_from_a_list(field):
     value = SAMPLES[field.name]
-    workloads = expand("t", {field.name: [field.default, value]} if field.default is not None
-                       else {field.name: [value]})  # fmt: skip
+    table = {field.name: [field.default, value]} if field.default is not None \
+        else {field.name: [value]}  # fmt: skip
+    workloads = expand("t", {**table, **COMPANIONS.get(field.name, {})})
     assert [getattr(w, field.name) for w in workloads][-1] == value
 
 
