@@ -50,7 +50,7 @@ def _limit(workers: int, cores: int) -> Limit:
 def in_threads(settings: Settings, workers: int, cores: int, gil: bool, *,
                in_slot: bool) -> Spread:  # fmt: skip
     """``workers`` threads of one process: GIL-holding work gets one core between them."""
-    holds_gil = gil and (settings.cpu_work is None or settings.cpu_work.kind == "python")
+    holds_gil = gil and settings.cpu_work is not None and settings.cpu_work.kind == "python"
     if holds_gil and workers > 1:
         return Spread(1, workers, "gil", in_slot)
     return Spread(min(workers, cores), workers, _limit(workers, cores), in_slot)
