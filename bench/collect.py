@@ -271,6 +271,8 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential") -> pd.DataFram
             "efficiency_median": float(group["efficiency"].median()),
             "throughput_median_rps": float(group["throughput_rps"].median()),
             "ideal_s": float(first["ideal_s"]),
+            "ideal_io_s": float(first["ideal_io_s"]),
+            "ideal_bound": first["ideal_bound"],
             "n_error_median": float(group["n_error"].median()),
             "cpu_user_median_s": float(group["cpu_user_s"].median()),
             "cpu_sys_median_s": float(group["cpu_sys_s"].median()),

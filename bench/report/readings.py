@@ -296,3 +296,7 @@ def _errors(run: RunLike, _wid: str | None) -> list[str]:
               + (f"; counts disagreed in {mismatch} trial(s)." if mismatch else "."))
     return [first, second]
 
+
+
+# The GIL and blocking experiments' readings register themselves from their own module.
+from bench.report import experiment_readings  # noqa: E402, F401
