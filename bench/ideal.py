@@ -118,10 +118,14 @@ def ideal_parts(io_s: float, slots_s: float | None, cpu_floor_s: float,
     base = io_s if slots_s is None else slots_s
     ideal = max(base, cpu_floor_s, blocking_floor_s)
     steps = "cpu" if cpu_s >= save_s else "blocking"
-    if cpu_floor_s > 0 and cpu_floor_s >= max(base, blocking_floor_s):
+
+    def above(a: float, b: float) -> bool:  # beyond rounding: 100 x 0.02 / 10 is not 0.2
+        return a > b * (1 + 1e-9)
+
+    if cpu_floor_s > 0 and not above(max(base, blocking_floor_s), cpu_floor_s):
         return ideal, "cpu"
-    if blocking_floor_s > base:
+    if above(blocking_floor_s, base):
         return ideal, steps
-    if slots_s is not None and slots_s - io_s > io_s:  # the slots wait more on the steps
+    if slots_s is not None and above(slots_s - io_s, io_s):  # the slots wait more on the steps
         return ideal, steps
     return ideal, "io"
