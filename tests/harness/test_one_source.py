@@ -53,6 +53,15 @@ def test_every_field_is_a_run_option(field):
     assert (got[0] if field.cli_list else got) == value
 
 
+def test_run_help_lists_every_option(capsys):
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(["run", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    assert all(f.option in text for f in FIELDS if f.cli)
+    assert "90%" in text  # a per cent sign in a help text, printed as it is
+
+
 def test_codes_are_the_run_commands_positional_arguments():
     assert not BY_NAME["codes"].cli
     args = build_parser().parse_args(["run", "asyncio", "BR", "CN"])
