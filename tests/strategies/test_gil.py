@@ -84,8 +84,14 @@ def _in_two_processes(work: CpuWork) -> float:
 
 @pytest.mark.parametrize("kind", ["python", "hashlib"])
 def test_calibrated_milliseconds_are_what_the_work_costs(kind: str) -> None:
-    work = calibrate(kind, 20)
-    assert 0.8 * 0.020 <= _best(lambda: burn(work)) <= 1.2 * 0.020
+    """Within 20%; a busy moment can spoil a calibration, so it gets three chances."""
+    ratios = []
+    for _ in range(3):
+        work = calibrate(kind, 20)
+        ratios.append(_best(lambda w=work: burn(w)) / 0.020)
+        if 0.8 <= ratios[-1] <= 1.2:
+            return
+    pytest.fail(f"measured / calibrated cost: {', '.join(f'{r:.2f}' for r in ratios)}")
 
 
 def test_save_delay_blocks_the_caller_for_each_write(tmp_path: Path) -> None:
