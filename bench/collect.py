@@ -4,14 +4,24 @@ One row per observation, one column per variable, units in the column names.
 
 Derived per trial:
 
-- ``ideal_s``: the time a perfect client with C slots would take on this server's own draws
-  of latency and faults (``bench.ideal``), C being the concurrency the strategy can use (1 for
-  one that declares ``max_concurrency = 1``, such as sequential). For a fixed latency L it is
-  ``ceil(N / C) * L``; ``ideal_mean_s`` is that formula with the expected latency of a job
-  (image, plus metadata when fetched), kept for reference. ``efficiency = ideal_s / wall_s``.
+- ``ideal_io_s``: the time a perfect client with C slots would take on this server's own
+  draws of latency and faults (``bench.ideal``), C being the concurrency the strategy can use
+  (1 for one that declares ``max_concurrency = 1``, such as sequential). For a fixed latency L
+  it is ``ceil(N / C) * L``; ``ideal_mean_s`` is that formula with the expected latency of a
+  job (image, plus metadata when fetched), kept for reference.
+- ``ideal_s``: with CPU work or slow writes, the largest of the I/O ideal (its slots held for
+  the steps too, when the strategy's workers fetch and then work), the ``cpu_floor_s`` (the
+  calibrated work over ``cpu_cores``, the cores the model can use) and the
+  ``blocking_floor_s`` (work and writes over ``blocking_workers``); ``ideal_bound`` says which
+  (``io``, ``cpu``, ``blocking``) and ``cpu_limit`` why the cores are what they are (``gil``,
+  ``loop``, ``workers``, ``cores``). ``efficiency = ideal_s / wall_s``.
 - ``bottleneck``, the first rule that matches:
 
-  1. ``latency``: efficiency >= 0.8; the strategy keeps C requests in flight and waits.
+  1. At its ideal (efficiency >= 0.8), what sets the ideal: ``latency`` (the requests: the
+     strategy keeps C in flight and waits), ``gil`` (GIL-holding CPU work in threads of one
+     process, on one core), ``client_cpu`` (CPU work on the cores the model can use: an
+     event loop's one, or the pool's) or ``blocking`` (slow writes on the workers that make
+     them: an event loop makes one at a time).
   2. ``server``: the server process used >= 80% of a core during the trial.
   3. ``gil``: the requests came from several threads of one process, which used 80% to 120%
      of one core, and its heartbeat thread woke >= 5 ms late (p99): the threads are queueing
@@ -37,6 +47,7 @@ import pandas as pd
 from flags_server.stats import STAT_FAULTS
 
 from . import stats
+from .ideal import ideal_parts
 from .records import RECORD_FIELDS, TrialResult
 
 GIL_LAG_S = 0.005
@@ -94,7 +105,10 @@ def bottleneck(row: dict[str, Any]) -> str:
     cpu = (row["cpu_user_s"] + row["cpu_sys_s"]) / wall
     server = row.get("server_cpu_s", math.nan) / wall
     if row["efficiency"] >= 0.8:
-        return "latency"
+        bound = row.get("ideal_bound", "io")
+        if bound == "cpu":
+            return "gil" if row.get("cpu_limit") == "gil" else "client_cpu"
+        return "blocking" if bound == "blocking" else "latency"
     if server >= 0.8:
         return "server"
     if cpu >= 0.8:
@@ -153,8 +167,14 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
     )
     row["concurrency_effective"] = r.concurrency_effective
     row["ideal_mean_s"] = math.ceil(r.n_jobs / r.concurrency_effective) * r.latency_mean_s
-    row["ideal_s"] = row["ideal_mean_s"] if r.ideal_s is None else r.ideal_s
+    row["ideal_io_s"] = row["ideal_mean_s"] if r.ideal_s is None else r.ideal_s
+    row["cpu_floor_s"] = r.cpu_floor_s
+    row["blocking_floor_s"] = r.blocking_floor_s
+    row["ideal_s"], row["ideal_bound"] = ideal_parts(
+        row["ideal_io_s"], r.ideal_slots_s, r.cpu_floor_s, r.blocking_floor_s,
+        *w.blocking_steps_s())
     row["efficiency"] = row["ideal_s"] / wall if wall > 0 and row["ideal_s"] > 0 else math.nan
+    row.update(_worker_columns(r))
     lat = sent["latency_s"].to_numpy()
     for q in (50, 90, 99):
         row[f"latency_p{q}_s"] = float(np.percentile(lat, q)) if len(lat) else math.nan
@@ -183,6 +203,24 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
     )  # fmt: skip
     row["bottleneck"] = bottleneck(row)
     return row
+
+
+def _worker_columns(r: TrialResult) -> dict[str, Any]:
+    """What the worker applied and found: start method, switch interval, background load,
+    and the spread of the blocking steps (empty for a failed trial)."""
+    res = r.result
+    if res is None:
+        return {"start_method": None, "switch_interval_s": math.nan, "background_cpu_s": math.nan,
+                "cores": pd.NA, "cpu_cores": pd.NA, "blocking_workers": pd.NA, "cpu_limit": ""}
+    return {
+        "start_method": res.start_method,
+        "switch_interval_s": math.nan if res.switch_interval_s is None else res.switch_interval_s,
+        "background_cpu_s": res.background_cpu_s,
+        "cores": pd.NA if res.cores is None else res.cores,
+        "cpu_cores": pd.NA if res.cpu_cores is None else res.cpu_cores,
+        "blocking_workers": pd.NA if res.blocking_workers is None else res.blocking_workers,
+        "cpu_limit": res.cpu_limit,
+    }
 
 
 def trials_frame(run_id: str, results: Sequence[TrialResult], requests: pd.DataFrame,
@@ -236,6 +274,8 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential") -> pd.DataFram
             "efficiency_median": float(group["efficiency"].median()),
             "throughput_median_rps": float(group["throughput_rps"].median()),
             "ideal_s": float(first["ideal_s"]),
+            "ideal_io_s": float(first["ideal_io_s"]),
+            "ideal_bound": first["ideal_bound"],
             "n_error_median": float(group["n_error"].median()),
             "cpu_user_median_s": float(group["cpu_user_s"].median()),
             "cpu_sys_median_s": float(group["cpu_sys_s"].median()),

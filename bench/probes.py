@@ -42,6 +42,22 @@ class Heartbeat:
         self._thread.join(timeout=5)
 
 
+def reap_fork_server() -> None:
+    """Stop the multiprocessing fork server, if a pool started one, and wait for it.
+
+    Pool processes started through it are its children, not ours: their CPU time reaches our
+    ``RUSAGE_CHILDREN`` only once the fork server itself has exited and been reaped. Called
+    after the timed region, before ``cpu_times``. ``_stop`` is private (3.8 to 3.13 have it);
+    without it the pool's CPU time is missing, not wrong.
+    """
+    import multiprocessing.forkserver as forkserver
+
+    server = getattr(forkserver, "_forkserver", None)
+    stop = getattr(server, "_stop", None)
+    if stop is not None and getattr(server, "_forkserver_pid", None) is not None:
+        stop()
+
+
 def cpu_times() -> tuple[float, float]:
     """User and system CPU seconds of this process and its reaped children (pool workers)."""
     me = resource.getrusage(resource.RUSAGE_SELF)

@@ -63,7 +63,19 @@ class WorkerResult:
     gil_enabled: bool | None = None  # False on a free-threaded build running without it
     pid: int = 0
     free_threaded: bool | None = None  # built with Py_GIL_DISABLED (a "3.13t")
+    # the multiprocessing start method a process-based strategy used; None for strategies
+    # that start no processes
     start_method: str | None = None
+    switch_interval_s: float | None = None  # in force during the timed region
+    background_threads: int = 0  # CPU-bound threads that ran beside the strategy
+    background_cpu_s: float = 0.0  # the CPU time they got
+    # what the ideal needs (strategies.spread): the cores this process may use, and how far
+    # the strategy's blocking steps spread over them; None in files from before they existed
+    cores: int | None = None
+    cpu_cores: int | None = None
+    blocking_workers: int | None = None
+    cpu_limit: str = ""  # gil, loop, workers or cores
+    blocking_in_slot: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -81,7 +93,11 @@ class TrialResult:
     n_jobs: int
     concurrency_effective: int  # the C the strategy can use (1 for sequential)
     latency_mean_s: float  # expected network wait of one job
-    ideal_s: float | None = None  # on this server's own draws; None if unknown
+    ideal_s: float | None = None  # the I/O ideal on this server's own draws; None if unknown
+    # with the blocking steps (bench.ideal.BlockingIdeal); zeros when there are none
+    ideal_slots_s: float | None = None  # slots held for the request and the steps in series
+    cpu_floor_s: float = 0.0
+    blocking_floor_s: float = 0.0
     status: str = "failed"
     failure: str = ""
     result: WorkerResult | None = None

@@ -40,7 +40,7 @@ from .interpreters import TrialPython
 from .pythons import resolve_python
 from .records import SCHEMA_VERSION, TrialResult, WorkerResult, WorkerTask
 from .spec import Suite, Trial
-from .workload import Workload, parse_cpu_work
+from .workload import Workload
 
 REMOTE_CONCURRENCY_CAP = 20
 
@@ -144,14 +144,33 @@ def effective_concurrency(trial: Trial) -> int:
     return min(cap or trial.workload.concurrency, trial.workload.concurrency)
 
 
-def ideal_time(srv: AdminClient, w: Workload, codes: list[str], concurrency: int) -> float | None:
-    """The exact ideal on this server's own draws (see ``bench.ideal``); None if unknown."""
+def draws_for(srv: AdminClient, w: Workload, codes: list[str]) -> list[ideal.JobDraw] | None:
+    """The jobs as this server's draws decide them (see ``bench.ideal``); None if unknown."""
     try:
         config = srv.config()
     except AdminError:
         return None
-    waits = ideal.request_waits(ServerConfig.from_dict(config), codes, w.metadata, w.timeout_s)
-    return ideal.scheduled_ideal(waits, concurrency)
+    return ideal.job_draws(ServerConfig.from_dict(config), codes, w.metadata, w.timeout_s)
+
+
+def io_ideal(draws: list[ideal.JobDraw] | None, concurrency: int) -> float | None:
+    """A perfect client's time with ``concurrency`` slots on these draws; None if unknown."""
+    return None if draws is None else ideal.scheduled_ideal([d.wait_s for d in draws], concurrency)
+
+
+def with_blocking_ideal(failed: TrialResult, draws: list[ideal.JobDraw] | None,
+                        result: WorkerResult) -> TrialResult:  # fmt: skip
+    """The trial's ideal with its blocking steps, spread as the worker says the strategy
+    spreads them on the cores it found (older workers say nothing: C workers on C cores)."""
+    cpu_s, save_s = failed.trial.workload.blocking_steps_s()
+    if draws is None or cpu_s + save_s <= 0:
+        return failed
+    c = failed.concurrency_effective
+    parts = ideal.blocking_ideal(draws, c, cpu_s, save_s, result.cpu_cores or c,
+                                 result.blocking_workers or c, result.blocking_in_slot)  # fmt: skip
+    return dataclasses.replace(failed, ideal_slots_s=parts.slots_s,
+                               cpu_floor_s=parts.cpu_floor_s,
+                               blocking_floor_s=parts.blocking_floor_s)  # fmt: skip
 
 
 def watchdog_for(w: Workload, concurrency: int, suite: Suite) -> float:
@@ -160,10 +179,8 @@ def watchdog_for(w: Workload, concurrency: int, suite: Suite) -> float:
         return suite.watchdog_s
     per_job = (2 if w.metadata else 1) * (1 + w.retries) * (w.timeout_s + 1.0)
     rounds = math.ceil(w.jobs_count() / concurrency)
-    cpu = 0.0
-    if w.cpu_work:
-        cpu = 4 * w.jobs_count() * parse_cpu_work(w.cpu_work)[1] / 1000
-    return 30.0 + rounds * per_job + cpu
+    cpu_s, save_s = w.blocking_steps_s()
+    return 30.0 + rounds * per_job + 4 * w.jobs_count() * (cpu_s + save_s)
 
 
 def _settle(srv: AdminClient) -> dict[str, Any]:
@@ -203,9 +220,10 @@ def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions,
     codes = w.codes_list()
     concurrency = effective_concurrency(trial)
     apply_workload(srv, w)
+    draws = draws_for(srv, w, codes)
     failed = TrialResult(trial, n_jobs=len(codes), concurrency_effective=concurrency,
                          latency_mean_s=expected_job_latency(w),
-                         ideal_s=ideal_time(srv, w, codes, concurrency))  # fmt: skip
+                         ideal_s=io_ideal(draws, concurrency))  # fmt: skip
     save_dir = None
     if w.save:
         save_dir = scratch / f"saved-{trial.trial_id}"
@@ -227,7 +245,7 @@ def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions,
     result = WorkerResult.from_dict(json.loads(result_path.read_text(encoding="utf-8")))
     server, counts_error = (None, counts_error) if counts_error else _trial_counts(srv)
     return dataclasses.replace(
-        failed, status="ok", result=result, server=server,
+        with_blocking_ideal(failed, draws, result), status="ok", result=result, server=server,
         server_error=counts_error,  # the collector marks counts_match False
         server_cpu_s=server.get("cpu_s") if server else None,  # since the reset
         saved_files=len(os.listdir(save_dir)) if save_dir else 0,

@@ -3,6 +3,9 @@
 It runs in a fresh process so that every trial starts from the same state (no warm pools,
 no imported-module or allocator history from the previous strategy). Only ``strategy.run``
 is timed; imports, job building and CPU-work calibration happen before the clock starts.
+The workload's switch interval and background CPU threads are in force for exactly the
+timed region, and the values applied are recorded, as is what the harness's ideal needs:
+the cores this process may use, the GIL, and how the strategy spreads its blocking steps.
 The result travels back as a JSON file written atomically, never as a pipe dump.
 """
 
@@ -17,11 +20,14 @@ from pathlib import Path
 
 import strategies
 from strategies.base import CpuWork, ProbeSample, Settings, make_jobs
+from strategies.pools import resolved_start_method
+from strategies.spread import spread_of, usable_cores
 
 from ._atomic import write_json_atomic
-from .probes import Heartbeat, cpu_times, peak_rss_mib
+from .background import BackgroundThreads, switch_interval
+from .probes import Heartbeat, cpu_times, peak_rss_mib, reap_fork_server
 from .records import RECORD_FIELDS, WorkerResult, WorkerTask
-from .workload import Workload, parse_cpu_work
+from .workload import Workload, parse_cpu_work, parse_duration
 
 
 def _cpu_work(spec: str) -> CpuWork | None:
@@ -39,10 +45,16 @@ def settings_for(w: Workload, save_dir: str | None, probe_interval_s: float) -> 
         timeout_s=w.timeout_s,
         retries=w.retries,
         save_dir=save_dir,
+        save_delay_s=parse_duration(w.save_delay),
         cpu_work=_cpu_work(w.cpu_work),
         metadata=w.metadata,
+        executor=w.executor,
         probe_interval_s=probe_interval_s,
     )
+
+
+def _switch_interval_s(w: Workload) -> float | None:
+    return parse_duration(w.switch_interval) if w.switch_interval else None
 
 
 def gil_enabled() -> bool:
@@ -72,11 +84,16 @@ def run_trial(task: WorkerTask) -> WorkerResult:
         bar = tqdm(total=len(jobs), desc=task.strategy, unit="flag", leave=False)
         progress = lambda record: bar.update()  # noqa: E731
     probes: list[ProbeSample] = []
+    cores, gil = usable_cores(), gil_enabled()
+    spread = spread_of(strategy, settings, cores, gil)
     user0, sys0 = cpu_times()
-    with Heartbeat(probes, settings.probe_interval_s):
+    with switch_interval(_switch_interval_s(task.workload)) as interval, \
+            Heartbeat(probes, settings.probe_interval_s), \
+            BackgroundThreads(task.workload.background_threads) as background:  # fmt: skip
         t0 = time.perf_counter()
         records = strategy.run(jobs, settings, progress=progress, probes=probes)
         wall = time.perf_counter() - t0
+    reap_fork_server()
     user1, sys1 = cpu_times()
     if bar is not None:
         bar.close()
@@ -98,9 +115,18 @@ def run_trial(task: WorkerTask) -> WorkerResult:
         probes=[[p.kind, p.t - t0, p.lag_s] for p in probes if p.t >= t0],
         python=platform.python_version(),
         implementation=platform.python_implementation(),
-        gil_enabled=gil_enabled(),
+        gil_enabled=gil,
         pid=os.getpid(),
         free_threaded=free_threaded_build(),
+        start_method=resolved_start_method(settings.start_method) if spread.processes else None,
+        switch_interval_s=interval,
+        background_threads=background.count,
+        background_cpu_s=background.cpu_s,
+        cores=cores,
+        cpu_cores=spread.cpu_cores,
+        blocking_workers=spread.workers,
+        cpu_limit=spread.limit,
+        blocking_in_slot=spread.in_slot,
     )
 
 

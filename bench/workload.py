@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flags_server.fault_kinds import FAULT_KINDS, RATE_FIELDS
+from strategies.base import EXECUTORS
 
 from ._exceptions import SpecError
 from .codes import resolve_codes
@@ -46,6 +47,7 @@ class Field:
     axis: bool = True  # a list value in a suite sweeps it
     size: bool = False  # N or C: what a sweep chart puts on its x axis
     column: str = ""  # its trials-table column; "" means its name
+    canon: Callable[[Any], Any] | None = None  # one spelling per value ("0.005s" -> "5ms")
     example: Any = None  # a valid value other than the default, for docs and tests
 
     @property
@@ -78,7 +80,7 @@ class Field:
                 self.check(value)
             except ValueError as exc:
                 raise SpecError(f"{said}: {exc}") from None
-        return value
+        return self.canon(value) if self.canon is not None else value
 
 
 def _kind_name(kinds: tuple[type, ...]) -> str:
@@ -128,6 +130,55 @@ def _check_cpu_work(spec: str) -> None:
         parse_cpu_work(spec)
 
 
+_DURATION_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def parse_duration(spec: str) -> float:
+    """``"5ms"`` -> 0.005 seconds. A unit is required: a bare ``5`` could be seconds or ms."""
+    text = spec.strip()
+    for unit in ("us", "ms", "s"):  # "ms" and "us" end in "s": try them first
+        if text.endswith(unit):
+            try:
+                value = float(text[: -len(unit)])
+            except ValueError:
+                break
+            if value != value or value in (float("inf"), float("-inf")):
+                break
+            return value * _DURATION_UNITS[unit]
+    raise ValueError("expected a duration with its unit (us, ms or s), e.g. 5ms or 0.5ms")
+
+
+def duration_ms(spec: str) -> str:
+    """The one spelling of a duration: milliseconds, as short as exact (``"0.005s"`` -> 5ms)."""
+    return f"{round(parse_duration(spec) * 1e3, 6) + 0.0:g}ms"  # + 0.0: never "-0ms"
+
+
+def duration_between(lo_s: float, hi_s: float, *, above: bool = False) -> Callable[[Any], None]:
+    """A duration check; ``above`` makes ``lo_s`` itself not allowed."""
+
+    def check(spec: str) -> None:
+        if spec == "":
+            return
+        seconds = parse_duration(spec)
+        if seconds < lo_s or (above and seconds == lo_s) or seconds > hi_s:
+            low = "more than" if above else "at least"
+            raise ValueError(f"must be {low} {lo_s * 1e3:g}ms and at most {hi_s * 1e3:g}ms")
+
+    return check
+
+
+def _canon_duration(spec: str) -> str:
+    return duration_ms(spec) if spec else spec
+
+
+def one_of(*allowed: str) -> Callable[[Any], None]:
+    def check(value: str) -> None:
+        if value not in allowed:
+            raise ValueError(f"allowed: {', '.join(allowed)}")
+
+    return check
+
+
 def _check_python(spec: str) -> None:
     if spec:
         from .pythons import resolve_python
@@ -154,6 +205,21 @@ FIELDS: tuple[Field, ...] = (
     Field("cpu_work", str, "", "CPU work per flag: python:2ms (holds the GIL) or hashlib:2ms "
           "(releases it)", "worker", _check_cpu_work, metavar="KIND:Nms", example="hashlib:0.1ms"),
     Field("save", bool, False, "save each flag to a file", "worker", example=True),
+    Field("save_delay", str, "0ms", "a slow disk: each file write blocks this long "
+          "(time.sleep in the save step), e.g. 5ms; needs save; a comma list is a sweep",
+          "worker", duration_between(0, 10), cli_list=True, metavar="DURATION[,...]",
+          canon=_canon_duration, example="5ms"),
+    Field("background_threads", int, 0, "K CPU-bound pure-Python threads running beside the "
+          "downloads for the whole timed region; a comma list is a sweep", "worker",
+          between(0, 64), cli_list=True, metavar="K[,K...]", example=1),
+    Field("switch_interval", str, "", "the interpreter's thread switch interval "
+          "(sys.setswitchinterval), e.g. 0.5ms..50ms (default: Python's own, 5ms); a comma "
+          "list is a sweep", "worker", duration_between(0, 1, above=True), cli_list=True,
+          metavar="DURATION[,...]", canon=_canon_duration, example="0.5ms"),
+    Field("executor", str, "thread", "where asyncio_executor runs CPU work and saving: thread "
+          "(ThreadPoolExecutor(C)) or process (ProcessPoolExecutor(min(C, cores))); a comma "
+          "list is a sweep", "worker", one_of(*EXECUTORS), cli_list=True,
+          metavar="thread|process", example="process"),
     Field("metadata", bool, False, "fetch metadata.json first, as the book's flags3", "worker", example=True),
     Field("retries", int, 0, "retries per request after an error", "worker", between(0, 10),
           metavar="N", example=1),
@@ -207,6 +273,11 @@ class Workload:
     def jobs_count(self) -> int:
         return len(self.codes_list())
 
+    def blocking_steps_s(self) -> tuple[float, float]:
+        """Per job whose flag comes back: seconds of calibrated CPU work and of slow write."""
+        cpu = parse_cpu_work(self.cpu_work)[1] / 1000 if self.cpu_work else 0.0
+        return cpu, parse_duration(self.save_delay) if self.save else 0.0
+
     def server_changes(self) -> dict[str, Any]:
         """The server settings this workload needs, applied through ``/_config`` before a trial."""
         return {f.name: getattr(self, f.name) for f in FIELDS if f.configures == "server"}
@@ -236,6 +307,11 @@ class Workload:
         if total > 1.0 + 1e-9:
             raise SpecError(f"{where}: the fault rates ({', '.join(RATE_FIELDS)}) add up to "
                             f"{total:g}; allowed: a sum of at most 1")  # fmt: skip
+        if parse_duration(workload.save_delay) > 0 and not workload.save:
+            said = (f"--save-delay {workload.save_delay}" if cli
+                    else f"{where}: save_delay = {workload.save_delay!r}")
+            raise SpecError(f"{said} delays each file write, but files are not saved; "
+                            f"allowed with {'--save' if cli else 'save = true'} only")
         return workload
 
 

@@ -34,6 +34,9 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
+from bench.probes import reap_fork_server
+from strategies.pools import default_start_method
+
 TIMEOUT_S = 10.0
 
 # name -> (kind, which baseline it is compared with)
@@ -95,7 +98,12 @@ def _process_get(url: str) -> int:
 
 
 def base_processpool(urls: list[str], concurrency: int) -> list[int]:
-    with ProcessPoolExecutor(max_workers=concurrency, initializer=_init_process) as executor:
+    import multiprocessing
+
+    # the strategy's start method (forkserver where it exists), so both start alike
+    context = multiprocessing.get_context(default_start_method())
+    with ProcessPoolExecutor(max_workers=concurrency, initializer=_init_process,
+                             mp_context=context) as executor:
         return list(executor.map(_process_get, urls))
 
 
@@ -128,6 +136,7 @@ BASELINES: dict[str, Callable[[list[str], int], list[int]]] = {
 # -- one trial, in a fresh process ---------------------------------------------------------
 
 def _cpu() -> float:
+    reap_fork_server()  # its pool children's CPU reaches RUSAGE_CHILDREN once it is reaped
     me = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime

@@ -7,7 +7,10 @@ producer that keeps at most ``2 * C`` alive and hands each finished one to the l
 done-callback, so 100,000 jobs need about 2C tasks, not 100,000.
 
 The two strategies differ only in ``offload``: whether the blocking steps (CPU work, saving)
-run on the event loop or in a thread pool through ``loop.run_in_executor``.
+run on the event loop or in an executor through ``loop.run_in_executor``: a
+``ThreadPoolExecutor(C)``, or with ``Settings.executor = "process"`` a
+``ProcessPoolExecutor(min(C, cores))`` (more processes than cores add no CPU, only start-up
+and memory; the step, its settings and the flag's bytes are pickled to a child and back).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import os
 import random
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -27,8 +30,10 @@ from . import _jobs
 from ._jobs import Fetched
 from .base import Job, ProbeSample, Progress, RequestRecord, Resource, Settings
 from .classify import INTERNAL_ERROR, SAVE_ERROR
+from .pools import process_pool, stop_workers
 from .probes import loop_lag_probe
 from .retry import backoff_delay, should_retry
+from .spread import usable_cores
 
 LIVE_TASKS_PER_SLOT = 2
 
@@ -38,9 +43,22 @@ class _Context:
     session: aiohttp.ClientSession
     semaphore: asyncio.Semaphore
     settings: Settings
-    pool: ThreadPoolExecutor | None  # None: blocking steps run on the loop itself
+    pool: Executor | None  # None: blocking steps run on the loop itself
     pid: int = field(default_factory=os.getpid)
     rng: random.Random = field(default_factory=random.Random)
+
+
+def executor_workers(settings: Settings, cores: int) -> int:
+    """The executor's size: C threads, or one process per core at most."""
+    c = settings.concurrency
+    return c if settings.executor == "thread" else min(c, cores)
+
+
+def _executor(settings: Settings) -> Executor:
+    workers = executor_workers(settings, usable_cores())
+    if settings.executor == "process":
+        return process_pool(workers, settings.start_method, [_jobs.__name__])
+    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix="blocking")
 
 
 def run(
@@ -68,12 +86,7 @@ async def _main(
     offload: bool,
 ) -> None:
     c = settings.concurrency
-    blocking = settings.save_dir is not None or (
-        settings.cpu_work is not None and settings.cpu_work.loops > 0
-    )
-    pool = None
-    if offload and blocking:
-        pool = ThreadPoolExecutor(max_workers=c, thread_name_prefix="blocking")
+    pool = _executor(settings) if offload and settings.blocking else None
     probe = None
     if probes is not None and settings.lag_probe:
         probe = asyncio.create_task(loop_lag_probe(probes, settings.probe_interval_s))
@@ -116,6 +129,8 @@ async def _main(
             probe.cancel()
             await asyncio.gather(probe, return_exceptions=True)
         if pool is not None:
+            if not finished and settings.executor == "process":
+                stop_workers(pool)  # type: ignore[arg-type]
             pool.shutdown(wait=finished, cancel_futures=True)
 
 

@@ -97,10 +97,11 @@ def retry_after_s(got: Fetched) -> float | None:
 
 
 def post_process(body: bytes, cc: str, country: str | None, settings: Settings) -> None:
-    """The blocking part of a job: CPU work, then the atomic save."""
+    """The blocking part of a job: CPU work, then the atomic save. A module-level function of
+    picklable arguments, so a process-pool executor can run it in a child."""
     cpu.burn(settings.cpu_work)
     if settings.save_dir is not None:
-        save_flag(body, settings.save_dir, flag_filename(cc, country))
+        save_flag(body, settings.save_dir, flag_filename(cc, country), settings.save_delay_s)
 
 
 def finish(records: list[RequestRecord]) -> list[RequestRecord]:

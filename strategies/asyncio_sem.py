@@ -1,7 +1,8 @@
 """``asyncio``: aiohttp, one ClientSession, ``asyncio.Semaphore(C)`` (the book's flags2_asyncio).
 
 CPU work and saving run on the event loop, as in the book's first asyncio versions: while
-they run, nothing else does, and the loop-lag probe shows it.
+they run, nothing else does, and the loop-lag probe shows it. They run one at a time, so
+whatever their kind they use one core.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Sequence
 
 from . import _aio
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
+from .spread import Spread, on_loop
 
 
 class AsyncioStrategy:
@@ -17,6 +19,9 @@ class AsyncioStrategy:
     description = "aiohttp, one ClientSession, asyncio.Semaphore(C); blocking steps on the loop"
     rank = 3  # fourth in listings: see strategies.names()
     offload = False  # where CPU work and saving run: on the loop (False) or in an executor
+
+    def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
+        return on_loop()
 
     def run(
         self,

@@ -15,6 +15,8 @@ from typing import Literal, Protocol, runtime_checkable
 Outcome = Literal["ok", "not_found", "error"]
 Resource = Literal["flag", "metadata"]
 CpuKind = Literal["python", "hashlib"]
+ExecutorKind = Literal["thread", "process"]
+EXECUTORS: tuple[ExecutorKind, ...] = ("thread", "process")
 
 OUTCOMES: tuple[Outcome, ...] = ("ok", "not_found", "error")
 
@@ -71,9 +73,12 @@ class Settings:
     retries: int = 0  # extra attempts after a failed one (errors only; 404 is final)
     backoff_s: float = 0.1  # base of the exponential backoff; full jitter
     save_dir: str | None = None  # save each flag as {cc}.gif (or {country}.gif with metadata)
+    save_delay_s: float = 0.0  # a slow disk: each write blocks this long (time.sleep)
     cpu_work: CpuWork | None = None
     metadata: bool = False  # also fetch metadata.json first, as the book's flags3 does
-    start_method: str | None = None  # processpool only; None means the platform default
+    # process pools; None means forkserver where it exists (see default_start_method)
+    start_method: str | None = None
+    executor: ExecutorKind = "thread"  # asyncio_executor: where the blocking steps run
     lag_probe: bool = True  # asyncio strategies: run a loop-lag heartbeat task
     probe_interval_s: float = 0.01
 
@@ -86,6 +91,10 @@ class Settings:
             raise ValueError(f"retries must be an integer >= 0, got {self.retries!r}")
         if not (self.backoff_s >= 0 and math.isfinite(self.backoff_s)):
             raise ValueError(f"backoff_s must be a number >= 0, got {self.backoff_s}")
+        if not (self.save_delay_s >= 0 and math.isfinite(self.save_delay_s)):
+            raise ValueError(f"save_delay_s must be a number >= 0, got {self.save_delay_s}")
+        if self.executor not in EXECUTORS:
+            raise ValueError(f"executor {self.executor!r} is not allowed; choose thread or process")
         if not (self.probe_interval_s > 0 and math.isfinite(self.probe_interval_s)):
             raise ValueError(
                 f"probe_interval_s must be a positive number, got {self.probe_interval_s}"
@@ -99,6 +108,11 @@ class Settings:
                     f"start_method {self.start_method!r} is not available here; "
                     f"allowed: {', '.join(allowed)}"
                 )
+
+    @property
+    def blocking(self) -> bool:
+        """Whether a job has blocking steps after its download (CPU work or saving)."""
+        return self.save_dir is not None or (self.cpu_work is not None and self.cpu_work.loops > 0)
 
 
 @dataclass(slots=True)
@@ -140,9 +154,12 @@ class Strategy(Protocol):
     """``name``, ``description`` and ``run``. A strategy that never has more than a fixed number
     of requests in flight, whatever ``Settings.concurrency`` says, may also declare it as a
     class attribute ``max_concurrency`` (``sequential`` has 1): the harness then uses it for
-    the ideal time and the watchdog. It is optional, so it is not part of the protocol check.
-    So is ``rank``, which only flagbench's own strategies use: their place in listings and
-    comparisons, lowest first (``sequential`` is 0); other packages' strategies follow by name.
+    the ideal time and the watchdog. It may also say how far its blocking steps (CPU work,
+    saving) spread over the machine, with a method ``spread(settings, cores, gil=True) ->
+    strategies.spread.Spread``; without it the harness assumes ``min(C, cores)`` cores. Both
+    are optional, so they are not part of the protocol check. So is ``rank``, which only
+    flagbench's own strategies use: their place in listings and comparisons, lowest first
+    (``sequential`` is 0); other packages' strategies follow by name.
     """
 
     name: str

@@ -4,24 +4,26 @@ Each worker process builds one Session in the pool's initializer and keeps it fo
 it runs, so connections stay alive across jobs. Jobs travel in chunks to save a round trip
 through the pool's queues per flag; the chunk size divides each worker's share of the jobs,
 so chunking never makes the last round longer. The start method comes from
-``Settings.start_method`` and is written into each record's ``worker`` as ``"{pid}/{method}"``,
-with the pid of the child that made the request.
+``Settings.start_method`` (``forkserver`` by default where it exists, see ``strategies.pools``)
+and is written into each record's ``worker`` as ``"{pid}/{method}"``, with the pid of the child
+that made the request. Each process fetches a flag, then does its CPU work and saves it, with
+its own interpreter: CPU work of either kind spreads over ``min(C, cores)`` cores.
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
 import os
-import signal
 import time
 from collections.abc import Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 
 from . import _jobs
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
 from .classify import WORKER_LOST
+from .pools import ignore_sigint, process_pool, resolved_start_method, stop_workers
+from .spread import Spread, in_processes
 
 MAX_CHUNK = 64
 
@@ -43,8 +45,7 @@ def chunk_size(n_jobs: int, concurrency: int, max_chunk: int = MAX_CHUNK) -> int
 
 def _init_worker(settings: Settings, method: str) -> None:
     global _client
-    # Ctrl-C is the parent's to handle: it stops the pool and keeps what finished.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ignore_sigint()
     _client = Client(new_session(), settings, f"{os.getpid()}/{method}")
 
 
@@ -57,20 +58,13 @@ def _run_chunk(chunk: _Chunk, t_queued: float) -> _Results:
     return [(index, run_job(_client, job, t_queued)) for index, job in chunk]
 
 
-def _stop_workers(executor: ProcessPoolExecutor) -> None:
-    """Terminate the pool's processes now rather than after their current chunk."""
-    terminate = getattr(executor, "terminate_workers", None)  # Python >= 3.14
-    if terminate is not None:
-        terminate()
-        return
-    for process in list((getattr(executor, "_processes", None) or {}).values()):
-        process.terminate()
-
-
 class ProcessPoolStrategy:
     name = "processpool"
     description = "ProcessPoolExecutor(max_workers=C), one requests.Session per process, chunks"
     rank = 2  # third in listings: see strategies.names()
+
+    def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
+        return in_processes(settings.concurrency, cores, in_slot=True)
 
     def run(
         self,
@@ -84,8 +78,7 @@ class ProcessPoolStrategy:
         if not jobs:
             return ledger.close()
         _jobs.prepare(settings)
-        context = multiprocessing.get_context(settings.start_method)
-        method = context.get_start_method()
+        method = resolved_start_method(settings.start_method)
         size = chunk_size(len(jobs), settings.concurrency)
         chunks = [
             [(i, jobs[i]) for i in range(start, min(start + size, len(jobs)))]
@@ -93,12 +86,8 @@ class ProcessPoolStrategy:
         ]
         futures: dict[Future[_Results], _Chunk] = {}
         interrupted = False
-        executor = ProcessPoolExecutor(
-            max_workers=min(settings.concurrency, len(chunks)),
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(settings, method),
-        )
+        executor = process_pool(min(settings.concurrency, len(chunks)), method, [__name__],
+                                initializer=_init_worker, initargs=(settings, method))
         try:
             for chunk in chunks:
                 futures[executor.submit(_run_chunk, chunk, t0)] = chunk
@@ -109,7 +98,7 @@ class ProcessPoolStrategy:
             for future, chunk in futures.items():
                 if future.done() and not future.cancelled():
                     self._collect(ledger, future, chunk, t0)
-            _stop_workers(executor)
+            stop_workers(executor)
         finally:
             executor.shutdown(wait=not interrupted, cancel_futures=True)
         return ledger.close()

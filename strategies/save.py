@@ -2,7 +2,9 @@
 
 A reader (or a crash) never sees a half-written image: the bytes go to a temporary file in
 the same directory, which is then renamed over the final name (``os.replace`` is atomic on
-POSIX and Windows when both names are on one file system).
+POSIX and Windows when both names are on one file system). ``delay_s`` emulates a slow disk:
+the write blocks the calling thread that long (``time.sleep``), so inline on an event loop
+it stalls the loop, while in an executor's thread it does not.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import os
 import re
 import tempfile
+import time
 
 _UNSAFE = re.compile(r"[^\w\-.,'()]+")
 
@@ -27,8 +30,10 @@ def flag_filename(cc: str, country: str | None = None) -> str:
     return f"{cc}.gif"
 
 
-def save_flag(img: bytes, directory: str, filename: str) -> str:
+def save_flag(img: bytes, directory: str, filename: str, delay_s: float = 0.0) -> str:
     """Write ``img`` to ``directory/filename`` atomically and return the path."""
+    if delay_s > 0:
+        time.sleep(delay_s)
     path = os.path.join(directory, filename)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{filename}.", suffix=".tmp")
     try:

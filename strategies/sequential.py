@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from . import _jobs
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
+from .spread import Spread, in_threads
 
 
 class SequentialStrategy:
@@ -21,6 +22,10 @@ class SequentialStrategy:
     description = "one requests.Session, one flag after another"
     rank = 0  # first in listings: see strategies.names()
     max_concurrency = 1  # whatever Settings.concurrency says; the harness's ideal time uses it
+
+    def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
+        """One thread fetches, works and saves, one flag after another."""
+        return in_threads(settings, 1, cores, gil, in_slot=True)
 
     def run(
         self,

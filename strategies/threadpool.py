@@ -4,7 +4,9 @@ flags_threadpool).
 requests' Session is not thread-safe, so each pool thread gets its own, created on its first
 job and kept in a thread-local: the connection it opens is reused for every later job of
 that thread. Results are consumed with ``as_completed`` in the calling thread, which is
-also the only thread that touches the ledger and calls ``progress``.
+also the only thread that touches the ledger and calls ``progress``. A pool thread fetches a
+flag, then does its CPU work and saves it: pure-Python work then holds the GIL, so the C
+threads share one core for it; ``hashlib`` work spreads over ``min(C, cores)``.
 """
 
 from __future__ import annotations
@@ -20,12 +22,16 @@ import requests
 from . import _jobs
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
+from .spread import Spread, in_threads
 
 
 class ThreadPoolStrategy:
     name = "threadpool"
     description = "ThreadPoolExecutor(max_workers=C), one requests.Session per thread"
     rank = 1  # second in listings: see strategies.names()
+
+    def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
+        return in_threads(settings, settings.concurrency, cores, gil, in_slot=True)
 
     def run(
         self,

@@ -38,6 +38,7 @@ from bench.charts.style import (
 from bench.charts.text import DASH, IDEAL_LABEL, TIMES, fmt_s
 
 MAX_WALL_PANELS = 8
+IO_IDEAL_COLOUR = "#888888"
 
 
 # ---------------------------------------------------------------- 1. wall time per strategy
@@ -54,9 +55,14 @@ class _WallRow:
     repeats: np.ndarray
     ideal: float
     text: str
+    io_ideal: float = math.nan  # the I/O ideal alone, when CPU work or slow writes raise it
+
+    @property
+    def io_below(self) -> bool:
+        return math.isfinite(self.io_ideal) and self.io_ideal < 0.98 * self.ideal
 
     def values(self) -> list[float]:
-        return [v for v in (self.median, *self.ci, self.ideal, *self.repeats)
+        return [v for v in (self.median, *self.ci, self.ideal, self.io_ideal, *self.repeats)
                 if math.isfinite(v) and v > 0]
 
 
@@ -91,6 +97,9 @@ def fig_wall(run: RunLike) -> Figure | None:
         Line2D([], [], ls="", marker="o", mfc="white", mec="black", label="each repeat"),
         Line2D([], [], color=IDEAL_COLOUR, ls="--", lw=1.5, label=IDEAL_LABEL),
     ]
+    if any(r is not None and r.io_below for rows in panels for _, r in rows):
+        handles.append(Line2D([], [], color=IO_IDEAL_COLOUR, ls=":", lw=1.5,
+                              label="the requests' ideal alone (without the CPU work or writes)"))
     legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
     baseline = baseline_of(s)
@@ -115,7 +124,8 @@ def _wall_rows(s: pd.DataFrame, t: pd.DataFrame,
             ci=(med if math.isnan(lo) else lo, med if math.isnan(hi) else hi),
             repeats=t.loc[t["strategy"] == st, "wall_s"].to_numpy(dtype=float),
             ideal=float(row["ideal_s"]),
-            text=_speed_text(st, med, row))))
+            text=_speed_text(st, med, row),
+            io_ideal=float(row.get("ideal_io_s", math.nan)))))
     return rows
 
 
@@ -154,6 +164,9 @@ def _wall_panel(ax, rows: list[tuple[str, _WallRow | None]], w: Workload, colour
                    facecolor="white", edgecolor="black", lw=0.8, zorder=4)
         if math.isfinite(r.ideal):
             ax.plot([r.ideal, r.ideal], [i - 0.42, i + 0.42], color=IDEAL_COLOUR, ls="--",
+                    lw=1.5, zorder=5)
+        if r.io_below:
+            ax.plot([r.io_ideal, r.io_ideal], [i - 0.3, i + 0.3], color=IO_IDEAL_COLOUR, ls=":",
                     lw=1.5, zorder=5)
         end = max(r.values())
         ax.annotate(r.text, (end, i), xytext=(LABEL_GAP_PT, 0), textcoords="offset points",

@@ -11,14 +11,18 @@ TIMES = "\u00d7"
 DASH = "\u2013"
 # What "the ideal" is (the trials' ``ideal_s``, worked out by ``bench.ideal``), for legends
 # and for the report, which explains it once.
-IDEAL_LABEL = "ideal: a perfect client with C slots"
+IDEAL_LABEL = "ideal: a perfect client with C slots and the cores its model can use"
 IDEAL_NOTE = (
     "The ideal is the time a perfect client with C slots would take on the latencies and "
     "faults the server drew for this very workload (its draws are deterministic), every job "
-    "starting the moment a slot frees, with no overhead; retries and CPU work are left out. "
+    "starting the moment a slot frees, with no overhead; retries are left out. "
     "With a fixed latency it is \u2308N/C\u2309 \u00d7 latency; with a random one it is "
     "usually more than that formula with the mean latency, since the slowest request of each "
-    "round sets the pace. Sequential's ideal has one slot."
+    "round sets the pace. Sequential's ideal has one slot. With CPU work it is at least the "
+    "CPU floor: the total calibrated work over the cores the model can use (one for "
+    "GIL-holding work in threads and for anything inline on an event loop, the workers or "
+    "the cores otherwise), and with a slow disk at least the writes over the workers that "
+    "make them; a worker that fetches and then works holds its slot for both."
 )
 
 

@@ -24,7 +24,7 @@ from strategies.base import Settings, make_jobs
 
 from .._exceptions import SpecError
 from ..probes import cpu_times
-from ..runner import expected_job_latency, ideal_time
+from ..runner import draws_for, expected_job_latency, io_ideal
 from ..spec import Trial
 from ..worker import settings_for
 from ..workload import FIELDS, Workload
@@ -115,7 +115,7 @@ class FlagbenchBench:
         jobs = make_jobs(server.flags_url, codes)
         base = settings_for(w, None, Settings().probe_interval_s)  # calibrates CPU work once
         concurrency = min(w.concurrency, target.max_concurrency or w.concurrency)
-        ideal = ideal_time(server, w, codes, concurrency)
+        ideal = io_ideal(draws_for(server, w, codes), concurrency)
         call = target.bound(loop)
         started: list[tuple[RoundData, Settings]] = []
 

@@ -133,8 +133,8 @@ def trial_row(trial: Trial, data: RoundData, wall_s: float, n_jobs: int,
         python=platform.python_version(), implementation=platform.python_implementation(),
         gil_enabled=gil_enabled(), pid=os.getpid(),
     )  # fmt: skip
-    done = TrialResult(trial, n_jobs, concurrency_effective, latency_mean_s, ideal_s, "ok",
-                       result=result, server=data.server,
+    done = TrialResult(trial, n_jobs=n_jobs, concurrency_effective=concurrency_effective,
+                       latency_mean_s=latency_mean_s, ideal_s=ideal_s, status="ok", result=result, server=data.server,
                        server_cpu_s=data.server.get("cpu_s"),
                        saved_files=data.saved_files)  # fmt: skip
     requests = collect.requests_frame("", [done])

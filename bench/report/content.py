@@ -27,6 +27,7 @@ BOTTLENECK_WORDS = {
     "gil": "GIL-bound (its threads queue for the GIL)",
     "server": "server-bound",
     "errors": "error-bound (timeouts and failures set the pace)",
+    "blocking": "bound by its slow, blocking writes",
     "mixed": "bound by no single thing (mixed)",
 }
 

@@ -348,3 +348,7 @@ def _interpreters(run: RunLike, _wid: str | None) -> list[str]:
         + f"; highest cell {best[0]} on {best[1]} ({cells.max():.2f}), lowest {worst[0]} on "
         f"{worst[1]} ({cells.min():.2f}).")
     return [first, second]
+
+
+# The GIL and blocking experiments' readings register themselves from their own module.
+from bench.report import experiment_readings  # noqa: E402, F401

@@ -18,6 +18,13 @@ BASE = {
     [
         ({"efficiency": 0.9}, "latency"),
         ({"efficiency": 0.9, "cpu_user_s": 0.95}, "latency"),  # waiting well, whatever the CPU
+        # at an ideal set by the CPU work: bound by what holds it to its cores, not inefficient
+        ({"efficiency": 0.9, "ideal_bound": "cpu", "cpu_limit": "gil"}, "gil"),
+        ({"efficiency": 0.9, "ideal_bound": "cpu", "cpu_limit": "loop"}, "client_cpu"),
+        ({"efficiency": 0.9, "ideal_bound": "cpu", "cpu_limit": "cores"}, "client_cpu"),
+        ({"efficiency": 0.9, "ideal_bound": "blocking", "cpu_limit": "loop"}, "blocking"),
+        ({"efficiency": 0.9, "ideal_bound": "io", "cpu_limit": "gil"}, "latency"),
+        ({"efficiency": 0.5, "ideal_bound": "cpu", "cpu_limit": "gil"}, "mixed"),
         ({"server_cpu_s": 0.85}, "server"),
         ({"cpu_user_s": 0.9, "client_threads": 50, "heartbeat_p99_s": 0.02}, "gil"),
         ({"cpu_user_s": 0.9, "client_threads": 1, "heartbeat_p99_s": 0.02}, "client_cpu"),

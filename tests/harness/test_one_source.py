@@ -13,6 +13,8 @@ from flags_server import ServerConfig
 from flags_server.fault_kinds import FAULT_KINDS
 
 SAMPLES = {f.name: f.example for f in FIELDS}
+# What a sample needs beside it to be a valid workload (a write delay needs saved files).
+COMPANIONS = {"save_delay": {"save": True}}
 
 
 @pytest.mark.parametrize("field", FIELDS, ids=lambda f: f.name)
@@ -23,15 +25,17 @@ def test_every_field_declares_a_valid_example_other_than_its_default(field):
 
 @pytest.mark.parametrize("field", FIELDS, ids=lambda f: f.name)
 def test_every_field_is_a_suite_key(field):
-    suite = suite_from_mapping({"workloads": [{field.name: SAMPLES[field.name]}]}, "t.toml")
+    table = {field.name: SAMPLES[field.name], **COMPANIONS.get(field.name, {})}
+    suite = suite_from_mapping({"workloads": [table]}, "t.toml")
     assert getattr(suite.workloads[0], field.name) == SAMPLES[field.name]
 
 
 @pytest.mark.parametrize("field", [f for f in FIELDS if f.axis], ids=lambda f: f.name)
 def test_every_axis_sweeps_from_a_list(field):
     value = SAMPLES[field.name]
-    workloads = expand("t", {field.name: [field.default, value]} if field.default is not None
-                       else {field.name: [value]})  # fmt: skip
+    table = {field.name: [field.default, value]} if field.default is not None \
+        else {field.name: [value]}  # fmt: skip
+    workloads = expand("t", {**table, **COMPANIONS.get(field.name, {})})
     assert [getattr(w, field.name) for w in workloads][-1] == value
 
 
@@ -42,6 +46,15 @@ def test_every_field_is_a_run_option(field):
     args = build_parser().parse_args(["run", "asyncio", *argv])
     got = getattr(args, field.name)
     assert (got[0] if field.cli_list else got) == value
+
+
+def test_run_help_lists_every_option(capsys):
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args(["run", "--help"])
+    assert info.value.code == 0
+    text = capsys.readouterr().out
+    assert all(f.option in text for f in FIELDS if f.cli)
+    assert "90%" in text  # a per cent sign in a help text, printed as it is
 
 
 def test_codes_are_the_run_commands_positional_arguments():

@@ -19,7 +19,7 @@ def write(tmp_path, text: str):
 
 def test_builtin_suites_load_and_are_listed():
     names = builtin_suites()
-    assert {"quick", "book", "scaling", "errors"} <= set(names)
+    assert {"quick", "book", "scaling", "errors", "gil", "blocking", "switch-interval"} <= set(names)
     for name in names:
         suite = load_suite(name)
         assert suite.trials(), name
@@ -83,6 +83,19 @@ strategies = ["asyncio"]
         ("[[workloads]]\ncpu_work = 'rust:1ms'\n", "expected KIND:Nms"),
         ("[[workloads]]\npython = '2.1'\n", "python = '2.1'"),
         ("[server]\nloop = 'fast'\n", "[server]: loop='fast'"),
+        ("[[workloads]]\nsave = true\nsave_delay = '5'\n",
+         "save_delay = '5': expected a duration with its unit (us, ms or s)"),
+        ("[[workloads]]\nsave = true\nsave_delay = '-1ms'\n",
+         "save_delay = '-1ms': must be at least 0ms and at most 10000ms"),
+        ("[[workloads]]\nsave_delay = '5ms'\n",
+         "save_delay = '5ms' delays each file write, but files are not saved; allowed with "
+         "save = true only"),
+        ("[[workloads]]\nswitch_interval = '0ms'\n",
+         "switch_interval = '0ms': must be more than 0ms and at most 1000ms"),
+        ("[[workloads]]\nswitch_interval = 5\n", "switch_interval = 5 must be a string"),
+        ("[[workloads]]\nbackground_threads = 100\n",
+         "background_threads = 100: must be between 0 and 64"),
+        ("[[workloads]]\nexecutor = 'fork'\n", "executor = 'fork': allowed: thread, process"),
         ("[suite\n", "not valid TOML"),
     ],
 )
@@ -99,6 +112,21 @@ def test_bad_values_name_the_file_key_and_allowed(tmp_path, text, expected):
 def test_unknown_suite_lists_the_builtins():
     with pytest.raises(SpecError, match=r"built-in suites: .*quick"):
         load_suite("nope")
+
+
+def test_durations_have_one_spelling():
+    """The same duration written two ways is one workload (one id, one label)."""
+    from bench.workload import Workload, duration_ms, parse_duration
+
+    assert parse_duration("5ms") == pytest.approx(0.005)
+    assert parse_duration("500us") == pytest.approx(0.0005)
+    assert parse_duration("0.02s") == pytest.approx(0.02)
+    assert [duration_ms(d) for d in ("0.005s", "5ms", "5000us", "0s", "1s")] == \
+        ["5ms", "5ms", "5ms", "0ms", "1000ms"]
+    a = Workload.from_mapping({"switch_interval": "0.005s"})
+    b = Workload.from_mapping({"switch_interval": "5ms"})
+    assert a == b and a.switch_interval == "5ms" and "switch_interval=5ms" in a.label
+    assert Workload.from_mapping({"save_delay": "0s"}) == Workload()  # the default, unlabelled
 
 
 def test_cpu_work_grammar():
