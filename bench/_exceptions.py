@@ -21,3 +21,7 @@ class RemoteRefused(BenchError):
 
 class HarnessError(BenchError):
     """The harness could not do its part (the flag server did not start, say)."""
+
+
+class CompareError(BenchError):
+    """Runs that cannot be compared as asked (nothing matches, an ambiguous ``--ignore``)."""

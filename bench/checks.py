@@ -51,7 +51,11 @@ def raise_open_files_limit(suite: Suite, warn: Callable[[str], None]) -> None:
              "requests may fail with 'Too many open files' (raise it with ulimit -n)")  # fmt: skip
 
 
-_CAN_RUN = ("import sys, aiohttp, requests, bench.worker, strategies\n"
+MIN_PYTHON = (3, 10)
+# An interpreter older than flagbench supports must hear that, not advice to install it there.
+_CAN_RUN = ("import sys\n"
+            f"if sys.version_info < {MIN_PYTHON}: sys.exit('too old: ' + sys.version.split()[0])\n"
+            "import aiohttp, requests, bench.worker, strategies\n"
             "for name in sys.argv[1:]: strategies.get(name)")
 
 
@@ -64,6 +68,9 @@ def check_pythons(suite: Suite) -> None:
                               capture_output=True, text=True, timeout=60)  # fmt: skip
         if proc.returncode != 0:
             last = (proc.stderr.strip().splitlines() or ["unknown error"])[-1]
+            if last.startswith("too old: "):
+                raise SpecError(f"python = {spec!r} ({exe}) is Python {last[9:]}; flagbench "
+                                f"needs Python {'.'.join(map(str, MIN_PYTHON))} or newer")
             raise SpecError(
                 f"python = {spec!r} ({exe}) cannot run flagbench's worker: {last}; "
                 f"install it there with: {exe} -m pip install -e {PROJECT_ROOT}"
