@@ -31,21 +31,6 @@ ALPHA = 0.05  # the family-wise false-alarm rate over every configuration compar
 DEFAULT_DRIFT = 0.03  # run-to-run sd of a configuration's log ratio (see scripts/aa_gate.py)
 
 
-def _total(se: float, df: float, drift: float) -> tuple[float, float]:
-    """Standard error with the drift allowance, and its Welch-Satterthwaite degrees of freedom
-    (the allowance is a known variance: infinite degrees of freedom)."""
-    var = se**2 + drift**2
-    if se == 0:
-        return math.sqrt(var), math.inf
-    return math.sqrt(var), var**2 / (se**4 / df)
-
-
-def _t_quantile(q: float, df: float) -> float:
-    from scipy import stats as sps
-
-    return float(sps.norm.ppf(q) if math.isinf(df) else sps.t.ppf(q, df))
-
-
 def holm(p_values: np.ndarray) -> np.ndarray:
     """Holm's adjusted p-values (NaN stays NaN and does not count in the family)."""
     p = np.asarray(p_values, dtype=float)
@@ -68,26 +53,22 @@ def decide(table: pd.DataFrame, drift: float = DEFAULT_DRIFT, alpha: float = ALP
     from scipy import stats as sps
 
     out = table.copy()
-    m = int(out["se"].notna().sum())
-    cols: dict[str, list[float]] = {k: [] for k in ("ratio_ci_low", "ratio_ci_high", "p_value",
-                                                     "detectable_pct")}
-    for d, se, df in zip(out["log_ratio"], out["se"], out["df"], strict=True):
-        if math.isnan(se):
-            for k in cols:
-                cols[k].append(math.nan)
-            continue
-        total, dof = _total(se, df, drift)
-        half = _t_quantile(0.975, dof) * total
-        cols["ratio_ci_low"].append(math.exp(d - half))
-        cols["ratio_ci_high"].append(math.exp(d + half))
-        p = 2 * float(sps.norm.sf(abs(d) / total) if math.isinf(dof)
-                      else sps.t.sf(abs(d) / total, dof)) if total > 0 else 1.0
-        cols["p_value"].append(p)
-        strictest = _t_quantile(1 - alpha / (2 * max(m, 1)), dof) * total
-        cols["detectable_pct"].append(100 * (math.exp(strictest) - 1))
-    for k, v in cols.items():
-        out[k] = v
-    out["ratio"] = np.exp(out["log_ratio"].astype(float))
+    d = out["log_ratio"].to_numpy(float)
+    se = out["se"].to_numpy(float)
+    df = out["df"].to_numpy(float)
+    # the allowance is a known variance (infinite degrees of freedom): Welch-Satterthwaite
+    var = se**2 + drift**2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dof = np.where(se > 0, var**2 / (se**4 / df), np.inf)
+        total = np.sqrt(var)
+        stat = np.where(total > 0, np.abs(d) / total, 0.0)
+    half = sps.t.ppf(0.975, dof) * total
+    m = max(int(np.sum(~np.isnan(se))), 1)
+    out["ratio"] = np.exp(d)
+    out["ratio_ci_low"] = np.exp(d - half)
+    out["ratio_ci_high"] = np.exp(d + half)
+    out["p_value"] = np.where(np.isnan(se), np.nan, 2 * sps.t.sf(stat, dof))
+    out["detectable_pct"] = 100 * (np.exp(sps.t.ppf(1 - alpha / (2 * m), dof) * total) - 1)
     out["p_holm"] = holm(out["p_value"].to_numpy())
     out["significant"] = out["p_holm"] <= alpha
     out["verdict"] = [
