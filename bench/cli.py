@@ -33,7 +33,7 @@ EXAMPLES = {
   flagbench run threadpool asyncio -e -m 50 --latency uniform:0.5..5   # AA..ZZ, most are 404
   flagbench run sequential asyncio -a --latency 0.5 --dry-run          # the plan and its time""",
     "suite": """examples:
-  flagbench suite quick                        # every strategy, small workload, ~1 minute
+  flagbench suite quick                        # every strategy, small workload, ~30 s
   flagbench suite book --dry-run               # the trials and how long they will take
   flagbench suite my-suite.toml --out /tmp/results
   flagbench suite quick --save-baseline main   # compare later with --baseline main
