@@ -268,13 +268,13 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
         return 0
     if args.save_baseline is not None:
         baselines.check_name(args.save_baseline)
-    for line in busy_warnings():
-        _warn(line)
     progress = Progress(suite)
     started: list[Path] = []
 
     def on_start(run_dir: Path, n_left: int) -> None:
         started.append(run_dir)
+        for line in busy_warnings():  # once the run is sure to start: a refusal stays one line
+            _warn(line)
         done = {r.trial.trial_id for r in store.load_raw(run_dir)}
         progress.start(run_dir, [t for t in suite.trials() if t.trial_id not in done])
 

@@ -105,3 +105,31 @@ def test_dry_run_of_a_builtin_suite(run_cli):
     proc = run_cli("suite", "quick", "--dry-run")
     assert proc.returncode == 0, proc.stderr
     assert "quick: 20 trials (5 warm-up), estimated" in proc.stdout
+
+
+def test_an_interpreter_too_old_is_told_so_not_advised_to_install(run_cli, tmp_path):
+    from bench.pythons import resolve_python
+
+    try:
+        resolve_python("3.9")
+    except ValueError:
+        pytest.skip("no Python 3.9 here")
+    out = tmp_path / "out"
+    proc = run_cli("run", "sequential", "-n", "2", "--python", "3.9", "--out", str(out))
+    assert proc.returncode == 2, proc.stderr
+    (line,) = [ln for ln in proc.stderr.splitlines() if "error" in ln]
+    assert "is Python 3.9" in line and "needs Python 3.10 or newer" in line
+    assert "pip install" not in line and not out.exists()
+
+
+def test_a_busy_machine_is_warned_about(monkeypatch):
+    from bench import system
+
+    monkeypatch.setattr(system, "load_average", lambda: [1.5, 1.0, 0.5])
+    monkeypatch.setattr(system.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(system, "GOVERNOR", Path("/nonexistent"))
+    (line,) = system.busy_warnings()
+    assert "busy at the start of the run: load average 1.50 on 2 CPUs" in line
+    assert system.busy_warnings(when="at the end of the run") == []  # 1.5 <= 2 CPUs
+    monkeypatch.setattr(system, "load_average", lambda: [0.3, 0.2, 0.1])
+    assert system.busy_warnings() == []

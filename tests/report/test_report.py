@@ -234,3 +234,22 @@ def test_speed_ups_are_against_the_runs_baseline(real_run, tmp_path):
         assert speed["threadpool"] == "baseline" and speed["sequential"] != "baseline"
     assert "than sequential" not in reading("wall", run)[0]
     assert "than sequential" in reading("wall", real_run)[0]  # sequential is never fastest here
+
+
+def test_a_worst_or_best_claim_needs_separated_intervals(real_run):
+    import pandas as pd
+
+    from bench.report.readings import reading, standout
+
+    t = pd.DataFrame({"strategy": ["a"] * 3 + ["b"] * 3 + ["c"] * 3,
+                      "x": [1.0, 1.1, 0.9, 1.02, 1.05, 0.98, 5.0, 5.2, 4.9]})
+    assert standout(t, "x") == "c"
+    assert standout(t, "x", highest=False) is None  # a and b cannot be told apart
+    one_spike = t.assign(x=[1.0, 1.1, 0.9, 1.02, 1.05, 0.98, 1.0, 1.1, 9.0])
+    assert standout(one_spike, "x") is None
+    assert standout(t.groupby("strategy").head(1), "x") is None  # one repeat: no interval
+
+    # five tails within a few ms are not a "worst tail"
+    trials = real_run.trials.assign(latency_p99_s=0.183)
+    text = " ".join(reading("latency", dataclasses.replace(real_run, trials=trials)))
+    assert "worst tail" not in text and "tails were alike" in text
