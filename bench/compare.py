@@ -164,7 +164,8 @@ def format_comparison(table: pd.DataFrame, drift: float = gate.DEFAULT_DRIFT) ->
     tested = table["p_value"].notna()
     few = int((~tested).sum())
     lines.append("")
-    lines.append(f"gate: Holm over {int(tested.sum())} configurations (family-wise false alarms "
+    n = int(tested.sum())
+    lines.append(f"gate: Holm over {n} configuration{'s' if n != 1 else ''} (family-wise false alarms "
                  f"<= {gate.ALPHA:.0%}), drift allowance {100 * drift:g}% between runs")
     if tested.any():
         lines.append("smallest difference these repeats can call significant: "
