@@ -29,3 +29,7 @@ class VenvError(BenchError):
 
 class ImportFileError(BenchError):
     """A file given to ``flagbench import-pytest-benchmark`` is unreadable or not one it reads."""
+
+
+class CompareError(BenchError):
+    """Runs that cannot be compared as asked (nothing matches, an ambiguous ``--ignore``)."""

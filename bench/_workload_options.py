@@ -37,7 +37,7 @@ def add_workload_options(parser: argparse.ArgumentParser) -> None:
         flags = f.flags or (f.option,)
         shown = f" (default {f.default:g}{f.unit})" if isinstance(f.default, (int, float)) \
             and not isinstance(f.default, bool) else ""  # fmt: skip
-        text = (f.help + shown).replace("%", "%%")  # argparse formats help with %
+        text = (f.help + shown).replace("%", "%%")  # argparse %-formats help strings
         if f.kind is bool:
             parser.add_argument(*flags, dest=f.name, action="store_true", default=None,
                                 help=text)  # fmt: skip

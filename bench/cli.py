@@ -20,7 +20,6 @@ from strategies import StrategyError
 from ._exceptions import BenchError, SpecError
 
 if TYPE_CHECKING:
-    from .records import TrialResult
     from .spec import Suite
 
 #: Each package's base error: something the user can fix, said in one line (see ``main``).
@@ -31,22 +30,44 @@ EXAMPLES = {
   flagbench run sequential threadpool asyncio          # the book's POP20 flags, latency 0
   flagbench run asyncio threadpool -a --latency 100ms -m 10,100
   flagbench run asyncio BR CN US --error-rate 0.25 --retries 2
-  flagbench run threadpool asyncio -e -m 50 --latency uniform:0.5..5   # AA..ZZ, most are 404""",
+  flagbench run threadpool asyncio -e -m 50 --latency uniform:0.5..5   # AA..ZZ, most are 404
+  flagbench run sequential asyncio -a --latency 0.5 --dry-run          # the plan and its time""",
     "suite": """examples:
-  flagbench suite quick                        # every strategy, small workload, ~1 minute
-  flagbench suite book                         # the book's DELAY and ERROR experiments
+  flagbench suite quick                        # every strategy, small workload, ~30 s
+  flagbench suite book --dry-run               # the trials and how long they will take
   flagbench suite my-suite.toml --out /tmp/results
+  flagbench suite quick --save-baseline main   # compare later with --baseline main
   flagbench suite quick --resume results/20261126-101500-quick""",
     "compare": """examples:
   flagbench compare results/RUN_A results/RUN_B
-  flagbench compare results/RUN_A results/RUN_B --fail-above 5 --chart compare.png""",
+  flagbench compare results/RUN_A results/RUN_B --fail-above 5 --chart compare.png
+  flagbench compare results/RUN_311 results/RUN_312 --ignore python
+  flagbench compare results/RUN_A results/RUN_B results/RUN_C      # B and C against A
+  flagbench compare --baseline main results/RUN_NEW --fail-above 5
+  flagbench compare --baseline last results/RUN_NEW   # the suite's previous complete run""",
     "import-pytest-benchmark": """examples:
   pytest tests/benchmarks --benchmark-only --benchmark-json bench.json
   flagbench import-pytest-benchmark bench.json
   flagbench import-pytest-benchmark .benchmarks/*/0001_*.json --out /tmp/results
   flagbench import-pytest-benchmark before.json && flagbench import-pytest-benchmark after.json
   flagbench compare results/RUN_BEFORE results/RUN_AFTER""",
+    "report": """examples:
+  flagbench report results/20261126-101500-quick""",
+    "collect": """examples:
+  flagbench collect results/20261126-101500-quick""",
+    "list": """examples:
+  flagbench list""",
+    "serve": """examples:
+  flagbench serve --port 8001 --latency 0.5        # the book's DELAY server
+  flagbench serve --port 8002 --latency uniform:0.5..5 --error-rate 0.25    # its ERROR server""",
 }
+
+COMPARE_DESCRIPTION = """\
+Compare runs configuration by configuration: the ratio of wall times (geometric means) of each
+run against the first, with a 95% interval (Welch's t on the log times, plus a drift allowance
+between runs), and a verdict from a gate that keeps the chance of any false alarm over all the
+configurations at 5% (Holm's rule). Configurations match on every workload axis and the
+strategy, except the axes named in --ignore."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -82,6 +103,10 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
                    help="allow a non-loopback --server; concurrency is then capped at 20")  # fmt: skip
     p.add_argument("--no-report", action="store_true", help="skip the charts and the report")
     p.add_argument("-v", "--verbose", action="store_true", help="a progress bar per trial too")
+    p.add_argument("--dry-run", action="store_true",
+                   help="list the trials with their estimated durations; run nothing")
+    p.add_argument("--save-baseline", metavar="NAME",
+                   help="name this run a baseline (in DIR/baselines/), for compare --baseline NAME")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -89,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from ._workload_options import add_workload_options
 
-    parser = Parser(prog="flagbench", description=__doc__.splitlines()[0].strip("`"))
+    parser = Parser(prog="flagbench", description=__doc__.splitlines()[0].replace("``", ""))
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     run = sub.add_parser(
@@ -126,24 +151,45 @@ def build_parser() -> argparse.ArgumentParser:
                        help="finish an interrupted run in its own folder")  # fmt: skip
     _add_output_options(suite)
 
-    sub.add_parser("list", help="list the built-in suites and strategies")
+    sub.add_parser("list", help="list the built-in suites and strategies",
+                   description="List the built-in suites and the registered strategies.",
+                   epilog=EXAMPLES["list"], formatter_class=argparse.RawDescriptionHelpFormatter)
 
-    serve = sub.add_parser("serve", help="run the flag server (same options as flags-server)")
+    serve = sub.add_parser(
+        "serve", help="run the flag server (same options as flags-server)",
+        description="Run the flag server alone, with the latency and faults you choose, until "
+                    "Ctrl-C (the same server as flags-server; see docs/server.md).",
+        epilog=EXAMPLES["serve"], formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     from flags_server.cli import add_server_options
 
     add_server_options(serve)
 
+    from .gate import DEFAULT_DRIFT
+
     compare = sub.add_parser(
-        "compare", help="compare two runs configuration by configuration",
-        description="Ratio of medians (B / A) per configuration with a 95%% interval "
-                    "(Welch's t on the log times) and a Mann-Whitney test.",
+        "compare", help="compare runs configuration by configuration (a CI gate)",
+        description=COMPARE_DESCRIPTION,
         epilog=EXAMPLES["compare"], formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    compare.add_argument("run_a", type=Path, metavar="RUN_A")
-    compare.add_argument("run_b", type=Path, metavar="RUN_B")
+    compare.add_argument("runs", type=Path, nargs="+", metavar="RUN",
+                         help="run folders; the first is the reference (A), unless --baseline")
+    compare.add_argument("--baseline", metavar="NAME",
+                         help="the reference is the baseline saved as NAME (--save-baseline), "
+                              "or 'last': the previous complete run of the same suite")
+    compare.add_argument("--results", type=Path, metavar="DIR",
+                         help="where baselines are looked up (default: the folder of the "
+                              "first RUN)")  # fmt: skip
+    compare.add_argument("--ignore", metavar="AXIS[,AXIS...]",
+                         help="match configurations that differ in these workload axes "
+                              "(python, cpu_work, ...)")  # fmt: skip
     compare.add_argument("--fail-above", type=float, metavar="PCT",
-                         help="exit 1 if any configuration is significantly slower by more "
-                              "than PCT percent")  # fmt: skip
+                         help="exit 1 if a configuration is slower by more than PCT percent "
+                              "and significantly so under the gate's rule")  # fmt: skip
+    compare.add_argument("--drift", type=float, default=100 * DEFAULT_DRIFT, metavar="PCT",
+                         help="run-to-run drift allowance, the standard deviation of a "
+                              "configuration's ratio between two runs of the same code "
+                              f"(default {100 * DEFAULT_DRIFT:g}; scripts/aa_gate.py measures it)")
     compare.add_argument("--chart", type=Path, metavar="FILE.png|svg",
                          help="also draw the comparison")  # fmt: skip
 
@@ -167,9 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
     imported.add_argument("--no-report", action="store_true",
                           help="skip the charts and the report")  # fmt: skip
 
-    report = sub.add_parser("report", help="rebuild a run's charts and report")
+    report = sub.add_parser(
+        "report", help="rebuild a run's charts and report",
+        description="Draw a stored run's charts again and write its report.html and report.md.",
+        epilog=EXAMPLES["report"], formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    collect = sub.add_parser("collect", help="rebuild a run's tables from its raw trial files")
+    collect = sub.add_parser(
+        "collect", help="rebuild a run's tables from its raw trial files",
+        description="Rebuild a run's tables (trials, requests, probes, summary) from its raw/ "
+                    "trial files, upgrading a folder written by an older flagbench.",
+        epilog=EXAMPLES["collect"], formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     collect.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     return parser
 
@@ -185,6 +240,7 @@ def suite_from_run_args(args: argparse.Namespace) -> Suite:
     from .codes import resolve_codes
     from .pythons import expand_all
     from .spec import Suite
+    from .suggest import did_you_mean
     from .workload import expand
 
     names = [n for n in args.names if n in strategies.names()]
@@ -192,7 +248,8 @@ def suite_from_run_args(args: argparse.Namespace) -> Suite:
     for token in codes:
         if not (token.isalpha() and len(token) <= 2):
             allowed = ", ".join(strategies.names())
-            raise SpecError(f"unknown strategy {token!r}; allowed: {allowed}")
+            raise SpecError(f"unknown strategy {token!r}{did_you_mean(token, strategies.names())}"
+                            f"; allowed: {allowed}")
     if not names:
         raise SpecError(f"no strategy named; allowed: {', '.join(strategies.names())}")
     if args.all or args.every:
@@ -217,8 +274,8 @@ def suite_from_run_args(args: argparse.Namespace) -> Suite:
     if args.watchdog is not None and not 0 < args.watchdog <= 86_400:
         raise SpecError(f"--watchdog {args.watchdog}: give seconds, more than 0 and at most 86400")
     if args.baseline is not None and args.baseline not in names:
-        raise SpecError(f"--baseline {args.baseline}: not one of the strategies to run "
-                        f"({', '.join(names)})")
+        raise SpecError(f"--baseline {args.baseline}: not one of the strategies to run"
+                        f"{did_you_mean(args.baseline, names)} ({', '.join(names)})")
     workloads = expand("command line", expand_all("command line", table), cli=True)
     return Suite(name="run", strategies=tuple(dict.fromkeys(names)), workloads=tuple(workloads),
                  repeats=args.repeats, warmup=args.warmup, seed=args.seed,
@@ -226,37 +283,35 @@ def suite_from_run_args(args: argparse.Namespace) -> Suite:
 
 
 def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) -> int:
-    from tqdm import tqdm
-
+    from . import baselines, store
+    from .progress import Progress, plan_lines
     from .runner import RunOptions, run_suite
+    from .system import busy_warnings
 
-    bar: list[Any] = []
+    if args.dry_run:
+        from .estimate import estimate
+
+        print("\n".join(plan_lines(suite, estimate(suite))))
+        return 0
+    if args.save_baseline is not None:
+        baselines.check_name(args.save_baseline)
+    progress = Progress(suite)
     started: list[Path] = []
 
     def on_start(run_dir: Path, n_left: int) -> None:
         started.append(run_dir)
-        print(f"flagbench: {suite.name}: {n_left} trials -> {run_dir}", file=sys.stderr)
-        bar.append(tqdm(total=n_left, unit="trial", disable=None, file=sys.stderr))
-
-    def on_trial(done: TrialResult) -> None:
-        trial = done.trial
-        wall = f"{done.result.wall_s:.2f}s" if done.result else "FAILED"
-        bar[0].set_postfix_str(f"{trial.strategy} {wall}", refresh=False)
-        bar[0].update()
-        if not done.ok:
-            bar[0].write(f"flagbench: trial {trial.trial_id} ({trial.strategy}) failed: "
-                         f"{done.failure}")  # fmt: skip
-
-    def warn(message: str) -> None:
-        print(f"flagbench: warning: {message}", file=sys.stderr)
+        for line in busy_warnings():  # once the run is sure to start: a refusal stays one line
+            _warn(line)
+        done = {r.trial.trial_id for r in store.load_raw(run_dir)}
+        progress.start(run_dir, [t for t in suite.trials() if t.trial_id not in done])
 
     def note(message: str) -> None:
         print(f"flagbench: {message}", file=sys.stderr)
 
     options = RunOptions(results_root=args.out, server_url=args.server,
                          allow_remote=args.allow_remote, verbose=args.verbose,
-                         command=["flagbench", *sys.argv[1:]], warn=warn, note=note,
-                         on_trial=on_trial, on_start=on_start)  # fmt: skip
+                         command=["flagbench", *sys.argv[1:]], warn=_warn, note=note,
+                         on_trial=progress.trial, on_start=on_start)  # fmt: skip
     try:
         outcome = run_suite(suite, options, resume=resume)
     except KeyboardInterrupt:
@@ -268,10 +323,9 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
                   file=sys.stderr)  # fmt: skip
         return 130
     finally:
-        if bar:
-            bar[0].close()
-    from . import store
-
+        progress.close()
+    for line in busy_warnings(when="at the end of the run"):
+        _warn(line)
     run = store.load(outcome.run_dir)
     print(format_summary(run.summary))
     status = 0 if outcome.n_failed == 0 else 1
@@ -284,6 +338,11 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
                   file=sys.stderr)  # fmt: skip
             status = 1
     print(f"results: {outcome.run_dir}")
+    if args.save_baseline is not None:
+        root = outcome.run_dir.parent
+        baselines.save(root, args.save_baseline, outcome.run_dir)
+        print(f"baseline {args.save_baseline!r}: {outcome.run_dir} (compare with: flagbench "
+              f"compare --baseline {args.save_baseline} RUN)")
     return status
 
 
@@ -302,22 +361,40 @@ def _fmt_s(value: float) -> str:
 
 
 def format_summary(summary: Any) -> str:
-    """The table printed at the end of a run, one block per workload, fastest first."""
+    """The table printed at the end of a run, one block per workload, in the summary's row
+    order (the suite's strategy order, the baseline first), with the book's counts."""
     if summary is None or len(summary) == 0:
         return "no successful trials"
-    header = (f"{'strategy':<18}{'median s':>10}{'95% CI of mean':>18}{'ideal s':>9}"
-              f"{'speed-up':>10}{'efficiency':>12}{'errors':>8}  bottleneck")  # fmt: skip
+    header = (f"{'strategy':<18}{'median s':>10}{'95% CI':>16}{'ideal s':>9}{'speed-up':>10}"
+              f"{'efficiency':>12}{'ok':>6}{'not found':>11}{'errors':>8}  bottleneck")  # fmt: skip
     lines = []
+    shared = False
+    not_assessed = False
     for workload, group in summary.groupby("workload", sort=False):
         lines += ["", f"workload: {workload}", header]
-        for _, r in group.sort_values("wall_median_s").iterrows():
+        for _, r in group.iterrows():
             ci = f"{_fmt_s(r['wall_ci_low_s'])}..{_fmt_s(r['wall_ci_high_s'])}"
             speed = "-" if math.isnan(r["speedup"]) else f"{r['speedup']:.1f}x"
             eff = "-" if math.isnan(r["efficiency_median"]) else f"{r['efficiency_median']:.2f}"
-            flag = " (unstable)" if r["unstable"] else ""
-            lines.append(f"{r['strategy']:<18}{_fmt_s(r['wall_median_s']):>10}{ci:>18}"
+            flag = " (unstable)" if r.get("stability") == "unstable" else ""
+            not_assessed |= r.get("stability") == "not assessed"
+            mark = "*" if isinstance(r.get("measured_on"), str) and r["measured_on"] else ""
+            shared |= bool(mark)
+            lines.append(f"{r['strategy'] + mark:<18}{_fmt_s(r['wall_median_s']):>10}{ci:>16}"
                          f"{_fmt_s(r['ideal_s']):>9}{speed:>10}{eff:>12}"
+                         f"{r.get('n_ok_median', math.nan):>6g}"
+                         f"{r.get('n_not_found_median', math.nan):>11g}"
                          f"{r['n_error_median']:>8g}  {r['bottleneck']}{flag}")  # fmt: skip
+    lines.append("")
+    lines.append("95% CI: of the geometric mean (Student t on the log times); ok, not found, "
+                 "errors: final outcomes per trial (median)")
+    if shared:
+        lines.append("* measured once on another workload that this strategy cannot tell apart "
+                     "from this one (sequential does not depend on C)")
+    if not_assessed:
+        from .stats import MIN_SAMPLES
+
+        lines.append(f"stability not assessed where there are fewer than {MIN_SAMPLES} repeats")
     return "\n".join(lines)
 
 

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,9 @@ from flags_server.stats import STAT_FAULTS
 from . import stats
 from .ideal import ideal_parts
 from .records import RECORD_FIELDS, TrialResult
+
+if TYPE_CHECKING:
+    from .spec import Suite
 
 GIL_LAG_S = 0.005
 
@@ -243,61 +246,112 @@ def trials_frame(run_id: str, results: Sequence[TrialResult], requests: pd.DataF
     return frame
 
 
-def summarize(trials: pd.DataFrame, baseline: str = "sequential") -> pd.DataFrame:
+def _strategy_rank(names: Sequence[str], baseline: str) -> dict[str, int]:
+    """The one row order of every table: the suite's strategy order, the baseline first."""
+    ordered = [baseline, *[n for n in names if n != baseline]]
+    return {n: i for i, n in enumerate(dict.fromkeys(ordered))}
+
+
+def _plan_from_trials(ok: pd.DataFrame) -> list[tuple[str, str, dict[str, Any]]]:
+    """Without the suite (an older run): each measured configuration stands for itself."""
+    firsts = ok.drop_duplicates("config_id")
+    return [(str(r["strategy"]), str(r["workload_id"]), r.to_dict()) for _, r in firsts.iterrows()]
+
+
+def _plan_from_suite(suite: Suite) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(name, w.workload_id, {"workload": w.label, "n_jobs": w.jobs_count(),
+                                    "concurrency": w.concurrency, "latency": w.latency})
+            for name, w in suite.configs()]  # fmt: skip
+
+
+def summarize(trials: pd.DataFrame, baseline: str = "sequential",
+              suite: Suite | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per configuration (strategy x workload) over its successful repeats.
 
     ``speedup`` is the baseline strategy's wall time over this one's, on the same workload;
-    the ``baseline`` column names that strategy, so charts and readings never guess it.
+    the ``baseline`` column names that strategy, so charts and readings never guess it. With
+    the ``suite``, a configuration measured once for several workloads (``bench.plan``) gets a
+    row for each, ``measured_on`` naming the configuration that ran. Rows come workload by
+    workload in sweep order (N, then C), strategies in the suite's order, the baseline first.
     """
+    from .plan import stands_for
+
     ok = trials[trials["status"] == "ok"]
+    groups = {str(c): g for c, g in ok.groupby("config_id", observed=True, sort=False)}
+    if suite is not None:
+        plan, source = _plan_from_suite(suite), stands_for(suite.configs())
+        names: Sequence[str] = suite.strategies
+    else:
+        plan, source = _plan_from_trials(ok), {}
+        names = list(dict.fromkeys(ok["strategy"].astype(str)))
+
+    def measured(strategy: str, workload_id: str) -> pd.DataFrame | None:
+        # its own trials first: a run from before configurations were shared has them
+        own = groups.get(f"{strategy}-{workload_id}")
+        shared = f"{strategy}-{source.get((strategy, workload_id), workload_id)}"
+        return own if own is not None else groups.get(shared)
+
     rows = []
-    for config_id, group in ok.groupby("config_id", observed=True, sort=False):
+    for strategy, workload_id, about in plan:
+        group = measured(strategy, workload_id)
+        if group is None:
+            continue
         first = group.iloc[0]
         walls = group["wall_s"].to_numpy()
-        lo, hi = stats.mean_ci(walls)
+        lo, hi = stats.log_ci(walls)
+        config_id = f"{strategy}-{workload_id}"
         row = {
             "config_id": config_id,
-            "workload_id": first["workload_id"],
-            "workload": first["workload"],
-            "strategy": first["strategy"],
-            "n_jobs": first["n_jobs"],
-            "concurrency": first["concurrency"],
-            "latency": first["latency"],
+            "workload_id": workload_id,
+            "workload": about["workload"],
+            "strategy": strategy,
+            "n_jobs": about["n_jobs"],
+            "concurrency": about["concurrency"],
+            "latency": about["latency"],
+            "measured_on": "" if str(first["config_id"]) == config_id else str(first["config_id"]),
             "n": len(walls),
             "wall_median_s": float(np.median(walls)),
             "wall_iqr_s": stats.iqr(walls),
-            "wall_mean_s": float(walls.mean()),
+            "wall_gmean_s": stats.gmean(walls),
             "wall_ci_low_s": lo,
             "wall_ci_high_s": hi,
             "wall_cv": stats.cv(walls),
-            "unstable": stats.is_unstable(walls),
+            "stability": stats.stability(walls),
             "efficiency_median": float(group["efficiency"].median()),
             "throughput_median_rps": float(group["throughput_rps"].median()),
             "ideal_s": float(first["ideal_s"]),
             "ideal_io_s": float(first["ideal_io_s"]),
             "ideal_bound": first["ideal_bound"],
+            "n_ok_median": float(group["n_ok"].median()),
+            "n_not_found_median": float(group["n_not_found"].median()),
             "n_error_median": float(group["n_error"].median()),
             "cpu_user_median_s": float(group["cpu_user_s"].median()),
             "cpu_sys_median_s": float(group["cpu_sys_s"].median()),
             "bottleneck": group["bottleneck"].astype(str).mode().iloc[0],
         }
-        base = ok[(ok["workload_id"] == first["workload_id"]) & (ok["strategy"] == baseline)]
-        if len(base):
+        row["unstable"] = row["stability"] == "unstable"
+        base = measured(baseline, workload_id)
+        if base is not None:
             ratio, rlo, rhi = stats.ratio_ci(base["wall_s"].to_numpy(), walls)
         else:
             ratio = rlo = rhi = math.nan
         row.update(baseline=baseline, speedup=ratio, speedup_ci_low=rlo, speedup_ci_high=rhi)
         rows.append(row)
+    if not rows:
+        return pd.DataFrame()
+    rank = _strategy_rank([*names, *[r["strategy"] for r in rows]], baseline)
+    frame = pd.DataFrame(rows).assign(_rank=lambda d: d["strategy"].map(rank))
     # workloads in sweep order (N, then C), not in the shuffled order the trials ran
-    return pd.DataFrame(rows).sort_values(["n_jobs", "concurrency", "workload"], kind="stable",
-                                          ignore_index=True)
+    return (frame.sort_values(["n_jobs", "concurrency", "workload", "_rank"], kind="stable")
+            .drop(columns="_rank").reset_index(drop=True))
 
 
-def collect(run_id: str, results: Sequence[TrialResult], baseline: str = "sequential"):
+def collect(run_id: str, results: Sequence[TrialResult], baseline: str = "sequential",
+            suite: Suite | None = None):  # fmt: skip
     """All tables of a run from its finished (non-warm-up) trials."""
     measured = [r for r in results if not r.trial.warmup]
     requests = requests_frame(run_id, measured)
     probes = probes_frame(run_id, measured)
     trials = trials_frame(run_id, measured, requests, probes)
-    summary = summarize(trials, baseline) if len(trials) else pd.DataFrame()
+    summary = summarize(trials, baseline, suite) if len(trials) else pd.DataFrame()
     return {"trials": trials, "requests": requests, "probes": probes}, summary

@@ -11,6 +11,8 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+from .system import load_average  # recorded at the start (here) and the end of a run
+
 PACKAGES = ("flagbench", "aiohttp", "requests", "urllib3", "uvloop", "pandas", "numpy", "pyarrow",
             "scipy", "matplotlib", "tqdm")  # fmt: skip
 
@@ -60,6 +62,6 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "cpu_model": cpu_model(),
         "cpu_count": os.cpu_count(),
-        "loadavg_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "loadavg_at_start": load_average(),
         "hostname": platform.node(),
     }

@@ -267,7 +267,7 @@ def write_tables(run_dir: Path, meta: dict[str, Any]) -> tuple[int, int]:
     """Rebuild every table from ``raw/``; returns (trials, failed trials) measured."""
     refuse_imported(run_dir, meta, "collect")
     tables, summary = collect.collect(meta["run_id"], store.load_raw(run_dir),
-                                      meta["spec"]["baseline"])  # fmt: skip
+                                      meta["spec"]["baseline"], Suite.from_dict(meta["spec"]))  # fmt: skip
     store.save_tables(run_dir, tables, summary)
     trials = tables["trials"]
     return len(trials), int((trials["status"] != "ok").sum()) if len(trials) else 0
@@ -276,7 +276,8 @@ def write_tables(run_dir: Path, meta: dict[str, Any]) -> tuple[int, int]:
 def finish_run(run_dir: Path, meta: dict[str, Any], complete: bool) -> tuple[int, int]:
     """Tables from every finished trial, and the run's end in ``meta.json``."""
     n_trials, n_failed = write_tables(run_dir, meta)
-    meta.update(ended=metadata.now_iso(), complete=complete, n_trials=n_trials, n_failed=n_failed)
+    meta.update(ended=metadata.now_iso(), complete=complete, n_trials=n_trials, n_failed=n_failed,
+                loadavg_at_end=metadata.load_average())
     store.write_json_atomic(run_dir / "meta.json", meta)
     return n_trials, n_failed
 

@@ -36,6 +36,7 @@ from typing import Any
 
 from ._exceptions import SpecError
 from .pythons import expand_all
+from .suggest import did_you_mean
 from .workload import FIELDS, Workload, expand
 
 if sys.version_info >= (3, 11):
@@ -98,16 +99,20 @@ class Suite:
         return [(s, w) for w, only in pairs for s in (only or self.strategies)]
 
     def trials(self) -> list[Trial]:
-        """Warm-up rounds first, then one shuffled round of every configuration per repeat."""
+        """Warm-up rounds first (each trial cut short), then one shuffled round per repeat of
+        every configuration a strategy can tell apart (``bench.plan``)."""
+        from .plan import measured_configs, warmup_workload
+
         rng = random.Random(self.seed)
-        configs = self.configs()
+        configs = measured_configs(self.configs())
         rounds = [(-1, True)] * self.warmup + [(r, False) for r in range(self.repeats)]
         trials: list[Trial] = []
         for repeat, warmup in rounds:
             order = configs[:]
             rng.shuffle(order)
             for strategy, workload in order:
-                trials.append(Trial(len(trials), strategy, workload, repeat, warmup))
+                w = warmup_workload(strategy, workload) if warmup else workload
+                trials.append(Trial(len(trials), strategy, w, repeat, warmup))
         return trials
 
     def to_dict(self) -> dict[str, Any]:
@@ -154,7 +159,8 @@ def _check_strategies(where: str, names: Any) -> None:
         raise SpecError(f"{where}: strategies is empty; allowed: {allowed}")
     for name in names:
         if name not in strategies.names():
-            raise SpecError(f"{where}: strategies: unknown strategy {name!r}; allowed: {allowed}")
+            raise SpecError(f"{where}: strategies: unknown strategy {name!r}"
+                            f"{did_you_mean(name, strategies.names())}; allowed: {allowed}")
 
 
 def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
@@ -209,8 +215,8 @@ def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
     baseline = head.get("baseline", "sequential")
     _check_type(where, "baseline", baseline, str)
     if "baseline" in head and baseline not in names:
-        raise SpecError(f"{where}: baseline = {baseline!r} is not one of the suite's strategies "
-                        f"({', '.join(names)})")
+        raise SpecError(f"{where}: baseline = {baseline!r} is not one of the suite's strategies"
+                        f"{did_you_mean(baseline, names)} ({', '.join(names)})")
     return Suite(
         name=name,
         description=head.get("description", ""),
@@ -253,8 +259,8 @@ def load_suite(name_or_path: str) -> Suite:
         suites = builtin_suites()
         if name_or_path not in suites:
             raise SpecError(
-                f"unknown suite {name_or_path!r}; built-in suites: {', '.join(suites)} "
-                "(or give the path of a .toml file)"
+                f"unknown suite {name_or_path!r}{did_you_mean(name_or_path, suites)}; built-in "
+                f"suites: {', '.join(suites)} (or give the path of a .toml file)"
             )
         source = f"built-in suite {name_or_path!r}"
         text = (resources.files("bench.suites") / f"{name_or_path}.toml").read_text("utf-8")

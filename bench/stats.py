@@ -4,8 +4,10 @@ Benchmarks give a handful of repeats, and a slow outlier is common while a fast 
 the summaries lead with the median and the IQR. Intervals are Student-t intervals, not
 percentile bootstraps: with 3 repeats a percentile bootstrap of the mean covers the truth about
 74% of the time instead of 95% (and 84% with 5 repeats), while the t interval is exact for
-normal data and says plainly how little three numbers know. Ratios (speed-ups, run against
-run) are compared on the log scale, where timing noise is closer to normal and symmetric.
+normal data and says plainly how little three numbers know. Wall times and their ratios
+(speed-ups, run against run) are handled on the log scale, where timing noise is closer to
+normal and symmetric and where an interval's bounds, mapped back, are positive by construction:
+a wall time cannot be negative, and neither can its interval.
 """
 
 from __future__ import annotations
@@ -50,40 +52,69 @@ def cv(values: Sequence[float]) -> float:
     return float(arr.std(ddof=1) / arr.mean())
 
 
-def is_unstable(values: Sequence[float]) -> bool:
-    """Too few repeats to judge, or a spread above 10% of the mean: distrust small differences."""
-    return len(values) < MIN_SAMPLES or cv(values) > UNSTABLE_CV
-
-
-def mean_ci(values: Sequence[float]) -> tuple[float, float]:
-    """95% Student-t interval of the mean; NaN with fewer than two values."""
+def _positive_logs(values: Sequence[float]) -> np.ndarray | None:
+    """The logs of ``values``, or None if one is not a positive finite number (no log scale)."""
     arr = np.asarray(values, dtype=float)
-    if len(arr) < 2:
+    if not np.all(np.isfinite(arr) & (arr > 0)):
+        return None
+    return np.log(arr)
+
+
+def log_ci(values: Sequence[float]) -> tuple[float, float]:
+    """95% interval of the geometric mean: a Student-t interval on the logs, mapped back.
+
+    Positive by construction; NaN with fewer than two values or a value that is not positive.
+    """
+    logs = _positive_logs(values)
+    if logs is None or len(logs) < 2:
         return math.nan, math.nan
-    half = t975(len(arr) - 1) * arr.std(ddof=1) / math.sqrt(len(arr))
-    return float(arr.mean() - half), float(arr.mean() + half)
+    half = t975(len(logs) - 1) * logs.std(ddof=1) / math.sqrt(len(logs))
+    return float(math.exp(logs.mean() - half)), float(math.exp(logs.mean() + half))
+
+
+def gmean(values: Sequence[float]) -> float:
+    logs = _positive_logs(values)
+    return math.nan if logs is None or len(logs) == 0 else float(math.exp(logs.mean()))
+
+
+def stability(values: Sequence[float]) -> str:
+    """``stable``, ``unstable`` (CV above 10%, pyperf's threshold) or ``not assessed`` (fewer
+    than ``MIN_SAMPLES`` repeats: too few to tell noise from a steady result)."""
+    if len(values) < MIN_SAMPLES:
+        return "not assessed"
+    return "unstable" if cv(values) > UNSTABLE_CV else "stable"
+
+
+def log_diff(numerator: Sequence[float], denominator: Sequence[float]) -> tuple[float, float, float]:
+    """Mean log of ``numerator`` minus mean log of ``denominator``, its Welch standard error and
+    degrees of freedom; (NaN, NaN, NaN) without two positive values a side."""
+    a, b = _positive_logs(numerator), _positive_logs(denominator)
+    if a is None or b is None or len(a) < 2 or len(b) < 2:
+        diff = math.nan if a is None or b is None or not len(a) or not len(b) else a.mean() - b.mean()
+        return float(diff), math.nan, math.nan
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return float(a.mean() - b.mean()), 0.0, math.inf
+    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    return float(a.mean() - b.mean()), se, df
 
 
 def ratio_ci(numerator: Sequence[float], denominator: Sequence[float]) -> tuple[float, float, float]:
     """Ratio of medians, with a 95% interval of the ratio from Welch's t on the logs.
 
     The interval is that of the ratio of geometric means, exp(mean log a - mean log b), with
-    Welch's degrees of freedom; NaN unless both sides have at least two values.
+    Welch's degrees of freedom; NaN unless both sides have at least two values. A value that
+    is not positive has no log: the whole result is NaN, never a ratio of a negative bound.
     """
-    a = np.log(np.asarray(numerator, dtype=float))
-    b = np.log(np.asarray(denominator, dtype=float))
-    if len(a) == 0 or len(b) == 0:
+    a, b = _positive_logs(numerator), _positive_logs(denominator)
+    if a is None or b is None or len(a) == 0 or len(b) == 0:
         return math.nan, math.nan, math.nan
     ratio = float(math.exp(np.median(a) - np.median(b)))
-    if len(a) < 2 or len(b) < 2:
+    diff, se, df = log_diff(numerator, denominator)
+    if math.isnan(se):
         return ratio, math.nan, math.nan
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    diff = a.mean() - b.mean()
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return ratio, float(math.exp(diff)), float(math.exp(diff))
-    df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = t975(df) * se
+    half = 0.0 if se == 0 else t975(df) * se
     return ratio, float(math.exp(diff - half)), float(math.exp(diff + half))
 
 

@@ -85,7 +85,7 @@ def read_meta(run_dir: Path) -> dict[str, Any]:
     return upgrade.upgrade_meta(path, _read_json(path))
 
 
-@dataclass
+@dataclass(repr=False)
 class Run:
     """A stored run, as a notebook wants it: ``run = bench.load("results/<run-id>")``."""
 
@@ -99,6 +99,15 @@ class Run:
     @property
     def run_id(self) -> str:
         return self.meta["run_id"]
+
+    def __repr__(self) -> str:
+        """One line, not the tables: a notebook echoes it whole."""
+        ok = int((self.trials["status"].astype(str) == "ok").sum()) if len(self.trials) else 0
+        strategies = list(dict.fromkeys(self.summary["strategy"].astype(str))) \
+            if "strategy" in self.summary else []  # fmt: skip
+        return (f"<Run {self.run_id!r} suite={self.meta.get('suite')!r} "
+                f"trials={len(self.trials)} ok={ok} configurations={len(self.summary)} "
+                f"strategies={strategies} path={str(self.path)!r}>")
 
 
 def save_tables(run_dir: Path, tables: dict[str, pd.DataFrame], summary: pd.DataFrame) -> None:

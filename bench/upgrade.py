@@ -77,7 +77,9 @@ def rebuilt(run_dir: Path, meta: dict[str, Any]) -> Run:
     if not (run_dir / "raw").is_dir():
         raise RunDirError(f"{run_dir}: written by an older flagbench and has no raw/ trial "
                           "files to rebuild its tables from; run it again")  # fmt: skip
+    from .spec import Suite
+
     tables, summary = collect.collect(meta["run_id"], store.load_raw(run_dir),
-                                      meta["spec"]["baseline"])  # fmt: skip
+                                      meta["spec"]["baseline"], Suite.from_dict(meta["spec"]))  # fmt: skip
     return store.Run(run_dir, meta, tables["trials"], tables["requests"], tables["probes"],
                      summary)  # fmt: skip

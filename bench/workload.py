@@ -49,6 +49,9 @@ class Field:
     column: str = ""  # its trials-table column; "" means its name
     canon: Callable[[Any], Any] | None = None  # one spelling per value ("0.005s" -> "5ms")
     example: Any = None  # a valid value other than the default, for docs and tests
+    # The strategy attribute that caps this field (``max_concurrency``): to a strategy that
+    # declares it, values above the cap are one and the same configuration.
+    capped_by: str = ""
 
     @property
     def option(self) -> str:
@@ -96,6 +99,10 @@ def between(lo: float, hi: float, unit: str = "") -> Callable[[Any], None]:
             raise ValueError(f"must be between {lo:g} and {hi:g}{unit}")
 
     return check
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def _check_codes(spec: str) -> None:
@@ -194,12 +201,12 @@ FIELDS: tuple[Field, ...] = (
           metavar="N", size=True, example=3),
     Field("concurrency", int, 10, "requests in flight (C); a comma list is a sweep",
           "worker", between(1, 10_000), flags=("-m", "--max-req"), cli_list=True,
-          metavar="C[,C...]", size=True, example=2),
+          metavar="C[,C...]", size=True, example=2, capped_by="max_concurrency"),
     Field("latency", str, "0", "server latency: 0.5, 100ms, uniform:0.5..5, "
           "lognormal:median=100ms,sigma=0.5, ...", "server", _check_latency, metavar="SPEC", example="5ms"),
     Field("metadata_latency", str, None, "latency of metadata.json (default: as latency)",
           "server", _check_latency, metavar="SPEC", example="1ms"),
-    *(Field(k.rate_field, _NUMBER, 0.0, f"fraction of requests that get a {k.name} fault: "
+    *(Field(k.rate_field, _NUMBER, 0.0, f"fraction of requests that get {_a(k.name)} fault: "
             f"the server {k.does} (0..1)", "server", between(0, 1), metavar="R", example=0.01)
       for k in FAULT_KINDS),
     Field("cpu_work", str, "", "CPU work per flag: python:2ms (holds the GIL) or hashlib:2ms "
@@ -336,3 +343,15 @@ def sweep_params() -> tuple[str, ...]:
     """Trials columns that identify a workload besides N and C: two workloads that differ in
     N or C only belong to one sweep."""
     return tuple(f.column_name for f in FIELDS if not f.size)
+
+
+def observed(w: Workload, strategy: type) -> Workload:
+    """The workload as ``strategy`` sees it: each field that the strategy caps (sequential's
+    ``max_concurrency = 1`` caps C) cut to the cap, so sweep points it cannot tell apart are
+    one configuration, run once."""
+    changes = {}
+    for f in FIELDS:
+        cap = getattr(strategy, f.capped_by, None) if f.capped_by else None
+        if cap is not None and getattr(w, f.name) > cap:
+            changes[f.name] = cap
+    return dataclasses.replace(w, **changes) if changes else w

@@ -21,7 +21,6 @@ from bench.charts.style import (
     new_figure,
     plain_log,
     strategy_colours,
-    strategy_order,
     style,
     wrap,
     write_atomic_figure,
@@ -54,13 +53,18 @@ def comparison_from_summaries(summary_a: pd.DataFrame, summary_b: pd.DataFrame) 
     """A comparison table from two runs' summaries alone.
 
     Without the trials there is no interval of the ratio; this one is the conservative
-    quotient of the two intervals (B low / A high .. B high / A low).
+    quotient of the two intervals (B low / A high .. B high / A low), and none (NaN) where a
+    bound is not positive.
     """
     keep = ["config_id", "workload", "strategy", "wall_median_s", "wall_ci_low_s",
             "wall_ci_high_s"]
     a = summary_a[keep].astype({"config_id": str})
     b = summary_b[keep].astype({"config_id": str})
     m = a.merge(b, on="config_id", suffixes=("_a", "_b"))
+    # a ratio's bound from a bound that is not positive (an older run's raw-scale interval)
+    # would be meaningless, or negative: no interval then
+    positive = (m[["wall_ci_low_s_a", "wall_ci_low_s_b"]] > 0).all(axis=1)
+    m.loc[~positive, ["wall_ci_low_s_a", "wall_ci_high_s_a"]] = np.nan
     return pd.DataFrame({
         "config_id": m["config_id"],
         "strategy": m["strategy_a"].astype(str),
@@ -83,8 +87,6 @@ def _fig_compare(m: pd.DataFrame, label_a: str, label_b: str) -> Figure:
     lo_all = np.fmin(m["ratio_ci_low"].to_numpy(float), ratio_all)
     hi_all = np.fmax(m["ratio_ci_high"].to_numpy(float), ratio_all)
     for ax, (workload, g) in zip(axes, groups, strict=True):
-        order = {name: i for i, name in enumerate(strategy_order(g["strategy"]))}
-        g = g.sort_values("strategy", key=lambda c: c.map(order))
         for i, (_, row) in enumerate(g.iterrows()):
             r = float(row["ratio"])
             lo = min(float(row["ratio_ci_low"]), r)

@@ -61,9 +61,17 @@ def baseline_of(s: pd.DataFrame) -> str:
     return str(s["baseline"].iloc[0])
 
 
-def strategies(run: RunLike) -> list[str]:
+def row_order(run: RunLike) -> list[str]:
+    """The run's strategies in the one order of every table and chart: the summary's (the
+    suite's strategy order, the baseline first), then any others in teaching order."""
+    s = summary(run)
+    listed = list(dict.fromkeys(s["strategy"])) if "strategy" in s else []
     names = list(run.trials["strategy"].astype(str).unique()) if not run.trials.empty else []
-    return strategy_order(names)
+    return listed + [n for n in strategy_order(names) if n not in listed]
+
+
+def strategies(run: RunLike) -> list[str]:
+    return row_order(run)
 
 
 def workloads(run: RunLike) -> list[Workload]:

@@ -112,7 +112,8 @@ def _wall_rows(s: pd.DataFrame, t: pd.DataFrame,
                tried: set[str]) -> list[tuple[str, _WallRow | None]]:
     """One row per strategy that ran on the workload; None where no trial succeeded."""
     rows: list[tuple[str, _WallRow | None]] = []
-    for st in strategy_order(set(s["strategy"]) | tried):
+    listed = list(dict.fromkeys(s["strategy"]))  # the summary's order: the suite's, baseline first
+    for st in listed + [n for n in strategy_order(tried) if n not in listed]:
         if not (s["strategy"] == st).any():
             rows.append((st, None))
             continue

@@ -121,15 +121,22 @@ def _stats_row(b: Benchmark, strategy: str, baseline: str) -> dict[str, Any]:
     s = b.stats
     n, mean = int(s["rounds"]), float(s["mean"])
     sd = float(s.get("stddev") or 0.0)
-    half = stats.t975(n - 1) * sd / math.sqrt(n) if n > 1 else math.nan
     cv = sd / mean if n > 1 and mean > 0 else math.nan
+    # the log-scale interval that the harness gives, from the mean and spread alone (as if
+    # the rounds were log-normal): positive by construction
+    log_sd = math.sqrt(math.log1p(cv * cv)) if n > 1 else math.nan
+    gmean = mean / math.sqrt(1 + cv * cv) if n > 1 else mean
+    half = stats.t975(n - 1) * log_sd / math.sqrt(n) if n > 1 else math.nan
     _, label, workload_id = _identity(b)
     return {
         "config_id": f"{strategy}-{workload_id}", "workload_id": workload_id, "workload": label,
         "strategy": strategy, "n_jobs": math.nan, "concurrency": math.nan, "latency": "",
         "n": n, "wall_median_s": float(s["median"]), "wall_iqr_s": float(s.get("iqr", math.nan)),
-        "wall_mean_s": mean, "wall_ci_low_s": mean - half, "wall_ci_high_s": mean + half,
-        "wall_cv": cv, "unstable": n < stats.MIN_SAMPLES or cv > stats.UNSTABLE_CV,
+        "wall_gmean_s": gmean, "wall_ci_low_s": gmean * math.exp(-half),
+        "wall_ci_high_s": gmean * math.exp(half), "wall_cv": cv,
+        "stability": "not assessed" if n < stats.MIN_SAMPLES else
+                     "unstable" if cv > stats.UNSTABLE_CV else "stable",
+        "unstable": n >= stats.MIN_SAMPLES and cv > stats.UNSTABLE_CV,
         "efficiency_median": math.nan, "throughput_median_rps": math.nan, "ideal_s": math.nan,
         "n_error_median": math.nan, "cpu_user_median_s": math.nan, "cpu_sys_median_s": math.nan,
         "bottleneck": "", "baseline": baseline, "speedup": math.nan,

@@ -14,12 +14,12 @@ from typing import Any
 import pandas as pd
 
 from bench.charts import Rendered
-from bench.charts.data import RunLike, baseline_of, ok_trials, summary, workloads
-from bench.charts.style import strategy_order
+from bench.charts.data import RunLike, baseline_of, ok_trials, row_order, summary, workloads
 from bench.charts.text import DASH, IDEAL_NOTE, TIMES, fmt_s
 from bench.report.model import ChartEntry, Report, Table
 from bench.report.readings import reading
 from bench.stats import MIN_SAMPLES
+from bench.system import is_busy
 
 # The collector's bottleneck labels (bench/collect.py) in words.
 BOTTLENECK_WORDS = {
@@ -53,10 +53,15 @@ def build_report(run: RunLike, rendered: list[Rendered]) -> Report:
 
 
 def _summary_note(baseline: str) -> str:
-    return ("Median wall time over the repeats; the 95% confidence interval of the mean "
-            f"(Student t); the ideal; speed-up against {baseline} on the same workload (with its "
-            "interval); efficiency = ideal / wall (median); final errors per trial (median). "
-            + IDEAL_NOTE)
+    labels = "; ".join(f"{k}: {v}" for k, v in BOTTLENECK_WORDS.items())
+    return ("Median wall time over the repeats; the 95% confidence interval of the geometric "
+            "mean (Student t on the log times, so never below zero); the ideal; speed-up against "
+            f"{baseline} on the same workload (with its interval); efficiency = ideal / wall "
+            "(median); final errors per trial (median); the bottleneck label of the trials "
+            f"(latency: efficiency of 80% or more; {labels}); stability: unstable when the "
+            f"repeats' CV exceeds 10%, not assessed with fewer than {MIN_SAMPLES} repeats. A "
+            "strategy marked * was measured once on another workload it cannot tell apart from "
+            "this one (sequential does not depend on C). " + IDEAL_NOTE)
 
 
 def _overview(run: RunLike) -> list[str]:
@@ -67,7 +72,7 @@ def _overview(run: RunLike) -> list[str]:
     else:
         n_trials, n_failed = int(meta.get("n_trials", 0)), int(meta.get("n_failed", 0))
     n_workloads = len(workloads(run))
-    strategies = strategy_order(t["strategy"].astype(str)) if len(t) else []
+    strategies = row_order(run) if len(t) else []
     duration = _duration(meta.get("started"), meta.get("ended"))
     lines = [
         f"{_plural(n_trials, 'trial')} ({n_failed} failed) of {_plural(len(strategies), 'strategy')}"
@@ -105,10 +110,13 @@ def _warnings(run: RunLike) -> list[str]:
     if meta.get("complete") is False:
         out.append("The run is incomplete (interrupted); finish it with "
                    f"`flagbench suite {meta.get('suite', 'SUITE')} --resume {run.path}`.")
-    load, cpus = _load(meta), meta.get("cpu_count")
-    if load is not None and isinstance(cpus, int) and load > cpus:
-        out.append(f"The machine was busy when the run started (load average {load:.1f} on "
-                   f"{cpus} CPUs): timings may be noisier and slower than on a quiet machine.")
+    cpus = meta.get("cpu_count")
+    for key, when, at_end in (("loadavg_at_start", "started", False),
+                              ("loadavg_at_end", "ended", True)):
+        load = _load(meta, key)
+        if isinstance(cpus, int) and is_busy(load, cpus, at_end):
+            out.append(f"The machine was busy when the run {when} (load average {load:.2f} on "
+                       f"{cpus} CPUs): timings may be noisier and slower than on a quiet machine.")
     t = run.trials.copy()
     if len(t):
         t["strategy"] = t["strategy"].astype(str)
@@ -125,27 +133,17 @@ def _warnings(run: RunLike) -> list[str]:
                        f"{_count(r.server_requests)}.")
     s = summary(run)
     if len(s):
-        shaky = s[s["unstable"].fillna(False).astype(bool)]
-        few = shaky["n"] < MIN_SAMPLES
-        for workload, g in shaky[~few].groupby("workload", sort=False):
+        stability = s["stability"].astype(str) if "stability" in s else pd.Series("", s.index)
+        shaky = s[stability == "unstable"]
+        for workload, g in shaky.groupby("workload", sort=False):
             items = ", ".join(f"{r.strategy} (CV {r.wall_cv:.1%}, {r.n} repeats)"
                               for r in g.itertuples(index=False))
             out.append(f"Unstable on {workload}: {items}; the repeats disagree, so treat "
                        "these medians with care (more repeats or a quieter machine help).")
-        for workload, g in shaky[few].groupby("workload", sort=False):
-            items = ", ".join(f"{r.strategy} ({r.n})" for r in g.itertuples(index=False))
-            out.append(f"Too few repeats to judge stability on {workload}: {items}; at least "
-                       f"{MIN_SAMPLES} are needed, so these medians are marked unstable.")
-    if len(s):
-        labels = s["bottleneck"].astype(object).fillna("").astype(str)  # none if imported
-        counts = labels[labels != ""].value_counts()
-        if len(counts):
-            out.append("Bottleneck labels: " + ", ".join(f"{k} ({v} configuration"
-                                                         f"{'s' if v != 1 else ''})"
-                                                         for k, v in counts.items()) + ".")
-        for r in s[~labels.isin(["", "latency"])].itertuples(index=False):
-            what = BOTTLENECK_WORDS.get(str(r.bottleneck), f"{r.bottleneck}-bound")
-            out.append(f"{r.strategy} on {r.workload} is {what}, not latency-bound.")
+        few = s[stability == "not assessed"]
+        if len(few):
+            out.append(f"Stability not assessed for {_plural(len(few), 'configuration')}: "
+                       f"fewer than {MIN_SAMPLES} repeats cannot tell a steady result from noise.")
     return out
 
 
@@ -156,9 +154,9 @@ def _count(value: Any) -> str:
         return str(value)
 
 
-def _load(meta: dict[str, Any]) -> float | None:
-    """The 1-minute load average when the run started, if the harness recorded it."""
-    value = meta.get("loadavg_at_start")
+def _load(meta: dict[str, Any], key: str = "loadavg_at_start") -> float | None:
+    """The 1-minute load average at the start (or end) of the run, if the harness recorded it."""
+    value = meta.get(key)
     try:
         return float(value[0] if isinstance(value, (list, tuple)) else value)
     except (TypeError, ValueError, IndexError):
@@ -169,15 +167,13 @@ def _summary_tables(run: RunLike) -> list[Table]:
     s = summary(run)
     if s.empty:
         return []
-    header = ("strategy", "median wall", "95% CI of mean", "ideal", "speed-up", "efficiency",
-              "errors", "bottleneck", "unstable")
+    header = ("strategy", "median wall", "95% CI", "ideal", "speed-up", "efficiency",
+              "errors", "bottleneck", "stability")
     tables = []
     for w in workloads(run):
         g = s[s["workload_id"] == w.workload_id]
         if g.empty:
             continue
-        order = {name: i for i, name in enumerate(strategy_order(g["strategy"]))}
-        g = g.sort_values("strategy", key=lambda c: c.map(order))
         rows = tuple(_summary_row(r) for _, r in g.iterrows())
         numeric = (False, True, True, True, True, True, True, False, False)
         tables.append(Table(w.label, header, rows, numeric))
@@ -195,8 +191,9 @@ def _summary_row(r: pd.Series) -> tuple[str, ...]:
         speed = "baseline"
     elif speed != "n/a" and not (pd.isna(lo) or pd.isna(hi)):
         speed += f" ({float(lo):.2f}{DASH}{float(hi):.2f})"
+    shared = isinstance(r.get("measured_on"), str) and bool(r["measured_on"])
     return (
-        str(r["strategy"]),
+        str(r["strategy"]) + ("*" if shared else ""),
         fmt_s(float(r["wall_median_s"])),
         f"{fmt_s(float(r['wall_ci_low_s']))} {DASH} {fmt_s(float(r['wall_ci_high_s']))}",
         "n/a" if pd.isna(r["ideal_s"]) else fmt_s(float(r["ideal_s"])),
@@ -204,7 +201,7 @@ def _summary_row(r: pd.Series) -> tuple[str, ...]:
         num(r["efficiency_median"], ".2f"),
         num(r["n_error_median"], "g"),
         "" if pd.isna(r["bottleneck"]) else str(r["bottleneck"]),
-        "yes" if not pd.isna(r["unstable"]) and bool(r["unstable"]) else "",
+        "" if pd.isna(r.get("stability")) else str(r.get("stability")),
     )
 
 
@@ -243,6 +240,8 @@ def _metadata(run: RunLike) -> list[tuple[str, str]]:
         ("machine", ", ".join(str(x) for x in (meta.get("cpu_model"), meta.get("platform"),
                                                  f"{meta.get('cpu_count', '?')} CPUs") if x)),
         ("load average at start", f"{_load(meta):.2f}" if _load(meta) is not None else None),
+        ("load average at end", f"{_load(meta, 'loadavg_at_end'):.2f}"
+         if _load(meta, "loadavg_at_end") is not None else None),
         ("Python (harness)", " ".join(str(meta[k]) for k in ("implementation", "python")
                                       if meta.get(k))),
         ("Python (trials)", _interpreters(meta) or ", ".join(pythons)),

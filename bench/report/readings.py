@@ -90,7 +90,8 @@ def _wall(run: RunLike, _wid: str | None) -> list[str]:
     if not base.empty and best["strategy"] != baseline:
         first += (f", {fmt_x(base.iloc[0]['wall_median_s'] / best['wall_median_s'])} faster "
                   f"than {baseline} ({fmt_s(base.iloc[0]['wall_median_s'])})")
-    if worst["strategy"] != best["strategy"] and worst["strategy"] != baseline:
+    clear = not any(_overlap(worst, r) for _, r in g.iloc[:-1].iterrows())
+    if worst["strategy"] != best["strategy"] and worst["strategy"] != baseline and clear:
         first += f"; slowest was {worst['strategy']} at {fmt_s(worst['wall_median_s'])}"
     n_w = s["workload_id"].nunique()
     if n_w > 1:
@@ -107,9 +108,32 @@ def _wall(run: RunLike, _wid: str | None) -> list[str]:
 
 
 def _overlap(a: pd.Series, b: pd.Series) -> bool:
-    """Whether two configurations' 95% intervals of the mean overlap."""
-    return bool(float(b["wall_ci_low_s"]) <= float(a["wall_ci_high_s"])
-                and float(a["wall_ci_low_s"]) <= float(b["wall_ci_high_s"]))
+    """Whether two configurations' 95% intervals overlap; without intervals (one repeat)
+    nothing separates them."""
+    bounds = [float(x) for x in (a["wall_ci_low_s"], a["wall_ci_high_s"],
+                                 b["wall_ci_low_s"], b["wall_ci_high_s"])]
+    if any(np.isnan(bounds)):
+        return True
+    return bool(bounds[2] <= bounds[1] and bounds[0] <= bounds[3])
+
+
+def standout(t: pd.DataFrame, column: str, highest: bool = True) -> str | None:
+    """The strategy whose per-trial ``column`` is highest (or lowest) with its 95% interval
+    clear of every other strategy's, or None: a worst or best claim needs separated intervals,
+    never one spike or a difference the repeats cannot tell from noise."""
+    groups = {str(k): g.dropna().to_numpy(float) for k, g in t.groupby("strategy")[column]}
+    if len(groups) < 2:
+        return None
+    ci = {k: stats.log_ci(v) for k, v in groups.items()}
+    med = {k: float(np.median(v)) if len(v) else np.nan for k, v in groups.items()}
+    pick = (max if highest else min)(med, key=lambda k: -np.inf if np.isnan(med[k]) else med[k])
+    lo, hi = ci[pick]
+    for other, (olo, ohi) in ci.items():
+        if other == pick:
+            continue
+        if np.isnan([lo, hi, olo, ohi]).any() or (olo <= hi and lo <= ohi):
+            return None
+    return pick
 
 
 @reads("scaling")
@@ -189,9 +213,16 @@ def _timeline(run: RunLike, wid: str | None) -> list[str]:
              f"(C={w.concurrency}), {peaks[lo]} with {lo}.")
     # one slot only (sequential): every request waits for the whole queue ahead of it
     pooled = {k: v for k, v in waits.items() if k not in single} or waits
-    most = max(pooled, key=pooled.get)
-    second = (f"Among the concurrent strategies, requests waited longest for a slot with {most}: "
-              f"{fmt_s(waits[most])} on average between being ready and starting (grey lines).")
+    tw = t[(t["workload_id"] == w.workload_id) & t["strategy"].isin(list(pooled))]
+    most = standout(tw, "wait_mean_s")
+    if most is not None:
+        second = (f"Among the concurrent strategies, requests waited longest for a slot with "
+                  f"{most}: {fmt_s(waits[most])} on average between being ready and starting "
+                  "(grey lines).")
+    else:
+        second = (f"Requests waited {fmt_s(min(pooled.values()))} to {fmt_s(max(pooled.values()))}"
+                  " on average for a slot (grey lines); the repeats cannot tell the concurrent "
+                  "strategies apart on this.")
     return [first, second]
 
 
@@ -214,8 +245,11 @@ def _latency(run: RunLike, _wid: str | None) -> list[str]:
               if configured is not None else "")
     first = (f"{w.label}: median latency ranged from {fmt_s(q.loc[fast, 'p50'])} ({fast}) to "
              f"{fmt_s(q.loc[slow, 'p50'])} ({slow}){server}.")
-    worst = q["p99"].idxmax()
-    return [first, f"The worst tail was {worst}'s: p99 {fmt_s(q.loc[worst, 'p99'])}."]
+    worst = standout(t[t["workload_id"] == w.workload_id], "latency_p99_s")
+    if worst is not None:
+        return [first, f"The worst tail was {worst}'s: p99 {fmt_s(q.loc[worst, 'p99'])}."]
+    return [first, f"The tails were alike: p99 from {fmt_s(q['p99'].min())} to "
+                   f"{fmt_s(q['p99'].max())}, differences the repeats cannot tell from noise."]
 
 
 @reads("breakdown")
@@ -243,7 +277,12 @@ def _breakdown(run: RunLike, _wid: str | None) -> list[str]:
     service = r.groupby("strategy")["latency_s"].mean()
     single = tw.loc[tw["concurrency_effective"] <= 1, "strategy"].unique()
     concurrent = wait.drop(single, errors="ignore")
-    most = (concurrent if len(concurrent) else wait).idxmax()
+    pool = concurrent if len(concurrent) else wait
+    most = standout(tw[tw["strategy"].astype(str).isin(list(pool.index))], "wait_mean_s")
+    if most is None:
+        return [first, f"Per request, the strategies waited {fmt_s(pool.min())} to "
+                       f"{fmt_s(pool.max())} for a slot and were served in {fmt_s(service.min())} "
+                       f"to {fmt_s(service.max())}, on average."]
     return [first, f"Per request, {most} spent {fmt_s(wait[most])} waiting for a slot and "
                    f"{fmt_s(service[most])} being served, on average."]
 
@@ -263,10 +302,17 @@ def _probes(run: RunLike, _wid: str | None) -> list[str]:
             continue
         mx = pk.groupby("strategy")["lag_s"].max()
         p99 = pk.groupby("strategy")["lag_s"].quantile(0.99)
-        worst, best = mx.idxmax(), mx.idxmin()
-        text = f"Worst {what}: {worst}, max {fmt_s(mx[worst])} (p99 {fmt_s(p99[worst])})"
-        if best != worst:
-            text += f"; best {best}, max {fmt_s(mx[best])}"
+        # per trial, so that one spike in one repeat is not a finding
+        per_trial = t[t["strategy"].isin(list(mx.index))]
+        worst = standout(per_trial, f"{kind}_p99_s")
+        best = standout(per_trial, f"{kind}_p99_s", highest=False)
+        if worst is None:
+            text = (f"{what.capitalize()}: p99 from {fmt_s(p99.min())} to {fmt_s(p99.max())} "
+                    "across strategies, too close for the repeats to single one out")
+        else:
+            text = f"Worst {what}: {worst}, p99 {fmt_s(p99[worst])} (max {fmt_s(mx[worst])})"
+            if best is not None and best != worst:
+                text += f"; best {best}, p99 {fmt_s(p99[best])}"
         out.append(text + ".")
         last_kind = (what, pk)
     if len(out) == 1:

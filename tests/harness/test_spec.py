@@ -38,10 +38,18 @@ latency = ["10ms", "20ms"]
 """))
     assert len(suite.workloads) == 4
     trials = suite.trials()
-    configs = {t.config_id for t in trials}
-    assert len(configs) == 8
-    assert len(trials) == 8 * 4  # 1 warm-up round + 3 repeats
-    assert all(t.warmup for t in trials[:8]) and not any(t.warmup for t in trials[8:])
+    configs = {t.config_id for t in trials if not t.warmup}
+    # sequential cannot observe C: it runs once per latency, not once per (latency, C)
+    assert len(configs) == 6
+    assert {t.workload.concurrency for t in trials if t.strategy == "sequential"} == {1}
+    assert len(trials) == 6 * 4  # 1 warm-up round + 3 repeats
+    assert all(t.warmup for t in trials[:6]) and not any(t.warmup for t in trials[6:])
+    # warm-ups are cut to about 2 s of waiting, never below one round of C requests
+    for t in trials[:6]:
+        c = 1 if t.strategy == "sequential" else t.workload.concurrency
+        rounds = -(-t.workload.jobs_count() // c)
+        latency = float(t.workload.latency[:-2]) / 1000
+        assert rounds == 1 or rounds * latency <= 2.0 + 1e-9
     # every repeat is one full round of every configuration ...
     for r in range(3):
         assert Counter(t.config_id for t in trials if t.repeat == r) == Counter(configs)

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bench import stats
 
@@ -17,19 +19,42 @@ def test_t_quantiles():
     assert stats.t975(1000) == pytest.approx(1.962, abs=1e-3)
 
 
-def test_mean_interval_is_student_t():
+def test_wall_interval_is_student_t_on_the_logs():
     values = [1.0, 1.1, 0.9]
-    lo, hi = stats.mean_ci(values)
-    half = 4.303 * np.std(values, ddof=1) / math.sqrt(3)
-    assert (lo, hi) == pytest.approx((1.0 - half, 1.0 + half))
-    assert all(math.isnan(v) for v in stats.mean_ci([2.0]))
+    lo, hi = stats.log_ci(values)
+    logs = np.log(values)
+    half = 4.303 * np.std(logs, ddof=1) / math.sqrt(3)
+    assert (lo, hi) == pytest.approx((math.exp(logs.mean() - half), math.exp(logs.mean() + half)))
+    assert all(math.isnan(v) for v in stats.log_ci([2.0]))
+    assert all(math.isnan(v) for v in stats.log_ci([0.0, 1.0]))  # no log: no interval
 
 
-def test_mean_interval_covers_about_95_percent_with_three_repeats():
+def test_wall_interval_of_a_tiny_noisy_time_is_positive():
+    """The bug report's case: a 3 ms median whose raw-scale interval went below zero."""
+    walls = [0.0012, 0.0031, 0.0089]
+    lo, hi = stats.log_ci(walls)
+    assert 0 < lo < stats.gmean(walls) < hi
+
+
+@given(st.lists(st.floats(1e-6, 1e4), min_size=2, max_size=12),
+       st.lists(st.floats(1e-6, 1e4), min_size=2, max_size=12))
+def test_intervals_are_positive_by_construction(a, b):
+    lo, hi = stats.log_ci(a)
+    assert 0 < lo <= hi
+    ratio, rlo, rhi = stats.ratio_ci(a, b)
+    assert ratio > 0 and 0 < rlo <= rhi
+
+
+def test_ratio_interval_is_never_computed_from_a_bound_that_is_not_positive():
+    assert all(math.isnan(v) for v in stats.ratio_ci([1.0, -0.5, 2.0], [1.0, 1.1]))
+    assert all(math.isnan(v) for v in stats.ratio_ci([1.0, 1.2], [0.0, 1.1]))
+
+
+def test_wall_interval_covers_about_95_percent_with_three_repeats():
     rng = np.random.default_rng(1)
     hits = 0
     for _ in range(4000):
-        lo, hi = stats.mean_ci(rng.normal(10, 1, size=3))
+        lo, hi = stats.log_ci(rng.lognormal(math.log(10), 0.1, size=3))
         hits += lo <= 10 <= hi
     assert 0.93 < hits / 4000 < 0.97
 
@@ -59,8 +84,9 @@ def test_mann_whitney_exact_small_samples():
     assert stats.mann_whitney_p(range(10), range(100, 110)) < 0.001
 
 
-def test_unstable_rule():
-    assert stats.is_unstable([1.0, 1.0])  # too few repeats to judge
-    assert not stats.is_unstable([1.0, 1.02, 0.99])
-    assert stats.is_unstable([1.0, 1.5, 0.7])
+def test_stability_rule():
+    assert stats.stability([1.0]) == "not assessed"  # one repeat says nothing about spread
+    assert stats.stability([1.0, 1.0]) == "not assessed"
+    assert stats.stability([1.0, 1.02, 0.99]) == "stable"
+    assert stats.stability([1.0, 1.5, 0.7]) == "unstable"
     assert math.isclose(stats.iqr([1, 2, 3, 4, 5]), 2.0)

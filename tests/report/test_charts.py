@@ -137,6 +137,10 @@ def test_compare_chart_from_the_comparison_table(real_run, tmp_path):
     assert len(from_summaries) == len(real_run.summary)
     assert (from_summaries["ratio_ci_low"] <= 1).all()
     assert (from_summaries["ratio_ci_high"] >= 1).all()
+    # an older run's raw-scale interval below zero gives no ratio interval, not a negative one
+    old = real_run.summary.assign(wall_ci_low_s=-0.003)
+    guarded = charts.comparison_from_summaries(old, real_run.summary)
+    assert guarded["ratio_ci_low"].isna().all() and guarded["ratio_ci_high"].isna().all()
     with pytest.raises(ValueError, match=r"\.png or \.svg"):
         charts.compare_chart(table, tmp_path / "cmp.pdf")
     with pytest.raises(ValueError, match="no configuration"):

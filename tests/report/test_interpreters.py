@@ -49,7 +49,8 @@ def test_the_heatmap_has_a_row_per_strategy_and_a_column_per_interpreter(real_ru
         assert grid.pythons == [mine, OTHER + "t"]  # oldest first; free-threaded labelled
         assert list(grid.efficiency.index) == ["sequential", "threadpool", "asyncio"]
         ratio = grid.efficiency[mine] / grid.efficiency[OTHER + "t"]
-        assert ((ratio - 2.0).abs() < 1e-9).all()
+        # sequential runs once per distinct configuration it sees: at one C of the sweep only
+        assert ratio.notna().sum() >= 2 and ((ratio.dropna() - 2.0).abs() < 1e-9).all()
         assert "python=" not in grid.label
     png, svg = charts.render_all(run, tmp_path, kinds=["interpreters"])
     assert png.name == "interpreters.png" and svg.stat().st_size > 5_000

@@ -82,7 +82,7 @@ def test_summary_shows_each_configurations_ideal_and_explains_it(written, real_r
     assert len(rep.summary) == s["workload"].nunique()
     for table in rep.summary:
         col = table.header.index("ideal")
-        shown = {row[0]: row[col] for row in table.rows}
+        shown = {row[0].rstrip("*"): row[col] for row in table.rows}  # *: measured once
         stored = s[s["workload"] == table.title].set_index("strategy")["ideal_s"]
         assert shown == {k: fmt_s(v) for k, v in stored.items()}
         assert stored["sequential"] > stored.drop("sequential").max()
@@ -109,18 +109,34 @@ def test_every_chart_has_a_reading_from_the_data(written, real_run):
         assert "were fastest" in wall and all(name in wall for name in tied["strategy"])
 
 
-def test_warnings_list_unstable_configurations_and_bottlenecks(written, real_run):
+def test_warnings_list_unstable_configurations_not_bottlenecks(written, real_run):
     text = written[0].read_text(encoding="utf-8")
-    assert "Bottleneck labels:" in text
     s = real_run.summary
-    # the fixture has 2 repeats: below the minimum, which is not the same as disagreeing
-    assert (s["n"] < 3).all() and s["unstable"].all()
-    assert "Too few repeats to judge stability" in text and "Unstable on" not in text
+    # the fixture has 2 repeats: too few to assess, which is not the same as disagreeing
+    assert (s["n"] < 3).all() and (s["stability"] == "not assessed").all()
+    assert not s["unstable"].any()
+    assert "Stability not assessed for 6 configurations" in text and "Unstable on" not in text
+    # bottleneck labels are in the table (and its note), not among the warnings
+    rep = report.build_report(real_run, [])
+    assert not any("Bottleneck" in w or "-bound" in w for w in rep.warnings)
+    assert all(t.header[-2] == "bottleneck" for t in rep.summary)
+    assert "client_cpu: client-CPU-bound" in rep.summary_note
 
-    shaky = s.assign(n=5, wall_cv=0.2)
+    shaky = s.assign(n=5, wall_cv=0.2, stability="unstable")
     rep = report.build_report(dataclasses.replace(real_run, summary=shaky), [])
     assert any(w.startswith("Unstable on") and "CV 20.0%, 5 repeats" in w for w in rep.warnings)
-    assert not any("Too few repeats" in w for w in rep.warnings)
+    assert not any("not assessed" in w for w in rep.warnings)
+
+
+def test_a_busy_machine_is_warned_about_at_start_and_end(real_run):
+    meta = {**real_run.meta, "cpu_count": 2, "loadavg_at_start": [1.5, 1, 1],
+            "loadavg_at_end": [3.5, 2, 1]}
+    rep = report.build_report(dataclasses.replace(real_run, meta=meta), [])
+    busy = [w for w in rep.warnings if "machine was busy" in w]
+    assert len(busy) == 2 and "started" in busy[0] and "ended" in busy[1]
+    quiet = {**meta, "loadavg_at_start": [0.2, 0, 0], "loadavg_at_end": [1.9, 1, 1]}
+    rep = report.build_report(dataclasses.replace(real_run, meta=quiet), [])
+    assert not any("machine was busy" in w for w in rep.warnings)
 
 
 def test_markdown_references_existing_charts(written, run_dir):
@@ -206,13 +222,34 @@ def test_speed_ups_are_against_the_runs_baseline(real_run, tmp_path):
     """The baseline is the summary's ``baseline`` column, not a strategy name in the code."""
     from bench.collect import summarize
     from bench.report.readings import reading
+    from bench.spec import Suite
 
-    run = dataclasses.replace(real_run, summary=summarize(real_run.trials, "threadpool"))
+    suite = Suite.from_dict(real_run.meta["spec"])
+    run = dataclasses.replace(real_run, summary=summarize(real_run.trials, "threadpool", suite))
     rep = report.build_report(run, [])
     assert "speed-up against threadpool on the same workload" in rep.summary_note
     for table in rep.summary:
         col = table.header.index("speed-up")
-        speed = {row[0]: row[col] for row in table.rows}
+        speed = {row[0].rstrip("*"): row[col] for row in table.rows}
         assert speed["threadpool"] == "baseline" and speed["sequential"] != "baseline"
     assert "than sequential" not in reading("wall", run)[0]
     assert "than sequential" in reading("wall", real_run)[0]  # sequential is never fastest here
+
+
+def test_a_worst_or_best_claim_needs_separated_intervals(real_run):
+    import pandas as pd
+
+    from bench.report.readings import reading, standout
+
+    t = pd.DataFrame({"strategy": ["a"] * 3 + ["b"] * 3 + ["c"] * 3,
+                      "x": [1.0, 1.1, 0.9, 1.02, 1.05, 0.98, 5.0, 5.2, 4.9]})
+    assert standout(t, "x") == "c"
+    assert standout(t, "x", highest=False) is None  # a and b cannot be told apart
+    one_spike = t.assign(x=[1.0, 1.1, 0.9, 1.02, 1.05, 0.98, 1.0, 1.1, 9.0])
+    assert standout(one_spike, "x") is None
+    assert standout(t.groupby("strategy").head(1), "x") is None  # one repeat: no interval
+
+    # five tails within a few ms are not a "worst tail"
+    trials = real_run.trials.assign(latency_p99_s=0.183)
+    text = " ".join(reading("latency", dataclasses.replace(real_run, trials=trials)))
+    assert "worst tail" not in text and "tails were alike" in text
