@@ -93,7 +93,7 @@ def fig_wall(run: RunLike) -> Figure | None:
     handles = [
         median,
         Line2D([], [], color="black", marker="|", markersize=9, lw=1.2,
-               label="95% CI of the mean"),
+               label="95% CI of the geometric mean"),
         Line2D([], [], ls="", marker="o", mfc="white", mec="black", label="each repeat"),
         Line2D([], [], color=IDEAL_COLOUR, ls="--", lw=1.5, label=IDEAL_LABEL),
     ]
