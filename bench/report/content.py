@@ -102,7 +102,7 @@ def _warnings(run: RunLike) -> list[str]:
     meta = run.meta or {}
     out = []
     if meta.get("complete") is False:
-        out.append("The run is incomplete (interrupted); finish it with "
+        out.append(f"The run is incomplete ({meta.get('stopped') or 'interrupted'}); finish it with "
                    f"`flagbench suite {meta.get('suite', 'SUITE')} --resume {run.path}`.")
     load, cpus = _load(meta), meta.get("cpu_count")
     if load is not None and isinstance(cpus, int) and load > cpus:
