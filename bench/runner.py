@@ -299,7 +299,10 @@ def start_run(suite: Suite, options: RunOptions) -> tuple[Path, dict[str, Any]]:
     try:
         run_dir = store.new_run_dir(root, suite.name)
     except OSError as exc:
-        raise RunDirError(f"cannot make a run folder in {root}: {exc.strerror or exc}") from None
+        why = exc.strerror or str(exc)
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            why = "it, or a folder above it, is a file"
+        raise RunDirError(f"cannot make a run folder in {root}: {why}") from None
     meta = {
         "run_id": run_dir.name,
         "suite": suite.name,
