@@ -19,7 +19,7 @@ from .records import TrialResult
 LOST = {
     "worker_lost": "lost with a dead pool process",
     "internal_error": "ended by a bug in the strategy",
-    "cancelled": "never finished (cancelled)",
+    "cancelled": "never finished",
 }
 
 
