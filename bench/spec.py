@@ -210,7 +210,7 @@ def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
         workloads.extend(expanded)
         sets.extend([tuple(only)] * len(expanded))
     # a file's name may hold any character; the run folder's may not
-    name = head.get("name", re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source).stem)[:64].lstrip("."))
+    name = head.get("name", re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source).stem).strip(".-")[:64])
     _check_type(where, "name", name, str)
     if not SUITE_NAME.fullmatch(name):
         raise SpecError(f"{where}: name = {name!r} is not allowed; it names the run folder: use "
