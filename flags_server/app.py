@@ -88,12 +88,14 @@ class FlagSite:
         """The aiohttp handler: dispatch, and write an access-log line when asked to."""
         protocol = request.protocol
         arrival = getattr(protocol, "arrival", 0.0) or now()
+        # the request's body, if any, is the handler's to time (see guard.py)
+        protocol.handling, protocol.head_started = True, 0.0
         try:
             if not self.config.access_log:
                 return await self._dispatch(request, arrival)
             resp = await self._dispatch(request, arrival)
-        finally:  # any body it had has been read: no request head is overdue
-            protocol.head_started = 0.0
+        finally:
+            protocol.handling, protocol.head_started = False, 0.0
         outcome = request.get(OUTCOME) or str(resp.status)
         access_log.info("%s %s %s %s %.3fs", request.remote, request.method, request.path_qs,
                         outcome, now() - arrival)

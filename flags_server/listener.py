@@ -35,6 +35,7 @@ class _Protocol(RequestHandler):
         self.generation = -1
         # when the bytes of a request head not yet complete began to arrive; 0: none pending
         self.head_started = 0.0
+        self.handling = False  # a request is in the site's handler, which times its body
         # done when the client goes away, so a held or delayed request can stop waiting
         self.closed: asyncio.Future[None] = self._loop.create_future()
 
@@ -49,7 +50,7 @@ class _Protocol(RequestHandler):
 
     def data_received(self, data: bytes) -> None:
         self.arrival = now()
-        if not self.head_started:
+        if not self.head_started and not self.handling:
             self.head_started = self.arrival
         parsed = self._request_count
         super().data_received(data)
