@@ -4,6 +4,7 @@ disk, then checked (and, when it stopped, finished with ``--resume``) from the f
 from __future__ import annotations
 
 import os
+import re
 import resource
 import signal
 import time
@@ -76,11 +77,13 @@ STRIKE_TRIAL = 3  # a fault strikes while this trial runs: three are saved alrea
 
 
 def _suite(stop: Stop, jobs: int, concurrency: int) -> str:
+    """Trials of about a second (the larger ones of a full disk no longer: lower latency)."""
     sizes = f"[{jobs}, {jobs * 20}]" if stop.fsize else str(jobs)
+    latency = "5ms" if stop.fsize else "100ms"
     names = ", ".join(f'"{s}"' for s in stop.strategies)
     return (f'[suite]\nname = "soak"\nstrategies = [{names}]\nrepeats = 3\nwarmup = 0\n'
             f'seed = 7\n[server]\ntimeout_hold_s = 2.0\n[[workloads]]\ncodes = "all"\n'
-            f'n_jobs = {sizes}\nconcurrency = {concurrency}\nlatency = "100ms"\n'
+            f'n_jobs = {sizes}\nconcurrency = {concurrency}\nlatency = "{latency}"\n'
             f"timeout_s = 1.0\nerror_rate = 0.05\nreset_rate = 0.02\n")  # fmt: skip
 
 
@@ -106,7 +109,7 @@ def survive(stop: Stop, jobs: int = 200, concurrency: int = 20) -> Row:
             stop.strike(proc.pid, worker)
         code, stderr = finish(proc)
         left = box.left_over(proc.pid)
-        first = f"exit {code}: {_short(last_line(stderr))}"
+        first = f"exit {code}: {_why(stderr)}"
         sizes = f"{jobs} and {jobs * 20}" if stop.fsize else f"{jobs}"
         n_trials = len(stop.strategies) * 3 * (2 if stop.fsize else 1)
         row = Row(stop.name, f"{n_trials} trials of {sizes} requests, C = {concurrency}",
@@ -117,7 +120,7 @@ def survive(stop: Stop, jobs: int = 200, concurrency: int = 20) -> Row:
             again, again_err = finish(resumed)
             row.left_over += box.left_over(resumed.pid)
             row.passed = row.passed and again == 0
-            row.result += f"; --resume: exit {again}" + (f" ({last_line(again_err)})" if again else "")
+            row.result += f"; --resume: exit {again}" + (f" ({_why(again_err)})" if again else "")
         _describe(row, box)
     row.seconds = time.monotonic() - started
     return row
@@ -135,6 +138,15 @@ def _describe(row: Row, box: Sandbox) -> None:
     row.passed = row.passed and row.lost == 0 and row.left_over == 0 and run.meta["complete"]
 
 
-def _short(line: str, limit: int = 110) -> str:
-    line = line.removeprefix("flagbench: ").removeprefix("error: ")
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+_WHY = re.compile(r"flagbench: (?:error: )?(?P<why>.*?)(?:; \d+ of \d+ trials saved in .*"
+                  r"| \(the trials table's failure column.*|; finished trials are saved.*)?$")
+
+
+def _why(stderr: str) -> str:
+    """The run's own account of its end, without the paths: the error, the failures, or the
+    signal that stopped it."""
+    for line in reversed(stderr.strip().splitlines()):
+        match = _WHY.match(line.strip())
+        if match and not line.strip().startswith("flagbench suite --resume"):
+            return match["why"]
+    return last_line(stderr)

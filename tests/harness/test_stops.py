@@ -20,7 +20,7 @@ from bench.soak import procs
 
 from .limits import child_limits
 
-# three trials of three rounds of 300 ms: long enough to be caught in the middle of one
+# three trials of two rounds of 300 ms: long enough to be caught in the middle of one
 SHORT = """
 [suite]
 name = "short"
@@ -29,7 +29,7 @@ repeats = 3
 warmup = 0
 seed = 1
 [[workloads]]
-codes = "BR CN US IN ID PK"
+codes = "BR CN US IN"
 concurrency = 2
 latency = "300ms"
 timeout_s = 2.0
@@ -165,14 +165,13 @@ def test_a_full_disk_stops_the_run_in_one_line_and_resume_completes(tmp_path, is
     _assert_resumes_to_complete(run_dir, isolated_env, n=2)
 
 
-@pytest.mark.parametrize("where", ["under-read-only", "a-file", "under-a-file"])
+@pytest.mark.parametrize("where", ["under-read-only", "a-file"])
 def test_an_unwritable_results_folder_is_one_line(tmp_path, where):
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o555)
     a_file = tmp_path / "a-file"
     a_file.write_text("")
-    out = {"under-read-only": locked / "results", "a-file": a_file,
-           "under-a-file": a_file / "results"}[where]  # fmt: skip
+    out = {"under-read-only": locked / "results", "a-file": a_file}[where]
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "run", "asyncio", "BR", "--out", str(out)],
         capture_output=True, text=True, timeout=60, preexec_fn=child_limits(),
