@@ -386,6 +386,7 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
                 store.save_raw(run_dir, result)
                 done.add(trial.trial_id)
                 options.on_trial(result)
+        counts = finish_run(run_dir, meta, complete=True)
     except BaseException as exc:
         if run_dir is None:  # stopped before the run folder was made: nothing to keep
             raise
@@ -393,4 +394,4 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
         if isinstance(exc, (HarnessError, OSError)):
             raise RunStopped(reason, run_dir, len(done), len(planned)) from None
         raise
-    return RunOutcome(run_dir, *finish_run(run_dir, meta, complete=True))
+    return RunOutcome(run_dir, *counts)

@@ -148,5 +148,5 @@ def _why(stderr: str) -> str:
     for line in reversed(stderr.strip().splitlines()):
         match = _WHY.match(line.strip())
         if match and not line.strip().startswith("flagbench suite --resume"):
-            return match["why"]
+            return re.sub(r"(?<= )/\S*/", "", match["why"])  # file names without their folders
     return last_line(stderr)
