@@ -13,7 +13,8 @@ def test_the_soak_runs_a_check_and_prints_one_table():
                           capture_output=True, text=True, timeout=120)  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     header, rule, row, blank, verdict = proc.stdout.strip().splitlines()
-    assert header == "| " + " | ".join(HEADER) + " |"
+    assert header == "| " + " | ".join(HEADER) + " |" and rule.startswith("| --- |")
+    assert blank == ""
     assert row.startswith("| bad input: HTTP | ") and "0 answered 5xx" in row
     assert verdict.startswith("1 of 1 checks held in ")
 
