@@ -33,3 +33,26 @@ class ImportFileError(BenchError):
 
 class CompareError(BenchError):
     """Runs that cannot be compared as asked (nothing matches, an ambiguous ``--ignore``)."""
+
+
+class ServerLost(HarnessError):
+    """The flag server died or stopped answering during a trial: the run cannot go on."""
+
+
+class WriteError(HarnessError):
+    """Results could not be written (a full disk, a read-only folder): the run cannot go on."""
+
+
+class RunStopped(HarnessError):
+    """A started run stopped before its end; what finished is saved and ``--resume`` finishes it.
+
+    The trial that was running when it stopped is not saved: it did not run to its end under
+    the conditions it is labelled with, and the resumed run runs it again.
+    """
+
+    def __init__(self, reason: str, run_dir: object, n_saved: int, n_planned: int) -> None:
+        super().__init__(f"{reason}; {n_saved} of {n_planned} trials saved in {run_dir}")
+        self.reason = reason
+        self.run_dir = run_dir
+        self.n_saved = n_saved
+        self.n_planned = n_planned

@@ -3,23 +3,32 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
 import resource
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from packaging.requirements import Requirement
 
 from flags_server.config import is_loopback_host
+from flags_server.latency import parse_latency
 
 from ._exceptions import RemoteRefused, SpecError, VenvError
 from .interpreters import TrialPython, WorkerCheck, check_worker, probe
 from .pythons import resolve_python
-from .spec import Suite
+from .spec import Suite, Trial
 
 FDS_PER_CONNECTION = 2  # the socket, plus slack for pipes, files and the event loop
 FDS_BASE = 256
+#: A run this long (trials, or seconds at least) gets a warning with its estimate before it starts.
+LARGE_RUN_TRIALS = 1000
+LARGE_RUN_S = 3600.0
+#: The harness's own cost per trial (worker start, server reconfiguration, records), as
+#: scripts/bench_harness.py measures it; a lower bound of the run's time adds it per trial.
+TRIAL_OVERHEAD_S = 0.2
 
 
 def check_remote(suite: Suite, server_url: str | None, allow_remote: bool, cap: int,
@@ -107,3 +116,37 @@ def prepare_pythons(suite: Suite, note: Callable[[str], None],
                             f"delete that folder and it is made again")  # fmt: skip
         prepared[spec] = TrialPython(spec, venv.python, base, str(venv.path), check)
     return prepared
+
+
+@functools.cache
+def _max_concurrency(strategy: str) -> float:
+    import strategies
+
+    return getattr(strategies.get(strategy), "max_concurrency", None) or math.inf
+
+
+def least_trial_s(trial: Trial) -> float:
+    """A lower bound of one trial's time: its rounds of C requests at the mean latency."""
+    w = trial.workload
+    concurrency = min(w.concurrency, _max_concurrency(trial.strategy))
+    per_job = parse_latency(w.latency).mean_s
+    if w.metadata:
+        per_job += parse_latency(w.metadata_latency or w.latency).mean_s
+    return TRIAL_OVERHEAD_S + math.ceil(w.jobs_count() / concurrency) * per_job
+
+
+def _duration(seconds: float) -> str:
+    minutes = round(seconds / 60)
+    if minutes < 1:
+        return f"{seconds:.0f} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min" if hours else f"{minutes} min"
+
+
+def check_size(trials: Sequence[Trial], warn: Callable[[str], None]) -> None:
+    """Say before a very large run starts how large it is: a sweep of sweeps multiplies
+    quickly, and 40,000 trials should not begin without a word."""
+    seconds = sum(least_trial_s(t) for t in trials)
+    if len(trials) >= LARGE_RUN_TRIALS or seconds >= LARGE_RUN_S:
+        warn(f"{len(trials):,} trials to run, taking at least {_duration(seconds)}; Ctrl-C "
+             "stops the run and keeps every finished trial, and --resume goes on from there")

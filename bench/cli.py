@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from flags_server import FlagsServerError
 from strategies import StrategyError
 
-from ._exceptions import BenchError, SpecError
+from ._exceptions import BenchError, RunStopped, SpecError
+from ._signals import Terminated
 
 if TYPE_CHECKING:
     from .spec import Suite
@@ -314,24 +315,36 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
                          on_trial=progress.trial, on_start=on_start)  # fmt: skip
     try:
         outcome = run_suite(suite, options, resume=resume)
-    except KeyboardInterrupt:
-        if started and started[0].exists():
-            print("\nflagbench: interrupted; finished trials are saved. Finish the run with:\n"
+    except (KeyboardInterrupt, Terminated) as exc:
+        progress.close()
+        how = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+        if started:
+            print(f"\nflagbench: {how}; finished trials are saved. Finish the run with:\n"
                   f"  flagbench suite --resume {started[0]}", file=sys.stderr)  # fmt: skip
         else:
-            print("\nflagbench: interrupted before any trial finished; nothing was saved",
+            print(f"\nflagbench: {how} before the run began; nothing was written",
                   file=sys.stderr)  # fmt: skip
-        return 130
+        return 130 if isinstance(exc, KeyboardInterrupt) else exc.exit_status
+    except RunStopped as exc:
+        progress.close()
+        return _fail(f"{exc}; finish the run with: flagbench suite --resume {exc.run_dir}")
     finally:
         progress.close()
     for line in busy_warnings(when="at the end of the run"):
         _warn(line)
     run = store.load(outcome.run_dir)
     print(format_summary(run.summary))
-    status = 0 if outcome.n_failed == 0 else 1
+    status = 0
+    if outcome.n_failed:
+        _report_failures(run.trials)
+        status = 1
     if not args.no_report:
         try:
             _report(outcome.run_dir)
+        except KeyboardInterrupt:
+            print(f"\nflagbench: interrupted while drawing the report; the results are saved, "
+                  f"draw it with: flagbench report {outcome.run_dir}", file=sys.stderr)  # fmt: skip
+            return 130
         except Exception as exc:  # the measurements are safe; say so and how to retry
             print(f"flagbench: error: the report failed ({type(exc).__name__}: {exc}); the "
                   f"results are saved, retry with: flagbench report {outcome.run_dir}",
@@ -344,6 +357,17 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
         print(f"baseline {args.save_baseline!r}: {outcome.run_dir} (compare with: flagbench "
               f"compare --baseline {args.save_baseline} RUN)")
     return status
+
+
+def _report_failures(trials: Any) -> None:
+    """One line on stderr: how many measured trials failed, and the commonest reasons."""
+    failed = trials[trials["status"] != "ok"]
+    reasons = failed["failure"].astype(str).value_counts()
+    shown = "; ".join(f"{reason} ({n})" if n > 1 else reason
+                      for reason, n in reasons.head(3).items())  # fmt: skip
+    more = f"; and {len(reasons) - 3} other reasons" if len(reasons) > 3 else ""
+    print(f"flagbench: {len(failed)} of {len(trials)} trials failed: {shown}{more} "
+          "(the trials table's failure column has every reason)", file=sys.stderr)  # fmt: skip
 
 
 def _report(run_dir: Path) -> None:
@@ -429,9 +453,21 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return serve_from_args(args)
 
 
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line; ``run`` also takes country codes after its options
+    (``run asyncio --repeats 1 BR``), where argparse alone would refuse them."""
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "run":
+        args.names += [arg for arg in extra if not arg.startswith("-")]
+        extra = [arg for arg in extra if arg.startswith("-")]
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     try:
         if args.command == "run":
             return _execute(suite_from_run_args(args), args)

@@ -32,7 +32,8 @@ Derived per trial:
      no more than a success.
   6. ``mixed``: none of the above dominates (start-up of a process pool, scheduling, ...).
 
-  A failed trial (watchdog, crash) is labelled ``failed``.
+  A failed trial (watchdog, crash, counts that do not add up: ``bench.accounting``) is
+  labelled ``failed``.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ import pandas as pd
 
 from flags_server.stats import STAT_FAULTS
 
-from . import stats
+from . import accounting, stats
 from .ideal import ideal_parts
 from .records import RECORD_FIELDS, TrialResult
 
@@ -126,6 +127,8 @@ def bottleneck(row: dict[str, Any]) -> str:
 def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict[str, Any]:
     trial, w = r.trial, r.trial.workload
     result = r.result
+    # the rule of bench.accounting holds for every trial read, older raw files included
+    failure = accounting.failure_of(r) if r.ok else (r.failure or "failed")
     row: dict[str, Any] = {
         "trial_id": trial.trial_id,
         "config_id": trial.config_id,
@@ -141,8 +144,8 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         **w.columns(),
         "n_jobs": r.n_jobs,
         "latency_mean_s": r.latency_mean_s,
-        "status": r.status,
-        "failure": r.failure,
+        "status": "failed" if failure else "ok",
+        "failure": failure,
         "n_saved_files": r.saved_files,
         "wall_s": result.wall_s if result else math.nan,
         "cpu_user_s": result.cpu_user_s if result else math.nan,
@@ -337,7 +340,7 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential",
             ratio = rlo = rhi = math.nan
         row.update(baseline=baseline, speedup=ratio, speedup_ci_low=rlo, speedup_ci_high=rhi)
         rows.append(row)
-    if not rows:
+    if not rows:  # no trial succeeded: an empty summary, which every reader accepts
         return pd.DataFrame()
     rank = _strategy_rank([*names, *[r["strategy"] for r in rows]], baseline)
     frame = pd.DataFrame(rows).assign(_rank=lambda d: d["strategy"].map(rank))

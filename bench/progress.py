@@ -91,15 +91,18 @@ class Progress:
             self.bar.update()
             if not done.ok:
                 self.bar.write(f"flagbench: trial {trial.trial_id} ({trial.strategy}) failed: "
-                               f"{done.failure}")
+                               f"{done.failure}", file=self.stream)
             return
         print(f"flagbench: [{self.done}/{self.total}] {trial.strategy}{tag} "
               f"{trial.workload.label}: {outcome}; {left}", file=self.stream, flush=True)
 
     def close(self) -> None:
+        """End the bar and say how long the run took; once, however often it is called."""
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
         if self.total:
             print(f"flagbench: {self.done} of {self.total} trials in "
                   f"{duration(time.monotonic() - self.started)} (estimated "
                   f"{duration(self.estimated_s)})", file=self.stream)
+            self.total = 0

@@ -9,6 +9,7 @@ written by an older flagbench are brought up to date by ``bench.upgrade``, in on
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +21,9 @@ from .workload import Workload
 #: 1: the first results folders (no "schema" key); 2: typed records, ids from non-default
 #: workload values, the baseline named in the summary.
 SCHEMA_VERSION = 2
+#: The worker's exit status when it could not write its result (a full disk): the run stops
+#: rather than fail every trial that follows for the same reason.
+WORKER_WRITE_FAILED = os.EX_IOERR
 #: The columns of ``WorkerResult.records``: one per RequestRecord field.
 RECORD_FIELDS = [f.name for f in dataclasses.fields(RequestRecord)]
 

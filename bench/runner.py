@@ -13,6 +13,7 @@ import json
 import math
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -32,10 +33,17 @@ from flags_server import (
 )
 from flags_server.latency import parse_latency
 
-from . import collect, ideal, metadata, store
-from ._exceptions import HarnessError, RunDirError, SpecError
+from . import accounting, collect, ideal, metadata, store
+from ._exceptions import HarnessError, RunDirError, RunStopped, ServerLost, SpecError
 from ._process import run_worker
-from .checks import check_remote, check_strategies, prepare_pythons, raise_open_files_limit
+from ._signals import Terminated, stop_signals_raise
+from .checks import (
+    check_remote,
+    check_size,
+    check_strategies,
+    prepare_pythons,
+    raise_open_files_limit,
+)
 from .interpreters import TrialPython
 from .pythons import resolve_python
 from .records import SCHEMA_VERSION, TrialResult, WorkerResult, WorkerTask
@@ -43,6 +51,9 @@ from .spec import Suite, Trial
 from .workload import Workload
 
 REMOTE_CONCURRENCY_CAP = 20
+#: How long a server that did not give its counts has to answer /_health before it is
+#: taken for dead (a frozen one never answers).
+HEALTH_TIMEOUT_S = 3.0
 
 
 @dataclass
@@ -84,14 +95,23 @@ def apply_workload(srv: AdminClient, w: Workload) -> None:
     """Put the workload's server settings in place, or stop the run.
 
     A trial is labelled with its workload's latency and faults, so it must never run on a
-    server that did not take them.
+    server that did not take them: one that refuses them, and one that answers without
+    applying them (its answer is the configuration in force, and must show every change).
     """
+    wanted = w.server_changes()
     try:
-        srv.configure(**w.server_changes())
+        applied = srv.configure(**wanted)
     except (AdminError, ConfigError) as exc:
         raise HarnessError(
             f"the workload's latency and faults cannot be applied ({w.label}): {exc}"
         ) from None
+    ignored = [f"{k}={applied.get(k)!r}, not {v!r}" for k, v in wanted.items()
+               if applied.get(k) != v]  # fmt: skip
+    if ignored:
+        raise HarnessError(
+            f"the workload's latency and faults were not applied ({w.label}): "
+            f"PUT {srv.base_url}/_config answered {'; '.join(ignored)}"
+        )
 
 
 def check_server(suite: Suite, options: RunOptions) -> None:
@@ -210,6 +230,26 @@ def _trial_counts(srv: AdminClient) -> tuple[dict[str, Any] | None, str]:
         return None, str(exc)
 
 
+def check_alive(srv: AdminClient, trial: Trial) -> None:
+    """Raise ServerLost when the flag server is dead or frozen.
+
+    Asked when a trial ends badly (its worker failed, or the server's counts could not be
+    read): if the server is gone, the trial measured the server's death, not the strategy,
+    and every later trial would too. A server that answers, even with a refusal, is alive.
+    """
+    during = f"during trial {trial.trial_id} ({trial.strategy})"
+    process = getattr(srv, "process", None)  # the embedded server's
+    if process is not None and process.poll() is not None:
+        code = process.returncode
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+        raise ServerLost(f"the flag server died {during} ({how})")
+    try:
+        AdminClient(srv.base_url, timeout=HEALTH_TIMEOUT_S).health()
+    except AdminError as exc:
+        if exc.status is None:
+            raise ServerLost(f"the flag server stopped answering {during}: {exc}") from None
+
+
 def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions, scratch: Path,
               python: str | None = None) -> TrialResult:  # fmt: skip
     """One trial, start to finish; always returns a result (a failed one says why).
@@ -241,15 +281,20 @@ def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions,
     failure = run_worker(cmd, watchdog_for(w, concurrency, suite),
                          scratch / f"stderr-{trial.trial_id}.txt", options.verbose)  # fmt: skip
     if failure:
+        check_alive(srv, trial)
         return dataclasses.replace(failed, failure=failure)
     result = WorkerResult.from_dict(json.loads(result_path.read_text(encoding="utf-8")))
     server, counts_error = (None, counts_error) if counts_error else _trial_counts(srv)
-    return dataclasses.replace(
+    if server is None:
+        check_alive(srv, trial)
+    done = dataclasses.replace(
         with_blocking_ideal(failed, draws, result), status="ok", result=result, server=server,
         server_error=counts_error,  # the collector marks counts_match False
         server_cpu_s=server.get("cpu_s") if server else None,  # since the reset
         saved_files=len(os.listdir(save_dir)) if save_dir else 0,
     )  # fmt: skip
+    reason = accounting.failure_of(done)
+    return dataclasses.replace(done, status="failed", failure=reason) if reason else done
 
 
 # ---------------------------------------------------------------- the run
@@ -273,11 +318,14 @@ def write_tables(run_dir: Path, meta: dict[str, Any]) -> tuple[int, int]:
     return len(trials), int((trials["status"] != "ok").sum()) if len(trials) else 0
 
 
-def finish_run(run_dir: Path, meta: dict[str, Any], complete: bool) -> tuple[int, int]:
-    """Tables from every finished trial, and the run's end in ``meta.json``."""
+def finish_run(run_dir: Path, meta: dict[str, Any], complete: bool,
+               stopped: str = "") -> tuple[int, int]:  # fmt: skip
+    """Tables from every finished trial, and the run's end in ``meta.json`` (with why it
+    stopped early, if it did)."""
     n_trials, n_failed = write_tables(run_dir, meta)
-    meta.update(ended=metadata.now_iso(), complete=complete, n_trials=n_trials, n_failed=n_failed,
-                loadavg_at_end=metadata.load_average())
+    meta.update(ended=metadata.now_iso(), complete=complete, stopped=stopped or None,
+                n_trials=n_trials, n_failed=n_failed,
+                loadavg_at_end=metadata.load_average())  # fmt: skip
     store.write_json_atomic(run_dir / "meta.json", meta)
     return n_trials, n_failed
 
@@ -295,7 +343,15 @@ def interpreters_meta(meta: dict[str, Any], pythons: dict[str, TrialPython]) -> 
 
 
 def start_run(suite: Suite, options: RunOptions) -> tuple[Path, dict[str, Any]]:
-    run_dir = store.new_run_dir(options.results_root, suite.name)
+    """A new run folder with its ``meta.json``; nothing is left behind when it cannot be made."""
+    root = options.results_root
+    try:
+        run_dir = store.new_run_dir(root, suite.name)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):
+            why = "it, or a folder above it, is a file"
+        raise RunDirError(f"cannot make a run folder in {root}: {why}") from None
     meta = {
         "run_id": run_dir.name,
         "suite": suite.name,
@@ -311,8 +367,13 @@ def start_run(suite: Suite, options: RunOptions) -> tuple[Path, dict[str, Any]]:
         "schema": SCHEMA_VERSION,
         "ended": None,
         "complete": False,
+        "stopped": None,
     }
-    store.write_json_atomic(run_dir / "meta.json", meta)
+    try:
+        store.write_json_atomic(run_dir / "meta.json", meta)
+    except OSError as exc:
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise RunDirError(f"cannot write {run_dir / 'meta.json'}: {exc.strerror or exc}") from None
     return run_dir, meta
 
 
@@ -323,11 +384,35 @@ def suite_of(run_dir: Path) -> Suite:
     return Suite.from_dict(meta["spec"])
 
 
+def _stop_reason(exc: BaseException) -> str:
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted (Ctrl-C)"
+    if isinstance(exc, OSError):
+        where = f" ({exc.filename})" if exc.filename else ""
+        return f"cannot write the results: {exc.strerror or exc}{where}"
+    if isinstance(exc, (Terminated, HarnessError)):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _finish_stopped(run_dir: Path, meta: dict[str, Any], reason: str) -> str:
+    """Tables of what finished, in a run that stopped early; the reason, completed."""
+    try:
+        finish_run(run_dir, meta, complete=False, stopped=reason)
+    except OSError as exc:  # the disk that stopped the run may refuse the tables too
+        return f"{reason} (the tables were not written either: {exc.strerror or exc})"
+    return reason
+
+
 def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> RunOutcome:
     """Run every trial not yet done (all, or what ``resume`` still lacks).
 
-    On Ctrl-C the finished trials are saved, the run is marked incomplete, and the
-    KeyboardInterrupt goes on to the caller.
+    Every check is made, and the flag server started, before the run folder is made: a bad
+    setting leaves nothing behind. Once it exists, any stop (Ctrl-C, SIGTERM or SIGHUP, the
+    server dying, a write failing) writes the tables of the finished trials and says why in
+    ``meta.json`` (``stopped``); the running trial is not saved, and ``--resume`` runs it
+    again. KeyboardInterrupt and ``Terminated`` go on to the caller, any other stop becomes
+    ``RunStopped``.
     """
     suite = check_remote(suite, options.server_url, options.allow_remote, options.remote_cap,
                          options.warn)
@@ -335,30 +420,32 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     pythons = prepare_pythons(suite, options.note, options.venv_dir)
     check_server(suite, options)
     raise_open_files_limit(suite, options.warn)
-    if resume is not None:
-        run_dir, meta = resume, store.read_meta(resume)
-    else:
-        run_dir, meta = start_run(suite, options)
-    meta["interpreters"] = interpreters_meta(meta, pythons)
-    store.write_json_atomic(run_dir / "meta.json", meta)
-    done = {r.trial.trial_id for r in store.load_raw(run_dir)}
-    todo = [t for t in suite.trials() if t.trial_id not in done]
-    options.on_start(run_dir, len(todo))
-    finished = False
-    counts = (0, 0)
+    run_dir, meta = resume, store.read_meta(resume) if resume is not None else {}
+    planned = suite.trials()
+    done = {r.trial.trial_id for r in store.load_raw(run_dir)} if run_dir else set()
+    todo = [t for t in planned if t.trial_id not in done]
+    check_size(todo, options.warn)
     try:
-        with tempfile.TemporaryDirectory(prefix="flagbench-") as tmp, _server(suite, options) as srv:
+        with stop_signals_raise(), tempfile.TemporaryDirectory(prefix="flagbench-") as tmp, \
+                _server(suite, options) as srv:  # fmt: skip
+            if run_dir is None:
+                run_dir, meta = start_run(suite, options)
+            meta["interpreters"] = interpreters_meta(meta, pythons)
             meta["server"]["url"] = srv.base_url
+            store.write_json_atomic(run_dir / "meta.json", meta)
+            options.on_start(run_dir, len(todo))
             for trial in todo:
                 result = run_trial(trial, srv, suite, options, Path(tmp),
                                    pythons[trial.workload.python].executable)
                 store.save_raw(run_dir, result)
+                done.add(trial.trial_id)
                 options.on_trial(result)
-        finished = True
-    finally:
-        if resume is None and not (run_dir / "raw").exists():
-            shutil.rmtree(run_dir, ignore_errors=True)  # nothing finished: no empty run left
-        else:
-            counts = finish_run(run_dir, meta, complete=finished)
+        counts = finish_run(run_dir, meta, complete=True)
+    except BaseException as exc:
+        if run_dir is None:  # stopped before the run folder was made: nothing to keep
+            raise
+        reason = _finish_stopped(run_dir, meta, _stop_reason(exc))
+        if isinstance(exc, (HarnessError, OSError)):
+            raise RunStopped(reason, run_dir, len(done), len(planned)) from None
+        raise
     return RunOutcome(run_dir, *counts)
-

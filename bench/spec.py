@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import re
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -47,6 +48,8 @@ else:  # pragma: no cover
 # The run-level [server] options: the server's settings that are not workload fields, less
 # the ones the harness owns (where it listens, its seed, exposure).
 _HARNESS_OWNED = ("host", "port", "seed", "allow_remote", "access_log")
+#: A suite's name becomes part of its run folder's name: no path separators, no hidden files.
+SUITE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 
 
 def server_keys() -> tuple[str, ...]:
@@ -167,6 +170,9 @@ def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
     """Validate a parsed suite file. Every error names the file and the key."""
     import strategies
 
+    if not data:
+        raise SpecError(f"{source}: the suite file is empty; give at least a [suite] table with "
+                        "strategies, or a [[workloads]] table (see docs/harness.md)")  # fmt: skip
     _check_keys(source, data, ("suite", "server", "defaults", "workloads"))
     head = data.get("suite", {})
     _check_keys(f"{source} [suite]", head, (
@@ -210,8 +216,12 @@ def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
         expanded = expand(where, expand_all(where, merged))
         workloads.extend(expanded)
         sets.extend([tuple(only)] * len(expanded))
-    name = head.get("name", Path(source).stem)
+    # a file's name may hold any character; the run folder's may not
+    name = head.get("name", re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source).stem).strip(".-")[:64])
     _check_type(where, "name", name, str)
+    if not SUITE_NAME.fullmatch(name):
+        raise SpecError(f"{where}: name = {name!r} is not allowed; it names the run folder: use "
+                        "1 to 64 letters, digits, '.', '_' or '-', not starting with '.'")  # fmt: skip
     baseline = head.get("baseline", "sequential")
     _check_type(where, "baseline", baseline, str)
     if "baseline" in head and baseline not in names:
@@ -255,6 +265,9 @@ def load_suite(name_or_path: str) -> Suite:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise SpecError(f"{source}: cannot read suite file ({exc.strerror})") from None
+        except UnicodeDecodeError as exc:
+            raise SpecError(f"{source}: not a TOML file: byte {exc.start} is not UTF-8 "
+                            "text") from None  # fmt: skip
     else:
         suites = builtin_suites()
         if name_or_path not in suites:

@@ -26,7 +26,7 @@ from strategies.spread import spread_of, usable_cores
 from ._atomic import write_json_atomic
 from .background import BackgroundThreads, switch_interval
 from .probes import Heartbeat, cpu_times, peak_rss_mib, reap_fork_server
-from .records import RECORD_FIELDS, WorkerResult, WorkerTask
+from .records import RECORD_FIELDS, WORKER_WRITE_FAILED, WorkerResult, WorkerTask
 from .workload import Workload, parse_cpu_work, parse_duration
 
 
@@ -136,7 +136,12 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m bench.worker TASK.json RESULT.json", file=sys.stderr)
         return 2
     task = WorkerTask.from_dict(json.loads(Path(args[0]).read_text(encoding="utf-8")))
-    write_json_atomic(Path(args[1]), run_trial(task).to_dict())
+    result = run_trial(task).to_dict()
+    try:
+        write_json_atomic(Path(args[1]), result)
+    except OSError as exc:  # a full disk: the runner stops the run on this status
+        print(f"cannot write {args[1]}: {exc.strerror or exc}", file=sys.stderr)
+        return WORKER_WRITE_FAILED
     return 0
 
 

@@ -7,12 +7,14 @@ the site itself is (--allow-remote).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from . import jsonbody
 from ._exceptions import ConfigError
 from .access import is_loopback_peer
 
@@ -43,7 +45,9 @@ async def handle_admin(site: FlagSite, request: web.BaseRequest,
             return _error(405, "use GET /_health")
         return _json({"status": "ok", "pid": os.getpid(), "port": site.port,
                       "loop": site.loop_name, "content": site.content.source,
-                      "flags": len(site.content.images)})
+                      "flags": len(site.content.images),
+                      "max_connections": site.max_connections,
+                      "header_timeout_s": site.config.header_timeout_s})
     if path == "/_stats":
         if method != "GET":
             return _error(405, "use GET /_stats (POST /_stats/reset to reset)")
@@ -65,11 +69,16 @@ async def handle_admin(site: FlagSite, request: web.BaseRequest,
 async def _put_config(site: FlagSite, request: web.BaseRequest) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_ADMIN_BODY:
         return _error(400, f"configuration body larger than {MAX_ADMIN_BODY} bytes")
-    raw = await request.content.read(MAX_ADMIN_BODY + 1)
+    try:  # a body that trickles in must not hold the handler for ever
+        raw = await asyncio.wait_for(_read_body(request, MAX_ADMIN_BODY + 1),
+                                     site.config.header_timeout_s)  # fmt: skip
+    except asyncio.TimeoutError:
+        return _error(408, f"the configuration body did not arrive within "
+                           f"{site.config.header_timeout_s:g} s")  # fmt: skip
     if len(raw) > MAX_ADMIN_BODY:
         return _error(400, f"configuration body larger than {MAX_ADMIN_BODY} bytes")
     try:
-        data = json.loads(raw or b"null")
+        data = jsonbody.loads(raw or b"null")
     except ValueError as exc:
         return _error(400, f"the configuration body is not valid JSON: {exc}")
     try:
@@ -77,3 +86,16 @@ async def _put_config(site: FlagSite, request: web.BaseRequest) -> web.Response:
     except ConfigError as exc:
         return _error(400, str(exc))
     return _json(site.config.to_dict())
+
+
+async def _read_body(request: web.BaseRequest, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the body: ``read(n)`` returns what has arrived, not n bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await request.content.read(limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)

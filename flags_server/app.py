@@ -24,6 +24,7 @@ from .config import ServerConfig
 from .content import Content, build_content
 from .decide import Decision, constant_decision, decide
 from .faults import abort_with_rst, send_slow, send_truncated
+from .guard import connection_cap
 from .latency import LatencyModel
 from .stats import Stats
 
@@ -72,6 +73,7 @@ class FlagSite:
         self.content: Content = build_content(config)
         self.stats = Stats()
         self.gate = Gate(config.max_inflight)
+        self.max_connections = connection_cap(config.max_connections)
         self.attempts: dict[str, int] = {}
         self.loop_name = loop_name
         self.port = 0
@@ -84,10 +86,16 @@ class FlagSite:
     # -- dispatch -------------------------------------------------------------
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         """The aiohttp handler: dispatch, and write an access-log line when asked to."""
-        arrival = getattr(request.protocol, "arrival", 0.0) or now()
-        if not self.config.access_log:
-            return await self._dispatch(request, arrival)
-        resp = await self._dispatch(request, arrival)
+        protocol = request.protocol
+        arrival = getattr(protocol, "arrival", 0.0) or now()
+        # the request's body, if any, is the handler's to time (see guard.py)
+        protocol.handling, protocol.head_started = True, 0.0
+        try:
+            if not self.config.access_log:
+                return await self._dispatch(request, arrival)
+            resp = await self._dispatch(request, arrival)
+        finally:
+            protocol.handling, protocol.head_started = False, 0.0
         outcome = request.get(OUTCOME) or str(resp.status)
         access_log.info("%s %s %s %s %.3fs", request.remote, request.method, request.path_qs,
                         outcome, now() - arrival)
@@ -234,6 +242,7 @@ class FlagSite:
         self._routes = {}
         self.config = new
         self.gate.resize(new.max_inflight)
+        self.max_connections = connection_cap(new.max_connections)
         self._index = self._render_index()
 
     def reset(self) -> None:

@@ -83,6 +83,14 @@ def add_server_options(parser: argparse.ArgumentParser) -> None:
                         help="at most N requests served at once (default unlimited)")
     timing.add_argument("--overflow", choices=OVERFLOWS, default="queue",
                         help="beyond --max-inflight: queue (default) or reject with 503")
+    guard = parser.add_argument_group("protection")
+    guard.add_argument("--header-timeout", type=float, default=5.0, metavar="S",
+                       dest="header_timeout_s",
+                       help="close a connection whose request head (or admin body) takes longer "
+                            "than S seconds to arrive (default 5)")
+    guard.add_argument("--max-connections", type=int, default=None, metavar="N",
+                       help="at most N open connections; more are closed at once (default: what "
+                            "the open-files limit leaves room for)")
     parser.add_argument("--config-json", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
 

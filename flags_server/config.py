@@ -28,6 +28,9 @@ MAX_BANDWIDTH = 1_000_000_000
 MIN_BANDWIDTH = 100
 MAX_SEED = 2**63 - 1
 MAX_RETRY_AFTER_S = 3600
+MIN_HEADER_TIMEOUT_S = 0.05
+MAX_HEADER_TIMEOUT_S = 3600.0
+MAX_CONNECTIONS = 1_000_000
 LOOPS = ("auto", "asyncio", "uvloop")
 OVERFLOWS = ("queue", "reject")
 # Fields that need a restart: they decide the socket, the loop or the data set.
@@ -97,7 +100,10 @@ class ServerConfig:
     server); 429 and 503 carry `Retry-After: retry_after_s`. A timeout holds
     the request `timeout_hold_s` seconds; slow bodies go at `bandwidth_bps`
     bytes/s. `max_inflight` (None = unlimited) with `overflow` "queue" or
-    "reject" (503) emulates a small server. `payload_size` forces every image
+    "reject" (503) emulates a small server. A request head (or an admin body) that
+    takes longer than `header_timeout_s` to arrive closes its connection;
+    `max_connections` caps open connections (None: as many as the open-files
+    limit leaves room for, see flags_server.guard). `payload_size` forces every image
     to that many bytes; `flags_zip` serves the book's real images instead.
     `port=0` binds a free port; a non-loopback `host` needs `allow_remote`.
     """
@@ -115,6 +121,8 @@ class ServerConfig:
     retry_after_s: int = 1
     max_inflight: int | None = None
     overflow: str = "queue"
+    header_timeout_s: float = 5.0
+    max_connections: int | None = None
     payload_size: int | None = None
     flags_zip: str | None = None
     loop: str = "auto"
@@ -166,6 +174,10 @@ class ServerConfig:
         if self.max_inflight is not None:
             _number("max_inflight", self.max_inflight, 1, MAX_INFLIGHT, integer=True)
         _choice("overflow", self.overflow, OVERFLOWS)
+        _number("header_timeout_s", self.header_timeout_s, MIN_HEADER_TIMEOUT_S,
+                MAX_HEADER_TIMEOUT_S)
+        if self.max_connections is not None:
+            _number("max_connections", self.max_connections, 1, MAX_CONNECTIONS, integer=True)
         if self.payload_size is not None:
             _number("payload_size", self.payload_size, MIN_PAYLOAD, MAX_PAYLOAD, integer=True)
         bad_zip = not isinstance(self.flags_zip, str) or not self.flags_zip

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import selectors
+import signal
 import subprocess
 import sys
 import tempfile
@@ -77,9 +78,12 @@ def _wait_healthy(server: RunningServer, deadline: float) -> None:
 
 
 def stop_process(process: subprocess.Popen[bytes], grace_s: float = 5.0) -> None:
-    """SIGTERM, then SIGKILL after `grace_s`, and always reap."""
+    """SIGTERM (and SIGCONT, so a stopped one hears it), then SIGKILL after `grace_s`, and
+    always reap."""
     if process.poll() is None:
         process.terminate()
+        with contextlib.suppress(ProcessLookupError):  # a frozen (SIGSTOP) server, too
+            os.kill(process.pid, signal.SIGCONT)
         try:
             process.wait(grace_s)
         except subprocess.TimeoutExpired:

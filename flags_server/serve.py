@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from ._exceptions import ConfigError
 from .config import ServerConfig
+from .guard import raise_open_files_limit
 from .listener import SiteRunner
 
 
@@ -73,6 +74,7 @@ def serve_forever(config: ServerConfig, on_ready: Callable[[SiteRunner], None],
     started by running() never outlives a parent killed with SIGKILL.
     Raises ConfigError for bad settings and OSError when the address is taken.
     """
+    raise_open_files_limit()  # the connection cap follows the soft limit
     factory, loop_name = loop_factory(config.loop)
     loop = factory()
     asyncio.set_event_loop(loop)

@@ -54,6 +54,8 @@ class Stats:
     open_connections: int = 0
     bytes_sent: int = 0
     abandoned: int = 0
+    header_timeouts: int = 0  # connections closed because a request head was overdue
+    connections_rejected: int = 0  # connections closed at once, over the connection cap
     latencies: array = field(default_factory=lambda: array("d"))
     latency_count: int = 0
     latency_sum: float = 0.0
@@ -75,6 +77,9 @@ class Stats:
 
     def leave(self) -> None:
         self.inflight -= 1
+
+    def count_header_timeout(self) -> None:
+        self.header_timeouts += 1
 
     def queue_enter(self) -> None:
         self.waiting += 1
@@ -134,6 +139,8 @@ class Stats:
             "open_connections": self.open_connections,
             "bytes_sent": self.bytes_sent,
             "abandoned": self.abandoned,
+            "header_timeouts": self.header_timeouts,
+            "connections_rejected": self.connections_rejected,
             "admin_requests": self.admin_requests,
             "latency": {
                 "count": count,

@@ -70,9 +70,11 @@ class _WallRow:
 def fig_wall(run: RunLike) -> Figure | None:
     """Median wall time per strategy with CI, repeats, ideal time and speed-up."""
     s, t = summary(run), ok_trials(run)
+    if s.empty:  # no trial succeeded
+        return None
     all_trials = run.trials.astype({"workload_id": str, "strategy": str})
     ws = [w for w in workloads(run) if not s[s["workload_id"] == w.workload_id].empty]
-    if s.empty or not ws:
+    if not ws:
         return None
     shown = pick(ws, MAX_WALL_PANELS)
     colours = strategy_colours(strategies(run))

@@ -108,7 +108,7 @@ def _warnings(run: RunLike) -> list[str]:
     meta = run.meta or {}
     out = []
     if meta.get("complete") is False:
-        out.append("The run is incomplete (interrupted); finish it with "
+        out.append(f"The run is incomplete ({meta.get('stopped') or 'interrupted'}); finish it with "
                    f"`flagbench suite {meta.get('suite', 'SUITE')} --resume {run.path}`.")
     cpus = meta.get("cpu_count")
     for key, when, at_end in (("loadavg_at_start", "started", False),

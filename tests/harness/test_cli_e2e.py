@@ -338,7 +338,7 @@ def test_external_loopback_server(tmp_path, run_cli):
     assert run.meta["server"]["url"] == srv.base_url
 
 
-def test_ctrl_c_before_any_trial_finished_leaves_nothing(tmp_path, isolated_env):
+def test_ctrl_c_before_any_trial_finished_leaves_a_resumable_folder(tmp_path, isolated_env):
     suite = tmp_path / "long.toml"
     suite.write_text(SLOW.replace('latency = "60ms"', 'latency = "1s"'))
     out = tmp_path / "r"
@@ -348,6 +348,10 @@ def test_ctrl_c_before_any_trial_finished_leaves_nothing(tmp_path, isolated_env)
         suite, out, isolated_env, lambda: next(scratch.glob("flagbench-*/trial-0.json"), None)
     )
     assert returncode == 130, stderr
-    assert "nothing was saved" in stderr
-    assert list(out.iterdir()) == []
-    assert not _processes_mentioning(str(tmp_path / "scratch"))
+    [run_dir] = out.iterdir()
+    assert f"flagbench suite --resume {run_dir}" in stderr
+    meta = json.loads((run_dir / "meta.json").read_text())
+    assert meta["complete"] is False and meta["stopped"] == "interrupted (Ctrl-C)"
+    assert len(bench.load(run_dir).trials) == 0  # tables, empty: collect and report read them
+    assert not _processes_mentioning(str(scratch))
+    assert list(scratch.iterdir()) == []

@@ -70,6 +70,35 @@ async def test_a_refused_config_stops_the_run_before_its_first_trial(locked_serv
     assert not out.exists()
 
 
+async def _ignored_config(_: web.Request) -> web.Response:
+    return web.json_response(ServerConfig().to_dict())  # "accepted", yet still the defaults
+
+
+@pytest_asyncio.fixture
+async def deaf_server(aiohttp_server) -> str:
+    """A server whose ``PUT /_config`` answers 200 with a configuration it did not change."""
+    app = web.Application()
+    app.router.add_put("/_config", _ignored_config)
+    app.router.add_get("/_stats", _idle_stats)
+    app.router.add_post("/_stats/reset", _idle_stats)
+    server = await aiohttp_server(app, host="127.0.0.1")
+    return f"http://127.0.0.1:{server.port}"
+
+
+@pytest.mark.asyncio
+async def test_settings_answered_but_not_applied_stop_the_run(deaf_server, tmp_path):
+    out = tmp_path / "r"
+    code, stderr = await _flagbench("run", "asyncio", "BR", "--latency", "100ms",
+                                     "--error-rate", "0.1", "--server", f"{deaf_server}/flags",
+                                     "--out", str(out), "--no-report")  # fmt: skip
+    assert code == 2, stderr
+    [line] = stderr.strip().splitlines()
+    assert line.startswith("flagbench: error: the workload's latency and faults were not applied")
+    assert line.endswith(f"PUT {deaf_server}/_config answered latency='0', not '100ms'; "
+                         "error_rate=0.0, not 0.1")  # fmt: skip
+    assert not out.exists()
+
+
 @pytest.mark.asyncio
 async def test_a_trial_is_never_run_on_a_server_that_refused_its_settings(locked_server, tmp_path):
     workload = Workload(codes="BR", latency="100ms")

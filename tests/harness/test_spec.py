@@ -105,6 +105,11 @@ strategies = ["asyncio"]
          "background_threads = 100: must be between 0 and 64"),
         ("[[workloads]]\nexecutor = 'fork'\n", "executor = 'fork': allowed: thread, process"),
         ("[suite\n", "not valid TOML"),
+        ("[suite]\nname = 'a/b'\n", "name = 'a/b' is not allowed; it names the run folder"),
+        (f"[suite]\nname = '{'x' * 300}'\n", "is not allowed; it names the run folder: use 1 to 64"),
+        ("[suite]\nname = '..'\n", "name = '..' is not allowed"),
+        ("", "the suite file is empty"),
+        ("# nothing but a comment\n", "the suite file is empty"),
     ],
 )
 def test_bad_values_name_the_file_key_and_allowed(tmp_path, text, expected):
@@ -143,3 +148,17 @@ def test_cpu_work_grammar():
     for bad in ("python", "python:2", "python:-1ms", "java:1ms", "python:xms"):
         with pytest.raises(ValueError):
             parse_cpu_work(bad)
+
+
+def test_a_suite_file_that_is_not_utf8_is_one_line(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes("[suite]\ndescription = 'caf\u00e9'\n".encode("latin-1"))
+    with pytest.raises(SpecError) as info:
+        load_suite(str(path))
+    assert str(info.value) == f"{path}: not a TOML file: byte 26 is not UTF-8 text"
+
+
+def test_a_file_name_that_cannot_name_a_folder_is_made_one(tmp_path):
+    path = tmp_path / "my suite (v2).toml"
+    path.write_text("[suite]\nstrategies = ['asyncio']\n")
+    assert load_suite(str(path)).name == "my-suite-v2"
