@@ -118,7 +118,7 @@ def test_sigterm_stops_like_ctrl_c_reaps_everything_and_resume_completes(tmp_pat
     _assert_resumes_to_complete(run_dir, isolated_env)
 
 
-# Trial 0 writes a few kilobytes; trial 1's 400 jobs write far more than the limit.
+# Trial 0 writes a few kilobytes; trial 1's 3,000 jobs write far more than the limit.
 SIZES = """
 [suite]
 name = "sizes"
@@ -128,10 +128,10 @@ warmup = 0
 seed = 5
 [[workloads]]
 codes = "BR"
-n_jobs = [2, 400]
+n_jobs = [2, 3000]
 concurrency = 50
 """
-FSIZE = 48_000
+FSIZE = 160_000
 
 
 def test_a_full_disk_stops_the_run_in_one_line_and_resume_completes(tmp_path, isolated_env):
