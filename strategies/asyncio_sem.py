@@ -10,13 +10,16 @@ from collections.abc import Sequence
 
 from . import _aio
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
+from .clients import ASYNC_CLIENTS, LOOPS, choose
 
 
 class AsyncioStrategy:
     name = "asyncio"
-    description = "aiohttp, one ClientSession, asyncio.Semaphore(C); blocking steps on the loop"
+    description = "aiohttp (or httpx), one session, asyncio.Semaphore(C); blocking steps on the loop"
     rank = 3  # fourth in listings: see strategies.names()
     offload = False  # where CPU work and saving run: on the loop (False) or in an executor
+    clients = ASYNC_CLIENTS  # Settings.client: aiohttp (the default) or httpx
+    loops = LOOPS  # Settings.loop: asyncio (the default) or uvloop
 
     def run(
         self,
@@ -25,4 +28,6 @@ class AsyncioStrategy:
         progress: Progress | None = None,
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
-        return _aio.run(jobs, settings, progress, probes, offload=self.offload)
+        choice = choose(self, settings)
+        return _aio.run(jobs, settings, progress, probes, offload=self.offload,
+                        client=choice.client, loop=choice.loop)

@@ -22,6 +22,7 @@ from . import _jobs
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
 from .classify import WORKER_LOST
+from .clients import SYNC_CLIENTS, choose
 
 MAX_CHUNK = 64
 
@@ -45,7 +46,7 @@ def _init_worker(settings: Settings, method: str) -> None:
     global _client
     # Ctrl-C is the parent's to handle: it stops the pool and keeps what finished.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _client = Client(new_session(), settings, f"{os.getpid()}/{method}")
+    _client = Client(new_session(settings.client), settings, f"{os.getpid()}/{method}")
 
 
 _Chunk = list[tuple[int, Job]]
@@ -69,8 +70,9 @@ def _stop_workers(executor: ProcessPoolExecutor) -> None:
 
 class ProcessPoolStrategy:
     name = "processpool"
-    description = "ProcessPoolExecutor(max_workers=C), one requests.Session per process, chunks"
+    description = "ProcessPoolExecutor(max_workers=C), one requests.Session (or httpx, urllib3 client) per process, chunks"
     rank = 2  # third in listings: see strategies.names()
+    clients = SYNC_CLIENTS  # Settings.client: requests (the default), httpx or urllib3
 
     def run(
         self,
@@ -79,6 +81,7 @@ class ProcessPoolStrategy:
         progress: Progress | None = None,
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
+        choose(self, settings)
         t0 = time.perf_counter()
         ledger = _jobs.Ledger(jobs, t0, progress)
         if not jobs:

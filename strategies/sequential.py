@@ -14,13 +14,15 @@ from collections.abc import Sequence
 from . import _jobs
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
+from .clients import SYNC_CLIENTS, choose
 
 
 class SequentialStrategy:
     name = "sequential"
-    description = "one requests.Session, one flag after another"
+    description = "one requests.Session (or httpx, urllib3 client), one flag after another"
     rank = 0  # first in listings: see strategies.names()
     max_concurrency = 1  # whatever Settings.concurrency says; the harness's ideal time uses it
+    clients = SYNC_CLIENTS  # Settings.client: requests (the default), httpx or urllib3
 
     def run(
         self,
@@ -29,11 +31,12 @@ class SequentialStrategy:
         progress: Progress | None = None,
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
+        choice = choose(self, settings)
         t0 = time.perf_counter()
         ledger = _jobs.Ledger(jobs, t0, progress)
         _jobs.prepare(settings)
         worker = f"{os.getpid()}/{threading.current_thread().name}"
-        session = new_session()
+        session = new_session(choice.client)
         client = Client(session, settings, worker)
         try:
             for index, job in enumerate(jobs):
