@@ -73,7 +73,11 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
                    help="use this flag server instead of starting one (loopback only unless "
                         "--allow-remote)")  # fmt: skip
     p.add_argument("--allow-remote", action="store_true",
-                   help="allow a non-loopback --server; concurrency is then capped at 20")  # fmt: skip
+                   help="allow a non-loopback --server or --dask-scheduler; concurrency is then "
+                        "capped at 20")  # fmt: skip
+    p.add_argument("--remote-concurrency-cap", type=int, metavar="N",
+                   help="with --allow-remote: raise the cap on concurrency to N, for a remote "
+                        "flag server you own (recorded in meta.json)")  # fmt: skip
     p.add_argument("--no-report", action="store_true", help="skip the charts and the report")
     p.add_argument("-v", "--verbose", action="store_true", help="a progress bar per trial too")
 
@@ -224,7 +228,8 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
         print(f"flagbench: warning: {message}", file=sys.stderr)
 
     options = RunOptions(results_root=args.out, server_url=args.server,
-                         allow_remote=args.allow_remote, verbose=args.verbose,
+                         allow_remote=args.allow_remote, remote_cap=_remote_cap(args),
+                         verbose=args.verbose,
                          command=["flagbench", *sys.argv[1:]], warn=warn,
                          on_trial=on_trial, on_start=on_start)  # fmt: skip
     try:
@@ -257,6 +262,21 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
     return status
 
 
+def _remote_cap(args: argparse.Namespace) -> int:
+    """The cap on concurrency against a remote target: 20, or the one the user set on purpose."""
+    from .runner import REMOTE_CONCURRENCY_CAP
+
+    cap = args.remote_concurrency_cap
+    if cap is None:
+        return REMOTE_CONCURRENCY_CAP
+    if not args.allow_remote:
+        raise SpecError(f"--remote-concurrency-cap {cap}: give --allow-remote too; remote "
+                        "targets are refused without it")  # fmt: skip
+    if not 1 <= cap <= 10_000:
+        raise SpecError(f"--remote-concurrency-cap {cap}: must be between 1 and 10000")
+    return cap
+
+
 def _report(run_dir: Path) -> None:
     from . import report, store
 
@@ -275,7 +295,7 @@ def format_summary(summary: Any) -> str:
     """The table printed at the end of a run, one block per workload, fastest first."""
     if summary is None or len(summary) == 0:
         return "no successful trials"
-    header = (f"{'strategy':<18}{'median s':>10}{'95% CI of mean':>18}{'ideal s':>9}"
+    header = (f"{'strategy':<22}{'median s':>10}{'95% CI of mean':>18}{'ideal s':>9}"
               f"{'speed-up':>10}{'efficiency':>12}{'errors':>8}  bottleneck")  # fmt: skip
     lines = []
     for workload, group in summary.groupby("workload", sort=False):
@@ -285,7 +305,7 @@ def format_summary(summary: Any) -> str:
             speed = "-" if math.isnan(r["speedup"]) else f"{r['speedup']:.1f}x"
             eff = "-" if math.isnan(r["efficiency_median"]) else f"{r['efficiency_median']:.2f}"
             flag = " (unstable)" if r["unstable"] else ""
-            lines.append(f"{r['strategy']:<18}{_fmt_s(r['wall_median_s']):>10}{ci:>18}"
+            lines.append(f"{r['strategy']:<22}{_fmt_s(r['wall_median_s']):>10}{ci:>18}"
                          f"{_fmt_s(r['ideal_s']):>9}{speed:>10}{eff:>12}"
                          f"{r['n_error_median']:>8g}  {r['bottleneck']}{flag}")  # fmt: skip
     return "\n".join(lines)

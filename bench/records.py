@@ -22,6 +22,9 @@ from .workload import Workload
 SCHEMA_VERSION = 2
 #: The columns of ``WorkerResult.records``: one per RequestRecord field.
 RECORD_FIELDS = [f.name for f in dataclasses.fields(RequestRecord)]
+#: Record fields that have a default, for records written before the field existed.
+RECORD_DEFAULTS = {f.name: f.default for f in dataclasses.fields(RequestRecord)
+                   if f.default is not dataclasses.MISSING}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,10 @@ class WorkerResult:
     implementation: str = "CPython"
     gil_enabled: bool | None = None  # False on a free-threaded build running without it
     pid: int = 0
+    client: str = ""  # the HTTP client library that ran ("" if the strategy does not say)
+    loop: str = ""  # the event loop ("" for a strategy without one)
+    startup_s: float | None = None  # the strategy's set-up before the timed region, if any
+    startup: dict[str, Any] = dataclasses.field(default_factory=dict)  # what it set up
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 import strategies
-from strategies.base import CpuWork, ProbeSample, Settings, make_jobs
+from strategies.base import CpuWork, Job, ProbeSample, Settings, Strategy, make_jobs
+from strategies.clients import check
 
 from ._atomic import write_json_atomic
 from .probes import Heartbeat, cpu_times, peak_rss_mib
@@ -32,17 +33,36 @@ def _cpu_work(spec: str) -> CpuWork | None:
     return calibrate(*parse_cpu_work(spec))
 
 
-def settings_for(w: Workload, save_dir: str | None, probe_interval_s: float) -> Settings:
-    """The strategy's settings: the workload fields that configure the worker."""
+def settings_for(w: Workload, save_dir: str | None, probe_interval_s: float,
+                 calibrate: bool = True) -> Settings:  # fmt: skip
+    """The strategy's settings: the workload fields that configure the worker (without the
+    CPU work, which takes a calibration, when ``calibrate`` is False: for checks)."""
     return Settings(
         concurrency=w.concurrency,
         timeout_s=w.timeout_s,
         retries=w.retries,
         save_dir=save_dir,
-        cpu_work=_cpu_work(w.cpu_work),
+        cpu_work=_cpu_work(w.cpu_work) if calibrate else None,
         metadata=w.metadata,
         probe_interval_s=probe_interval_s,
+        client=w.client or None,
+        loop=w.loop or None,
+        processes=w.processes,
+        scheduler=w.scheduler,
+        dask_workers=w.dask_workers,
+        dask_threads=w.dask_threads,
     )
+
+
+def start_up(strategy: Strategy, jobs: list[Job], settings: Settings) -> tuple[float | None, dict]:
+    """What the strategy sets up before its first request (processes, a cluster), outside the
+    timed region: (seconds it took, what it says about it); (None, {}) when it has nothing."""
+    start = getattr(strategy, "start", None)
+    if start is None:
+        return None, {}
+    t = time.perf_counter()
+    about = start(jobs, settings) or {}
+    return time.perf_counter() - t, about
 
 
 def gil_enabled() -> bool:
@@ -56,6 +76,7 @@ def run_trial(task: WorkerTask) -> WorkerResult:
     strategy = strategies.get(task.strategy)
     jobs = make_jobs(task.flags_url, task.codes)
     settings = settings_for(task.workload, task.save_dir, task.probe_interval_s)
+    choice = check(strategy, settings)
     progress = None
     bar = None
     if task.progress:
@@ -64,12 +85,18 @@ def run_trial(task: WorkerTask) -> WorkerResult:
         bar = tqdm(total=len(jobs), desc=task.strategy, unit="flag", leave=False)
         progress = lambda record: bar.update()  # noqa: E731
     probes: list[ProbeSample] = []
-    user0, sys0 = cpu_times()
-    with Heartbeat(probes, settings.probe_interval_s):
-        t0 = time.perf_counter()
-        records = strategy.run(jobs, settings, progress=progress, probes=probes)
-        wall = time.perf_counter() - t0
-    user1, sys1 = cpu_times()
+    startup_s, startup = start_up(strategy, jobs, settings)
+    try:
+        user0, sys0 = cpu_times()
+        with Heartbeat(probes, settings.probe_interval_s):
+            t0 = time.perf_counter()
+            records = strategy.run(jobs, settings, progress=progress, probes=probes)
+            wall = time.perf_counter() - t0
+        user1, sys1 = cpu_times()
+    finally:
+        close = getattr(strategy, "close", None)
+        if close is not None:
+            close()
     if bar is not None:
         bar.close()
     times = [i for i, name in enumerate(RECORD_FIELDS) if name.startswith("t_")]
@@ -92,6 +119,10 @@ def run_trial(task: WorkerTask) -> WorkerResult:
         implementation=platform.python_implementation(),
         gil_enabled=gil_enabled(),
         pid=os.getpid(),
+        client=choice.client,
+        loop=choice.loop,
+        startup_s=startup_s,
+        startup=startup,
     )
 
 

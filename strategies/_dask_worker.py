@@ -19,7 +19,7 @@ import time
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from . import _aio
+from . import _aio, _jobs
 from ._clients_async import AsyncTransport, open_transport
 from .base import Job, ProbeSample, RequestRecord, Settings
 from .probes import loop_lag_probe
@@ -50,6 +50,7 @@ def open_runner(token: str, shares: dict[str, int], settings: Settings, client: 
     """Start this worker's loop for trial ``token`` with its share of C; its pid."""
     address = dask_worker.address
     settings = dataclasses.replace(settings, concurrency=shares[address])
+    _jobs.prepare(settings)  # the save directory, on this machine
     _RUNNERS[token] = _Runner(address, settings, client, loop, lag_probe)
     return os.getpid()
 

@@ -10,7 +10,7 @@ measuring something else than it says.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 from dataclasses import dataclass
 
 from ._exceptions import UnsupportedSetting
@@ -68,7 +68,14 @@ def check(strategy: Strategy, settings: Settings) -> Choice:
 
 
 def _require(library: str) -> None:
+    """Import the library now: a strategy calls ``choose`` before its clock starts (and the
+    harness before the timed region), so a first import is never part of a measurement, and
+    processes forked later inherit it."""
     module = _MODULES.get(library)
-    if module is not None and importlib.util.find_spec(module) is None:
+    if module is None:
+        return
+    try:
+        importlib.import_module(module)
+    except ImportError:
         raise UnsupportedSetting(f"{library} is not installed; install it with: "
-                                 f"pip install {library}")  # fmt: skip
+                                 f"pip install {library}") from None  # fmt: skip

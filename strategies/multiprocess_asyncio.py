@@ -189,6 +189,7 @@ class MultiprocessAsyncioStrategy:
         records: list[RequestRecord] = []
         for place in places:
             records.extend(self._accounted(place, progress, interrupted))
+            place.process.join(STOP_GRACE_S)  # reaped: its CPU time counts as the run's
         return records
 
     @staticmethod
