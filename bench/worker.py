@@ -65,6 +65,16 @@ def start_up(strategy: Strategy, jobs: list[Job], settings: Settings) -> tuple[f
     return time.perf_counter() - t, about
 
 
+def _plus_elsewhere(strategy: Strategy, user: float, system: float) -> tuple[float, float]:
+    """Add the CPU a strategy spent in processes this one cannot count (a cluster's workers),
+    as it reports it with ``cpu_elsewhere()``."""
+    elsewhere = getattr(strategy, "cpu_elsewhere", None)
+    if elsewhere is None:
+        return user, system
+    more_user, more_system = elsewhere()
+    return user + more_user, system + more_system
+
+
 def gil_enabled() -> bool:
     """False only on a free-threaded build running without the GIL (3.13+ can ask)."""
     check = getattr(sys, "_is_gil_enabled", None)
@@ -93,6 +103,7 @@ def run_trial(task: WorkerTask) -> WorkerResult:
             records = strategy.run(jobs, settings, progress=progress, probes=probes)
             wall = time.perf_counter() - t0
         user1, sys1 = cpu_times()
+        user1, sys1 = _plus_elsewhere(strategy, user1, sys1)
     finally:
         close = getattr(strategy, "close", None)
         if close is not None:

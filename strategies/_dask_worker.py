@@ -63,15 +63,21 @@ def run_batch(token: str, batch: Batch, t_queued: float) -> Results:
     return runner.run_batch(batch, t_queued)
 
 
-def close_runner(token: str) -> list[ProbeSample]:
-    """Stop the trial's loop (cancelling what still runs); its loop-lag samples."""
+def close_runner(token: str) -> tuple[list[ProbeSample], float, float]:
+    """Stop the trial's loop (cancelling what still runs): its loop-lag samples, and the user
+    and system CPU seconds this worker process used while the loop ran."""
     runner = _RUNNERS.pop(token, None)
-    return runner.close() if runner is not None else []
+    if runner is None:
+        return [], 0.0, 0.0
+    probes = runner.close()
+    now = os.times()
+    return probes, now.user - runner.cpu0.user, now.system - runner.cpu0.system
 
 
 class _Runner:
     def __init__(self, address: str, settings: Settings, client: str, loop: str,
                  lag_probe: bool) -> None:  # fmt: skip
+        self.cpu0 = os.times()
         self.address = address
         self.settings = settings
         self.probes: list[ProbeSample] = []

@@ -160,7 +160,9 @@ class Strategy(Protocol):
     ``check(settings)``, which raises ``StrategyError`` for settings that cannot run here (a
     missing optional library); and ``start(jobs, settings) -> dict`` with ``close()``, which
     the harness calls outside the timed region to set up what the model needs before its first
-    request (processes, a cluster) and reports as start-up. ``run`` works without them.
+    request (processes, a cluster) and reports as start-up. ``run`` works without them. A
+    strategy that uses CPU in processes the harness cannot count (a cluster's workers) says
+    how much with ``cpu_elsewhere() -> (user_s, system_s)``, for its last ``run``.
     """
 
     name: str

@@ -15,6 +15,9 @@ progress and Ctrl-C work batch by batch, and finished batches come back while la
 Records carry the worker's address in ``worker`` and come back on this process's clock:
 each worker's offset is measured when the cluster is taken up (``_dask_clock``).
 
+The trial's CPU columns include the workers' own (``cpu_elsewhere``): each measures its
+process's CPU time while its loop runs.
+
 dask never retries a task here: each batch is pinned to its worker, so it is never moved to
 another (which would send its requests twice); a batch whose worker fails ends its jobs as
 ``worker_lost``.
@@ -100,6 +103,12 @@ class DaskStrategy:
 
     def __init__(self) -> None:
         self._cluster: _Cluster | None = None
+        self._cpu = (0.0, 0.0)
+
+    def cpu_elsewhere(self) -> tuple[float, float]:
+        """User and system CPU seconds the workers' processes used during the last ``run``:
+        the harness cannot see them (they are not its children, or not yet reaped)."""
+        return self._cpu
 
     def check(self, settings: Settings) -> None:
         distributed()
@@ -199,9 +208,10 @@ class DaskStrategy:
                 w, batch = futures.pop(future)
                 self._collect(ledger, future, batch, cluster.offsets[w].offset_s)
             dc.cancel(list(futures))
-            samples = dc.run(_dask_worker.close_runner, token, workers=workers)
+            closed = dc.run(_dask_worker.close_runner, token, workers=workers)
+            self._cpu = (sum(c[1] for c in closed.values()), sum(c[2] for c in closed.values()))
             if probes is not None:
-                for w, found in samples.items():
+                for w, (found, _, _) in closed.items():
                     shift = cluster.offsets[w].offset_s
                     probes.extend(ProbeSample(p.kind, p.t - shift, p.lag_s) for p in found)
 
