@@ -326,7 +326,7 @@ def cmd_list() -> int:
         except StrategyError as exc:  # a broken plugin must not hide the others
             _warn(f"{exc}; skipped")
             continue
-        print(f"  {name:<18} {description}")
+        print(f"  {name:<22} {description}")
     return 0
 
 

@@ -15,7 +15,7 @@ from .clients import ASYNC_CLIENTS, LOOPS, choose
 
 class AsyncioStrategy:
     name = "asyncio"
-    description = "aiohttp (or httpx), one session, asyncio.Semaphore(C); blocking steps on the loop"
+    description = "one aiohttp (or httpx) session, asyncio.Semaphore(C); blocking steps on the loop"
     rank = 3  # fourth in listings: see strategies.names()
     offload = False  # where CPU work and saving run: on the loop (False) or in an executor
     clients = ASYNC_CLIENTS  # Settings.client: aiohttp (the default) or httpx

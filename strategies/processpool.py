@@ -70,7 +70,7 @@ def _stop_workers(executor: ProcessPoolExecutor) -> None:
 
 class ProcessPoolStrategy:
     name = "processpool"
-    description = "ProcessPoolExecutor(max_workers=C), one requests.Session (or httpx, urllib3 client) per process, chunks"
+    description = "ProcessPoolExecutor(max_workers=C), one client session per process, chunks"
     rank = 2  # third in listings: see strategies.names()
     clients = SYNC_CLIENTS  # Settings.client: requests (the default), httpx or urllib3
 

@@ -19,7 +19,7 @@ from .clients import SYNC_CLIENTS, choose
 
 class SequentialStrategy:
     name = "sequential"
-    description = "one requests.Session (or httpx, urllib3 client), one flag after another"
+    description = "one client session (requests, httpx or urllib3), one flag after another"
     rank = 0  # first in listings: see strategies.names()
     max_concurrency = 1  # whatever Settings.concurrency says; the harness's ideal time uses it
     clients = SYNC_CLIENTS  # Settings.client: requests (the default), httpx or urllib3

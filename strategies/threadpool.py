@@ -24,7 +24,7 @@ from .clients import SYNC_CLIENTS, choose
 
 class ThreadPoolStrategy:
     name = "threadpool"
-    description = "ThreadPoolExecutor(max_workers=C), one requests.Session (or httpx, urllib3 client) per thread"
+    description = "ThreadPoolExecutor(max_workers=C), one client session per thread"
     rank = 1  # second in listings: see strategies.names()
     clients = SYNC_CLIENTS  # Settings.client: requests (the default), httpx or urllib3
 

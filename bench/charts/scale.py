@@ -87,7 +87,7 @@ def fig_scale_out(run: RunLike) -> Figure | None:
     if not panels:
         return None
     colours = strategy_colours(SCALE_OUT)
-    fig = new_figure(5.2 * len(panels) + 0.6, 5.2)
+    fig = new_figure(max(8.0, 5.2 * len(panels) + 0.6), 5.2)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, (label, rows) in zip(axes, panels, strict=True):
         if rows["concurrency"].nunique() > 1:
@@ -101,7 +101,7 @@ def fig_scale_out(run: RunLike) -> Figure | None:
     handles.append(Line2D([], [], color=IDEAL_COLOUR, ls="--", lw=1.2,
                           label="ideal: C / latency (a perfect client with C slots)"))
     legend_below(fig, handles)
-    fig.suptitle("Throughput against concurrency: asyncio, multiprocess_asyncio and dask")
+    fig.suptitle("Throughput against C: one event loop, one per process, a cluster")
     return fig
 
 
