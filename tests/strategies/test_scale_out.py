@@ -200,7 +200,7 @@ def test_a_client_or_loop_a_strategy_cannot_use_is_refused_before_any_request(fl
             strategies.get(name).run(jobs, settings)
     assert flag_server.wait_idle()["requests"] == 0
     assert choose(strategies.get("asyncio"), Settings()).client == "aiohttp"
-    assert choose(strategies.get("threadpool"), Settings()) .loop == ""
+    assert choose(strategies.get("threadpool"), Settings()).loop == ""
 
 
 def test_dask_scheduler_address_is_checked() -> None:
