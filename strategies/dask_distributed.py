@@ -19,8 +19,8 @@ The trial's CPU columns include the workers' own (``cpu_elsewhere``): each measu
 process's CPU time while its loop runs.
 
 dask never retries a task here: each batch is pinned to its worker, so it is never moved to
-another (which would send its requests twice); a batch whose worker fails ends its jobs as
-``worker_lost``.
+another (which would send its requests twice); every second the scheduler is asked which
+workers are still there, and the batches of one that left end their jobs as ``worker_lost``.
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ CONNECT_TIMEOUT_S = 30.0
 DEFAULT_THREADS = 2  # two batches at a time per worker: one starts while the other ends
 BATCHES_PER_WORKER = 8
 MAX_BATCH = 1000
+WORKER_CHECK_S = 1.0  # how often to ask the scheduler which workers are still there
+POLL_S = 0.002  # between looks for finished batches (dask's own blocking wait has no timeout)
 SCHEMES = ("tcp", "tls")
 
 
@@ -126,7 +128,7 @@ class DaskStrategy:
             local = dd.LocalCluster(
                 n_workers=settings.dask_workers or os.cpu_count() or 1,
                 threads_per_worker=settings.dask_threads or DEFAULT_THREADS,
-                processes=True, host="127.0.0.1", dashboard_address=None,
+                processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
                 silence_logs=logging.ERROR,
             )  # fmt: skip
         try:
@@ -200,20 +202,42 @@ class DaskStrategy:
                                        workers=[w], allow_other_workers=False, pure=False,
                                        key=f"flagbench-{token}-{len(futures)}")  # fmt: skip
                     futures[future] = (w, batch)
-            for future in dd.as_completed(list(futures), loop=dc.loop):
-                w, batch = futures.pop(future)
-                self._collect(ledger, future, batch, cluster.offsets[w].offset_s)
+            arrivals = dd.as_completed(list(futures), loop=dc.loop)
+            checked = time.monotonic()
+            while futures:
+                done = [f for f in arrivals.next_batch(block=False) if f in futures]
+                if time.monotonic() - checked > WORKER_CHECK_S:
+                    done = list(dict.fromkeys([*done, *self._lost(dc, futures)]))
+                    checked = time.monotonic()
+                if not done:
+                    time.sleep(POLL_S)
+                for future in done:
+                    w, batch = futures.pop(future)
+                    self._collect(ledger, future, batch, cluster.offsets[w].offset_s)
         finally:
             for future in [f for f in futures if f.status == "finished"]:  # Ctrl-C: keep them
                 w, batch = futures.pop(future)
                 self._collect(ledger, future, batch, cluster.offsets[w].offset_s)
             dc.cancel(list(futures))
-            closed = dc.run(_dask_worker.close_runner, token, workers=workers)
+            alive = [w for w in workers if w in dc.scheduler_info()["workers"]]
+            closed = {w: c for w, c in dc.run(_dask_worker.close_runner, token, workers=alive,
+                                              on_error="return").items()
+                      if isinstance(c, tuple)}  # fmt: skip
             self._cpu = (sum(c[1] for c in closed.values()), sum(c[2] for c in closed.values()))
             if probes is not None:
                 for w, (found, _, _) in closed.items():
                     shift = cluster.offsets[w].offset_s
                     probes.extend(ProbeSample(p.kind, p.t - shift, p.lag_s) for p in found)
+
+    @staticmethod
+    def _lost(dc: Any, futures: dict[Any, tuple[str, list[tuple[int, Job]]]]) -> list[Any]:
+        """The batches of workers that left the cluster (dead, or replaced by their nanny under
+        a new address): pinned to them, they would wait for ever. Cancelled, and returned to be
+        collected as ``worker_lost``."""
+        alive = set(dc.scheduler_info()["workers"])
+        lost = [f for f, (w, _) in futures.items() if w not in alive]
+        dc.cancel(lost)
+        return lost
 
     @staticmethod
     def _collect(ledger: _jobs.Ledger, future: Any, batch: list[tuple[int, Job]],

@@ -38,7 +38,8 @@ class CliCluster:
     def start(self) -> CliCluster:
         info = self.folder / "scheduler.json"
         self._spawn("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                    "--scheduler-file", str(info), log="scheduler.log")
+                    "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(info),
+                    log="scheduler.log")
         deadline = time.monotonic() + START_TIMEOUT_S
         while not info.exists() or not info.read_text().strip():
             if time.monotonic() > deadline or self.procs[0].poll() is not None:
@@ -48,6 +49,7 @@ class CliCluster:
         for k in range(self.n_workers):
             self._spawn("worker", "--scheduler-file", str(info), "--host", "127.0.0.1",
                         "--nthreads", str(self.threads), "--no-dashboard",
+                        "--dashboard-address", "127.0.0.1:0",
                         "--local-directory", str(self.folder), log=f"worker-{k}.log")
         import distributed
 

@@ -4,8 +4,10 @@ on one clock, and say what they started; the client and loop axes refuse what th
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from strategies.base import RequestRecord, Settings, make_jobs
 from strategies.clients import check, choose
 from strategies.dask_distributed import batch_size
 
+from .dask_cluster import CliCluster
 from .helpers import check_records, jobs_for, prepare
 
 
@@ -167,6 +170,33 @@ def test_dask_on_a_cluster_of_command_line_processes(flag_server, dask_cluster) 
     first = min(r.t_queued for r in records)
     assert all(r.t_start >= first for r in records)
     assert {p.kind for p in probes} == {"loop_lag"}
+
+
+def test_a_dask_worker_that_dies_loses_only_its_own_batches(flag_server, tmp_path) -> None:
+    """A worker killed mid-trial (its nanny starts another under a new address): its pinned
+    batches would wait for ever; they end as ``worker_lost`` and the other worker's finish."""
+    prepare(flag_server, latency="50ms")
+    jobs = jobs_for(flag_server, 60)
+    cluster = CliCluster(tmp_path).start()
+    killed: list[int] = []
+
+    def progress(record: RequestRecord) -> None:
+        if not killed:
+            killed.append(int(record.worker.rsplit("/", 2)[1]))
+            os.kill(killed[0], signal.SIGKILL)
+
+    try:
+        t0 = time.perf_counter()
+        records = strategies.get("dask").run(
+            jobs, Settings(concurrency=4, scheduler=cluster.address, timeout_s=5.0),
+            progress=progress)
+        took = time.perf_counter() - t0
+    finally:
+        cluster.stop()
+    check_records(records, jobs)
+    finals = Counter(r.error_kind for r in records if r.final)
+    assert finals["worker_lost"] > 0 and finals[None] >= 30, finals
+    assert took < 20
 
 
 def test_dask_shifts_records_by_each_workers_clock_offset() -> None:
