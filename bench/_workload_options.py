@@ -37,12 +37,13 @@ def add_workload_options(parser: argparse.ArgumentParser) -> None:
         flags = f.flags or (f.option,)
         shown = f" (default {f.default:g}{f.unit})" if isinstance(f.default, (int, float)) \
             and not isinstance(f.default, bool) else ""  # fmt: skip
+        text = (f.help + shown).replace("%", "%%")  # argparse formats help with %
         if f.kind is bool:
             parser.add_argument(*flags, dest=f.name, action="store_true", default=None,
-                                help=f.help)  # fmt: skip
+                                help=text)  # fmt: skip
         else:
             parser.add_argument(*flags, dest=f.name, type=_converter(f), metavar=f.metavar,
-                                help=f.help + shown)  # fmt: skip
+                                help=text)  # fmt: skip
 
 
 def workload_table(args: argparse.Namespace) -> dict[str, Any]:

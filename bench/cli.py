@@ -31,9 +31,12 @@ EXAMPLES = {
   flagbench run sequential threadpool asyncio          # the book's POP20 flags, latency 0
   flagbench run asyncio threadpool -a --latency 100ms -m 10,100
   flagbench run asyncio BR CN US --error-rate 0.25 --retries 2
+  flagbench run threadpool asyncio --client httpx --loop uvloop
+  flagbench run asyncio multiprocess_asyncio dask -m 100 --latency 0 --processes 2
   flagbench run threadpool asyncio -e -m 50 --latency uniform:0.5..5   # AA..ZZ, most are 404""",
     "suite": """examples:
-  flagbench suite quick                        # every strategy, small workload, ~1 minute
+  flagbench suite quick                        # the book's five strategies, small workload, ~1 minute
+  flagbench suite clients                      # every client library and event loop, ~5 minutes
   flagbench suite book                         # the book's DELAY and ERROR experiments
   flagbench suite my-suite.toml --out /tmp/results
   flagbench suite quick --resume results/20261126-101500-quick""",

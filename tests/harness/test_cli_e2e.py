@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import bench
+from bench.cli import build_parser
 from bench.runner import check_remote
 from bench.spec import Suite
 from bench.workload import Workload
@@ -169,6 +170,15 @@ def test_user_errors(tmp_path, run_cli, args, expected):
     assert expected in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "suite", "compare"])
+def test_help_of_each_command_prints(command):
+    """Help texts go through argparse's % formatting: a fault described as "10 to 90% of the
+    body" must not break ``--help``."""
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args([command, "--help"])
+    assert info.value.code == 0
 
 
 def test_remote_server_refused_without_opt_in(tmp_path, run_cli):
