@@ -33,8 +33,20 @@ TRIAL_OVERHEAD_S = 0.2
 
 def check_remote(suite: Suite, server_url: str | None, allow_remote: bool, cap: int,
                  warn: Callable[[str], None]) -> Suite:  # fmt: skip
-    """Refuse non-loopback targets unless allowed; then cap concurrency (it is someone's site)."""
-    if server_url is None or is_loopback_host(urlsplit(server_url).hostname or ""):
+    """Refuse non-loopback targets unless allowed; then cap concurrency (it is someone's site).
+
+    A dask scheduler elsewhere counts too: its workers send the requests from other machines.
+    ``cap`` is 20 unless the user raised it on purpose (``--remote-concurrency-cap``).
+    """
+    for w in suite.workloads:
+        if w.scheduler and not allow_remote and not _is_loopback(w.scheduler):
+            raise RemoteRefused(
+                f"--dask-scheduler {w.scheduler}: not a loopback address; flagbench only uses "
+                "clusters on this machine unless you pass --allow-remote (and then "
+                f"concurrency is capped at {cap})"
+            )
+    remote = any(w.scheduler and not _is_loopback(w.scheduler) for w in suite.workloads)
+    if not remote and (server_url is None or _is_loopback(server_url)):
         return suite
     if not allow_remote:
         raise RemoteRefused(
@@ -51,6 +63,10 @@ def check_remote(suite: Suite, server_url: str | None, allow_remote: bool, cap: 
     return dataclasses.replace(suite, workloads=tuple(capped))
 
 
+def _is_loopback(url: str) -> bool:
+    return is_loopback_host(urlsplit(url).hostname or "")
+
+
 def raise_open_files_limit(suite: Suite, warn: Callable[[str], None]) -> None:
     """Lift the soft open-files limit to the hard one; say so when C still would not fit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -64,12 +80,19 @@ def raise_open_files_limit(suite: Suite, warn: Callable[[str], None]) -> None:
 
 
 def check_strategies(suite: Suite) -> None:
-    """Every strategy the suite names can be built, asked before anything is written: a broken
-    plugin is one line (StrategyError), not a run of failed trials."""
+    """Every strategy the suite names can be built and can honour each of its workloads (its
+    client library, event loop, optional libraries), asked before anything is written: a
+    broken plugin or a client a strategy cannot use is one line (StrategyError), not a run of
+    failed trials."""
     import strategies
+    from strategies.clients import check
 
-    for name in suite.strategies:
-        strategies.get(name)
+    from .worker import settings_for
+
+    built = {name: strategies.get(name) for name in suite.strategies}
+    for name, w in suite.configs():
+        check(built.get(name) or strategies.get(name),
+              settings_for(w, None, 0.01, calibrate=False))  # fmt: skip
 
 
 def prepare_pythons(suite: Suite, note: Callable[[str], None],

@@ -31,10 +31,13 @@ EXAMPLES = {
   flagbench run sequential threadpool asyncio          # the book's POP20 flags, latency 0
   flagbench run asyncio threadpool -a --latency 100ms -m 10,100
   flagbench run asyncio BR CN US --error-rate 0.25 --retries 2
+  flagbench run threadpool asyncio --client httpx --loop uvloop
+  flagbench run asyncio multiprocess_asyncio dask -m 100 --latency 0 --processes 2
   flagbench run threadpool asyncio -e -m 50 --latency uniform:0.5..5   # AA..ZZ, most are 404
   flagbench run sequential asyncio -a --latency 0.5 --dry-run          # the plan and its time""",
     "suite": """examples:
-  flagbench suite quick                        # every strategy, small workload, ~30 s
+  flagbench suite quick                        # the book's five strategies, small workload, ~30 s
+  flagbench suite clients                      # every client library and event loop, ~5 minutes
   flagbench suite book --dry-run               # the trials and how long they will take
   flagbench suite my-suite.toml --out /tmp/results
   flagbench suite quick --save-baseline main   # compare later with --baseline main
@@ -101,7 +104,11 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
                    help="use this flag server instead of starting one (loopback only unless "
                         "--allow-remote)")  # fmt: skip
     p.add_argument("--allow-remote", action="store_true",
-                   help="allow a non-loopback --server; concurrency is then capped at 20")  # fmt: skip
+                   help="allow a non-loopback --server or --dask-scheduler; concurrency is then "
+                        "capped at 20")  # fmt: skip
+    p.add_argument("--remote-concurrency-cap", type=int, metavar="N",
+                   help="with --allow-remote: raise the cap on concurrency to N, for a remote "
+                        "flag server you own (recorded in meta.json)")  # fmt: skip
     p.add_argument("--no-report", action="store_true", help="skip the charts and the report")
     p.add_argument("-v", "--verbose", action="store_true", help="a progress bar per trial too")
     p.add_argument("--dry-run", action="store_true",
@@ -310,7 +317,8 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
         print(f"flagbench: {message}", file=sys.stderr)
 
     options = RunOptions(results_root=args.out, server_url=args.server,
-                         allow_remote=args.allow_remote, verbose=args.verbose,
+                         allow_remote=args.allow_remote, remote_cap=_remote_cap(args),
+                         verbose=args.verbose,
                          command=["flagbench", *sys.argv[1:]], warn=_warn, note=note,
                          on_trial=progress.trial, on_start=on_start)  # fmt: skip
     try:
@@ -370,6 +378,21 @@ def _report_failures(trials: Any) -> None:
           "(the trials table's failure column has every reason)", file=sys.stderr)  # fmt: skip
 
 
+def _remote_cap(args: argparse.Namespace) -> int:
+    """The cap on concurrency against a remote target: 20, or the one the user set on purpose."""
+    from .runner import REMOTE_CONCURRENCY_CAP
+
+    cap = args.remote_concurrency_cap
+    if cap is None:
+        return REMOTE_CONCURRENCY_CAP
+    if not args.allow_remote:
+        raise SpecError(f"--remote-concurrency-cap {cap}: give --allow-remote too; remote "
+                        "targets are refused without it")  # fmt: skip
+    if not 1 <= cap <= 10_000:
+        raise SpecError(f"--remote-concurrency-cap {cap}: must be between 1 and 10000")
+    return cap
+
+
 def _report(run_dir: Path) -> None:
     from . import report, store
 
@@ -389,7 +412,7 @@ def format_summary(summary: Any) -> str:
     order (the suite's strategy order, the baseline first), with the book's counts."""
     if summary is None or len(summary) == 0:
         return "no successful trials"
-    header = (f"{'strategy':<18}{'median s':>10}{'95% CI':>16}{'ideal s':>9}{'speed-up':>10}"
+    header = (f"{'strategy':<22}{'median s':>10}{'95% CI':>16}{'ideal s':>9}{'speed-up':>10}"
               f"{'efficiency':>12}{'ok':>6}{'not found':>11}{'errors':>8}  bottleneck")  # fmt: skip
     lines = []
     shared = False
@@ -404,7 +427,7 @@ def format_summary(summary: Any) -> str:
             not_assessed |= r.get("stability") == "not assessed"
             mark = "*" if isinstance(r.get("measured_on"), str) and r["measured_on"] else ""
             shared |= bool(mark)
-            lines.append(f"{r['strategy'] + mark:<18}{_fmt_s(r['wall_median_s']):>10}{ci:>16}"
+            lines.append(f"{r['strategy'] + mark:<22}{_fmt_s(r['wall_median_s']):>10}{ci:>16}"
                          f"{_fmt_s(r['ideal_s']):>9}{speed:>10}{eff:>12}"
                          f"{r.get('n_ok_median', math.nan):>6g}"
                          f"{r.get('n_not_found_median', math.nan):>11g}"
@@ -437,7 +460,7 @@ def cmd_list() -> int:
         except StrategyError as exc:  # a broken plugin must not hide the others
             _warn(f"{exc}; skipped")
             continue
-        print(f"  {name:<18} {description}")
+        print(f"  {name:<22} {description}")
     from . import dependencies, venvs
     from .pythons import ALL, found_pythons
 

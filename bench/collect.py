@@ -49,7 +49,7 @@ from flags_server.stats import STAT_FAULTS
 
 from . import accounting, stats
 from .ideal import ideal_parts
-from .records import RECORD_FIELDS, TrialResult
+from .records import RECORD_DEFAULTS, RECORD_FIELDS, TrialResult
 
 if TYPE_CHECKING:
     from .spec import Suite
@@ -68,6 +68,9 @@ def requests_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
         parts.append(frame)
     columns = ["trial_id", "strategy", *RECORD_FIELDS]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+    for name, default in RECORD_DEFAULTS.items():  # a field added after a run was recorded
+        if name not in frame:
+            frame[name] = default
     frame = frame.rename(columns={"t_queued": "t_queued_s", "t_start": "t_start_s", "t_end": "t_end_s"})
     frame.insert(0, "run_id", run_id)
     frame["trial_id"] = frame["trial_id"].astype("int64")
@@ -79,7 +82,7 @@ def requests_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
         frame[col] = frame[col].astype(float)
     frame["latency_s"] = frame["t_end_s"] - frame["t_start_s"]
     frame["wait_s"] = frame["t_start_s"] - frame["t_queued_s"]
-    for col in ("run_id", "strategy", "cc", "resource", "outcome", "error_kind"):
+    for col in ("run_id", "strategy", "cc", "resource", "outcome", "error_kind", "client"):
         frame[col] = frame[col].astype("category")
     return frame
 
@@ -141,6 +144,8 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         "gil_enabled": result.gil_enabled if result else None,
         "free_threaded": result.free_threaded if result else None,
         "start_method": result.start_method if result else None,
+        "client": result.client if result else "",
+        "loop": result.loop if result else "",
         **w.columns(),
         "n_jobs": r.n_jobs,
         "latency_mean_s": r.latency_mean_s,
@@ -151,6 +156,7 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         "cpu_user_s": result.cpu_user_s if result else math.nan,
         "cpu_sys_s": result.cpu_sys_s if result else math.nan,
         "rss_peak_mib": result.rss_peak_mib if result else math.nan,
+        "startup_s": math.nan if result is None or result.startup_s is None else result.startup_s,
     }
     wall = row["wall_s"]
     final = reqs[reqs["final"]]
@@ -158,8 +164,9 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
     # attempt 0 marks bookkeeping (a job cancelled by Ctrl-C, a lost pool worker): no request
     sent = reqs[reqs["attempt"] > 0]
     n_requests = len(sent)
-    row["client_processes"] = sent["worker"].str.partition("/")[0].nunique() if n_requests else 0
-    # workers are "pid/thread-name", or "pid/task-N" for coroutines sharing one thread
+    # workers are "pid/thread-name", or "pid/task-N" for coroutines sharing one thread, with
+    # the address of the machine's dask worker in front ("tcp://HOST:PORT/pid/task-N")
+    row["client_processes"] = sent["worker"].str.rpartition("/")[0].nunique() if n_requests else 0
     threads = sent.loc[~sent["worker"].str.contains("/task-", regex=False), "worker"].nunique()
     row["client_threads"] = max(threads, 1) if n_requests else 0
     row.update(

@@ -152,6 +152,10 @@ def check_worker(executable: str, package_names: list[str],
     if proc.returncode != 0:
         return WorkerCheck((proc.stderr.strip().splitlines() or ["no output"])[-1])
     data = json.loads(proc.stdout.strip().splitlines()[-1])
+    # strategies import their client libraries only when they run: ask for each package
+    missing = [name for name, version in data["packages"].items() if version is None]
+    if missing:
+        return WorkerCheck(f"not installed there: {', '.join(missing)}", data["packages"])
     return WorkerCheck("", data["packages"], data["gil_enabled"])
 
 

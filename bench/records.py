@@ -26,6 +26,9 @@ SCHEMA_VERSION = 2
 WORKER_WRITE_FAILED = os.EX_IOERR
 #: The columns of ``WorkerResult.records``: one per RequestRecord field.
 RECORD_FIELDS = [f.name for f in dataclasses.fields(RequestRecord)]
+#: Record fields that have a default, for records written before the field existed.
+RECORD_DEFAULTS = {f.name: f.default for f in dataclasses.fields(RequestRecord)
+                   if f.default is not dataclasses.MISSING}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,10 @@ class WorkerResult:
     blocking_workers: int | None = None
     cpu_limit: str = ""  # gil, loop, workers or cores
     blocking_in_slot: bool = False
+    client: str = ""  # the HTTP client library that ran ("" if the strategy does not say)
+    loop: str = ""  # the event loop ("" for a strategy without one)
+    startup_s: float | None = None  # the strategy's set-up before the timed region, if any
+    startup: dict[str, Any] = dataclasses.field(default_factory=dict)  # what it set up
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

@@ -360,6 +360,8 @@ def start_run(suite: Suite, options: RunOptions) -> tuple[Path, dict[str, Any]]:
         "spec": suite.to_dict(),
         "seed": suite.seed,
         "server": {"seed": suite.seed, **suite.server, "url": options.server_url},
+        "remote": {"allowed": options.allow_remote, "concurrency_cap": options.remote_cap,
+                   "cap_raised": options.remote_cap != REMOTE_CONCURRENCY_CAP},
         **metadata.machine(),
         "packages": metadata.package_versions(),
         "git_commit": metadata.git_commit(),

@@ -19,7 +19,8 @@ import time
 from pathlib import Path
 
 import strategies
-from strategies.base import CpuWork, ProbeSample, Settings, make_jobs
+from strategies.base import CpuWork, Job, ProbeSample, Settings, Strategy, make_jobs
+from strategies.clients import check
 from strategies.pools import resolved_start_method
 from strategies.spread import spread_of, usable_cores
 
@@ -38,23 +39,52 @@ def _cpu_work(spec: str) -> CpuWork | None:
     return calibrate(*parse_cpu_work(spec))
 
 
-def settings_for(w: Workload, save_dir: str | None, probe_interval_s: float) -> Settings:
-    """The strategy's settings: the workload fields that configure the worker."""
+def settings_for(w: Workload, save_dir: str | None, probe_interval_s: float,
+                 calibrate: bool = True) -> Settings:  # fmt: skip
+    """The strategy's settings: the workload fields that configure the worker (without the
+    CPU work, which takes a calibration, when ``calibrate`` is False: for checks)."""
     return Settings(
         concurrency=w.concurrency,
         timeout_s=w.timeout_s,
         retries=w.retries,
         save_dir=save_dir,
         save_delay_s=parse_duration(w.save_delay),
-        cpu_work=_cpu_work(w.cpu_work),
+        cpu_work=_cpu_work(w.cpu_work) if calibrate else None,
         metadata=w.metadata,
         executor=w.executor,
         probe_interval_s=probe_interval_s,
+        client=w.client or None,
+        loop=w.loop or None,
+        processes=w.processes,
+        scheduler=w.scheduler,
+        dask_workers=w.dask_workers,
+        dask_threads=w.dask_threads,
     )
 
 
 def _switch_interval_s(w: Workload) -> float | None:
     return parse_duration(w.switch_interval) if w.switch_interval else None
+
+
+def start_up(strategy: Strategy, jobs: list[Job], settings: Settings) -> tuple[float | None, dict]:
+    """What the strategy sets up before its first request (processes, a cluster), outside the
+    timed region: (seconds it took, what it says about it); (None, {}) when it has nothing."""
+    start = getattr(strategy, "start", None)
+    if start is None:
+        return None, {}
+    t = time.perf_counter()
+    about = start(jobs, settings) or {}
+    return time.perf_counter() - t, about
+
+
+def _plus_elsewhere(strategy: Strategy, user: float, system: float) -> tuple[float, float]:
+    """Add the CPU a strategy spent in processes this one cannot count (a cluster's workers),
+    as it reports it with ``cpu_elsewhere()``."""
+    elsewhere = getattr(strategy, "cpu_elsewhere", None)
+    if elsewhere is None:
+        return user, system
+    more_user, more_system = elsewhere()
+    return user + more_user, system + more_system
 
 
 def gil_enabled() -> bool:
@@ -76,6 +106,7 @@ def run_trial(task: WorkerTask) -> WorkerResult:
                 else strategies.get(task.strategy))  # fmt: skip
     jobs = make_jobs(task.flags_url, task.codes)
     settings = settings_for(task.workload, task.save_dir, task.probe_interval_s)
+    choice = check(strategy, settings)
     progress = None
     bar = None
     if task.progress:
@@ -86,15 +117,22 @@ def run_trial(task: WorkerTask) -> WorkerResult:
     probes: list[ProbeSample] = []
     cores, gil = usable_cores(), gil_enabled()
     spread = spread_of(strategy, settings, cores, gil)
-    user0, sys0 = cpu_times()
-    with switch_interval(_switch_interval_s(task.workload)) as interval, \
-            Heartbeat(probes, settings.probe_interval_s), \
-            BackgroundThreads(task.workload.background_threads) as background:  # fmt: skip
-        t0 = time.perf_counter()
-        records = strategy.run(jobs, settings, progress=progress, probes=probes)
-        wall = time.perf_counter() - t0
-    reap_fork_server()
-    user1, sys1 = cpu_times()
+    startup_s, startup = start_up(strategy, jobs, settings)
+    try:
+        user0, sys0 = cpu_times()
+        with switch_interval(_switch_interval_s(task.workload)) as interval, \
+                Heartbeat(probes, settings.probe_interval_s), \
+                BackgroundThreads(task.workload.background_threads) as background:  # fmt: skip
+            t0 = time.perf_counter()
+            records = strategy.run(jobs, settings, progress=progress, probes=probes)
+            wall = time.perf_counter() - t0
+        reap_fork_server()
+        user1, sys1 = cpu_times()
+        user1, sys1 = _plus_elsewhere(strategy, user1, sys1)
+    finally:
+        close = getattr(strategy, "close", None)
+        if close is not None:
+            close()
     if bar is not None:
         bar.close()
     times = [i for i, name in enumerate(RECORD_FIELDS) if name.startswith("t_")]
@@ -127,6 +165,10 @@ def run_trial(task: WorkerTask) -> WorkerResult:
         blocking_workers=spread.workers,
         cpu_limit=spread.limit,
         blocking_in_slot=spread.in_slot,
+        client=choice.client,
+        loop=choice.loop,
+        startup_s=startup_s,
+        startup=startup,
     )
 
 

@@ -14,6 +14,7 @@ import dataclasses
 import hashlib
 import itertools
 import json
+import math
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from typing import Any, Literal
 
 from flags_server.fault_kinds import FAULT_KINDS, RATE_FIELDS
 from strategies.base import EXECUTORS
+from strategies.clients import ALL_CLIENTS, LOOPS
 
 from ._exceptions import SpecError
 from .codes import resolve_codes
@@ -179,11 +181,23 @@ def _canon_duration(spec: str) -> str:
 
 
 def one_of(*allowed: str) -> Callable[[Any], None]:
-    def check(value: str) -> None:
-        if value not in allowed:
-            raise ValueError(f"allowed: {', '.join(allowed)}")
+    """A name from ``allowed``, or "" for the default."""
+
+    def check(value: Any) -> None:
+        if value and value not in allowed:
+            raise ValueError(f"allowed: {', '.join(allowed)} (or leave it out for the default)")
 
     return check
+
+
+def _check_scheduler(address: str) -> None:
+    from strategies import StrategyError
+    from strategies.dask_distributed import check_address
+
+    try:
+        check_address(address)
+    except StrategyError as exc:
+        raise ValueError(str(exc).partition(": ")[2]) from None
 
 
 def _check_python(spec: str) -> None:
@@ -232,6 +246,22 @@ FIELDS: tuple[Field, ...] = (
           metavar="N", example=1),
     Field("timeout_s", _NUMBER, 10.0, "per-request timeout (connect + read)", "worker",
           between(0.01, 600, " seconds"), unit="s", flags=("--timeout",), metavar="S", example=5.0),
+    Field("client", str, "", "HTTP client library: requests, httpx or urllib3 for the sync "
+          "strategies, aiohttp or httpx for the asyncio ones (default: each strategy's first); "
+          "a comma list is a sweep", "worker", one_of(*ALL_CLIENTS), cli_list=True,
+          metavar="NAME[,NAME...]", column="client_requested", example="httpx"),
+    Field("loop", str, "", "event loop of the asyncio strategies: asyncio or uvloop (default "
+          "asyncio); a comma list is a sweep", "worker", one_of(*LOOPS), cli_list=True,
+          metavar="NAME[,NAME...]", column="loop_requested", example="uvloop"),
+    Field("processes", int, None, "multiprocess_asyncio: P processes sharing C (default: one "
+          "per CPU)", "worker", between(1, 256), metavar="P", example=2),
+    Field("scheduler", str, None, "dask: the scheduler of an existing cluster (default: a "
+          "LocalCluster per trial)", "worker", _check_scheduler, flags=("--dask-scheduler",),
+          metavar="tcp://HOST:PORT", axis=False, example="tcp://127.0.0.1:8786"),
+    Field("dask_workers", int, None, "dask: LocalCluster worker processes (default: one per "
+          "CPU)", "worker", between(1, 64), metavar="W", example=2),
+    Field("dask_threads", int, None, "dask: threads per LocalCluster worker, the batches each "
+          "runs at once (default 2)", "worker", between(1, 64), metavar="T", example=1),
     Field("python", str, "", "interpreter for the trials, a version such as 3.12 or a path "
           "(default: this one)", "interpreter", _check_python, metavar="VERSION|PATH",
           column="python_requested", example=sys.executable),
@@ -290,11 +320,10 @@ class Workload:
         return {f.name: getattr(self, f.name) for f in FIELDS if f.configures == "server"}
 
     def columns(self) -> dict[str, Any]:
-        """The trials-table columns of this workload (N resolved, no None values)."""
-        out = {f.column_name: getattr(self, f.name) for f in FIELDS}
+        """The trials-table columns of this workload (N resolved; an unset text is "", an unset
+        number NaN)."""
+        out = {f.column_name: _cell(f, getattr(self, f.name)) for f in FIELDS}
         out["n_jobs"] = self.jobs_count()
-        if out["metadata_latency"] is None:
-            out["metadata_latency"] = ""
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -320,6 +349,12 @@ class Workload:
             raise SpecError(f"{said} delays each file write, but files are not saved; "
                             f"allowed with {'--save' if cli else 'save = true'} only")
         return workload
+
+
+def _cell(f: Field, value: Any) -> Any:
+    if value is not None:
+        return value
+    return "" if f.kind is str else math.nan
 
 
 def expand(where: str, table: Mapping[str, Any], cli: bool = False) -> list[Workload]:

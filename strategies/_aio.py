@@ -1,8 +1,9 @@
-"""A job with aiohttp, and the bounded producer both asyncio strategies run.
+"""A job with an asyncio client, and the bounded producer the asyncio strategies run.
 
 Concurrency is ``asyncio.Semaphore(C)`` around each request (as in the book's flags2 and
-flags3 asyncio scripts). The connector allows exactly C connections, so it is never a
-second, smaller cap, and connections are reused across requests. Tasks are created by a
+flags3 asyncio scripts). The client (aiohttp or httpx, see ``_clients_async``) allows exactly
+C connections, so it is never a second, smaller cap, and connections are reused across
+requests; the event loop is asyncio's or uvloop's. Tasks are created by a
 producer that keeps at most ``2 * C`` alive and hands each finished one to the ledger from a
 done-callback, so 100,000 jobs need about 2C tasks, not 100,000.
 
@@ -24,10 +25,8 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import aiohttp
-
 from . import _jobs
-from ._jobs import Fetched
+from ._clients_async import AsyncTransport, open_transport, run_loop
 from .base import Job, ProbeSample, Progress, RequestRecord, Resource, Settings
 from .classify import INTERNAL_ERROR, SAVE_ERROR
 from .pools import process_pool, stop_workers
@@ -40,7 +39,7 @@ LIVE_TASKS_PER_SLOT = 2
 
 @dataclass(slots=True)
 class _Context:
-    session: aiohttp.ClientSession
+    session: AsyncTransport
     semaphore: asyncio.Semaphore
     settings: Settings
     pool: Executor | None  # None: blocking steps run on the loop itself
@@ -68,13 +67,15 @@ def run(
     probes: list[ProbeSample] | None,
     *,
     offload: bool,
+    client: str = "aiohttp",
+    loop: str = "asyncio",
 ) -> list[RequestRecord]:
     """Run every job on a fresh event loop; Ctrl-C returns what finished."""
     t0 = time.perf_counter()
     ledger = _jobs.Ledger(jobs, t0, progress)
     _jobs.prepare(settings)
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        asyncio.run(_main(jobs, settings, ledger, probes, offload))
+        run_loop(_main(jobs, settings, ledger, probes, offload, client), loop)
     return ledger.close()
 
 
@@ -84,6 +85,7 @@ async def _main(
     ledger: _jobs.Ledger,
     probes: list[ProbeSample] | None,
     offload: bool,
+    client: str,
 ) -> None:
     c = settings.concurrency
     pool = _executor(settings) if offload and settings.blocking else None
@@ -106,11 +108,8 @@ async def _main(
             worker = f"{os.getpid()}/{task.get_name()}"
             ledger.add(index, [_jobs.bookkeeping(jobs[index], INTERNAL_ERROR, t0, worker)])
 
-    connector = aiohttp.TCPConnector(limit=c, limit_per_host=c)
-    timeout = aiohttp.ClientTimeout(total=settings.timeout_s)
     try:
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            _no_hidden_retry(session)
+        async with open_transport(client, settings) as session:
             ctx = _Context(session, asyncio.Semaphore(c), settings, pool)
             for index, job in enumerate(jobs):
                 await slots.acquire()
@@ -132,19 +131,6 @@ async def _main(
             if not finished and settings.executor == "process":
                 stop_workers(pool)  # type: ignore[arg-type]
             pool.shutdown(wait=finished, cancel_futures=True)
-
-
-def _no_hidden_retry(session: aiohttp.ClientSession) -> None:
-    """Turn off aiohttp's silent second try of a GET whose reused connection broke.
-
-    aiohttp >= 3.10 re-sends an idempotent request once when a kept-alive connection fails
-    (RFC 9112 section 9.3.1.1). The server would then count two requests where the client
-    records one attempt, and a reset would be reported as a success. Retries here are the
-    strategy's own, recorded ones. There is no public switch; aiohttp's own test client sets
-    this same attribute.
-    """
-    if hasattr(session, "_retry_connection"):
-        session._retry_connection = False
 
 
 async def _run_job(ctx: _Context, job: Job, t_queued: float) -> list[RequestRecord]:
@@ -196,7 +182,7 @@ async def _fetch_resource(
     while True:
         async with ctx.semaphore:
             t_start = time.perf_counter()
-            got = await fetch(ctx.session, url)
+            got = await ctx.session.fetch(url)
             t_end = time.perf_counter()
         rec = _jobs.record(job, resource, attempt, t_queued, t_start, t_end, got, worker)
         records.append(rec)
@@ -209,22 +195,3 @@ async def _fetch_resource(
         )
         t_queued = time.perf_counter()
         attempt += 1
-
-
-async def fetch(session: aiohttp.ClientSession, url: str) -> Fetched:
-    """One GET under the session's total timeout; never raises (except when cancelled)."""
-    got = Fetched()
-    resp = None
-    try:
-        async with session.get(url) as resp:
-            got.status = resp.status
-            got.content_length = _jobs.content_length(resp.content_length,
-                                                      resp.headers.get("Content-Encoding"))
-            got.retry_after = resp.headers.get("Retry-After")
-            got.body = await resp.read()
-            got.nbytes = len(got.body)
-    except Exception as exc:
-        got.exc = exc
-        if resp is not None:  # the body broke off: count what did arrive
-            got.nbytes = getattr(resp.content, "total_bytes", 0)
-    return got

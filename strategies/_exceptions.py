@@ -30,3 +30,8 @@ class DeadlineExceeded(TimeoutError):
 
     requests only has per-read timeouts, so a slow body could otherwise run for ever.
     """
+
+
+class UnsupportedSetting(StrategyError, ValueError):
+    """Settings a strategy cannot honour here: a client library or event loop it does not use,
+    or an optional library that is not installed. Raised before any request is sent."""

@@ -32,6 +32,7 @@ class Fetched:
     content_length: int | None = None
     retry_after: str | None = None
     exc: BaseException | None = None
+    client: str = ""  # the library that made the attempt
 
 
 def body_ok(resource: Resource, body: bytes) -> bool:
@@ -88,7 +89,7 @@ def record(
     )
     return RequestRecord(
         job.cc, resource, attempt, t_queued, t_start, t_end,
-        got.status, outcome, kind, got.nbytes, worker, final=False,
+        got.status, outcome, kind, got.nbytes, worker, final=False, client=got.client,
     )
 
 

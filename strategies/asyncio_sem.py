@@ -11,14 +11,17 @@ from collections.abc import Sequence
 
 from . import _aio
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
+from .clients import ASYNC_CLIENTS, LOOPS, choose
 from .spread import Spread, on_loop
 
 
 class AsyncioStrategy:
     name = "asyncio"
-    description = "aiohttp, one ClientSession, asyncio.Semaphore(C); blocking steps on the loop"
+    description = "one aiohttp (or httpx) session, asyncio.Semaphore(C); blocking steps on the loop"
     rank = 3  # fourth in listings: see strategies.names()
     offload = False  # where CPU work and saving run: on the loop (False) or in an executor
+    clients = ASYNC_CLIENTS  # Settings.client: aiohttp (the default) or httpx
+    loops = LOOPS  # Settings.loop: asyncio (the default) or uvloop
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         return on_loop()
@@ -30,4 +33,6 @@ class AsyncioStrategy:
         progress: Progress | None = None,
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
-        return _aio.run(jobs, settings, progress, probes, offload=self.offload)
+        choice = choose(self, settings)
+        return _aio.run(jobs, settings, progress, probes, offload=self.offload,
+                        client=choice.client, loop=choice.loop)

@@ -81,6 +81,12 @@ class Settings:
     executor: ExecutorKind = "thread"  # asyncio_executor: where the blocking steps run
     lag_probe: bool = True  # asyncio strategies: run a loop-lag heartbeat task
     probe_interval_s: float = 0.01
+    client: str | None = None  # HTTP client library; None: the strategy's first (strategies.clients)
+    loop: str | None = None  # event loop of the asyncio strategies: asyncio or uvloop; None: asyncio
+    processes: int | None = None  # multiprocess_asyncio's P; None: one per CPU
+    scheduler: str | None = None  # dask: an existing cluster's tcp://HOST:PORT; None: a LocalCluster
+    dask_workers: int | None = None  # dask LocalCluster workers; None: one per CPU
+    dask_threads: int | None = None  # threads per LocalCluster worker; None: 2
 
     def __post_init__(self) -> None:
         if not _is_int(self.concurrency) or self.concurrency < 1:
@@ -99,6 +105,10 @@ class Settings:
             raise ValueError(
                 f"probe_interval_s must be a positive number, got {self.probe_interval_s}"
             )
+        for name in ("processes", "dask_workers", "dask_threads"):
+            value = getattr(self, name)
+            if value is not None and (not _is_int(value) or value < 1):
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         if self.start_method is not None:
             import multiprocessing
 
@@ -133,8 +143,9 @@ class RequestRecord:
     outcome: Outcome
     error_kind: str | None  # None when ok; "not_found", "http_503", "timeout", ...
     nbytes: int  # body bytes received
-    worker: str  # "pid/thread-name" or "pid/task-N": who made the request
+    worker: str  # "pid/thread-name" or "pid/task-N" (dask: "tcp://HOST:PORT/pid/task-N")
     final: bool = True  # this record decides the job's outcome (exactly one per job)
+    client: str = ""  # the HTTP client library that sent it; "" for a bookkeeping record
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +171,15 @@ class Strategy(Protocol):
     are optional, so they are not part of the protocol check. So is ``rank``, which only
     flagbench's own strategies use: their place in listings and comparisons, lowest first
     (``sequential`` is 0); other packages' strategies follow by name.
+
+    Also optional: ``clients`` and ``loops``, the client libraries and event loops the strategy
+    can use, its default first (``strategies.clients`` refuses any other before a run);
+    ``check(settings)``, which raises ``StrategyError`` for settings that cannot run here (a
+    missing optional library); and ``start(jobs, settings) -> dict`` with ``close()``, which
+    the harness calls outside the timed region to set up what the model needs before its first
+    request (processes, a cluster) and reports as start-up. ``run`` works without them. A
+    strategy that uses CPU in processes the harness cannot count (a cluster's workers) says
+    how much with ``cpu_elsewhere() -> (user_s, system_s)``, for its last ``run``.
     """
 
     name: str

@@ -1,8 +1,9 @@
-"""One function decides what an HTTP attempt's outcome was, for requests and aiohttp alike.
+"""One function decides what an HTTP attempt's outcome was, for every client library alike.
 
-Both libraries wrap the operating system's errors in their own exception trees, several
-layers deep (requests: ``ConnectionError(ProtocolError('Connection aborted.',
-ConnectionResetError(...)))``; aiohttp: ``ClientConnectorError`` carrying an ``os_error``).
+The libraries (requests, urllib3, httpx, aiohttp) wrap the operating system's errors in their
+own exception trees, several layers deep (requests: ``ConnectionError(ProtocolError('Connection
+aborted.', ConnectionResetError(...)))``; httpx: ``ReadError`` caused by httpcore's, caused by
+the OS error; aiohttp: ``ClientConnectorError`` carrying an ``os_error``).
 Walking the whole chain and asking the same questions in the same order is what makes the
 ``error_kind`` column comparable across strategies. Library types are only looked up when
 that library is already imported: an exception cannot come from a library nobody loaded,
@@ -95,7 +96,7 @@ def classify(
 
 
 def exception_kind(exc: BaseException) -> str:
-    """The error kind of an exception raised by requests, urllib3, aiohttp or the OS."""
+    """The error kind of an exception raised by requests, urllib3, httpx, aiohttp or the OS."""
     chain = list(_chain(exc))
     for kind, test in _RULES:
         if any(test(e) for e in chain):
@@ -143,6 +144,8 @@ def _is_timeout(e: BaseException) -> bool:
         (TimeoutError, asyncio.TimeoutError),
         _types("requests.exceptions", "Timeout"),
         _types("urllib3.exceptions", "TimeoutError"),
+        _types("httpx", "TimeoutException"),
+        _types("httpcore", "TimeoutException"),
         _types("aiohttp", "ServerTimeoutError"),
     )
 
@@ -160,6 +163,11 @@ def _is_reset(e: BaseException) -> bool:
         return True
     if isinstance(e, OSError) and e.errno in _RESET_ERRNOS:
         return True
+    if _is(e, _types("httpx", "RemoteProtocolError"), _types("httpcore", "RemoteProtocolError")):
+        # h11 says the peer closed the connection: before the head ("Server disconnected
+        # without sending a response"), or in the body, which ``classify`` calls truncated.
+        text = str(e).lower()
+        return "disconnected" in text or "peer closed" in text
     return _is(e, _types("aiohttp", "ServerDisconnectedError"))
 
 
@@ -170,6 +178,7 @@ def _is_decode_error(e: BaseException) -> bool:
         e,
         _types("requests.exceptions", "ContentDecodingError", "InvalidJSONError"),
         _types("urllib3.exceptions", "DecodeError"),
+        _types("httpx", "DecodingError"),
         _types("aiohttp", "ContentTypeError"),
     ):
         return True
@@ -197,6 +206,7 @@ def _is_connection(e: BaseException) -> bool:
         e,
         (ConnectionError,),
         _types("requests.exceptions", "ConnectionError"),
+        _types("httpx", "NetworkError"),
         _types("aiohttp", "ClientConnectionError", "ClientOSError"),
     )
 
@@ -206,6 +216,7 @@ def _is_client(e: BaseException) -> bool:
         e,
         _types("requests.exceptions", "RequestException"),
         _types("urllib3.exceptions", "HTTPError"),
+        _types("httpx", "HTTPError", "StreamError"),
         _types("aiohttp", "ClientError"),
         (http.client.HTTPException,),
     )

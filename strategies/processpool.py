@@ -22,6 +22,7 @@ from . import _jobs
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
 from .classify import WORKER_LOST
+from .clients import SYNC_CLIENTS, choose
 from .pools import ignore_sigint, process_pool, resolved_start_method, stop_workers
 from .spread import Spread, in_processes
 
@@ -46,7 +47,7 @@ def chunk_size(n_jobs: int, concurrency: int, max_chunk: int = MAX_CHUNK) -> int
 def _init_worker(settings: Settings, method: str) -> None:
     global _client
     ignore_sigint()
-    _client = Client(new_session(), settings, f"{os.getpid()}/{method}")
+    _client = Client(new_session(settings.client), settings, f"{os.getpid()}/{method}")
 
 
 _Chunk = list[tuple[int, Job]]
@@ -60,8 +61,9 @@ def _run_chunk(chunk: _Chunk, t_queued: float) -> _Results:
 
 class ProcessPoolStrategy:
     name = "processpool"
-    description = "ProcessPoolExecutor(max_workers=C), one requests.Session per process, chunks"
+    description = "ProcessPoolExecutor(max_workers=C), one client session per process, chunks"
     rank = 2  # third in listings: see strategies.names()
+    clients = SYNC_CLIENTS  # Settings.client: requests (the default), httpx or urllib3
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         return in_processes(settings.concurrency, cores, in_slot=True)
@@ -73,6 +75,7 @@ class ProcessPoolStrategy:
         progress: Progress | None = None,
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
+        choose(self, settings)
         t0 = time.perf_counter()
         ledger = _jobs.Ledger(jobs, t0, progress)
         if not jobs:

@@ -14,14 +14,16 @@ from collections.abc import Sequence
 from . import _jobs
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
+from .clients import SYNC_CLIENTS, choose
 from .spread import Spread, in_threads
 
 
 class SequentialStrategy:
     name = "sequential"
-    description = "one requests.Session, one flag after another"
+    description = "one client session (requests, httpx or urllib3), one flag after another"
     rank = 0  # first in listings: see strategies.names()
     max_concurrency = 1  # whatever Settings.concurrency says; the harness's ideal time uses it
+    clients = SYNC_CLIENTS  # Settings.client: requests (the default), httpx or urllib3
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         """One thread fetches, works and saves, one flag after another."""
@@ -34,11 +36,12 @@ class SequentialStrategy:
         progress: Progress | None = None,
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
+        choice = choose(self, settings)
         t0 = time.perf_counter()
         ledger = _jobs.Ledger(jobs, t0, progress)
         _jobs.prepare(settings)
         worker = f"{os.getpid()}/{threading.current_thread().name}"
-        session = new_session()
+        session = new_session(choice.client)
         client = Client(session, settings, worker)
         try:
             for index, job in enumerate(jobs):

@@ -17,18 +17,19 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
-import requests
-
 from . import _jobs
+from ._clients_sync import SyncTransport
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
+from .clients import SYNC_CLIENTS, choose
 from .spread import Spread, in_threads
 
 
 class ThreadPoolStrategy:
     name = "threadpool"
-    description = "ThreadPoolExecutor(max_workers=C), one requests.Session per thread"
+    description = "ThreadPoolExecutor(max_workers=C), one client session per thread"
     rank = 1  # second in listings: see strategies.names()
+    clients = SYNC_CLIENTS  # Settings.client: requests (the default), httpx or urllib3
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         return in_threads(settings, settings.concurrency, cores, gil, in_slot=True)
@@ -40,17 +41,18 @@ class ThreadPoolStrategy:
         progress: Progress | None = None,
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
+        choice = choose(self, settings)
         t0 = time.perf_counter()
         ledger = _jobs.Ledger(jobs, t0, progress)
         _jobs.prepare(settings)
         stop = threading.Event()
         local = threading.local()
-        sessions: list[requests.Session] = []
+        sessions: list[SyncTransport] = []
 
         def client() -> Client:
             c = getattr(local, "client", None)
             if c is None:
-                session = new_session()
+                session = new_session(choice.client)
                 sessions.append(session)
                 worker = f"{os.getpid()}/{threading.current_thread().name}"
                 c = local.client = Client(session, settings, worker, stop=stop)

@@ -128,7 +128,7 @@ def joined(frame: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
 
 def _param_keys(by_id: pd.DataFrame) -> pd.Series:
     """Per workload, its parameters besides N and C as one string: equal keys, one sweep."""
-    return by_id[list(WORKLOAD_PARAMS)].map(str).agg("|".join, axis=1)
+    return joined(by_id, WORKLOAD_PARAMS)
 
 
 def pick(items: list, limit: int) -> list:
@@ -347,3 +347,76 @@ def interpreter_grids(run: RunLike) -> list[InterpreterGrid]:
 def has_interpreters(run: RunLike) -> bool:
     """Whether some workload ran under more than one interpreter."""
     return bool(interpreter_grids(run))
+
+
+# ---------------------------------------------------------------- clients and scale-out
+
+#: The models that answer "asyncio uses one core": one loop, one loop per process, a cluster.
+SCALE_OUT = ("asyncio", "multiprocess_asyncio", "dask")
+#: What a workload is besides its client library and event loop, N and C.
+SETTING_PARAMS = tuple(p for p in WORKLOAD_PARAMS if p not in ("client_requested", "loop_requested"))
+
+
+def _setting(t: pd.DataFrame) -> pd.Series:
+    """Per trial, its workload without the client and loop: equal keys compare clients."""
+    keys = ["n_jobs", "concurrency", *SETTING_PARAMS]
+    return joined(t, keys)
+
+
+def client_cpu(run: RunLike) -> list[tuple[str, pd.DataFrame]]:
+    """Per workload setting where some strategy ran with more than one client or loop, its
+    rows (strategy, client, loop): median client CPU per request in ms and each repeat's,
+    lowest first. The setting is named by the label of its first workload."""
+    t = ok_trials(run)
+    if t.empty or "client" not in t:
+        return []
+    t = t.assign(setting=_setting(t), client=t["client"].astype(str), loop=t["loop"].astype(str))
+    out = []
+    for _, g in t.groupby("setting", sort=False):
+        combos = g.groupby("strategy")[["client", "loop"]].apply(lambda d: len(d.drop_duplicates()))
+        if combos.max() < 2:
+            continue
+        rows = (g.groupby(["strategy", "client", "loop"])["cpu_per_request_ms"]
+                .agg(median="median", repeats=list).reset_index().sort_values("median"))
+        label = _without_client(str(g["workload"].iloc[0]))
+        out.append((label, rows.reset_index(drop=True)))
+    return out
+
+
+def _without_client(label: str) -> str:
+    return " ".join(p for p in label.split() if not p.startswith(("client=", "loop=")))
+
+
+def scale_out(run: RunLike) -> list[tuple[str, pd.DataFrame]]:
+    """Per workload setting without N and C where two or more of ``SCALE_OUT`` ran: the
+    summary rows of those strategies (concurrency, throughput, ideal), by C. When a C was run
+    with several N, the largest N stands for it."""
+    s, t = summary(run), ok_trials(run)
+    if s.empty or t.empty:
+        return []
+    first = t.drop_duplicates("workload_id").set_index("workload_id")
+    key = joined(first, WORKLOAD_PARAMS)
+    ideal = {w.workload_id: w.ideal_rps for w in workloads(run)}
+    s = s[s["strategy"].isin(SCALE_OUT) & s["workload_id"].isin(key.index)]
+    s = s.assign(key=s["workload_id"].map(key), ideal_rps=s["workload_id"].map(ideal))
+    out = []
+    for _, g in s.groupby("key", sort=False):
+        if g["strategy"].nunique() < 2:
+            continue
+        g = (g.sort_values(["concurrency", "n_jobs"])
+             .drop_duplicates(["strategy", "concurrency"], keep="last"))
+        w = first.loc[g["workload_id"].iloc[0]]
+        label = " ".join(p for p in str(w["workload"]).split()
+                         if g["concurrency"].nunique() == 1 or not p.startswith(("N=", "C=")))
+        out.append((label, g.reset_index(drop=True)))
+    return sorted(out, key=lambda item: -item[1]["concurrency"].nunique())[:3]
+
+
+def has_client_axis(run: RunLike) -> bool:
+    """Whether some strategy ran on one workload with more than one client or event loop."""
+    return bool(client_cpu(run))
+
+
+def has_scale_out(run: RunLike) -> bool:
+    """Whether two of asyncio, multiprocess_asyncio and dask ran on a workload."""
+    return bool(scale_out(run))

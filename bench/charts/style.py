@@ -31,10 +31,12 @@ _FIXED = {
     "processpool": "#009E73",
     "asyncio": "#D55E00",
     "asyncio_executor": "#CC79A7",
+    "multiprocess_asyncio": "#E69F00",
+    "dask": "#56B4E9",
 }
 _SPARE = (
-    "#E69F00", "#56B4E9", "#F0E442", "#8C564B", "#17BECF",
-    "#BCBD22", "#7F7F7F", "#9467BD", "#1F77B4", "#2CA02C",
+    "#F0E442", "#8C564B", "#17BECF",
+    "#BCBD22", "#7F7F7F", "#9467BD", "#1F77B4", "#2CA02C", "#D62728", "#393B79",
 )
 
 OUTCOME_COLOURS = {"ok": "#4C9F70", "not_found": "#E6A532", "error": "#C0392B"}

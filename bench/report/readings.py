@@ -17,6 +17,7 @@ from bench import stats
 from bench.charts.data import (
     RunLike,
     baseline_of,
+    client_cpu,
     configured_percentiles,
     error_workload_ids,
     inflight,
@@ -25,6 +26,7 @@ from bench.charts.data import (
     median_trial,
     ok_trials,
     requests_of,
+    scale_out,
     summary,
     sweeps,
     workloads,
@@ -398,3 +400,48 @@ def _interpreters(run: RunLike, _wid: str | None) -> list[str]:
 
 # The GIL and blocking experiments' readings register themselves from their own module.
 from bench.report import experiment_readings  # noqa: E402, F401
+
+
+@reads("client_cpu")
+def _client_cpu(run: RunLike, _wid: str | None) -> list[str]:
+    panels = client_cpu(run)
+    if not panels:
+        return []
+    label, rows = panels[0]
+    best, worst = rows.iloc[0], rows.iloc[-1]
+    first = (f"{label}: the least client CPU per request was {_combo(best)}'s, "
+             f"{best['median']:.3g} ms; the most {_combo(worst)}'s, {worst['median']:.3g} ms "
+             f"({fmt_x(worst['median'] / best['median'])}).")
+    gains = []
+    for _, rows in panels:
+        on = rows[rows["loop"] == "uvloop"].set_index(["strategy", "client"])["median"]
+        off = rows[rows["loop"] == "asyncio"].set_index(["strategy", "client"])["median"]
+        both = on.index.intersection(off.index)
+        gains.extend((off[k] / on[k], k) for k in both if on[k] > 0)
+    if not gains:
+        return [first]
+    lo, hi = min(gains), max(gains)
+    span = (f"{fmt_x(lo[0])} ({', '.join(lo[1])})" if lo == hi else
+            f"from {fmt_x(lo[0])} ({', '.join(lo[1])}) to {fmt_x(hi[0])} ({', '.join(hi[1])})")
+    return [first, f"Client CPU per request on asyncio's own event loop over that on uvloop: "
+                   f"{span}."]
+
+
+def _combo(row: pd.Series) -> str:
+    loop = f" on {row['loop']}" if row["loop"] else ""
+    return f"{row['strategy']} with {row['client'] or 'its own client'}{loop}"
+
+
+@reads("scale_out")
+def _scale_out(run: RunLike, _wid: str | None) -> list[str]:
+    lines = []
+    for label, rows in scale_out(run)[:2]:
+        top_c = rows["concurrency"].max()
+        at = rows[rows["concurrency"] == top_c].set_index("strategy")["throughput_median_rps"]
+        if "asyncio" not in at or len(at) < 2:
+            continue
+        base = at["asyncio"]
+        others = "; ".join(f"{name} {_rate(v)} ({fmt_x(v / base)})"
+                           for name, v in at.items() if name != "asyncio")
+        lines.append(f"{label}, C={top_c}: asyncio reached {_rate(base)}; {others}.")
+    return lines

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import bench
+from bench.cli import build_parser
 from bench.runner import check_remote
 from bench.spec import Suite
 from bench.workload import Workload
@@ -157,6 +158,16 @@ def test_bad_spec_is_one_line_exit_2_nothing_written(tmp_path, run_cli):
          "--executor fork: allowed: thread, process"),
         (["suite", "nope"], "unknown suite 'nope'"),
         (["report", "/nonexistent/run"], "not a flagbench run folder"),
+        (["run", "threadpool", "asyncio", "--client", "urllib3"],
+         "strategy 'asyncio' cannot use client 'urllib3'; it can use: aiohttp, httpx"),
+        (["run", "sequential", "--loop", "uvloop"],
+         "strategy 'sequential' cannot run on loop 'uvloop'; it has no event loop"),
+        (["run", "asyncio", "--client", "curl"], "--client curl: allowed: requests, httpx"),
+        (["run", "dask", "--dask-scheduler", "localhost"], "expected tcp://HOST:PORT"),
+        (["run", "asyncio", "--remote-concurrency-cap", "50"],
+         "--remote-concurrency-cap 50: give --allow-remote too"),
+        (["run", "dask", "--dask-scheduler", "tcp://192.0.2.1:8786"],
+         "--dask-scheduler tcp://192.0.2.1:8786: not a loopback address"),
     ],
 )
 def test_user_errors(tmp_path, run_cli, args, expected):
@@ -165,6 +176,15 @@ def test_user_errors(tmp_path, run_cli, args, expected):
     assert expected in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "suite", "compare"])
+def test_help_of_each_command_prints(command):
+    """Help texts go through argparse's % formatting: a fault described as "10 to 90% of the
+    body" must not break ``--help``."""
+    with pytest.raises(SystemExit) as info:
+        build_parser().parse_args([command, "--help"])
+    assert info.value.code == 0
 
 
 def test_remote_server_refused_without_opt_in(tmp_path, run_cli):
@@ -182,6 +202,15 @@ def test_remote_opt_in_caps_concurrency_with_a_warning():
     capped = check_remote(suite, "http://192.0.2.1:8001", True, 20, warnings.append)
     assert [w.concurrency for w in capped.workloads] == [20, 5]
     assert warnings and "capped at 20" in warnings[0]
+
+
+def test_an_explicit_remote_cap_raises_the_cap_and_covers_a_remote_dask_cluster():
+    warnings = []
+    suite = Suite("s", ("dask",), (Workload(concurrency=500, scheduler="tcp://192.0.2.1:8786"),
+                                   Workload(concurrency=50)))  # fmt: skip
+    capped = check_remote(suite, None, True, 100, warnings.append)
+    assert [w.concurrency for w in capped.workloads] == [100, 50]
+    assert warnings == ["remote server: concurrency 500 capped at 100"]
 
 
 HANG_PLUGIN = '''

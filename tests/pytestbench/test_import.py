@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import bench
+import strategies
 from bench.cli import main
 from bench.workload import Workload
 
@@ -83,7 +84,7 @@ def test_the_project_suite_imports_with_the_harness_ids(project_json, tmp_path):
                      save=True)  # fmt: skip
     ours = t[t["workload_id"].astype(str) == files.workload_id]
     assert sorted(ours["strategy"].unique()) == sorted(
-        ["sequential", "threadpool", "processpool", "asyncio", "asyncio_executor"])
+        strategies.builtin_names())
     assert all(sorted(g) == [0, 1, 2] for _, g in ours.groupby("strategy")["repeat"])
     assert set(ours["config_id"]) == {f"{s}-{files.workload_id}" for s in ours["strategy"]}
     assert (ours["n_ok"] == 30).all() and (ours["n_requests"] == 60).all()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import strategies
 from flags_server import RATE_FIELDS, RunningServer, ServerConfig
@@ -13,6 +13,48 @@ from flags_server.decide import decide
 from strategies.base import Job, RequestRecord, count_outcomes, make_jobs
 
 STRATEGIES = tuple(strategies.builtin_names())
+
+
+class Variant(NamedTuple):
+    """A strategy with a client library and an event loop ("": the strategy's default)."""
+
+    name: str
+    client: str = ""
+    loop: str = ""
+
+    def __str__(self) -> str:
+        return "-".join(part for part in self if part)
+
+
+def _offered(name: str, what: str) -> tuple[str, ...]:
+    return tuple(getattr(strategies.get(name), what, ()))
+
+
+def _covering() -> tuple[Variant, ...]:
+    """Every strategy on its defaults, plus, for each other client library (sync or asyncio)
+    and event loop, the first strategy that offers it: each implementation once."""
+    out = [Variant(name) for name in STRATEGIES]
+    seen: set[tuple[str, bool]] = set()
+    for name in STRATEGIES:
+        loops = _offered(name, "loops")
+        for client in _offered(name, "clients")[1:]:
+            if (client, bool(loops)) not in seen:
+                seen.add((client, bool(loops)))
+                out.append(Variant(name, client))
+        for loop in loops[1:]:
+            if (loop, True) not in seen:
+                seen.add((loop, True))
+                out.append(Variant(name, "", loop))
+    return tuple(out)
+
+
+#: Every strategy with every client it offers, and each asyncio one on every other loop.
+VARIANTS = tuple(
+    [Variant(n, c) for n in STRATEGIES for c in _offered(n, "clients") or ("",)]
+    + [Variant(n, "", loop) for n in STRATEGIES for loop in _offered(n, "loops")[1:]]
+)
+#: Each strategy, client library and event loop at least once.
+COVERING = _covering()
 UNKNOWN = ("QQ", "ZX", "XQ", "QZ", "JJ", "XX")  # two-letter codes that are not countries
 DEFAULTS: dict[str, Any] = {
     "latency": "10ms",

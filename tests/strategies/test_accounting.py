@@ -10,7 +10,8 @@ import strategies
 from strategies.base import Settings
 
 from .helpers import (
-    STRATEGIES,
+    COVERING,
+    VARIANTS,
     check_records,
     client_view,
     expected_kind,
@@ -29,11 +30,11 @@ FAULT_MIX = {
 }
 
 
-@pytest.mark.parametrize("name", STRATEGIES)
-def test_fault_mix_counts_add_up_and_match_the_servers(flag_server, name: str) -> None:
+@pytest.mark.parametrize("variant", VARIANTS, ids=str)
+def test_fault_mix_counts_add_up_and_match_the_servers(flag_server, run_variant, variant) -> None:
     cfg = prepare(flag_server, **FAULT_MIX)
     jobs = jobs_for(flag_server, 40, 4)
-    records = strategies.get(name).run(jobs, Settings(concurrency=8, timeout_s=0.2))
+    records = run_variant(variant, jobs, Settings(concurrency=8, timeout_s=0.2))
 
     check_records(records, jobs)
     stats = flag_server.wait_idle()
@@ -50,6 +51,8 @@ def test_fault_mix_counts_add_up_and_match_the_servers(flag_server, name: str) -
     for kind in ("not_found", "timeout", "connection_reset", "truncated"):
         assert kinds[kind] > 0, f"the mix lacks {kind}: {kinds}"
     assert any(k and k.startswith("http_") for k in kinds), kinds
+    sent = {r.client for r in records if r.attempt > 0}
+    assert sent == {variant.client or strategies.get(variant.name).clients[0]}
 
 
 def _expected_final(cfg, cc: str, retries: int, metadata: bool) -> str | None:
@@ -66,22 +69,21 @@ def _expected_final(cfg, cc: str, retries: int, metadata: bool) -> str | None:
     return kind
 
 
-@pytest.mark.parametrize("name", STRATEGIES)
-def test_retries_recover_injected_errors(flag_server, name: str) -> None:
+@pytest.mark.parametrize("variant", COVERING, ids=str)
+def test_retries_recover_injected_errors(flag_server, run_variant, variant) -> None:
     mix = {
         "error_rate": 0.3,
         "error_codes": [503, 429, 500],
         "reset_rate": 0.1,
         "truncate_rate": 0.1,
     }
-    strategy = strategies.get(name)
     jobs = jobs_for(flag_server, 24, 2)
     finals = {}
     for retries in (0, 3):
         cfg = prepare(flag_server, **mix)
         settings = Settings(concurrency=6, timeout_s=2.0, retries=retries, backoff_s=0.002,
                             metadata=True)
-        records = strategy.run(jobs, settings)
+        records = run_variant(variant, jobs, settings)
         check_records(records, jobs)
         stats = flag_server.wait_idle()
         assert client_view(records)["requests"] == stats["requests"]
@@ -100,11 +102,12 @@ def test_retries_recover_injected_errors(flag_server, name: str) -> None:
     assert finals[3]["not_found"] == finals[0]["not_found"] == 2  # 404 is final, not retried
 
 
-@pytest.mark.parametrize("name", ["sequential", "asyncio"])
-def test_retry_after_of_a_429_is_obeyed(flag_server, name: str) -> None:
+@pytest.mark.parametrize("variant", [v for v in COVERING
+                                     if v.name in ("sequential", "asyncio")], ids=str)
+def test_retry_after_of_a_429_is_obeyed(flag_server, run_variant, variant) -> None:
     prepare(flag_server, error_rate=1.0, error_codes=[429], retry_after_s=1)
     jobs = jobs_for(flag_server, 1)
-    records = strategies.get(name).run(jobs, Settings(retries=1, backoff_s=0.0, timeout_s=2.0))
+    records = run_variant(variant, jobs, Settings(retries=1, backoff_s=0.0, timeout_s=2.0))
     check_records(records, jobs)
     first, second = records
     assert (first.status, second.status) == (429, 429)

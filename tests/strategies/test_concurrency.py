@@ -12,16 +12,17 @@ from strategies.base import ProbeSample, Settings, make_jobs
 from strategies.cpu import calibrate
 from strategies.processpool import chunk_size
 
-from .helpers import check_records, jobs_for, prepare
+from .helpers import VARIANTS, check_records, jobs_for, prepare
 
-CONCURRENT = ("threadpool", "processpool", "asyncio", "asyncio_executor")
+CONCURRENT = [v for v in VARIANTS if v.name != "sequential"]
 
 
-@pytest.mark.parametrize("name", CONCURRENT)
-def test_server_sees_exactly_c_in_flight_over_kept_alive_connections(flag_server, name) -> None:
+@pytest.mark.parametrize("variant", CONCURRENT, ids=str)
+def test_server_sees_exactly_c_in_flight_over_kept_alive_connections(flag_server, run_variant,
+                                                                     variant) -> None:
     prepare(flag_server, latency="200ms")
     jobs = jobs_for(flag_server, 100)
-    records = strategies.get(name).run(jobs, Settings(concurrency=20, timeout_s=5.0))
+    records = run_variant(variant, jobs, Settings(concurrency=20, timeout_s=5.0))
     assert check_records(records, jobs)["ok"] == 100
     stats = flag_server.wait_idle()
     assert stats["requests"] == 100
@@ -29,10 +30,12 @@ def test_server_sees_exactly_c_in_flight_over_kept_alive_connections(flag_server
     assert stats["connections"] == 20  # keep-alive: one connection per slot, reused 5 times
 
 
-def test_sequential_has_one_request_in_flight_on_one_connection(flag_server) -> None:
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v.name == "sequential"], ids=str)
+def test_sequential_has_one_request_in_flight_on_one_connection(flag_server, run_variant,
+                                                                 variant) -> None:
     prepare(flag_server, latency="10ms")
     jobs = jobs_for(flag_server, 60)
-    records = strategies.get("sequential").run(jobs, Settings(concurrency=20))
+    records = run_variant(variant, jobs, Settings(concurrency=20))
     assert check_records(records, jobs)["ok"] == 60
     stats = flag_server.wait_idle()
     assert (stats["requests"], stats["peak_inflight"], stats["connections"]) == (60, 1, 1)

@@ -2,21 +2,21 @@
 
 Parametrized over FAULT_KINDS, so a kind added to the table is tested here without a
 new line: a rate of 1 must make the server inject it on every request, count it under
-its own /_stats counter, and make a requests-based and an aiohttp-based strategy record
-the error kind the table declares.
+its own /_stats counter, and make every strategy and every client library (requests, httpx
+and urllib3; aiohttp and httpx, on asyncio and uvloop) record the error kind the table
+declares.
 """
 
 from __future__ import annotations
 
 import pytest
 
-import strategies
 from flags_server import FAULT_KINDS, FaultKind, RunningServer
 from flags_server.fault_kinds import CODE_PLACEHOLDER
 from strategies.base import Settings
 from strategies.classify import ERROR_KINDS, classify
 
-from .helpers import check_records, jobs_for, prepare
+from .helpers import COVERING, check_records, jobs_for, prepare
 
 # The client gives up long before the server's hold ends (the hold then ends with it);
 # bodies are paced fast enough that a slow answer still arrives within the timeout.
@@ -26,13 +26,13 @@ BY_KIND = pytest.mark.parametrize("kind", FAULT_KINDS, ids=lambda k: k.name)
 
 
 @BY_KIND
-@pytest.mark.parametrize("name", ["sequential", "asyncio"])
+@pytest.mark.parametrize("variant", COVERING, ids=str)
 def test_each_fault_kind_is_injected_counted_and_classified(
-    flag_server: RunningServer, kind: FaultKind, name: str
+    flag_server: RunningServer, run_variant, kind: FaultKind, variant
 ) -> None:
     cfg = prepare(flag_server, **ENVIRONMENT, **{kind.rate_field: 1.0})
     jobs = jobs_for(flag_server, 2)
-    records = strategies.get(name).run(jobs, SETTINGS)
+    records = run_variant(variant, jobs, SETTINGS)
     counts = check_records(records, jobs)
     expected_outcome = "ok" if kind.client_error_kind is None else "error"
     assert counts[expected_outcome] == len(jobs), records

@@ -12,7 +12,7 @@ from flags_server.catalog import countries
 from strategies.base import Settings
 from strategies.save import flag_filename
 
-from .helpers import STRATEGIES, check_records, jobs_for, prepare
+from .helpers import STRATEGIES, Variant, check_records, jobs_for, prepare
 
 
 def _check_gifs(directory: Path, names: set[str], sizes: dict[str, int]) -> None:
@@ -25,11 +25,12 @@ def _check_gifs(directory: Path, names: set[str], sizes: dict[str, int]) -> None
 
 
 @pytest.mark.parametrize("name", STRATEGIES)
-def test_with_metadata_files_are_named_after_the_country(flag_server, name, tmp_path) -> None:
+def test_with_metadata_files_are_named_after_the_country(flag_server, run_variant, name,
+                                                         tmp_path) -> None:  # fmt: skip
     prepare(flag_server, latency="10ms")
     jobs = jobs_for(flag_server, 12, 1)
     settings = Settings(concurrency=4, save_dir=str(tmp_path / "out"), metadata=True)
-    records = strategies.get(name).run(jobs, settings)
+    records = run_variant(Variant(name), jobs, settings)
     assert check_records(records, jobs) == {"ok": 12, "not_found": 1, "error": 0}
     catalog = countries()
     sizes = {flag_filename(r.cc, catalog[r.cc].name): r.nbytes

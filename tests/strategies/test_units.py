@@ -195,9 +195,10 @@ def test_settings_and_records_cross_process_boundaries() -> None:
 
 def test_registry_lists_builtins_and_builds_fresh_instances() -> None:
     names = strategies.names()
-    assert names[:5] == ["sequential", "threadpool", "processpool", "asyncio", "asyncio_executor"]
-    assert strategies.builtin_names() == names[:5]
-    for name in names[:5]:
+    assert names[:7] == ["sequential", "threadpool", "processpool", "asyncio", "asyncio_executor",
+                         "multiprocess_asyncio", "dask"]
+    assert strategies.builtin_names() == names[:7]
+    for name in names[:7]:
         one, two = strategies.get(name), strategies.get(name)
         assert isinstance(one, Strategy) and one is not two
         assert one.name == name and one.description

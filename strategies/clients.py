@@ -1,0 +1,81 @@
+"""Which HTTP client library and event loop a strategy runs with: two axes, not copies.
+
+A strategy declares what it can use as class attributes, its default first: ``clients``
+(the sync strategies ``requests``, ``httpx``, ``urllib3``; the asyncio ones ``aiohttp``,
+``httpx``) and ``loops`` (``asyncio``, ``uvloop``; none for a strategy without an event loop).
+``choose`` resolves ``Settings.client`` and ``Settings.loop`` against them and refuses, in one
+line, a choice the strategy cannot honour, so a run stops before its first request instead of
+measuring something else than it says.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+from ._exceptions import UnsupportedSetting
+from .base import Settings, Strategy
+
+SYNC_CLIENTS = ("requests", "httpx", "urllib3")
+ASYNC_CLIENTS = ("aiohttp", "httpx")
+LOOPS = ("asyncio", "uvloop")
+ALL_CLIENTS = tuple(dict.fromkeys(SYNC_CLIENTS + ASYNC_CLIENTS))
+
+# The library each name imports, and how to get it when it is missing.
+_MODULES = {"requests": "requests", "httpx": "httpx", "urllib3": "urllib3",
+            "aiohttp": "aiohttp", "uvloop": "uvloop"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The client library and event loop a run uses ("" when the strategy has no loop)."""
+
+    client: str
+    loop: str
+
+
+def choose(strategy: Strategy, settings: Settings) -> Choice:
+    """The strategy's client and loop for these settings; UnsupportedSetting if it has none."""
+    name = strategy.name
+    offered = tuple(getattr(strategy, "clients", ()))
+    client = settings.client
+    if client is None:
+        client = offered[0] if offered else ""
+    elif client not in offered:
+        can = f"it can use: {', '.join(offered)}" if offered else \
+            "it does not declare any client library it can use"  # fmt: skip
+        raise UnsupportedSetting(f"strategy {name!r} cannot use client {client!r}; {can}")
+    loops = tuple(getattr(strategy, "loops", ()))
+    loop = settings.loop
+    if loop is None:
+        loop = loops[0] if loops else ""
+    elif loop not in loops:
+        can = f"it can use: {', '.join(loops)}" if loops else "it has no event loop"
+        raise UnsupportedSetting(f"strategy {name!r} cannot run on loop {loop!r}; {can}")
+    for library in (client, loop):
+        _require(library)
+    return Choice(client, loop)
+
+
+def check(strategy: Strategy, settings: Settings) -> Choice:
+    """Everything that can be known before a run: the client and loop, then the strategy's
+    own ``check`` (an optional library, a cluster address), each refused in one line."""
+    choice = choose(strategy, settings)
+    own = getattr(strategy, "check", None)
+    if own is not None:
+        own(settings)
+    return choice
+
+
+def _require(library: str) -> None:
+    """Import the library now: a strategy calls ``choose`` before its clock starts (and the
+    harness before the timed region), so a first import is never part of a measurement, and
+    processes forked later inherit it."""
+    module = _MODULES.get(library)
+    if module is None:
+        return
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        raise UnsupportedSetting(f"{library} is not installed; install it with: "
+                                 f"pip install {library}") from None  # fmt: skip
