@@ -15,6 +15,7 @@ import hashlib
 import itertools
 import json
 import math
+import multiprocessing
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -241,6 +242,10 @@ FIELDS: tuple[Field, ...] = (
           "(ThreadPoolExecutor(C)) or process (ProcessPoolExecutor(min(C, cores))); a comma "
           "list is a sweep", "worker", one_of(*EXECUTORS), cli_list=True,
           metavar="thread|process", example="process"),
+    Field("start_method", str, "", "how process pools start their processes: fork, forkserver "
+          "or spawn (default: forkserver where it exists); a comma list is a sweep", "worker",
+          one_of(*multiprocessing.get_all_start_methods()), cli_list=True,
+          metavar="METHOD[,...]", column="start_method_requested", example="spawn"),
     Field("metadata", bool, False, "fetch metadata.json first, as the book's flags3", "worker", example=True),
     Field("retries", int, 0, "retries per request after an error", "worker", between(0, 10),
           metavar="N", example=1),

@@ -16,10 +16,14 @@ where the blocking steps run and nothing else.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
+from typing import Any
 
+from . import _jobs
 from ._aio import executor_workers
 from .asyncio_sem import AsyncioStrategy
-from .base import Settings
+from .base import Job, Settings
+from .pools import warm_fork_server
 from .spread import Spread, in_processes, in_threads
 
 
@@ -28,6 +32,11 @@ class AsyncioExecutorStrategy(AsyncioStrategy):
     description = "as asyncio, with CPU work and saving awaited through loop.run_in_executor"
     rank = 4  # fifth in listings: see strategies.names()
     offload = True
+
+    def start(self, jobs: Sequence[Job], settings: Settings) -> dict[str, Any]:
+        if settings.executor != "process" or not settings.blocking:
+            return {}
+        return warm_fork_server(settings.start_method, [_jobs.__name__])
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         workers = executor_workers(settings, cores)

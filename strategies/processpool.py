@@ -17,13 +17,20 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, as_completed
+from typing import Any
 
 from . import _jobs
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
 from .classify import WORKER_LOST
 from .clients import SYNC_CLIENTS, choose
-from .pools import ignore_sigint, process_pool, resolved_start_method, stop_workers
+from .pools import (
+    ignore_sigint,
+    process_pool,
+    resolved_start_method,
+    stop_workers,
+    warm_fork_server,
+)
 from .spread import Spread, in_processes
 
 MAX_CHUNK = 64
@@ -67,6 +74,9 @@ class ProcessPoolStrategy:
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         return in_processes(settings.concurrency, cores, in_slot=True)
+
+    def start(self, jobs: Sequence[Job], settings: Settings) -> dict[str, Any]:
+        return warm_fork_server(settings.start_method, [__name__])
 
     def run(
         self,
