@@ -81,6 +81,12 @@ class Settings:
     executor: ExecutorKind = "thread"  # asyncio_executor: where the blocking steps run
     lag_probe: bool = True  # asyncio strategies: run a loop-lag heartbeat task
     probe_interval_s: float = 0.01
+    # open loop (strategies.arrivals): 0 is closed loop; R > 0 offers R arrivals per second,
+    # C then caps the requests in flight and an arrival at the cap is queued or dropped
+    rate: float = 0.0
+    arrivals: str = "constant"  # or "poisson"
+    ramp_s: float = 0.0  # the rate climbs linearly from 0 to R over this long
+    overflow: str = "queue"  # or "drop"
 
     def __post_init__(self) -> None:
         if not _is_int(self.concurrency) or self.concurrency < 1:
@@ -99,6 +105,13 @@ class Settings:
             raise ValueError(
                 f"probe_interval_s must be a positive number, got {self.probe_interval_s}"
             )
+        if not (self.rate >= 0 and math.isfinite(self.rate)):
+            raise ValueError(f"rate must be a number >= 0, got {self.rate}")
+        if self.arrivals not in ("constant", "poisson") or self.overflow not in ("queue", "drop"):
+            raise ValueError(f"arrivals {self.arrivals!r} / overflow {self.overflow!r}: allowed "
+                             "constant or poisson / queue or drop")
+        if not (self.ramp_s >= 0 and math.isfinite(self.ramp_s)):
+            raise ValueError(f"ramp_s must be a number >= 0, got {self.ramp_s}")
         if self.start_method is not None:
             import multiprocessing
 
@@ -135,6 +148,9 @@ class RequestRecord:
     nbytes: int  # body bytes received
     worker: str  # "pid/thread-name" or "pid/task-N": who made the request
     final: bool = True  # this record decides the job's outcome (exactly one per job)
+    # open loop: the job's scheduled arrival (every attempt of the job carries it); None in
+    # closed loop, where a job is due whenever a slot frees
+    t_intended: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
