@@ -46,7 +46,7 @@ import pandas as pd
 
 from flags_server.stats import STAT_FAULTS
 
-from . import stats
+from . import openloop, stats
 from .ideal import ideal_parts
 from .records import RECORD_FIELDS, TrialResult
 
@@ -67,17 +67,23 @@ def requests_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
         parts.append(frame)
     columns = ["trial_id", "strategy", *RECORD_FIELDS]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
-    frame = frame.rename(columns={"t_queued": "t_queued_s", "t_start": "t_start_s", "t_end": "t_end_s"})
+    if "t_intended" not in frame:  # records from before open loop
+        frame["t_intended"] = math.nan
+    frame = frame.rename(columns={"t_queued": "t_queued_s", "t_start": "t_start_s",
+                                  "t_end": "t_end_s", "t_intended": "t_intended_s"})
     frame.insert(0, "run_id", run_id)
     frame["trial_id"] = frame["trial_id"].astype("int64")
     frame["status"] = frame["status"].astype("Int64")
     frame["nbytes"] = frame["nbytes"].astype("int64")
     frame["attempt"] = frame["attempt"].astype("int64")
     frame["final"] = frame["final"].astype(bool)
-    for col in ("t_queued_s", "t_start_s", "t_end_s"):
+    for col in ("t_queued_s", "t_start_s", "t_end_s", "t_intended_s"):
         frame[col] = frame[col].astype(float)
     frame["latency_s"] = frame["t_end_s"] - frame["t_start_s"]
     frame["wait_s"] = frame["t_start_s"] - frame["t_queued_s"]
+    # open loop (bench.openloop): from the scheduled arrival; NaN in closed loop
+    frame["latency_corrected_s"] = frame["t_end_s"] - frame["t_intended_s"]
+    frame["late_s"] = frame["t_start_s"] - frame["t_intended_s"]
     for col in ("run_id", "strategy", "cc", "resource", "outcome", "error_kind"):
         frame[col] = frame[col].astype("category")
     return frame
@@ -183,6 +189,7 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         row[f"latency_p{q}_s"] = float(np.percentile(lat, q)) if len(lat) else math.nan
     row["latency_max_s"] = float(lat.max()) if len(lat) else math.nan
     row["wait_mean_s"] = float(sent["wait_s"].mean()) if n_requests else math.nan
+    row.update(openloop.columns(w, reqs))
     cpu = row["cpu_user_s"] + row["cpu_sys_s"]
     row["cpu_per_request_ms"] = 1000 * cpu / n_requests if n_requests else math.nan
     for kind in ("loop_lag", "heartbeat"):

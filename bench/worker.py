@@ -50,6 +50,10 @@ def settings_for(w: Workload, save_dir: str | None, probe_interval_s: float) -> 
         metadata=w.metadata,
         executor=w.executor,
         probe_interval_s=probe_interval_s,
+        rate=w.rate,
+        arrivals=w.arrivals,
+        ramp_s=parse_duration(w.ramp),
+        overflow=w.overflow,
     )
 
 
@@ -102,7 +106,8 @@ def run_trial(task: WorkerTask) -> WorkerResult:
     for rec in records:
         row = [getattr(rec, name) for name in RECORD_FIELDS]
         for i in times:
-            row[i] -= t0
+            if row[i] is not None:  # t_intended: None in closed loop
+                row[i] -= t0
         rows.append(row)
     return WorkerResult(
         wall_s=wall,

@@ -18,6 +18,7 @@ class AsyncioStrategy:
     name = "asyncio"
     description = "aiohttp, one ClientSession, asyncio.Semaphore(C); blocking steps on the loop"
     rank = 3  # fourth in listings: see strategies.names()
+    open_loop = True  # can start each request when due (strategies.arrivals)
     offload = False  # where CPU work and saving run: on the loop (False) or in an executor
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:

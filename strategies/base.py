@@ -175,7 +175,9 @@ class Strategy(Protocol):
     strategies.spread.Spread``; without it the harness assumes ``min(C, cores)`` cores. Both
     are optional, so they are not part of the protocol check. So is ``rank``, which only
     flagbench's own strategies use: their place in listings and comparisons, lowest first
-    (``sequential`` is 0); other packages' strategies follow by name.
+    (``sequential`` is 0); other packages' strategies follow by name. A strategy that honours
+    ``Settings.rate`` (open loop: each job started when due, see ``strategies.arrivals``)
+    says so with ``open_loop = True``; the harness refuses open loop to the others.
     """
 
     name: str

@@ -30,6 +30,7 @@ class ThreadPoolStrategy:
     name = "threadpool"
     description = "ThreadPoolExecutor(max_workers=C), one requests.Session per thread"
     rank = 1  # second in listings: see strategies.names()
+    open_loop = True  # can start each request when due (strategies.arrivals)
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         return in_threads(settings, settings.concurrency, cores, gil, in_slot=True)
