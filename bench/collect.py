@@ -267,7 +267,8 @@ def _plan_from_trials(ok: pd.DataFrame) -> list[tuple[str, str, dict[str, Any]]]
 
 def _plan_from_suite(suite: Suite) -> list[tuple[str, str, dict[str, Any]]]:
     return [(name, w.workload_id, {"workload": w.label, "n_jobs": w.jobs_count(),
-                                    "concurrency": w.concurrency, "latency": w.latency})
+                                    "concurrency": w.concurrency, "latency": w.latency,
+                                    "rate": w.rate})
             for name, w in suite.configs()]  # fmt: skip
 
 
@@ -279,7 +280,8 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential",
     the ``baseline`` column names that strategy, so charts and readings never guess it. With
     the ``suite``, a configuration measured once for several workloads (``bench.plan``) gets a
     row for each, ``measured_on`` naming the configuration that ran. Rows come workload by
-    workload in sweep order (N, then C), strategies in the suite's order, the baseline first.
+    workload in sweep order (N, then C, then R), strategies in the suite's order, the
+    baseline first.
     """
     from .plan import stands_for
 
@@ -315,6 +317,7 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential",
             "n_jobs": about["n_jobs"],
             "concurrency": about["concurrency"],
             "latency": about["latency"],
+            "rate": float(about.get("rate", 0.0)),  # open loop's R; 0 in closed loop
             "measured_on": "" if str(first["config_id"]) == config_id else str(first["config_id"]),
             "n": len(walls),
             "wall_median_s": float(np.median(walls)),
@@ -337,6 +340,7 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential",
             "bottleneck": group["bottleneck"].astype(str).mode().iloc[0],
         }
         row["unstable"] = row["stability"] == "unstable"
+        row.update(openloop.summary_columns(group))
         base = measured(baseline, workload_id)
         if base is not None:
             ratio, rlo, rhi = stats.ratio_ci(base["wall_s"].to_numpy(), walls)
@@ -348,8 +352,9 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential",
         return pd.DataFrame()
     rank = _strategy_rank([*names, *[r["strategy"] for r in rows]], baseline)
     frame = pd.DataFrame(rows).assign(_rank=lambda d: d["strategy"].map(rank))
-    # workloads in sweep order (N, then C), not in the shuffled order the trials ran
-    return (frame.sort_values(["n_jobs", "concurrency", "workload", "_rank"], kind="stable")
+    # workloads in sweep order (N, then C, then R), not in the shuffled order the trials ran
+    return (frame.sort_values(["n_jobs", "concurrency", "rate", "workload", "_rank"],
+                              kind="stable")
             .drop(columns="_rank").reset_index(drop=True))
 
 

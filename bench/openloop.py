@@ -77,3 +77,16 @@ def columns(w: Workload, reqs: pd.DataFrame) -> dict[str, Any]:
         "hdr_corrected": hdr.encode(corrected),
         "hdr_uncorrected": hdr.encode(uncorrected),
     }
+
+
+def summary_columns(group: pd.DataFrame) -> dict[str, Any]:
+    """A configuration's open-loop figures over its repeats: the median rates and counts, and
+    the percentiles of its trials' histograms merged (every request of every repeat), which
+    a median of per-trial p99s is not."""
+    if "hdr_corrected" not in group or not group["hdr_corrected"].astype(bool).any():
+        return {}
+    out: dict[str, Any] = {f"{k}_median": float(group[k].median())
+                           for k in ("target_rate_rps", "achieved_rate_rps", "n_late", "n_dropped")}
+    for prefix, col in zip(PREFIXES, ("hdr_corrected", "hdr_uncorrected"), strict=True):
+        out.update(hdr.percentiles(hdr.merged(group[col]), prefix))
+    return out

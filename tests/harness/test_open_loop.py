@@ -33,7 +33,7 @@ def test_hdr_percentiles_are_the_exact_ones_within_its_precision_and_merge() -> 
 @pytest.fixture(scope="module")
 def open_run(tmp_path_factory, run_cli):
     out = tmp_path_factory.mktemp("open") / "results"
-    proc = run_cli("run", "threadpool", "asyncio", "--rate", "60", "-m", "20", "--latency",
+    proc = run_cli("run", "threadpool", "asyncio", "--rate", "40,80", "-m", "20", "--latency",
                    "50ms", "-n", "60", "--repeats", "1", "--warmup", "0", "--out", str(out),
                    "--no-report")  # fmt: skip
     assert proc.returncode == 0, proc.stderr
@@ -45,8 +45,8 @@ def test_an_open_run_has_its_columns_and_hdr_matches_the_raw_requests(open_run) 
     assert set(trials["load"]) == {"open"}
     assert {"t_intended_s", "latency_corrected_s", "late_s"} <= set(reqs.columns)
     for _, row in trials.iterrows():
-        assert row["target_rate_rps"] == pytest.approx(60.0)
-        assert row["achieved_rate_rps"] == pytest.approx(60.0, rel=0.05)
+        assert row["target_rate_rps"] == pytest.approx(row["rate"])
+        assert row["achieved_rate_rps"] == pytest.approx(row["rate"], rel=0.05)
         assert row["n_dropped"] == 0 and row["efficiency"] > 0.5
         mine = reqs[(reqs["trial_id"] == row["trial_id"]) & reqs["final"]]
         for col, prefix in (("latency_corrected_s", "latency_corrected"),
@@ -56,6 +56,22 @@ def test_an_open_run_has_its_columns_and_hdr_matches_the_raw_requests(open_run) 
                 got = row[f"{prefix}_{hdr.percentile_name(p)}_s"]
                 assert _close(got, _exact(values, p)), (col, p)
             assert _close(row[f"{prefix}_max_s"], values.max())
+    merged = open_run.summary.set_index("config_id")["latency_corrected_p99_s"]
+    one_repeat = trials.set_index("config_id")["latency_corrected_p99_s"]
+    assert merged.to_dict() == pytest.approx(one_repeat.astype(float).to_dict())
+
+
+def test_the_open_loop_charts_are_drawn_with_their_readings(open_run, tmp_path) -> None:
+    from bench.charts import render
+    from bench.report.readings import reading
+
+    kinds = ["openloop_latency", "openloop_omission", "openloop_rate"]
+    drawn = render(open_run, tmp_path, kinds)
+    assert sorted(r.kind for r in drawn) == sorted(kinds)
+    assert all(p.stat().st_size > 0 for r in drawn for p in r.paths)
+    assert "kept up with every rate (up to 80/s)" in " ".join(reading("openloop_rate", open_run))
+    assert "threadpool" in reading("openloop_latency", open_run)[0]
+    assert "understates" in reading("openloop_omission", open_run)[0]
 
 
 def test_a_closed_run_keeps_nan_open_loop_columns(tmp_path, run_cli) -> None:
