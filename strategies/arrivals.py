@@ -23,11 +23,11 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from . import _jobs
-from .base import Job, RequestRecord, Settings
+from .base import ARRIVALS, OVERFLOWS, Job, RequestRecord, Settings
 from .classify import DROPPED
 
-ARRIVALS = ("constant", "poisson")
-OVERFLOWS = ("queue", "drop")
+__all__ = ["ARRIVALS", "OVERFLOWS", "dropped", "pace", "pace_async", "schedule", "stamp",
+           "stamped"]
 SEED = 13  # one fixed schedule: identical conditions for every strategy
 
 Start = Callable[[int, Job, float], None]

@@ -17,6 +17,8 @@ Resource = Literal["flag", "metadata"]
 CpuKind = Literal["python", "hashlib"]
 ExecutorKind = Literal["thread", "process"]
 EXECUTORS: tuple[ExecutorKind, ...] = ("thread", "process")
+ARRIVALS = ("constant", "poisson")  # open loop's arrival processes (strategies.arrivals)
+OVERFLOWS = ("queue", "drop")  # what an open-loop arrival at the cap of C does
 
 OUTCOMES: tuple[Outcome, ...] = ("ok", "not_found", "error")
 
@@ -107,9 +109,9 @@ class Settings:
             )
         if not (self.rate >= 0 and math.isfinite(self.rate)):
             raise ValueError(f"rate must be a number >= 0, got {self.rate}")
-        if self.arrivals not in ("constant", "poisson") or self.overflow not in ("queue", "drop"):
+        if self.arrivals not in ARRIVALS or self.overflow not in OVERFLOWS:
             raise ValueError(f"arrivals {self.arrivals!r} / overflow {self.overflow!r}: allowed "
-                             "constant or poisson / queue or drop")
+                             f"{' or '.join(ARRIVALS)} / {' or '.join(OVERFLOWS)}")
         if not (self.ramp_s >= 0 and math.isfinite(self.ramp_s)):
             raise ValueError(f"ramp_s must be a number >= 0, got {self.ramp_s}")
         if self.start_method is not None:

@@ -90,3 +90,20 @@ def test_overflow_drop_sends_no_more_than_the_cap_allows(flag_server, name) -> N
     stats = flag_server.wait_idle()
     assert stats["requests"] == len(_sent(records))
     assert stats["peak_inflight"] <= 2
+
+
+@pytest.mark.parametrize("bad", [{"rate": -1.0}, {"rate": float("inf")}, {"arrivals": "burst"},
+                                 {"overflow": "spill"}, {"ramp_s": -1.0}])
+def test_open_loop_settings_are_checked(bad) -> None:
+    with pytest.raises(ValueError):
+        Settings(**bad)
+
+
+def test_poisson_arrivals_with_a_ramp_run_on_schedule(flag_server) -> None:
+    prepare(flag_server, latency="10ms")
+    jobs = jobs_for(flag_server, 40)
+    settings = Settings(concurrency=10, rate=100.0, arrivals="poisson", ramp_s=0.2)
+    records = strategies.get("asyncio").run(jobs, settings)
+    assert check_records(records, jobs)["ok"] == 40
+    late = [r.t_start - r.t_intended for r in _sent(records)]
+    assert max(late) < 0.05  # well under capacity: every arrival starts about on time
