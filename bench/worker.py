@@ -26,7 +26,7 @@ from strategies.spread import spread_of, usable_cores
 from ._atomic import write_json_atomic
 from .background import BackgroundThreads, switch_interval
 from .probes import Heartbeat, cpu_times, peak_rss_mib, reap_fork_server
-from .records import RECORD_FIELDS, WorkerResult, WorkerTask
+from .records import RECORD_FIELDS, WorkerResult, WorkerTask, record_row
 from .workload import Workload, parse_cpu_work, parse_duration
 
 
@@ -101,14 +101,7 @@ def run_trial(task: WorkerTask) -> WorkerResult:
     user1, sys1 = cpu_times()
     if bar is not None:
         bar.close()
-    times = [i for i, name in enumerate(RECORD_FIELDS) if name.startswith("t_")]
-    rows = []
-    for rec in records:
-        row = [getattr(rec, name) for name in RECORD_FIELDS]
-        for i in times:
-            if row[i] is not None:  # t_intended: None in closed loop
-                row[i] -= t0
-        rows.append(row)
+    rows = [record_row(rec, t0) for rec in records]
     return WorkerResult(
         wall_s=wall,
         cpu_user_s=user1 - user0,
