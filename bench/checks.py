@@ -93,6 +93,22 @@ def check_strategies(suite: Suite) -> None:
     for name, w in suite.configs():
         check(built.get(name) or strategies.get(name),
               settings_for(w, None, 0.01, calibrate=False))  # fmt: skip
+    check_open_loop(suite)
+
+
+def check_open_loop(suite: Suite) -> None:
+    """Open loop needs a strategy that starts each request when it is due (``open_loop = True``
+    on its class, see strategies.arrivals); the others are refused before the run."""
+    import strategies
+
+    rates = sorted({w.rate for w in suite.workloads if w.rate > 0})
+    if not rates:
+        return
+    able = [n for n in strategies.builtin_names() if getattr(strategies.get(n), "open_loop", False)]
+    for name in suite.strategies:
+        if not getattr(strategies.get(name), "open_loop", False):
+            raise SpecError(f"strategy {name!r} cannot run open loop (rate = {rates[0]:g}): it "
+                            f"starts a request only when one finishes; allowed: {', '.join(able)}")
 
 
 def prepare_pythons(suite: Suite, note: Callable[[str], None],

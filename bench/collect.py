@@ -47,7 +47,7 @@ import pandas as pd
 
 from flags_server.stats import STAT_FAULTS
 
-from . import accounting, stats
+from . import accounting, openloop, stats
 from .ideal import ideal_parts
 from .records import RECORD_DEFAULTS, RECORD_FIELDS, TrialResult
 
@@ -71,17 +71,21 @@ def requests_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
     for name, default in RECORD_DEFAULTS.items():  # a field added after a run was recorded
         if name not in frame:
             frame[name] = default
-    frame = frame.rename(columns={"t_queued": "t_queued_s", "t_start": "t_start_s", "t_end": "t_end_s"})
+    frame = frame.rename(columns={"t_queued": "t_queued_s", "t_start": "t_start_s",
+                                  "t_end": "t_end_s", "t_intended": "t_intended_s"})
     frame.insert(0, "run_id", run_id)
     frame["trial_id"] = frame["trial_id"].astype("int64")
     frame["status"] = frame["status"].astype("Int64")
     frame["nbytes"] = frame["nbytes"].astype("int64")
     frame["attempt"] = frame["attempt"].astype("int64")
     frame["final"] = frame["final"].astype(bool)
-    for col in ("t_queued_s", "t_start_s", "t_end_s"):
+    for col in ("t_queued_s", "t_start_s", "t_end_s", "t_intended_s"):
         frame[col] = frame[col].astype(float)
     frame["latency_s"] = frame["t_end_s"] - frame["t_start_s"]
     frame["wait_s"] = frame["t_start_s"] - frame["t_queued_s"]
+    # open loop (bench.openloop): from the scheduled arrival; NaN in closed loop
+    frame["latency_corrected_s"] = frame["t_end_s"] - frame["t_intended_s"]
+    frame["late_s"] = frame["t_start_s"] - frame["t_intended_s"]
     for col in ("run_id", "strategy", "cc", "resource", "outcome", "error_kind", "client"):
         frame[col] = frame[col].astype("category")
     return frame
@@ -193,6 +197,7 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         row[f"latency_p{q}_s"] = float(np.percentile(lat, q)) if len(lat) else math.nan
     row["latency_max_s"] = float(lat.max()) if len(lat) else math.nan
     row["wait_mean_s"] = float(sent["wait_s"].mean()) if n_requests else math.nan
+    row.update(openloop.columns(w, reqs))
     cpu = row["cpu_user_s"] + row["cpu_sys_s"]
     row["cpu_per_request_ms"] = 1000 * cpu / n_requests if n_requests else math.nan
     for kind in ("loop_lag", "heartbeat"):
@@ -270,7 +275,8 @@ def _plan_from_trials(ok: pd.DataFrame) -> list[tuple[str, str, dict[str, Any]]]
 
 def _plan_from_suite(suite: Suite) -> list[tuple[str, str, dict[str, Any]]]:
     return [(name, w.workload_id, {"workload": w.label, "n_jobs": w.jobs_count(),
-                                    "concurrency": w.concurrency, "latency": w.latency})
+                                    "concurrency": w.concurrency, "latency": w.latency,
+                                    "rate": w.rate})
             for name, w in suite.configs()]  # fmt: skip
 
 
@@ -282,7 +288,8 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential",
     the ``baseline`` column names that strategy, so charts and readings never guess it. With
     the ``suite``, a configuration measured once for several workloads (``bench.plan``) gets a
     row for each, ``measured_on`` naming the configuration that ran. Rows come workload by
-    workload in sweep order (N, then C), strategies in the suite's order, the baseline first.
+    workload in sweep order (N, then C, then R), strategies in the suite's order, the
+    baseline first.
     """
     from .plan import stands_for
 
@@ -318,6 +325,7 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential",
             "n_jobs": about["n_jobs"],
             "concurrency": about["concurrency"],
             "latency": about["latency"],
+            "rate": float(about.get("rate", 0.0)),  # open loop's R; 0 in closed loop
             "measured_on": "" if str(first["config_id"]) == config_id else str(first["config_id"]),
             "n": len(walls),
             "wall_median_s": float(np.median(walls)),
@@ -340,6 +348,7 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential",
             "bottleneck": group["bottleneck"].astype(str).mode().iloc[0],
         }
         row["unstable"] = row["stability"] == "unstable"
+        row.update(openloop.summary_columns(group))
         base = measured(baseline, workload_id)
         if base is not None:
             ratio, rlo, rhi = stats.ratio_ci(base["wall_s"].to_numpy(), walls)
@@ -351,8 +360,9 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential",
         return pd.DataFrame()
     rank = _strategy_rank([*names, *[r["strategy"] for r in rows]], baseline)
     frame = pd.DataFrame(rows).assign(_rank=lambda d: d["strategy"].map(rank))
-    # workloads in sweep order (N, then C), not in the shuffled order the trials ran
-    return (frame.sort_values(["n_jobs", "concurrency", "workload", "_rank"], kind="stable")
+    # workloads in sweep order (N, then C, then R), not in the shuffled order the trials ran
+    return (frame.sort_values(["n_jobs", "concurrency", "rate", "workload", "_rank"],
+                              kind="stable")
             .drop(columns="_rank").reset_index(drop=True))
 
 

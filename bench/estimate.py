@@ -17,7 +17,7 @@ from typing import Any
 
 from flags_server import ServerConfig
 
-from . import ideal
+from . import ideal, openloop
 from .plan import effective_concurrency, strategy_class
 from .spec import Suite, Trial
 from .workload import Workload, parse_cpu_work
@@ -38,7 +38,8 @@ def trial_seconds(trial: Trial, seed: int, server: Mapping[str, Any]) -> float:
     c = effective_concurrency(strategy_class(trial.strategy), w)
     frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in server.items()))
     cpu = w.jobs_count() * parse_cpu_work(w.cpu_work)[1] / 1000 if w.cpu_work else 0.0
-    return _ideal(frozen, seed, w, c) + cpu + HARNESS_OVERHEAD_S
+    paced = openloop.paced_ideal_s(w, _ideal(frozen, seed, w, c), 0.0) or 0.0
+    return paced + cpu + HARNESS_OVERHEAD_S
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,19 @@ RECORD_DEFAULTS = {f.name: f.default for f in dataclasses.fields(RequestRecord)
                    if f.default is not dataclasses.MISSING}  # fmt: skip
 
 
+_TIMES = [i for i, name in enumerate(RECORD_FIELDS) if name.startswith("t_")]
+
+
+def record_row(rec: RequestRecord, t0: float) -> list[Any]:
+    """One record as a row in ``RECORD_FIELDS`` order, its times made seconds since ``t0``
+    (a time that is None, as ``t_intended`` in closed loop, stays None)."""
+    row = [getattr(rec, name) for name in RECORD_FIELDS]
+    for i in _TIMES:
+        if row[i] is not None:
+            row[i] -= t0
+    return row
+
+
 @dataclass(frozen=True)
 class WorkerTask:
     """Everything the worker needs for one trial (``python -m bench.worker TASK RESULT``)."""

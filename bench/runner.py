@@ -33,7 +33,7 @@ from flags_server import (
 )
 from flags_server.latency import parse_latency
 
-from . import accounting, collect, ideal, metadata, store
+from . import accounting, collect, ideal, metadata, openloop, store
 from ._exceptions import HarnessError, RunDirError, RunStopped, ServerLost, SpecError
 from ._process import run_worker
 from ._signals import Terminated, stop_signals_raise
@@ -48,7 +48,7 @@ from .interpreters import TrialPython
 from .pythons import resolve_python
 from .records import SCHEMA_VERSION, TrialResult, WorkerResult, WorkerTask
 from .spec import Suite, Trial
-from .workload import Workload
+from .workload import Workload, parse_duration
 
 REMOTE_CONCURRENCY_CAP = 20
 #: How long a server that did not give its counts has to answer /_health before it is
@@ -200,7 +200,8 @@ def watchdog_for(w: Workload, concurrency: int, suite: Suite) -> float:
     per_job = (2 if w.metadata else 1) * (1 + w.retries) * (w.timeout_s + 1.0)
     rounds = math.ceil(w.jobs_count() / concurrency)
     cpu_s, save_s = w.blocking_steps_s()
-    return 30.0 + rounds * per_job + 4 * w.jobs_count() * (cpu_s + save_s)
+    schedule_s = w.jobs_count() / w.rate + parse_duration(w.ramp) if w.rate > 0 else 0.0
+    return 30.0 + rounds * per_job + 4 * w.jobs_count() * (cpu_s + save_s) + schedule_s
 
 
 def _settle(srv: AdminClient) -> dict[str, Any]:
@@ -261,9 +262,10 @@ def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions,
     concurrency = effective_concurrency(trial)
     apply_workload(srv, w)
     draws = draws_for(srv, w, codes)
+    latency_s = expected_job_latency(w)
     failed = TrialResult(trial, n_jobs=len(codes), concurrency_effective=concurrency,
-                         latency_mean_s=expected_job_latency(w),
-                         ideal_s=io_ideal(draws, concurrency))  # fmt: skip
+                         latency_mean_s=latency_s, ideal_s=openloop.paced_ideal_s(
+                             w, io_ideal(draws, concurrency), latency_s))  # fmt: skip
     save_dir = None
     if w.save:
         save_dir = scratch / f"saved-{trial.trial_id}"

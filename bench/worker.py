@@ -27,7 +27,7 @@ from strategies.spread import spread_of, usable_cores
 from ._atomic import write_json_atomic
 from .background import BackgroundThreads, switch_interval
 from .probes import Heartbeat, cpu_times, peak_rss_mib, reap_fork_server
-from .records import RECORD_FIELDS, WORKER_WRITE_FAILED, WorkerResult, WorkerTask
+from .records import RECORD_FIELDS, WORKER_WRITE_FAILED, WorkerResult, WorkerTask, record_row
 from .workload import Workload, parse_cpu_work, parse_duration
 
 
@@ -60,6 +60,10 @@ def settings_for(w: Workload, save_dir: str | None, probe_interval_s: float,
         scheduler=w.scheduler,
         dask_workers=w.dask_workers,
         dask_threads=w.dask_threads,
+        rate=w.rate,
+        arrivals=w.arrivals,
+        ramp_s=parse_duration(w.ramp),
+        overflow=w.overflow,
     )
 
 
@@ -136,13 +140,7 @@ def run_trial(task: WorkerTask) -> WorkerResult:
             close()
     if bar is not None:
         bar.close()
-    times = [i for i, name in enumerate(RECORD_FIELDS) if name.startswith("t_")]
-    rows = []
-    for rec in records:
-        row = [getattr(rec, name) for name in RECORD_FIELDS]
-        for i in times:
-            row[i] -= t0
-        rows.append(row)
+    rows = [record_row(rec, t0) for rec in records]
     return WorkerResult(
         wall_s=wall,
         cpu_user_s=user1 - user0,

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from flags_server.fault_kinds import FAULT_KINDS, RATE_FIELDS
+from strategies.arrivals import ARRIVALS, OVERFLOWS
 from strategies.base import EXECUTORS
 from strategies.clients import ALL_CLIENTS, LOOPS
 
@@ -246,6 +247,19 @@ FIELDS: tuple[Field, ...] = (
           "or spawn (default: forkserver where it exists); a comma list is a sweep", "worker",
           one_of(*multiprocessing.get_all_start_methods()), cli_list=True,
           metavar="METHOD[,...]", column="start_method_requested", example="spawn"),
+    Field("rate", _NUMBER, 0.0, "open loop: R arrivals per second, each started when due "
+          "and C a cap on requests in flight (0: closed loop, C at a time); a comma list is "
+          "a sweep", "worker", between(0, 100_000), unit="/s", cli_list=True,
+          metavar="R[,R...]", example=20.0),
+    Field("arrivals", str, "constant", "open loop: arrivals evenly spaced (constant) or a "
+          "Poisson process (poisson); needs rate", "worker", one_of(*ARRIVALS),
+          metavar="constant|poisson", example="poisson"),
+    Field("ramp", str, "0ms", "open loop: the rate climbs linearly from 0 to R over this "
+          "long, e.g. 2s; needs rate", "worker", duration_between(0, 3600), metavar="DURATION",
+          canon=_canon_duration, example="500ms"),
+    Field("overflow", str, "queue", "open loop: an arrival that finds C requests in flight "
+          "waits for a slot (queue) or is not sent (drop, error kind 'dropped'); needs rate",
+          "worker", one_of(*OVERFLOWS), metavar="queue|drop", example="drop"),
     Field("metadata", bool, False, "fetch metadata.json first, as the book's flags3", "worker", example=True),
     Field("retries", int, 0, "retries per request after an error", "worker", between(0, 10),
           metavar="N", example=1),
@@ -353,6 +367,7 @@ class Workload:
                     else f"{where}: save_delay = {workload.save_delay!r}")
             raise SpecError(f"{said} delays each file write, but files are not saved; "
                             f"allowed with {'--save' if cli else 'save = true'} only")
+        _check_open_loop(workload, where, cli)
         return workload
 
 
@@ -360,6 +375,18 @@ def _cell(f: Field, value: Any) -> Any:
     if value is not None:
         return value
     return "" if f.kind is str else math.nan
+
+
+def _check_open_loop(w: Workload, where: str, cli: bool) -> None:
+    """The open-loop settings mean nothing in closed loop: say so rather than ignore them."""
+    if w.rate > 0:
+        return
+    for name in ("arrivals", "ramp", "overflow"):
+        value = getattr(w, name)
+        if value != BY_NAME[name].default:
+            said = f"{BY_NAME[name].option} {value}" if cli else f"{where}: {name} = {value!r}"
+            raise SpecError(f"{said} shapes open-loop arrivals, but the load is closed loop; "
+                            f"allowed with {'--rate R' if cli else 'rate = R'} (R > 0) only")
 
 
 def expand(where: str, table: Mapping[str, Any], cli: bool = False) -> list[Workload]:

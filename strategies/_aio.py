@@ -21,11 +21,11 @@ import contextlib
 import os
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from . import _jobs
+from . import _jobs, arrivals
 from ._clients_async import AsyncTransport, open_transport, run_loop
 from .base import Job, ProbeSample, Progress, RequestRecord, Resource, Settings
 from .classify import INTERNAL_ERROR, SAVE_ERROR
@@ -111,13 +111,16 @@ async def _main(
     try:
         async with open_transport(client, settings) as session:
             ctx = _Context(session, asyncio.Semaphore(c), settings, pool)
-            for index, job in enumerate(jobs):
-                await slots.acquire()
-                task = asyncio.create_task(_run_job(ctx, job, t0), name=f"task-{index}")
-                live.add(task)
-                task.add_done_callback(lambda t, i=index: done(t, i))
-            for _ in range(LIVE_TASKS_PER_SLOT * c):  # every slot back: every task done
-                await slots.acquire()
+            if settings.rate > 0:
+                await _run_open(ctx, jobs, ledger, live, done)
+            else:
+                for index, job in enumerate(jobs):
+                    await slots.acquire()
+                    task = asyncio.create_task(_run_job(ctx, job, t0), name=f"task-{index}")
+                    live.add(task)
+                    task.add_done_callback(lambda t, i=index: done(t, i))
+                for _ in range(LIVE_TASKS_PER_SLOT * c):  # every slot back: every task done
+                    await slots.acquire()
             finished = True
     finally:
         for task in live:
@@ -131,6 +134,31 @@ async def _main(
             if not finished and settings.executor == "process":
                 stop_workers(pool)  # type: ignore[arg-type]
             pool.shutdown(wait=finished, cancel_futures=True)
+
+
+async def _run_open(
+    ctx: _Context,
+    jobs: Sequence[Job],
+    ledger: _jobs.Ledger,
+    live: set[asyncio.Task[list[RequestRecord]]],
+    done: Callable[[asyncio.Task[list[RequestRecord]], int], None],
+) -> None:
+    """Open loop (strategies.arrivals): a task per arrival when it is due, however many are
+    waiting; the semaphore caps the requests in flight, and ``locked()`` says the cap is
+    reached when an arrival is to be dropped instead of queued."""
+
+    def start(index: int, job: Job, due: float) -> None:
+        coro = arrivals.stamped(_run_job(ctx, job, time.perf_counter()), due)
+        task = asyncio.create_task(coro, name=f"task-{index}")
+        live.add(task)
+        task.add_done_callback(lambda t, i=index: done(t, i))
+
+    def drop(index: int, job: Job, due: float) -> None:
+        ledger.add(index, [arrivals.dropped(job, due)])
+
+    await arrivals.pace_async(jobs, ctx.settings, start, ctx.semaphore.locked, drop)
+    while live:
+        await asyncio.wait(set(live))
 
 
 async def _run_job(ctx: _Context, job: Job, t_queued: float) -> list[RequestRecord]:

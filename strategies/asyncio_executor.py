@@ -31,6 +31,7 @@ class AsyncioExecutorStrategy(AsyncioStrategy):
     name = "asyncio_executor"
     description = "as asyncio, with CPU work and saving awaited through loop.run_in_executor"
     rank = 4  # fifth in listings: see strategies.names()
+    open_loop = True  # can start each request when due (strategies.arrivals)
     offload = True
 
     def start(self, jobs: Sequence[Job], settings: Settings) -> dict[str, Any]:

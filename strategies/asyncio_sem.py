@@ -19,6 +19,7 @@ class AsyncioStrategy:
     name = "asyncio"
     description = "one aiohttp (or httpx) session, asyncio.Semaphore(C); blocking steps on the loop"
     rank = 3  # fourth in listings: see strategies.names()
+    open_loop = True  # can start each request when due (strategies.arrivals)
     offload = False  # where CPU work and saving run: on the loop (False) or in an executor
     clients = ASYNC_CLIENTS  # Settings.client: aiohttp (the default) or httpx
     loops = LOOPS  # Settings.loop: asyncio (the default) or uvloop

@@ -17,6 +17,8 @@ Resource = Literal["flag", "metadata"]
 CpuKind = Literal["python", "hashlib"]
 ExecutorKind = Literal["thread", "process"]
 EXECUTORS: tuple[ExecutorKind, ...] = ("thread", "process")
+ARRIVALS = ("constant", "poisson")  # open loop's arrival processes (strategies.arrivals)
+OVERFLOWS = ("queue", "drop")  # what an open-loop arrival at the cap of C does
 
 OUTCOMES: tuple[Outcome, ...] = ("ok", "not_found", "error")
 
@@ -87,6 +89,12 @@ class Settings:
     scheduler: str | None = None  # dask: an existing cluster's tcp://HOST:PORT; None: a LocalCluster
     dask_workers: int | None = None  # dask LocalCluster workers; None: one per CPU
     dask_threads: int | None = None  # threads per LocalCluster worker; None: 2
+    # open loop (strategies.arrivals): 0 is closed loop; R > 0 offers R arrivals per second,
+    # C then caps the requests in flight and an arrival at the cap is queued or dropped
+    rate: float = 0.0
+    arrivals: str = "constant"  # or "poisson"
+    ramp_s: float = 0.0  # the rate climbs linearly from 0 to R over this long
+    overflow: str = "queue"  # or "drop"
 
     def __post_init__(self) -> None:
         if not _is_int(self.concurrency) or self.concurrency < 1:
@@ -109,6 +117,13 @@ class Settings:
             value = getattr(self, name)
             if value is not None and (not _is_int(value) or value < 1):
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if not (self.rate >= 0 and math.isfinite(self.rate)):
+            raise ValueError(f"rate must be a number >= 0, got {self.rate}")
+        if self.arrivals not in ARRIVALS or self.overflow not in OVERFLOWS:
+            raise ValueError(f"arrivals {self.arrivals!r} / overflow {self.overflow!r}: allowed "
+                             f"{' or '.join(ARRIVALS)} / {' or '.join(OVERFLOWS)}")
+        if not (self.ramp_s >= 0 and math.isfinite(self.ramp_s)):
+            raise ValueError(f"ramp_s must be a number >= 0, got {self.ramp_s}")
         if self.start_method is not None:
             import multiprocessing
 
@@ -146,6 +161,9 @@ class RequestRecord:
     worker: str  # "pid/thread-name" or "pid/task-N" (dask: "tcp://HOST:PORT/pid/task-N")
     final: bool = True  # this record decides the job's outcome (exactly one per job)
     client: str = ""  # the HTTP client library that sent it; "" for a bookkeeping record
+    # open loop: the job's scheduled arrival (every attempt of the job carries it); None in
+    # closed loop, where a job is due whenever a slot frees
+    t_intended: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +188,9 @@ class Strategy(Protocol):
     strategies.spread.Spread``; without it the harness assumes ``min(C, cores)`` cores. Both
     are optional, so they are not part of the protocol check. So is ``rank``, which only
     flagbench's own strategies use: their place in listings and comparisons, lowest first
-    (``sequential`` is 0); other packages' strategies follow by name.
+    (``sequential`` is 0); other packages' strategies follow by name. A strategy that honours
+    ``Settings.rate`` (open loop: each job started when due, see ``strategies.arrivals``)
+    says so with ``open_loop = True``; the harness refuses open loop to the others.
 
     Also optional: ``clients`` and ``loops``, the client libraries and event loops the strategy
     can use, its default first (``strategies.clients`` refuses any other before a run);

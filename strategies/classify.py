@@ -37,10 +37,12 @@ SAVE_ERROR = "save_error"
 CANCELLED = "cancelled"
 INTERNAL_ERROR = "internal_error"
 WORKER_LOST = "worker_lost"
+DROPPED = "dropped"  # open loop: the arrival found C requests in flight and was not sent
 
 #: Every error kind besides ``http_<code>``. ``cancelled`` (Ctrl-C), ``internal_error`` (a bug
 #: in a strategy) and ``worker_lost`` (a pool process died) mark bookkeeping records: attempt 0,
 #: no request was sent for them; they exist so that every job still has one final record.
+#: So does ``dropped`` (an open-loop arrival at the cap, with ``overflow = drop``).
 ERROR_KINDS = (
     NOT_FOUND,
     TIMEOUT,
@@ -55,6 +57,7 @@ ERROR_KINDS = (
     CANCELLED,
     INTERNAL_ERROR,
     WORKER_LOST,
+    DROPPED,
 )
 
 _RESET_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}

@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from . import _jobs
@@ -102,8 +103,12 @@ class ProcessPoolStrategy:
         executor = process_pool(min(settings.concurrency, len(chunks)), method, [__name__],
                                 initializer=_init_worker, initargs=(settings, method))
         try:
-            for chunk in chunks:
-                futures[executor.submit(_run_chunk, chunk, t0)] = chunk
+            for n, chunk in enumerate(chunks):
+                try:
+                    futures[executor.submit(_run_chunk, chunk, t0)] = chunk
+                except BrokenProcessPool:  # a child died before every chunk was handed out
+                    self._lost(ledger, [job for rest in chunks[n:] for job in rest], t0)
+                    break
             for future in as_completed(futures):
                 self._collect(ledger, future, futures[future], t0)
         except KeyboardInterrupt:
@@ -126,9 +131,14 @@ class ProcessPoolStrategy:
         try:
             results = future.result()
         except Exception:  # BrokenProcessPool and friends: the chunk's worker died
-            worker = f"{os.getpid()}/pool"
-            for index, job in chunk:
-                ledger.add(index, [_jobs.bookkeeping(job, WORKER_LOST, t0, worker)])
+            ProcessPoolStrategy._lost(ledger, chunk, t0)
             return
         for index, records in results:
             ledger.add(index, records)
+
+    @staticmethod
+    def _lost(ledger: _jobs.Ledger, chunk: _Chunk, t0: float) -> None:
+        """The jobs of a chunk whose pool process died: each ends ``worker_lost``."""
+        worker = f"{os.getpid()}/pool"
+        for index, job in chunk:
+            ledger.add(index, [_jobs.bookkeeping(job, WORKER_LOST, t0, worker)])

@@ -12,12 +12,13 @@ threads share one core for it; ``hashlib`` work spreads over ``min(C, cores)``.
 from __future__ import annotations
 
 import os
+import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
-from . import _jobs
+from . import _jobs, arrivals
 from ._clients_sync import SyncTransport
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
@@ -30,6 +31,7 @@ class ThreadPoolStrategy:
     description = "ThreadPoolExecutor(max_workers=C), one client session per thread"
     rank = 1  # second in listings: see strategies.names()
     clients = SYNC_CLIENTS  # Settings.client: requests (the default), httpx or urllib3
+    open_loop = True  # can start each request when due (strategies.arrivals)
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         return in_threads(settings, settings.concurrency, cores, gil, in_slot=True)
@@ -58,17 +60,20 @@ class ThreadPoolStrategy:
                 c = local.client = Client(session, settings, worker, stop=stop)
             return c
 
-        def task(job: Job) -> list[RequestRecord]:
-            return run_job(client(), job, t0)
+        def task(job: Job, t_queued: float | None = None) -> list[RequestRecord]:
+            return run_job(client(), job, t0 if t_queued is None else t_queued)
 
         futures: dict[Future[list[RequestRecord]], int] = {}
         interrupted = False
         executor = ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="flag")
         try:
-            for index, job in enumerate(jobs):
-                futures[executor.submit(task, job)] = index
-            for future in as_completed(futures):
-                ledger.add(futures[future], future.result())
+            if settings.rate > 0:
+                _run_open(executor, jobs, settings, task, ledger, futures)
+            else:
+                for index, job in enumerate(jobs):
+                    futures[executor.submit(task, job)] = index
+                for future in as_completed(futures):
+                    ledger.add(futures[future], future.result())
         except KeyboardInterrupt:
             interrupted = True
             stop.set()
@@ -83,3 +88,49 @@ class ThreadPoolStrategy:
                 for session in sessions:
                     session.close()
         return ledger.close()
+
+
+def _run_open(
+    executor: ThreadPoolExecutor,
+    jobs: Sequence[Job],
+    settings: Settings,
+    task: Callable[[Job, float], list[RequestRecord]],
+    ledger: _jobs.Ledger,
+    futures: dict[Future[list[RequestRecord]], int],
+) -> None:
+    """Open loop (strategies.arrivals): submit each job when it is due. The pool's C threads
+    are the cap; its queue holds arrivals beyond it (overflow = queue). Finished jobs come
+    back through a queue that the pacing thread drains while it waits, so only this thread
+    touches the ledger and the count of jobs in flight."""
+    finished: queue.SimpleQueue[Future[list[RequestRecord]]] = queue.SimpleQueue()
+    pending: set[Future[list[RequestRecord]]] = set()
+
+    def drain(timeout: float) -> None:
+        try:
+            future = finished.get(timeout=timeout) if timeout > 0 else finished.get_nowait()
+            while True:
+                pending.discard(future)
+                ledger.add(futures[future], future.result())
+                future = finished.get_nowait()
+        except queue.Empty:
+            return
+
+    def start(index: int, job: Job, due: float) -> None:
+        def timed(job: Job, queued: float) -> list[RequestRecord]:
+            return arrivals.stamp(task(job, queued), due)
+
+        future = executor.submit(timed, job, time.perf_counter())
+        futures[future] = index
+        pending.add(future)
+        future.add_done_callback(finished.put)
+
+    def at_cap() -> bool:
+        drain(0)
+        return len(pending) >= settings.concurrency
+
+    def drop(index: int, job: Job, due: float) -> None:
+        ledger.add(index, [arrivals.dropped(job, due)])
+
+    arrivals.pace(jobs, settings, start, at_cap, drop, drain)
+    while pending:
+        drain(1.0)

@@ -24,11 +24,10 @@ from strategies.base import Job, ProbeSample, RequestRecord
 from strategies.classify import CONNECTION_REFUSED, classify
 
 from .. import collect
-from ..records import RECORD_FIELDS, TrialResult, WorkerResult
+from ..records import RECORD_FIELDS, TrialResult, WorkerResult, record_row
 from ..spec import Trial
 from ..worker import gil_enabled
 
-_TIMES = [i for i, name in enumerate(RECORD_FIELDS) if name.startswith("t_")]
 _SHOWN = 5  # country codes named in a failure message
 
 
@@ -120,12 +119,7 @@ def trial_row(trial: Trial, data: RoundData, wall_s: float, n_jobs: int,
               concurrency_effective: int, latency_mean_s: float,
               ideal_s: float | None) -> dict[str, Any]:  # fmt: skip
     """The round as one row of the trials table (JSON-ready), built by the collector."""
-    rows = []
-    for rec in data.records:
-        row = [getattr(rec, name) for name in RECORD_FIELDS]
-        for i in _TIMES:
-            row[i] -= data.t0
-        rows.append(row)
+    rows = [record_row(rec, data.t0) for rec in data.records]
     result = WorkerResult(
         wall_s=wall_s, cpu_user_s=data.cpu_user_s, cpu_sys_s=data.cpu_sys_s,
         rss_peak_mib=math.nan, n_jobs=n_jobs, record_fields=RECORD_FIELDS, records=rows,

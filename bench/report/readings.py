@@ -398,8 +398,9 @@ def _interpreters(run: RunLike, _wid: str | None) -> list[str]:
     return [first, second]
 
 
-# The GIL and blocking experiments' readings register themselves from their own module.
-from bench.report import experiment_readings  # noqa: E402, F401
+# The experiments' readings (GIL and blocking, open loop) register themselves from their
+# own modules.
+from bench.report import experiment_readings, openloop_readings  # noqa: E402, F401
 
 
 @reads("client_cpu")

@@ -14,7 +14,8 @@ from flags_server.fault_kinds import FAULT_KINDS
 
 SAMPLES = {f.name: f.example for f in FIELDS}
 # What a sample needs beside it to be a valid workload (a write delay needs saved files).
-COMPANIONS = {"save_delay": {"save": True}}
+COMPANIONS = {"save_delay": {"save": True}, "arrivals": {"rate": 20.0}, "ramp": {"rate": 20.0},
+              "overflow": {"rate": 20.0}}
 
 
 @pytest.mark.parametrize("field", FIELDS, ids=lambda f: f.name)

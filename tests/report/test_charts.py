@@ -166,8 +166,8 @@ def test_each_chart_is_declared_once_in_reading_order():
     declared = charts.all_charts()
     kinds = [c.kind for c in declared]
     assert kinds == ["wall", "scaling", "gil", "scale_out", "blocking", "client_cpu",
-                     "interpreters", "switch_interval", "timeline", "latency", "breakdown",
-                     "probes", "errors"]
+                     "interpreters", "switch_interval", "openloop_latency", "openloop_omission",
+                     "openloop_rate", "timeline", "latency", "breakdown", "probes", "errors"]
     assert len({c.stem for c in declared}) == len(declared)
     timeline = next(c for c in declared if c.kind == "timeline")
     assert timeline.owns("timeline") and timeline.owns("timeline-2-ab12cd34")
