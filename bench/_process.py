@@ -36,13 +36,21 @@ def kill_group(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-def run_captured(cmd: list[str], timeout: float, env: dict[str, str] | None = None,
-                 cwd: str | Path | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def run_captured(
+    cmd: list[str], timeout: float, env: dict[str, str] | None = None, cwd: str | Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run ``cmd`` to the end and capture its text output; on a timeout (TimeoutError) or
     Ctrl-C its whole process group is killed first."""
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # fmt: skip
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -92,9 +100,14 @@ def run_worker(cmd: list[str], watchdog: float, err_path: Path, verbose: bool) -
     is at fault, and every later trial would fail the same way.
     """
     with open(err_path, "wb") as err:
-        proc = subprocess.Popen(cmd, env=worker_env(), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=None if verbose else err,
-                                start_new_session=True)  # fmt: skip
+        proc = subprocess.Popen(
+            cmd,
+            env=worker_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=None if verbose else err,
+            start_new_session=True,
+        )
         try:
             exited = _exited(proc, watchdog)
         finally:  # also on Ctrl-C or SIGTERM: take the whole group down before going on

@@ -35,18 +35,22 @@ def add_workload_options(parser: argparse.ArgumentParser) -> None:
         if not f.cli:
             continue
         flags = f.flags or (f.option,)
-        shown = f" (default {f.default:g}{f.unit})" if isinstance(f.default, (int, float)) \
-            and not isinstance(f.default, bool) else ""  # fmt: skip
+        shown = (
+            f" (default {f.default:g}{f.unit})"
+            if isinstance(f.default, (int, float)) and not isinstance(f.default, bool)
+            else ""
+        )
         text = (f.help + shown).replace("%", "%%")  # argparse %-formats help strings
         if f.kind is bool:
-            parser.add_argument(*flags, dest=f.name, action="store_true", default=None,
-                                help=text)  # fmt: skip
+            parser.add_argument(*flags, dest=f.name, action="store_true", default=None, help=text)
         else:
-            parser.add_argument(*flags, dest=f.name, type=_converter(f), metavar=f.metavar,
-                                help=text)  # fmt: skip
+            parser.add_argument(
+                *flags, dest=f.name, type=_converter(f), metavar=f.metavar, help=text
+            )
 
 
 def workload_table(args: argparse.Namespace) -> dict[str, Any]:
     """The options the user gave, as a workload table (lists are sweeps)."""
-    return {f.name: getattr(args, f.name) for f in FIELDS
-            if f.cli and getattr(args, f.name) is not None}  # fmt: skip
+    return {
+        f.name: getattr(args, f.name) for f in FIELDS if f.cli and getattr(args, f.name) is not None
+    }

@@ -33,13 +33,13 @@ def failure_of(trial: TrialResult) -> str:
     if result is None:
         return trial.failure or "no result"
     fields = {name: i for i, name in enumerate(result.record_fields)}
-    final, attempt, outcome, kind = (fields[k] for k in ("final", "attempt", "outcome",
-                                                         "error_kind"))  # fmt: skip
+    final, attempt, outcome, kind = (
+        fields[k] for k in ("final", "attempt", "outcome", "error_kind")
+    )
     finals = Counter(row[outcome] for row in result.records if row[final])
     n_final = sum(finals.values())
     if n_final != trial.n_jobs or n_final != finals["ok"] + finals["not_found"] + finals["error"]:
-        return (f"the strategy returned {n_final} final outcomes for "
-                f"{_plural(trial.n_jobs, 'job')}")  # fmt: skip
+        return f"the strategy returned {n_final} final outcomes for {_plural(trial.n_jobs, 'job')}"
     kinds = Counter(row[kind] for row in result.records if row[final] and row[attempt] == 0)
     for name, what in LOST.items():
         if kinds[name]:
@@ -47,8 +47,10 @@ def failure_of(trial: TrialResult) -> str:
     sent = sum(1 for row in result.records if row[attempt] > 0)
     refused = sum(1 for row in result.records if row[kind] == "connection_refused")
     if refused:
-        return (f"{_plural(refused, 'request')} refused: the flag server was not listening "
-                "(connection_refused)")  # fmt: skip
+        return (
+            f"{_plural(refused, 'request')} refused: the flag server was not listening "
+            "(connection_refused)"
+        )
     return server_disagreement(trial.server, sent)
 
 
@@ -63,8 +65,10 @@ def server_disagreement(server: dict[str, Any] | None, sent: int) -> str:
         return ""
     turned_away = server.get("connections_rejected", 0) + server.get("header_timeouts", 0)
     if turned_away:
-        return (f"the server closed {_plural(turned_away, 'connection')} at once or "
-                "mid-request (over its connection cap, or a request head overdue)")  # fmt: skip
+        return (
+            f"the server closed {_plural(turned_away, 'connection')} at once or "
+            "mid-request (over its connection cap, or a request head overdue)"
+        )
     counted = server.get("requests")
     if counted != sent:
         return f"the server counted {counted} requests, the client sent {sent}"

@@ -34,8 +34,10 @@ class BackgroundThreads:
         self.cpu_s = 0.0
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._spin, name=f"flagbench-cpu-{i}",
-                                          daemon=True) for i in range(count)]  # fmt: skip
+        self._threads = [
+            threading.Thread(target=self._spin, name=f"flagbench-cpu-{i}", daemon=True)
+            for i in range(count)
+        ]
 
     def _spin(self) -> None:
         start = time.thread_time()

@@ -26,8 +26,10 @@ def folder(root: Path) -> Path:
 
 def check_name(name: str) -> str:
     if not _NAME.fullmatch(name) or name == LAST:
-        raise SpecError(f"--save-baseline {name!r}: give letters, digits, '.', '_' or '-' "
-                        f"(at most 64, not {LAST!r}, which means the suite's last run)")
+        raise SpecError(
+            f"--save-baseline {name!r}: give letters, digits, '.', '_' or '-' "
+            f"(at most 64, not {LAST!r}, which means the suite's last run)"
+        )
     return name
 
 
@@ -35,8 +37,15 @@ def save(root: Path, name: str, run_dir: Path) -> Path:
     """Point ``name`` at ``run_dir`` (replacing an older pointer of that name)."""
     path = folder(root) / f"{check_name(name)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, {"name": name, "run": run_dir.resolve().name
-                             if run_dir.resolve().parent == root.resolve() else str(run_dir.resolve())})
+    write_json_atomic(
+        path,
+        {
+            "name": name,
+            "run": run_dir.resolve().name
+            if run_dir.resolve().parent == root.resolve()
+            else str(run_dir.resolve()),
+        },
+    )
     return path
 
 
@@ -62,13 +71,17 @@ def last_run(root: Path, like: Path) -> Path:
         if run_dir.resolve() == mine or _suite_of(run_dir) != suite:
             continue
         try:
-            complete = json.loads((run_dir / "meta.json").read_text(encoding="utf-8")).get("complete")
+            complete = json.loads((run_dir / "meta.json").read_text(encoding="utf-8")).get(
+                "complete"
+            )
         except (OSError, ValueError):
             continue
         if complete and run_dir.name < mine.name:
             found.append(run_dir)
     if not found:
-        raise RunDirError(f"--baseline {LAST}: no earlier complete run of suite {suite!r} in {root}")
+        raise RunDirError(
+            f"--baseline {LAST}: no earlier complete run of suite {suite!r} in {root}"
+        )
     return found[-1]
 
 
@@ -79,15 +92,18 @@ def resolve(root: Path, name: str, like: Path) -> Path:
     path = folder(root) / f"{name}.json"
     if not path.is_file():
         known = names(root)
-        raise SpecError(f"--baseline {name}: no baseline of that name in {folder(root)}"
-                        f"{did_you_mean(name, known)}; saved: {', '.join(known) or 'none'} "
-                        f"(save one with --save-baseline NAME, or use {LAST!r})")
+        raise SpecError(
+            f"--baseline {name}: no baseline of that name in {folder(root)}"
+            f"{did_you_mean(name, known)}; saved: {', '.join(known) or 'none'} "
+            f"(save one with --save-baseline NAME, or use {LAST!r})"
+        )
     try:
         target = json.loads(path.read_text(encoding="utf-8"))["run"]
     except (OSError, ValueError, KeyError, TypeError):
         raise RunDirError(f"{path}: not a flagbench baseline file") from None
     run_dir = Path(target) if Path(target).is_absolute() else root / target
     if not run_dir.is_dir():
-        raise RunDirError(f"--baseline {name}: its run {run_dir} is gone; save another with "
-                          "--save-baseline")
+        raise RunDirError(
+            f"--baseline {name}: its run {run_dir} is gone; save another with --save-baseline"
+        )
     return run_dir

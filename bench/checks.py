@@ -31,8 +31,9 @@ LARGE_RUN_S = 3600.0
 TRIAL_OVERHEAD_S = 0.2
 
 
-def check_remote(suite: Suite, server_url: str | None, allow_remote: bool, cap: int,
-                 warn: Callable[[str], None]) -> Suite:  # fmt: skip
+def check_remote(
+    suite: Suite, server_url: str | None, allow_remote: bool, cap: int, warn: Callable[[str], None]
+) -> Suite:
     """Refuse non-loopback targets unless allowed; then cap concurrency (it is someone's site).
 
     A dask scheduler elsewhere counts too: its workers send the requests from other machines.
@@ -75,8 +76,10 @@ def raise_open_files_limit(suite: Suite, warn: Callable[[str], None]) -> None:
         soft = hard
     need = FDS_BASE + FDS_PER_CONNECTION * max(w.concurrency for w in suite.workloads)
     if soft != resource.RLIM_INFINITY and need > soft:
-        warn(f"open-files limit is {soft}, concurrency may need about {need}: "
-             "requests may fail with 'Too many open files' (raise it with ulimit -n)")  # fmt: skip
+        warn(
+            f"open-files limit is {soft}, concurrency may need about {need}: "
+            "requests may fail with 'Too many open files' (raise it with ulimit -n)"
+        )
 
 
 def check_strategies(suite: Suite) -> None:
@@ -91,8 +94,7 @@ def check_strategies(suite: Suite) -> None:
 
     built = {name: strategies.get(name) for name in suite.strategies}
     for name, w in suite.configs():
-        check(built.get(name) or strategies.get(name),
-              settings_for(w, None, 0.01, calibrate=False))  # fmt: skip
+        check(built.get(name) or strategies.get(name), settings_for(w, None, 0.01, calibrate=False))
     check_open_loop(suite)
 
 
@@ -107,12 +109,15 @@ def check_open_loop(suite: Suite) -> None:
     able = [n for n in strategies.builtin_names() if getattr(strategies.get(n), "open_loop", False)]
     for name in suite.strategies:
         if not getattr(strategies.get(name), "open_loop", False):
-            raise SpecError(f"strategy {name!r} cannot run open loop (rate = {rates[0]:g}): it "
-                            f"starts a request only when one finishes; allowed: {', '.join(able)}")
+            raise SpecError(
+                f"strategy {name!r} cannot run open loop (rate = {rates[0]:g}): it "
+                f"starts a request only when one finishes; allowed: {', '.join(able)}"
+            )
 
 
-def prepare_pythons(suite: Suite, note: Callable[[str], None],
-                    venv_root: Path | None = None) -> dict[str, TrialPython]:  # fmt: skip
+def prepare_pythons(
+    suite: Suite, note: Callable[[str], None], venv_root: Path | None = None
+) -> dict[str, TrialPython]:
     """Per ``python`` value of the suite, what its trials run, ready before the run starts.
 
     The running interpreter, and any interpreter that is itself a virtual environment (the
@@ -133,8 +138,10 @@ def prepare_pythons(suite: Suite, note: Callable[[str], None],
             raise SpecError(f"{where}: {exc}") from None
         base = probe(exe, where)
         if not dependencies.supports(base.version):
-            raise SpecError(f"{where} ({exe}) is Python {base.version}; flagbench needs Python "
-                            f"{dependencies.needed_python()}")  # fmt: skip
+            raise SpecError(
+                f"{where} ({exe}) is Python {base.version}; flagbench needs Python "
+                f"{dependencies.needed_python()}"
+            )
         requirements = dependencies.worker_requirements(base.markers)
         names = [Requirement(r).name for r in requirements]
         if not spec or base.is_venv or base.prefix == sys.prefix:
@@ -151,8 +158,10 @@ def prepare_pythons(suite: Suite, note: Callable[[str], None],
         venv = venvs.ensure_venv(base, requirements, root, note, where)
         check = check_worker(venv.python, names, suite.strategies)
         if check.error:
-            raise VenvError(f"{where}: its venv {venv.path} cannot run the worker: {check.error}; "
-                            f"delete that folder and it is made again")  # fmt: skip
+            raise VenvError(
+                f"{where}: its venv {venv.path} cannot run the worker: {check.error}; "
+                f"delete that folder and it is made again"
+            )
         prepared[spec] = TrialPython(spec, venv.python, base, str(venv.path), check)
     return prepared
 
@@ -187,5 +196,7 @@ def check_size(trials: Sequence[Trial], warn: Callable[[str], None]) -> None:
     quickly, and 40,000 trials should not begin without a word."""
     seconds = sum(least_trial_s(t) for t in trials)
     if len(trials) >= LARGE_RUN_TRIALS or seconds >= LARGE_RUN_S:
-        warn(f"{len(trials):,} trials to run, taking at least {_duration(seconds)}; Ctrl-C "
-             "stops the run and keeps every finished trial, and --resume goes on from there")
+        warn(
+            f"{len(trials):,} trials to run, taking at least {_duration(seconds)}; Ctrl-C "
+            "stops the run and keeps every finished trial, and --resume goes on from there"
+        )

@@ -98,23 +98,42 @@ def _warn(message: object) -> None:
 
 
 def _add_output_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
-                   help="folder for run folders (default: results)")  # fmt: skip
-    p.add_argument("--server", metavar="URL",
-                   help="use this flag server instead of starting one (loopback only unless "
-                        "--allow-remote)")  # fmt: skip
-    p.add_argument("--allow-remote", action="store_true",
-                   help="allow a non-loopback --server or --dask-scheduler; concurrency is then "
-                        "capped at 20")  # fmt: skip
-    p.add_argument("--remote-concurrency-cap", type=int, metavar="N",
-                   help="with --allow-remote: raise the cap on concurrency to N, for a remote "
-                        "flag server you own (recorded in meta.json)")  # fmt: skip
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results"),
+        metavar="DIR",
+        help="folder for run folders (default: results)",
+    )
+    p.add_argument(
+        "--server",
+        metavar="URL",
+        help="use this flag server instead of starting one (loopback only unless --allow-remote)",
+    )
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a non-loopback --server or --dask-scheduler; concurrency is then capped at 20",
+    )
+    p.add_argument(
+        "--remote-concurrency-cap",
+        type=int,
+        metavar="N",
+        help="with --allow-remote: raise the cap on concurrency to N, for a remote "
+        "flag server you own (recorded in meta.json)",
+    )
     p.add_argument("--no-report", action="store_true", help="skip the charts and the report")
     p.add_argument("-v", "--verbose", action="store_true", help="a progress bar per trial too")
-    p.add_argument("--dry-run", action="store_true",
-                   help="list the trials with their estimated durations; run nothing")
-    p.add_argument("--save-baseline", metavar="NAME",
-                   help="name this run a baseline (in DIR/baselines/), for compare --baseline NAME")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list the trials with their estimated durations; run nothing",
+    )
+    p.add_argument(
+        "--save-baseline",
+        metavar="NAME",
+        help="name this run a baseline (in DIR/baselines/), for compare --baseline NAME",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,49 +145,72 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     run = sub.add_parser(
-        "run", help="compare strategies on one ad-hoc workload",
+        "run",
+        help="compare strategies on one ad-hoc workload",
         description="Compare download strategies on one workload against the embedded flag "
-                    f"server. Strategies: {', '.join(strategies.names())}.",
-        epilog=EXAMPLES["run"], formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
-    run.add_argument("names", nargs="+", metavar="STRATEGY|CC",
-                     help="strategy names, then optional country codes or one-letter prefixes "
-                          "(as in the book's scripts)")  # fmt: skip
+        f"server. Strategies: {', '.join(strategies.names())}.",
+        epilog=EXAMPLES["run"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument(
+        "names",
+        nargs="+",
+        metavar="STRATEGY|CC",
+        help="strategy names, then optional country codes or one-letter prefixes "
+        "(as in the book's scripts)",
+    )
     which = run.add_mutually_exclusive_group()
     which.add_argument("-a", "--all", action="store_true", help="all 194 countries")
-    which.add_argument("-e", "--every", action="store_true",
-                       help="every code AA..ZZ (482 of the 676 answer 404)")  # fmt: skip
+    which.add_argument(
+        "-e", "--every", action="store_true", help="every code AA..ZZ (482 of the 676 answer 404)"
+    )
     run.add_argument("-l", "--limit", type=int, metavar="N", help="only the first N codes")
     add_workload_options(run)
     run.add_argument("--repeats", type=int, default=3, metavar="N", help="measured repeats (3)")
     run.add_argument("--warmup", type=int, default=1, metavar="N", help="warm-up rounds (1)")
     run.add_argument("--seed", type=int, default=0, help="server seed and trial order (0)")
-    run.add_argument("--baseline", metavar="STRATEGY",
-                     help="speed-ups are against this strategy (default: sequential)")
-    run.add_argument("--watchdog", type=float, metavar="S",
-                     help="kill a trial after S seconds (default: derived from the workload)")  # fmt: skip
+    run.add_argument(
+        "--baseline",
+        metavar="STRATEGY",
+        help="speed-ups are against this strategy (default: sequential)",
+    )
+    run.add_argument(
+        "--watchdog",
+        type=float,
+        metavar="S",
+        help="kill a trial after S seconds (default: derived from the workload)",
+    )
     _add_output_options(run)
 
     suite = sub.add_parser(
-        "suite", help="run a built-in suite or a suite file",
+        "suite",
+        help="run a built-in suite or a suite file",
         description="Run a suite: a built-in name (see flagbench list) or a TOML file.",
-        epilog=EXAMPLES["suite"], formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        epilog=EXAMPLES["suite"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     suite.add_argument("suite", nargs="?", metavar="NAME|FILE.toml")
-    suite.add_argument("--resume", type=Path, metavar="RUN_DIR",
-                       help="finish an interrupted run in its own folder")  # fmt: skip
+    suite.add_argument(
+        "--resume", type=Path, metavar="RUN_DIR", help="finish an interrupted run in its own folder"
+    )
     _add_output_options(suite)
 
-    sub.add_parser("list", help="list the built-in suites and strategies",
-                   description="List the built-in suites and the registered strategies.",
-                   epilog=EXAMPLES["list"], formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub.add_parser(
+        "list",
+        help="list the built-in suites and strategies",
+        description="List the built-in suites and the registered strategies.",
+        epilog=EXAMPLES["list"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
 
     serve = sub.add_parser(
-        "serve", help="run the flag server (same options as flags-server)",
+        "serve",
+        help="run the flag server (same options as flags-server)",
         description="Run the flag server alone, with the latency and faults you choose, until "
-                    "Ctrl-C (the same server as flags-server; see docs/server.md).",
-        epilog=EXAMPLES["serve"], formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        "Ctrl-C (the same server as flags-server; see docs/server.md).",
+        epilog=EXAMPLES["serve"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     from flags_server.cli import add_server_options
 
     add_server_options(serve)
@@ -176,63 +218,104 @@ def build_parser() -> argparse.ArgumentParser:
     from .gate import DEFAULT_DRIFT
 
     compare = sub.add_parser(
-        "compare", help="compare runs configuration by configuration (a CI gate)",
+        "compare",
+        help="compare runs configuration by configuration (a CI gate)",
         description=COMPARE_DESCRIPTION,
-        epilog=EXAMPLES["compare"], formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
-    compare.add_argument("runs", type=Path, nargs="+", metavar="RUN",
-                         help="run folders; the first is the reference (A), unless --baseline")
-    compare.add_argument("--baseline", metavar="NAME",
-                         help="the reference is the baseline saved as NAME (--save-baseline), "
-                              "or 'last': the previous complete run of the same suite")
-    compare.add_argument("--results", type=Path, metavar="DIR",
-                         help="where baselines are looked up (default: the folder of the "
-                              "first RUN)")  # fmt: skip
-    compare.add_argument("--ignore", metavar="AXIS[,AXIS...]",
-                         help="match configurations that differ in these workload axes "
-                              "(python, cpu_work, ...)")  # fmt: skip
-    compare.add_argument("--fail-above", type=float, metavar="PCT",
-                         help="exit 1 if a configuration is slower by more than PCT percent "
-                              "and significantly so under the gate's rule")  # fmt: skip
-    compare.add_argument("--drift", type=float, default=100 * DEFAULT_DRIFT, metavar="PCT",
-                         help="run-to-run drift allowance, the standard deviation of a "
-                              "configuration's ratio between two runs of the same code "
-                              f"(default {100 * DEFAULT_DRIFT:g}; scripts/aa_gate.py measures it)")
-    compare.add_argument("--chart", type=Path, metavar="FILE.png|svg",
-                         help="also draw the comparison")  # fmt: skip
+        epilog=EXAMPLES["compare"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compare.add_argument(
+        "runs",
+        type=Path,
+        nargs="+",
+        metavar="RUN",
+        help="run folders; the first is the reference (A), unless --baseline",
+    )
+    compare.add_argument(
+        "--baseline",
+        metavar="NAME",
+        help="the reference is the baseline saved as NAME (--save-baseline), "
+        "or 'last': the previous complete run of the same suite",
+    )
+    compare.add_argument(
+        "--results",
+        type=Path,
+        metavar="DIR",
+        help="where baselines are looked up (default: the folder of the first RUN)",
+    )
+    compare.add_argument(
+        "--ignore",
+        metavar="AXIS[,AXIS...]",
+        help="match configurations that differ in these workload axes (python, cpu_work, ...)",
+    )
+    compare.add_argument(
+        "--fail-above",
+        type=float,
+        metavar="PCT",
+        help="exit 1 if a configuration is slower by more than PCT percent "
+        "and significantly so under the gate's rule",
+    )
+    compare.add_argument(
+        "--drift",
+        type=float,
+        default=100 * DEFAULT_DRIFT,
+        metavar="PCT",
+        help="run-to-run drift allowance, the standard deviation of a "
+        "configuration's ratio between two runs of the same code "
+        f"(default {100 * DEFAULT_DRIFT:g}; scripts/aa_gate.py measures it)",
+    )
+    compare.add_argument(
+        "--chart", type=Path, metavar="FILE.png|svg", help="also draw the comparison"
+    )
 
     imported = sub.add_parser(
-        "import-pytest-benchmark", help="turn pytest-benchmark JSON files into a run folder",
+        "import-pytest-benchmark",
+        help="turn pytest-benchmark JSON files into a run folder",
         description="Make a run folder (tables, charts, report) from JSON files written by\n"
-                    "pytest-benchmark (--benchmark-json or --benchmark-autosave), with or without\n"
-                    "flagbench's fixtures: a trial per round where a file has the rounds' times,\n"
-                    "a summary row per benchmark in any case. The same benchmark in several\n"
-                    "files pools its rounds.",
+        "pytest-benchmark (--benchmark-json or --benchmark-autosave), with or without\n"
+        "flagbench's fixtures: a trial per round where a file has the rounds' times,\n"
+        "a summary row per benchmark in any case. The same benchmark in several\n"
+        "files pools its rounds.",
         epilog=EXAMPLES["import-pytest-benchmark"],
         formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
-    imported.add_argument("files", nargs="+", type=Path, metavar="FILE.json",
-                          help="JSON files written by pytest-benchmark")  # fmt: skip
-    imported.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
-                          help="folder for run folders (default: results)")  # fmt: skip
-    imported.add_argument("--baseline", metavar="NAME",
-                          help="speed-ups are against this strategy or test name "
-                               "(default: sequential, when present)")  # fmt: skip
-    imported.add_argument("--no-report", action="store_true",
-                          help="skip the charts and the report")  # fmt: skip
+    )
+    imported.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE.json",
+        help="JSON files written by pytest-benchmark",
+    )
+    imported.add_argument(
+        "--out",
+        type=Path,
+        default=Path("results"),
+        metavar="DIR",
+        help="folder for run folders (default: results)",
+    )
+    imported.add_argument(
+        "--baseline",
+        metavar="NAME",
+        help="speed-ups are against this strategy or test name (default: sequential, when present)",
+    )
+    imported.add_argument("--no-report", action="store_true", help="skip the charts and the report")
 
     report = sub.add_parser(
-        "report", help="rebuild a run's charts and report",
+        "report",
+        help="rebuild a run's charts and report",
         description="Draw a stored run's charts again and write its report.html and report.md.",
-        epilog=EXAMPLES["report"], formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        epilog=EXAMPLES["report"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     report.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     collect = sub.add_parser(
-        "collect", help="rebuild a run's tables from its raw trial files",
+        "collect",
+        help="rebuild a run's tables from its raw trial files",
         description="Rebuild a run's tables (trials, requests, probes, summary) from its raw/ "
-                    "trial files, upgrading a folder written by an older flagbench.",
-        epilog=EXAMPLES["collect"], formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        "trial files, upgrading a folder written by an older flagbench.",
+        epilog=EXAMPLES["collect"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     collect.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     return parser
 
@@ -256,8 +339,10 @@ def suite_from_run_args(args: argparse.Namespace) -> Suite:
     for token in codes:
         if not (token.isalpha() and len(token) <= 2):
             allowed = ", ".join(strategies.names())
-            raise SpecError(f"unknown strategy {token!r}{did_you_mean(token, strategies.names())}"
-                            f"; allowed: {allowed}")
+            raise SpecError(
+                f"unknown strategy {token!r}{did_you_mean(token, strategies.names())}"
+                f"; allowed: {allowed}"
+            )
     if not names:
         raise SpecError(f"no strategy named; allowed: {', '.join(strategies.names())}")
     if args.all or args.every:
@@ -274,20 +359,31 @@ def suite_from_run_args(args: argparse.Namespace) -> Suite:
         except ValueError as exc:
             raise SpecError(f"codes: {exc}") from None
     table = {"codes": code_spec, **workload_table(args)}
-    for flag, value, lo, hi in (("--repeats", args.repeats, 1, 1000),
-                                ("--warmup", args.warmup, 0, 100),
-                                ("--seed", args.seed, 0, 2**32 - 1)):  # fmt: skip
+    for flag, value, lo, hi in (
+        ("--repeats", args.repeats, 1, 1000),
+        ("--warmup", args.warmup, 0, 100),
+        ("--seed", args.seed, 0, 2**32 - 1),
+    ):
         if not lo <= value <= hi:
             raise SpecError(f"{flag} {value}: must be between {lo} and {hi}")
     if args.watchdog is not None and not 0 < args.watchdog <= 86_400:
         raise SpecError(f"--watchdog {args.watchdog}: give seconds, more than 0 and at most 86400")
     if args.baseline is not None and args.baseline not in names:
-        raise SpecError(f"--baseline {args.baseline}: not one of the strategies to run"
-                        f"{did_you_mean(args.baseline, names)} ({', '.join(names)})")
+        raise SpecError(
+            f"--baseline {args.baseline}: not one of the strategies to run"
+            f"{did_you_mean(args.baseline, names)} ({', '.join(names)})"
+        )
     workloads = expand("command line", expand_all("command line", table), cli=True)
-    return Suite(name="run", strategies=tuple(dict.fromkeys(names)), workloads=tuple(workloads),
-                 repeats=args.repeats, warmup=args.warmup, seed=args.seed,
-                 watchdog_s=args.watchdog, baseline=args.baseline or "sequential")  # fmt: skip
+    return Suite(
+        name="run",
+        strategies=tuple(dict.fromkeys(names)),
+        workloads=tuple(workloads),
+        repeats=args.repeats,
+        warmup=args.warmup,
+        seed=args.seed,
+        watchdog_s=args.watchdog,
+        baseline=args.baseline or "sequential",
+    )
 
 
 def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) -> int:
@@ -316,22 +412,31 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
     def note(message: str) -> None:
         print(f"flagbench: {message}", file=sys.stderr)
 
-    options = RunOptions(results_root=args.out, server_url=args.server,
-                         allow_remote=args.allow_remote, remote_cap=_remote_cap(args),
-                         verbose=args.verbose,
-                         command=["flagbench", *sys.argv[1:]], warn=_warn, note=note,
-                         on_trial=progress.trial, on_start=on_start)  # fmt: skip
+    options = RunOptions(
+        results_root=args.out,
+        server_url=args.server,
+        allow_remote=args.allow_remote,
+        remote_cap=_remote_cap(args),
+        verbose=args.verbose,
+        command=["flagbench", *sys.argv[1:]],
+        warn=_warn,
+        note=note,
+        on_trial=progress.trial,
+        on_start=on_start,
+    )
     try:
         outcome = run_suite(suite, options, resume=resume)
     except (KeyboardInterrupt, Terminated) as exc:
         progress.close()
         how = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
         if started:
-            print(f"\nflagbench: {how}; finished trials are saved. Finish the run with:\n"
-                  f"  flagbench suite --resume {started[0]}", file=sys.stderr)  # fmt: skip
+            print(
+                f"\nflagbench: {how}; finished trials are saved. Finish the run with:\n"
+                f"  flagbench suite --resume {started[0]}",
+                file=sys.stderr,
+            )
         else:
-            print(f"\nflagbench: {how} before the run began; nothing was written",
-                  file=sys.stderr)  # fmt: skip
+            print(f"\nflagbench: {how} before the run began; nothing was written", file=sys.stderr)
         return 130 if isinstance(exc, KeyboardInterrupt) else exc.exit_status
     except RunStopped as exc:
         progress.close()
@@ -350,20 +455,27 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
         try:
             _report(outcome.run_dir)
         except KeyboardInterrupt:
-            print(f"\nflagbench: interrupted while drawing the report; the results are saved, "
-                  f"draw it with: flagbench report {outcome.run_dir}", file=sys.stderr)  # fmt: skip
+            print(
+                f"\nflagbench: interrupted while drawing the report; the results are saved, "
+                f"draw it with: flagbench report {outcome.run_dir}",
+                file=sys.stderr,
+            )
             return 130
         except Exception as exc:  # the measurements are safe; say so and how to retry
-            print(f"flagbench: error: the report failed ({type(exc).__name__}: {exc}); the "
-                  f"results are saved, retry with: flagbench report {outcome.run_dir}",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"flagbench: error: the report failed ({type(exc).__name__}: {exc}); the "
+                f"results are saved, retry with: flagbench report {outcome.run_dir}",
+                file=sys.stderr,
+            )
             status = 1
     print(f"results: {outcome.run_dir}")
     if args.save_baseline is not None:
         root = outcome.run_dir.parent
         baselines.save(root, args.save_baseline, outcome.run_dir)
-        print(f"baseline {args.save_baseline!r}: {outcome.run_dir} (compare with: flagbench "
-              f"compare --baseline {args.save_baseline} RUN)")
+        print(
+            f"baseline {args.save_baseline!r}: {outcome.run_dir} (compare with: flagbench "
+            f"compare --baseline {args.save_baseline} RUN)"
+        )
     return status
 
 
@@ -371,11 +483,15 @@ def _report_failures(trials: Any) -> None:
     """One line on stderr: how many measured trials failed, and the commonest reasons."""
     failed = trials[trials["status"] != "ok"]
     reasons = failed["failure"].astype(str).value_counts()
-    shown = "; ".join(f"{reason} ({n})" if n > 1 else reason
-                      for reason, n in reasons.head(3).items())  # fmt: skip
+    shown = "; ".join(
+        f"{reason} ({n})" if n > 1 else reason for reason, n in reasons.head(3).items()
+    )
     more = f"; and {len(reasons) - 3} other reasons" if len(reasons) > 3 else ""
-    print(f"flagbench: {len(failed)} of {len(trials)} trials failed: {shown}{more} "
-          "(the trials table's failure column has every reason)", file=sys.stderr)  # fmt: skip
+    print(
+        f"flagbench: {len(failed)} of {len(trials)} trials failed: {shown}{more} "
+        "(the trials table's failure column has every reason)",
+        file=sys.stderr,
+    )
 
 
 def _remote_cap(args: argparse.Namespace) -> int:
@@ -386,8 +502,10 @@ def _remote_cap(args: argparse.Namespace) -> int:
     if cap is None:
         return REMOTE_CONCURRENCY_CAP
     if not args.allow_remote:
-        raise SpecError(f"--remote-concurrency-cap {cap}: give --allow-remote too; remote "
-                        "targets are refused without it")  # fmt: skip
+        raise SpecError(
+            f"--remote-concurrency-cap {cap}: give --allow-remote too; remote "
+            "targets are refused without it"
+        )
     if not 1 <= cap <= 10_000:
         raise SpecError(f"--remote-concurrency-cap {cap}: must be between 1 and 10000")
     return cap
@@ -412,8 +530,10 @@ def format_summary(summary: Any) -> str:
     order (the suite's strategy order, the baseline first), with the book's counts."""
     if summary is None or len(summary) == 0:
         return "no successful trials"
-    header = (f"{'strategy':<22}{'median s':>10}{'95% CI':>16}{'ideal s':>9}{'speed-up':>10}"
-              f"{'efficiency':>12}{'ok':>6}{'not found':>11}{'errors':>8}  bottleneck")  # fmt: skip
+    header = (
+        f"{'strategy':<22}{'median s':>10}{'95% CI':>16}{'ideal s':>9}{'speed-up':>10}"
+        f"{'efficiency':>12}{'ok':>6}{'not found':>11}{'errors':>8}  bottleneck"
+    )
     lines = []
     shared = False
     not_assessed = False
@@ -427,17 +547,23 @@ def format_summary(summary: Any) -> str:
             not_assessed |= r.get("stability") == "not assessed"
             mark = "*" if isinstance(r.get("measured_on"), str) and r["measured_on"] else ""
             shared |= bool(mark)
-            lines.append(f"{r['strategy'] + mark:<22}{_fmt_s(r['wall_median_s']):>10}{ci:>16}"
-                         f"{_fmt_s(r['ideal_s']):>9}{speed:>10}{eff:>12}"
-                         f"{r.get('n_ok_median', math.nan):>6g}"
-                         f"{r.get('n_not_found_median', math.nan):>11g}"
-                         f"{r['n_error_median']:>8g}  {r['bottleneck']}{flag}")  # fmt: skip
+            lines.append(
+                f"{r['strategy'] + mark:<22}{_fmt_s(r['wall_median_s']):>10}{ci:>16}"
+                f"{_fmt_s(r['ideal_s']):>9}{speed:>10}{eff:>12}"
+                f"{r.get('n_ok_median', math.nan):>6g}"
+                f"{r.get('n_not_found_median', math.nan):>11g}"
+                f"{r['n_error_median']:>8g}  {r['bottleneck']}{flag}"
+            )
     lines.append("")
-    lines.append("95% CI: of the geometric mean (Student t on the log times); ok, not found, "
-                 "errors: final outcomes per trial (median)")
+    lines.append(
+        "95% CI: of the geometric mean (Student t on the log times); ok, not found, "
+        "errors: final outcomes per trial (median)"
+    )
     if shared:
-        lines.append("* measured once on another workload that this strategy cannot tell apart "
-                     "from this one (sequential does not depend on C)")
+        lines.append(
+            "* measured once on another workload that this strategy cannot tell apart "
+            "from this one (sequential does not depend on C)"
+        )
     if not_assessed:
         from .stats import MIN_SAMPLES
 
@@ -528,8 +654,9 @@ def _cmd_suite(args: argparse.Namespace) -> int:
         return _execute(load_suite(args.suite), args)
     suite = suite_of(args.resume)
     if args.suite is not None and args.suite not in (suite.name, suite.source):
-        raise SpecError(f"--resume {args.resume}: that run is of suite {suite.name!r}, "
-                        f"not {args.suite!r}")  # fmt: skip
+        raise SpecError(
+            f"--resume {args.resume}: that run is of suite {suite.name!r}, not {args.suite!r}"
+        )
     return _execute(suite, args, resume=args.resume)
 
 
@@ -550,8 +677,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     run_dir = import_files(args.files, args.out, args.baseline, ["flagbench", *sys.argv[1:]])
     run = store.load(run_dir)
-    print(f"{run_dir}: {len(run.summary)} configurations, {len(run.trials)} trials from "
-          f"{len(args.files)} file(s)")  # fmt: skip
+    print(
+        f"{run_dir}: {len(run.summary)} configurations, {len(run.trials)} trials from "
+        f"{len(args.files)} file(s)"
+    )
     if not args.no_report:
         _report(run_dir)
     print(f"results: {run_dir}")

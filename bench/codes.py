@@ -6,7 +6,28 @@ import string
 from itertools import product
 
 # The 20 most populous countries, in the book's order (its POP20_CC).
-POP20 = ["CN", "IN", "US", "ID", "BR", "PK", "NG", "BD", "RU", "JP", "MX", "PH", "VN", "ET", "EG", "DE", "IR", "TR", "CD", "FR"]
+POP20 = [
+    "CN",
+    "IN",
+    "US",
+    "ID",
+    "BR",
+    "PK",
+    "NG",
+    "BD",
+    "RU",
+    "JP",
+    "MX",
+    "PH",
+    "VN",
+    "ET",
+    "EG",
+    "DE",
+    "IR",
+    "TR",
+    "CD",
+    "FR",
+]
 
 
 def every_code() -> list[str]:

@@ -71,8 +71,14 @@ def requests_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
     for name, default in RECORD_DEFAULTS.items():  # a field added after a run was recorded
         if name not in frame:
             frame[name] = default
-    frame = frame.rename(columns={"t_queued": "t_queued_s", "t_start": "t_start_s",
-                                  "t_end": "t_end_s", "t_intended": "t_intended_s"})
+    frame = frame.rename(
+        columns={
+            "t_queued": "t_queued_s",
+            "t_start": "t_start_s",
+            "t_end": "t_end_s",
+            "t_intended": "t_intended_s",
+        }
+    )
     frame.insert(0, "run_id", run_id)
     frame["trial_id"] = frame["trial_id"].astype("int64")
     frame["status"] = frame["status"].astype("Int64")
@@ -177,8 +183,11 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         n_ok=int(counts.get("ok", 0)),
         n_not_found=int(counts.get("not_found", 0)),
         n_error=int(counts.get("error", 0)),
-        n_costly_failures=int(((sent["error_kind"] == "timeout")
-                               | (~sent["final"] & (sent["outcome"] == "error"))).sum()),
+        n_costly_failures=int(
+            (
+                (sent["error_kind"] == "timeout") | (~sent["final"] & (sent["outcome"] == "error"))
+            ).sum()
+        ),
         n_requests=n_requests,
         throughput_rps=n_requests / wall if wall > 0 else math.nan,
     )
@@ -188,8 +197,8 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
     row["cpu_floor_s"] = r.cpu_floor_s
     row["blocking_floor_s"] = r.blocking_floor_s
     row["ideal_s"], row["ideal_bound"] = ideal_parts(
-        row["ideal_io_s"], r.ideal_slots_s, r.cpu_floor_s, r.blocking_floor_s,
-        *w.blocking_steps_s())
+        row["ideal_io_s"], r.ideal_slots_s, r.cpu_floor_s, r.blocking_floor_s, *w.blocking_steps_s()
+    )
     row["efficiency"] = row["ideal_s"] / wall if wall > 0 and row["ideal_s"] > 0 else math.nan
     row.update(_worker_columns(r))
     lat = sent["latency_s"].to_numpy()
@@ -216,9 +225,10 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
     )
     refused = int((sent["error_kind"] == "connection_refused").sum())
     row["counts_match"] = (
-        bool(server) and server.get("requests") == n_requests - refused
+        bool(server)
+        and server.get("requests") == n_requests - refused
         and row["n_ok"] + row["n_not_found"] + row["n_error"] == r.n_jobs
-    )  # fmt: skip
+    )
     row["bottleneck"] = bottleneck(row)
     return row
 
@@ -228,8 +238,15 @@ def _worker_columns(r: TrialResult) -> dict[str, Any]:
     and the spread of the blocking steps (empty for a failed trial)."""
     res = r.result
     if res is None:
-        return {"start_method": None, "switch_interval_s": math.nan, "background_cpu_s": math.nan,
-                "cores": pd.NA, "cpu_cores": pd.NA, "blocking_workers": pd.NA, "cpu_limit": ""}
+        return {
+            "start_method": None,
+            "switch_interval_s": math.nan,
+            "background_cpu_s": math.nan,
+            "cores": pd.NA,
+            "cpu_cores": pd.NA,
+            "blocking_workers": pd.NA,
+            "cpu_limit": "",
+        }
     return {
         "start_method": res.start_method,
         "switch_interval_s": math.nan if res.switch_interval_s is None else res.switch_interval_s,
@@ -241,8 +258,9 @@ def _worker_columns(r: TrialResult) -> dict[str, Any]:
     }
 
 
-def trials_frame(run_id: str, results: Sequence[TrialResult], requests: pd.DataFrame,
-                 probes: pd.DataFrame) -> pd.DataFrame:  # fmt: skip
+def trials_frame(
+    run_id: str, results: Sequence[TrialResult], requests: pd.DataFrame, probes: pd.DataFrame
+) -> pd.DataFrame:
     by_trial_req = dict(tuple(requests.groupby("trial_id", observed=True)))
     by_trial_probe = dict(tuple(probes.groupby("trial_id", observed=True)))
     rows = [
@@ -274,14 +292,25 @@ def _plan_from_trials(ok: pd.DataFrame) -> list[tuple[str, str, dict[str, Any]]]
 
 
 def _plan_from_suite(suite: Suite) -> list[tuple[str, str, dict[str, Any]]]:
-    return [(name, w.workload_id, {"workload": w.label, "n_jobs": w.jobs_count(),
-                                    "concurrency": w.concurrency, "latency": w.latency,
-                                    "rate": w.rate})
-            for name, w in suite.configs()]  # fmt: skip
+    return [
+        (
+            name,
+            w.workload_id,
+            {
+                "workload": w.label,
+                "n_jobs": w.jobs_count(),
+                "concurrency": w.concurrency,
+                "latency": w.latency,
+                "rate": w.rate,
+            },
+        )
+        for name, w in suite.configs()
+    ]
 
 
-def summarize(trials: pd.DataFrame, baseline: str = "sequential",
-              suite: Suite | None = None) -> pd.DataFrame:  # fmt: skip
+def summarize(
+    trials: pd.DataFrame, baseline: str = "sequential", suite: Suite | None = None
+) -> pd.DataFrame:
     """One row per configuration (strategy x workload) over its successful repeats.
 
     ``speedup`` is the baseline strategy's wall time over this one's, on the same workload;
@@ -361,13 +390,19 @@ def summarize(trials: pd.DataFrame, baseline: str = "sequential",
     rank = _strategy_rank([*names, *[r["strategy"] for r in rows]], baseline)
     frame = pd.DataFrame(rows).assign(_rank=lambda d: d["strategy"].map(rank))
     # workloads in sweep order (N, then C, then R), not in the shuffled order the trials ran
-    return (frame.sort_values(["n_jobs", "concurrency", "rate", "workload", "_rank"],
-                              kind="stable")
-            .drop(columns="_rank").reset_index(drop=True))
+    return (
+        frame.sort_values(["n_jobs", "concurrency", "rate", "workload", "_rank"], kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
 
 
-def collect(run_id: str, results: Sequence[TrialResult], baseline: str = "sequential",
-            suite: Suite | None = None):  # fmt: skip
+def collect(
+    run_id: str,
+    results: Sequence[TrialResult],
+    baseline: str = "sequential",
+    suite: Suite | None = None,
+):
     """All tables of a run from its finished (non-warm-up) trials."""
     measured = [r for r in results if not r.trial.warmup]
     requests = requests_frame(run_id, measured)

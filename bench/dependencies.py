@@ -26,8 +26,10 @@ def _metadata() -> metadata.PackageMetadata:
     try:
         return metadata.metadata(DIST)
     except metadata.PackageNotFoundError:
-        raise HarnessError(f"flagbench's metadata is missing (it says what a worker needs): "
-                           f"install it with: pip install -e {PROJECT_ROOT}") from None
+        raise HarnessError(
+            f"flagbench's metadata is missing (it says what a worker needs): "
+            f"install it with: pip install -e {PROJECT_ROOT}"
+        ) from None
 
 
 def requires_python() -> SpecifierSet:
@@ -59,12 +61,15 @@ def worker_requirements(environment: Mapping[str, str]) -> list[str]:
             continue
         env = dict(environment)
         if req.marker.evaluate({**env, "extra": WORKER_EXTRA}) and not req.marker.evaluate(
-                {**env, "extra": ""}):  # fmt: skip
+            {**env, "extra": ""}
+        ):
             out.append(_plain(req))
     if not out:
-        raise HarnessError(f"flagbench's installed metadata names no {WORKER_EXTRA!r} packages "
-                           f"(installed from an older checkout?): reinstall it with: "
-                           f"pip install -e {PROJECT_ROOT}")  # fmt: skip
+        raise HarnessError(
+            f"flagbench's installed metadata names no {WORKER_EXTRA!r} packages "
+            f"(installed from an older checkout?): reinstall it with: "
+            f"pip install -e {PROJECT_ROOT}"
+        )
     return sorted(out)
 
 

@@ -56,8 +56,11 @@ def percentile_name(p: float) -> str:
 def percentiles(hist: HdrHistogram, prefix: str) -> dict[str, float]:
     """``{prefix}_p50_s`` ... ``{prefix}_p99_9_s`` and ``{prefix}_max_s``; NaN when empty."""
     empty = hist.get_total_count() == 0
-    out = {f"{prefix}_{percentile_name(p)}_s":
-           float("nan") if empty else hist.get_value_at_percentile(p) * UNIT_S
-           for p in PERCENTILES}  # fmt: skip
+    out = {
+        f"{prefix}_{percentile_name(p)}_s": float("nan")
+        if empty
+        else hist.get_value_at_percentile(p) * UNIT_S
+        for p in PERCENTILES
+    }
     out[f"{prefix}_max_s"] = float("nan") if empty else hist.get_max_value() * UNIT_S
     return out

@@ -43,8 +43,9 @@ class JobDraw:
     flag_ok: bool  # the flag comes back, so the job's blocking steps run
 
 
-def job_draws(config: ServerConfig, codes: Sequence[str], metadata: bool,
-              timeout_s: float) -> list[JobDraw]:  # fmt: skip
+def job_draws(
+    config: ServerConfig, codes: Sequence[str], metadata: bool, timeout_s: float
+) -> list[JobDraw]:
     """Per job, what its first attempts wait on the server and whether the flag comes back."""
     known = set(country_codes())
     attempts: Counter[str] = Counter()
@@ -60,8 +61,9 @@ def job_draws(config: ServerConfig, codes: Sequence[str], metadata: bool,
             attempts[path] += 1
             d = decide(config.seed, path, attempts[path], model, config.fault_rates)
             if d.fault == "timeout" or d.latency_s >= timeout_s:
-                total += min(timeout_s, config.timeout_hold_s) if d.fault == "timeout" \
-                    else timeout_s  # fmt: skip
+                total += (
+                    min(timeout_s, config.timeout_hold_s) if d.fault == "timeout" else timeout_s
+                )
                 ok = False
                 break
             total += d.latency_s
@@ -73,8 +75,9 @@ def job_draws(config: ServerConfig, codes: Sequence[str], metadata: bool,
     return draws
 
 
-def request_waits(config: ServerConfig, codes: Sequence[str], metadata: bool,
-                  timeout_s: float) -> list[float]:  # fmt: skip
+def request_waits(
+    config: ServerConfig, codes: Sequence[str], metadata: bool, timeout_s: float
+) -> list[float]:
     """Per job, the seconds its first attempts wait on the server (metadata first, then flag)."""
     return [d.wait_s for d in job_draws(config, codes, metadata, timeout_s)]
 
@@ -96,8 +99,15 @@ class BlockingIdeal:
     blocking_floor_s: float  # CPU work and slow writes together, over the workers
 
 
-def blocking_ideal(draws: Sequence[JobDraw], concurrency: int, cpu_s: float, save_s: float,
-                   cpu_cores: int, workers: int, in_slot: bool) -> BlockingIdeal:  # fmt: skip
+def blocking_ideal(
+    draws: Sequence[JobDraw],
+    concurrency: int,
+    cpu_s: float,
+    save_s: float,
+    cpu_cores: int,
+    workers: int,
+    in_slot: bool,
+) -> BlockingIdeal:
     """The floors and slot schedule of ``cpu_s`` of CPU work and ``save_s`` of blocking
     write per job whose flag comes back."""
     steps = cpu_s + save_s
@@ -106,13 +116,20 @@ def blocking_ideal(draws: Sequence[JobDraw], concurrency: int, cpu_s: float, sav
     n_ok = sum(d.flag_ok for d in draws)
     slots = None
     if in_slot:
-        slots = scheduled_ideal([d.wait_s + (steps if d.flag_ok else 0.0) for d in draws],
-                                concurrency)  # fmt: skip
+        slots = scheduled_ideal(
+            [d.wait_s + (steps if d.flag_ok else 0.0) for d in draws], concurrency
+        )
     return BlockingIdeal(slots, n_ok * cpu_s / max(cpu_cores, 1), n_ok * steps / max(workers, 1))
 
 
-def ideal_parts(io_s: float, slots_s: float | None, cpu_floor_s: float,
-                blocking_floor_s: float, cpu_s: float, save_s: float) -> tuple[float, str]:  # fmt: skip
+def ideal_parts(
+    io_s: float,
+    slots_s: float | None,
+    cpu_floor_s: float,
+    blocking_floor_s: float,
+    cpu_s: float,
+    save_s: float,
+) -> tuple[float, str]:
     """The ideal (the largest bound) and what sets it: ``io`` (the requests), ``cpu`` (the
     CPU work on the cores the model can use) or ``blocking`` (the slow writes)."""
     base = io_s if slots_s is None else slots_s

@@ -94,15 +94,18 @@ def probe(executable: str, where: str) -> Interpreter:
     except OSError as exc:
         raise SpecError(f"{where}: cannot run {executable} ({exc.strerror})") from None
     except TimeoutError:
-        raise SpecError(f"{where}: {executable} did not answer within {PROBE_TIMEOUT_S} s") from None
+        raise SpecError(
+            f"{where}: {executable} did not answer within {PROBE_TIMEOUT_S} s"
+        ) from None
     try:
         data = json.loads(proc.stdout.strip().splitlines()[-1])
         fields = {f.name for f in dataclasses.fields(Interpreter)}
         return Interpreter(**{k: v for k, v in data.items() if k in fields})
     except (IndexError, ValueError, TypeError):
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-        raise SpecError(f"{where}: {executable} is not a Python flagbench can ask about itself "
-                        f"({last})") from None
+        raise SpecError(
+            f"{where}: {executable} is not a Python flagbench can ask about itself ({last})"
+        ) from None
 
 
 # Runs with the worker's environment (the project on PYTHONPATH): each strategy is built from
@@ -134,8 +137,9 @@ class WorkerCheck:
     gil_enabled: bool | None = None  # after those imports: an extension can turn the GIL on
 
 
-def check_worker(executable: str, package_names: list[str],
-                 strategy_names: Sequence[str] | None = None) -> WorkerCheck:  # fmt: skip
+def check_worker(
+    executable: str, package_names: list[str], strategy_names: Sequence[str] | None = None
+) -> WorkerCheck:
     """Import what the worker imports, in ``executable``, as a trial will run it: the named
     strategies (default: the built-ins), and report the packages' versions."""
     import strategies
@@ -145,8 +149,11 @@ def check_worker(executable: str, package_names: list[str],
     names = strategies.builtin_names() if strategy_names is None else strategy_names
     asked = {"strategies": {n: strategies.ref(n) for n in names}, "packages": package_names}
     try:
-        proc = run_captured([executable, "-c", _WORKER_CHECK, json.dumps(asked)],
-                            timeout=PROBE_TIMEOUT_S, env=worker_env())  # fmt: skip
+        proc = run_captured(
+            [executable, "-c", _WORKER_CHECK, json.dumps(asked)],
+            timeout=PROBE_TIMEOUT_S,
+            env=worker_env(),
+        )
     except (OSError, TimeoutError) as exc:
         return WorkerCheck(str(exc))
     if proc.returncode != 0:
@@ -181,7 +188,8 @@ class TrialPython:
             "label": i.label,
             "implementation": i.implementation,
             "free_threaded": i.free_threaded,
-            "gil_enabled": i.gil_enabled if self.check.gil_enabled is None
+            "gil_enabled": i.gil_enabled
+            if self.check.gil_enabled is None
             else self.check.gil_enabled,
             "default_start_method": i.default_start_method,
             "packages": self.check.packages,

@@ -13,8 +13,19 @@ from typing import Any
 
 from .system import load_average  # recorded at the start (here) and the end of a run
 
-PACKAGES = ("flagbench", "aiohttp", "requests", "urllib3", "uvloop", "pandas", "numpy", "pyarrow",
-            "scipy", "matplotlib", "tqdm")  # fmt: skip
+PACKAGES = (
+    "flagbench",
+    "aiohttp",
+    "requests",
+    "urllib3",
+    "uvloop",
+    "pandas",
+    "numpy",
+    "pyarrow",
+    "scipy",
+    "matplotlib",
+    "tqdm",
+)
 
 
 def now_iso() -> str:
@@ -35,10 +46,21 @@ def git_commit() -> str | None:
     """The project's commit when it runs from a checkout (with ``+dirty`` for local changes)."""
     root = Path(__file__).resolve().parent.parent
     try:
-        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True,
-                              text=True, timeout=5, check=True).stdout.strip()  # fmt: skip
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=5).stdout.strip()  # fmt: skip
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return head + ("+dirty" if dirty else "")

@@ -55,11 +55,16 @@ def _rate(times: pd.Series) -> float:
 def columns(w: Workload, reqs: pd.DataFrame) -> dict[str, Any]:
     """The trial's open-loop columns from its requests (see the module docstring)."""
     out: dict[str, Any] = {"load": "open" if w.rate > 0 else "closed"}
-    names = ["target_rate_rps", "achieved_rate_rps", "n_late", "n_dropped", "late_max_s",
-             *(k for p in PREFIXES for k in hdr.percentiles(hdr.new(), p))]
+    names = [
+        "target_rate_rps",
+        "achieved_rate_rps",
+        "n_late",
+        "n_dropped",
+        "late_max_s",
+        *(k for p in PREFIXES for k in hdr.percentiles(hdr.new(), p)),
+    ]
     if w.rate <= 0 or reqs.empty or reqs["t_intended_s"].isna().all():
-        return {**out, **dict.fromkeys(names, math.nan), "hdr_corrected": "",
-                "hdr_uncorrected": ""}
+        return {**out, **dict.fromkeys(names, math.nan), "hdr_corrected": "", "hdr_uncorrected": ""}
     final = reqs[reqs["final"]]
     firsts = reqs[reqs["attempt"] == 1]
     done = final[final["attempt"] > 0]
@@ -85,8 +90,10 @@ def summary_columns(group: pd.DataFrame) -> dict[str, Any]:
     a median of per-trial p99s is not."""
     if "hdr_corrected" not in group or not group["hdr_corrected"].astype(bool).any():
         return {}
-    out: dict[str, Any] = {f"{k}_median": float(group[k].median())
-                           for k in ("target_rate_rps", "achieved_rate_rps", "n_late", "n_dropped")}
+    out: dict[str, Any] = {
+        f"{k}_median": float(group[k].median())
+        for k in ("target_rate_rps", "achieved_rate_rps", "n_late", "n_dropped")
+    }
     for prefix, col in zip(PREFIXES, ("hdr_corrected", "hdr_uncorrected"), strict=True):
         out.update(hdr.percentiles(hdr.merged(group[col]), prefix))
     return out

@@ -34,14 +34,19 @@ def plan_lines(suite: Suite, est: Estimate) -> list[str]:
         rnd = "warm-up" if t.warmup else f"repeat {t.repeat + 1}"
         lines.append(f"{t.trial_id:>5}  {rnd:<9}{t.strategy:<18}{s:>8.2f}  {t.workload.label}")
     labels = {w.workload_id: w.label for w in suite.workloads}
-    shared = [(name, wid, src) for (name, wid), src in stands_for(suite.configs()).items()
-              if src != wid]
+    shared = [
+        (name, wid, src) for (name, wid), src in stands_for(suite.configs()).items() if src != wid
+    ]
     for name, wid, src in shared:
-        lines.append(f"{name} on {labels[wid]}: measured once, on {labels[src]} (it cannot "
-                     "observe the difference)")
+        lines.append(
+            f"{name} on {labels[wid]}: measured once, on {labels[src]} (it cannot "
+            "observe the difference)"
+        )
     n_warm = sum(1 for t, _ in est.trials if t.warmup)
-    lines.append(f"{suite.name}: {len(est.trials)} trials ({n_warm} warm-up), estimated "
-                 f"{duration(est.total_s)} (warm-up {duration(est.warmup_s)}); nothing was run")
+    lines.append(
+        f"{suite.name}: {len(est.trials)} trials ({n_warm} warm-up), estimated "
+        f"{duration(est.total_s)} (warm-up {duration(est.warmup_s)}); nothing was run"
+    )
     return lines
 
 
@@ -63,13 +68,20 @@ class Progress:
         est = estimate(self.suite, todo)
         self.eta, self.total, self.estimated_s = Eta(est), len(todo), est.total_s
         self.started = self.last = time.monotonic()
-        print(f"flagbench: {self.suite.name}: {len(todo)} trials, estimated "
-              f"{duration(est.total_s)}, {_clock(est.total_s)} -> {run_dir}", file=self.stream)
+        print(
+            f"flagbench: {self.suite.name}: {len(todo)} trials, estimated "
+            f"{duration(est.total_s)}, {_clock(est.total_s)} -> {run_dir}",
+            file=self.stream,
+        )
         if self.tty:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=len(todo), unit="trial", file=self.stream,
-                            bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]")
+            self.bar = tqdm(
+                total=len(todo),
+                unit="trial",
+                file=self.stream,
+                bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]",
+            )
 
     def trial(self, done: TrialResult) -> None:
         now = time.monotonic()
@@ -90,11 +102,17 @@ class Progress:
             self.bar.set_postfix_str(f"{trial.strategy} {outcome}; {left}", refresh=False)
             self.bar.update()
             if not done.ok:
-                self.bar.write(f"flagbench: trial {trial.trial_id} ({trial.strategy}) failed: "
-                               f"{done.failure}", file=self.stream)
+                self.bar.write(
+                    f"flagbench: trial {trial.trial_id} ({trial.strategy}) failed: {done.failure}",
+                    file=self.stream,
+                )
             return
-        print(f"flagbench: [{self.done}/{self.total}] {trial.strategy}{tag} "
-              f"{trial.workload.label}: {outcome}; {left}", file=self.stream, flush=True)
+        print(
+            f"flagbench: [{self.done}/{self.total}] {trial.strategy}{tag} "
+            f"{trial.workload.label}: {outcome}; {left}",
+            file=self.stream,
+            flush=True,
+        )
 
     def close(self) -> None:
         """End the bar and say how long the run took; once, however often it is called."""
@@ -102,7 +120,10 @@ class Progress:
             self.bar.close()
             self.bar = None
         if self.total:
-            print(f"flagbench: {self.done} of {self.total} trials in "
-                  f"{duration(time.monotonic() - self.started)} (estimated "
-                  f"{duration(self.estimated_s)})", file=self.stream)
+            print(
+                f"flagbench: {self.done} of {self.total} trials in "
+                f"{duration(time.monotonic() - self.started)} (estimated "
+                f"{duration(self.estimated_s)})",
+                file=self.stream,
+            )
             self.total = 0

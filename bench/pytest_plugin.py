@@ -39,8 +39,11 @@ def marker_settings(node: pytest.Item) -> dict[str, Any]:
     settings: dict[str, Any] = {}
     for mark in reversed(list(node.iter_markers(MARKER))):
         if mark.args:
-            pytest.fail(f"@pytest.mark.{MARKER}{mark.args!r}: give the server settings by "
-                        "name, e.g. @pytest.mark.flagbench(latency='20ms')", pytrace=False)  # fmt: skip
+            pytest.fail(
+                f"@pytest.mark.{MARKER}{mark.args!r}: give the server settings by "
+                "name, e.g. @pytest.mark.flagbench(latency='20ms')",
+                pytrace=False,
+            )
         settings.update(mark.kwargs)
     return settings
 

@@ -53,11 +53,14 @@ def resolve_python(spec: str) -> str:
         return spec
     m = _VERSION.fullmatch(spec)
     if m is None:
-        raise ValueError(f"give a version such as 3.12 (3.13t for a free-threaded build), "
-                         f"{ALL!r} for every interpreter found, or the path of an interpreter")
+        raise ValueError(
+            f"give a version such as 3.12 (3.13t for a free-threaded build), "
+            f"{ALL!r} for every interpreter found, or the path of an interpreter"
+        )
     want, threaded = _parts(m.group(1)), bool(m.group(2))
-    found = [(v, exe) for v, t, exe in _pyenv_versions()
-             if t == threaded and v[:len(want)] == want]  # fmt: skip
+    found = [
+        (v, exe) for v, t, exe in _pyenv_versions() if t == threaded and v[: len(want)] == want
+    ]
     if found:  # the newest patch release: 3.12.10 before 3.12.9
         return str(max(found)[1])
     on_path = shutil.which(f"python{spec}")
@@ -81,8 +84,7 @@ def found_pythons(supported: Callable[[tuple[int, ...]], bool]) -> list[str]:
             m = _ON_PATH.fullmatch(name)
             if m and os.access(os.path.join(folder, name), os.X_OK):
                 specs.add((_parts(m.group(1)), bool(m.group(2))))
-    return [".".join(map(str, v)) + ("t" if t else "")
-            for v, t in sorted(specs) if supported(v)]  # fmt: skip
+    return [".".join(map(str, v)) + ("t" if t else "") for v, t in sorted(specs) if supported(v)]
 
 
 def expand_all(where: str, table: Mapping[str, Any]) -> dict[str, Any]:
@@ -96,7 +98,9 @@ def expand_all(where: str, table: Mapping[str, Any]) -> dict[str, Any]:
 
     found = found_pythons(lambda v: supports(".".join(map(str, v))))
     if not found:
-        raise SpecError(f"{where}: python = {ALL!r}: no Python {needed_python()} found under "
-                        f"{_pyenv_root()}/versions or on PATH (as python3.X)")  # fmt: skip
+        raise SpecError(
+            f"{where}: python = {ALL!r}: no Python {needed_python()} found under "
+            f"{_pyenv_root()}/versions or on PATH (as python3.X)"
+        )
     expanded = [x for v in values for x in (found if v == ALL else [v])]
     return {**table, "python": list(dict.fromkeys(expanded))}

@@ -27,8 +27,11 @@ WORKER_WRITE_FAILED = os.EX_IOERR
 #: The columns of ``WorkerResult.records``: one per RequestRecord field.
 RECORD_FIELDS = [f.name for f in dataclasses.fields(RequestRecord)]
 #: Record fields that have a default, for records written before the field existed.
-RECORD_DEFAULTS = {f.name: f.default for f in dataclasses.fields(RequestRecord)
-                   if f.default is not dataclasses.MISSING}  # fmt: skip
+RECORD_DEFAULTS = {
+    f.name: f.default
+    for f in dataclasses.fields(RequestRecord)
+    if f.default is not dataclasses.MISSING
+}
 
 
 _TIMES = [i for i, name in enumerate(RECORD_FIELDS) if name.startswith("t_")]
@@ -142,8 +145,10 @@ class TrialResult:
     def from_dict(cls, data: dict[str, Any]) -> TrialResult:
         """From a current raw file (older ones go through ``bench.upgrade`` first)."""
         result = data.get("result")
-        return cls(**{
-            **data,
-            "trial": Trial.from_dict(data["trial"]),
-            "result": WorkerResult.from_dict(result) if result else None,
-        })  # fmt: skip
+        return cls(
+            **{
+                **data,
+                "trial": Trial.from_dict(data["trial"]),
+                "result": WorkerResult.from_dict(result) if result else None,
+            }
+        )

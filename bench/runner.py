@@ -105,8 +105,9 @@ def apply_workload(srv: AdminClient, w: Workload) -> None:
         raise HarnessError(
             f"the workload's latency and faults cannot be applied ({w.label}): {exc}"
         ) from None
-    ignored = [f"{k}={applied.get(k)!r}, not {v!r}" for k, v in wanted.items()
-               if applied.get(k) != v]  # fmt: skip
+    ignored = [
+        f"{k}={applied.get(k)!r}, not {v!r}" for k, v in wanted.items() if applied.get(k) != v
+    ]
     if ignored:
         raise HarnessError(
             f"the workload's latency and faults were not applied ({w.label}): "
@@ -126,8 +127,10 @@ def check_server(suite: Suite, options: RunOptions) -> None:
         srv.reset_stats()
         srv.stats()
     except AdminError as exc:
-        options.warn(f"{exc}; trials will run, but their counts cannot be checked against "
-                     "the server's (counts_match is False)")  # fmt: skip
+        options.warn(
+            f"{exc}; trials will run, but their counts cannot be checked against "
+            "the server's (counts_match is False)"
+        )
 
 
 @contextmanager
@@ -178,19 +181,30 @@ def io_ideal(draws: list[ideal.JobDraw] | None, concurrency: int) -> float | Non
     return None if draws is None else ideal.scheduled_ideal([d.wait_s for d in draws], concurrency)
 
 
-def with_blocking_ideal(failed: TrialResult, draws: list[ideal.JobDraw] | None,
-                        result: WorkerResult) -> TrialResult:  # fmt: skip
+def with_blocking_ideal(
+    failed: TrialResult, draws: list[ideal.JobDraw] | None, result: WorkerResult
+) -> TrialResult:
     """The trial's ideal with its blocking steps, spread as the worker says the strategy
     spreads them on the cores it found (older workers say nothing: C workers on C cores)."""
     cpu_s, save_s = failed.trial.workload.blocking_steps_s()
     if draws is None or cpu_s + save_s <= 0:
         return failed
     c = failed.concurrency_effective
-    parts = ideal.blocking_ideal(draws, c, cpu_s, save_s, result.cpu_cores or c,
-                                 result.blocking_workers or c, result.blocking_in_slot)  # fmt: skip
-    return dataclasses.replace(failed, ideal_slots_s=parts.slots_s,
-                               cpu_floor_s=parts.cpu_floor_s,
-                               blocking_floor_s=parts.blocking_floor_s)  # fmt: skip
+    parts = ideal.blocking_ideal(
+        draws,
+        c,
+        cpu_s,
+        save_s,
+        result.cpu_cores or c,
+        result.blocking_workers or c,
+        result.blocking_in_slot,
+    )
+    return dataclasses.replace(
+        failed,
+        ideal_slots_s=parts.slots_s,
+        cpu_floor_s=parts.cpu_floor_s,
+        blocking_floor_s=parts.blocking_floor_s,
+    )
 
 
 def watchdog_for(w: Workload, concurrency: int, suite: Suite) -> float:
@@ -251,8 +265,14 @@ def check_alive(srv: AdminClient, trial: Trial) -> None:
             raise ServerLost(f"the flag server stopped answering {during}: {exc}") from None
 
 
-def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions, scratch: Path,
-              python: str | None = None) -> TrialResult:  # fmt: skip
+def run_trial(
+    trial: Trial,
+    srv: AdminClient,
+    suite: Suite,
+    options: RunOptions,
+    scratch: Path,
+    python: str | None = None,
+) -> TrialResult:
     """One trial, start to finish; always returns a result (a failed one says why).
 
     ``python`` is the executable to run the worker with (see ``prepare_pythons``); by default
@@ -263,25 +283,44 @@ def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions,
     apply_workload(srv, w)
     draws = draws_for(srv, w, codes)
     latency_s = expected_job_latency(w)
-    failed = TrialResult(trial, n_jobs=len(codes), concurrency_effective=concurrency,
-                         latency_mean_s=latency_s, ideal_s=openloop.paced_ideal_s(
-                             w, io_ideal(draws, concurrency), latency_s))  # fmt: skip
+    failed = TrialResult(
+        trial,
+        n_jobs=len(codes),
+        concurrency_effective=concurrency,
+        latency_mean_s=latency_s,
+        ideal_s=openloop.paced_ideal_s(w, io_ideal(draws, concurrency), latency_s),
+    )
     save_dir = None
     if w.save:
         save_dir = scratch / f"saved-{trial.trial_id}"
         save_dir.mkdir()
-    task = WorkerTask(trial.strategy, w, codes, srv.flags_url,
-                      save_dir=str(save_dir) if save_dir else None, progress=options.verbose,
-                      strategy_ref=strategies.ref(trial.strategy))  # fmt: skip
+    task = WorkerTask(
+        trial.strategy,
+        w,
+        codes,
+        srv.flags_url,
+        save_dir=str(save_dir) if save_dir else None,
+        progress=options.verbose,
+        strategy_ref=strategies.ref(trial.strategy),
+    )
     task_path = scratch / f"trial-{trial.trial_id}.json"
     result_path = scratch / f"result-{trial.trial_id}.json"
     task_path.write_text(json.dumps(task.to_dict()), encoding="utf-8")
-    cmd = [python or resolve_python(w.python), "-m", "bench.worker", str(task_path),
-           str(result_path)]
+    cmd = [
+        python or resolve_python(w.python),
+        "-m",
+        "bench.worker",
+        str(task_path),
+        str(result_path),
+    ]
 
     counts_error = _zero_counts(srv)
-    failure = run_worker(cmd, watchdog_for(w, concurrency, suite),
-                         scratch / f"stderr-{trial.trial_id}.txt", options.verbose)  # fmt: skip
+    failure = run_worker(
+        cmd,
+        watchdog_for(w, concurrency, suite),
+        scratch / f"stderr-{trial.trial_id}.txt",
+        options.verbose,
+    )
     if failure:
         check_alive(srv, trial)
         return dataclasses.replace(failed, failure=failure)
@@ -290,11 +329,14 @@ def run_trial(trial: Trial, srv: AdminClient, suite: Suite, options: RunOptions,
     if server is None:
         check_alive(srv, trial)
     done = dataclasses.replace(
-        with_blocking_ideal(failed, draws, result), status="ok", result=result, server=server,
+        with_blocking_ideal(failed, draws, result),
+        status="ok",
+        result=result,
+        server=server,
         server_error=counts_error,  # the collector marks counts_match False
         server_cpu_s=server.get("cpu_s") if server else None,  # since the reset
         saved_files=len(os.listdir(save_dir)) if save_dir else 0,
-    )  # fmt: skip
+    )
     reason = accounting.failure_of(done)
     return dataclasses.replace(done, status="failed", failure=reason) if reason else done
 
@@ -306,28 +348,40 @@ def refuse_imported(run_dir: Path, meta: dict[str, Any], doing: str) -> None:
     """A folder imported from another tool's files has no raw trials to rebuild or resume."""
     source = meta.get("imported_from")
     if source:
-        raise RunDirError(f"{run_dir}: imported from {source.get('format', 'other')} files, so "
-                          f"there are no raw trial files to {doing}; import the files again")  # fmt: skip
+        raise RunDirError(
+            f"{run_dir}: imported from {source.get('format', 'other')} files, so "
+            f"there are no raw trial files to {doing}; import the files again"
+        )
 
 
 def write_tables(run_dir: Path, meta: dict[str, Any]) -> tuple[int, int]:
     """Rebuild every table from ``raw/``; returns (trials, failed trials) measured."""
     refuse_imported(run_dir, meta, "collect")
-    tables, summary = collect.collect(meta["run_id"], store.load_raw(run_dir),
-                                      meta["spec"]["baseline"], Suite.from_dict(meta["spec"]))  # fmt: skip
+    tables, summary = collect.collect(
+        meta["run_id"],
+        store.load_raw(run_dir),
+        meta["spec"]["baseline"],
+        Suite.from_dict(meta["spec"]),
+    )
     store.save_tables(run_dir, tables, summary)
     trials = tables["trials"]
     return len(trials), int((trials["status"] != "ok").sum()) if len(trials) else 0
 
 
-def finish_run(run_dir: Path, meta: dict[str, Any], complete: bool,
-               stopped: str = "") -> tuple[int, int]:  # fmt: skip
+def finish_run(
+    run_dir: Path, meta: dict[str, Any], complete: bool, stopped: str = ""
+) -> tuple[int, int]:
     """Tables from every finished trial, and the run's end in ``meta.json`` (with why it
     stopped early, if it did)."""
     n_trials, n_failed = write_tables(run_dir, meta)
-    meta.update(ended=metadata.now_iso(), complete=complete, stopped=stopped or None,
-                n_trials=n_trials, n_failed=n_failed,
-                loadavg_at_end=metadata.load_average())  # fmt: skip
+    meta.update(
+        ended=metadata.now_iso(),
+        complete=complete,
+        stopped=stopped or None,
+        n_trials=n_trials,
+        n_failed=n_failed,
+        loadavg_at_end=metadata.load_average(),
+    )
     store.write_json_atomic(run_dir / "meta.json", meta)
     return n_trials, n_failed
 
@@ -337,9 +391,11 @@ def interpreters_meta(meta: dict[str, Any], pythons: dict[str, TrialPython]) -> 
     listed = list(meta.get("interpreters", []))
     for p in pythons.values():
         entry = p.meta()
-        if not any((e["requested"], e["executable"], e["version"])
-                   == (entry["requested"], entry["executable"], entry["version"])
-                   for e in listed):  # fmt: skip
+        if not any(
+            (e["requested"], e["executable"], e["version"])
+            == (entry["requested"], entry["executable"], entry["version"])
+            for e in listed
+        ):
             listed.append(entry)
     return listed
 
@@ -362,8 +418,11 @@ def start_run(suite: Suite, options: RunOptions) -> tuple[Path, dict[str, Any]]:
         "spec": suite.to_dict(),
         "seed": suite.seed,
         "server": {"seed": suite.seed, **suite.server, "url": options.server_url},
-        "remote": {"allowed": options.allow_remote, "concurrency_cap": options.remote_cap,
-                   "cap_raised": options.remote_cap != REMOTE_CONCURRENCY_CAP},
+        "remote": {
+            "allowed": options.allow_remote,
+            "concurrency_cap": options.remote_cap,
+            "cap_raised": options.remote_cap != REMOTE_CONCURRENCY_CAP,
+        },
         **metadata.machine(),
         "packages": metadata.package_versions(),
         "git_commit": metadata.git_commit(),
@@ -418,8 +477,9 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     again. KeyboardInterrupt and ``Terminated`` go on to the caller, any other stop becomes
     ``RunStopped``.
     """
-    suite = check_remote(suite, options.server_url, options.allow_remote, options.remote_cap,
-                         options.warn)
+    suite = check_remote(
+        suite, options.server_url, options.allow_remote, options.remote_cap, options.warn
+    )
     check_strategies(suite)
     pythons = prepare_pythons(suite, options.note, options.venv_dir)
     check_server(suite, options)
@@ -430,8 +490,11 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     todo = [t for t in planned if t.trial_id not in done]
     check_size(todo, options.warn)
     try:
-        with stop_signals_raise(), tempfile.TemporaryDirectory(prefix="flagbench-") as tmp, \
-                _server(suite, options) as srv:  # fmt: skip
+        with (
+            stop_signals_raise(),
+            tempfile.TemporaryDirectory(prefix="flagbench-") as tmp,
+            _server(suite, options) as srv,
+        ):
             if run_dir is None:
                 run_dir, meta = start_run(suite, options)
             meta["interpreters"] = interpreters_meta(meta, pythons)
@@ -439,8 +502,9 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
             store.write_json_atomic(run_dir / "meta.json", meta)
             options.on_start(run_dir, len(todo))
             for trial in todo:
-                result = run_trial(trial, srv, suite, options, Path(tmp),
-                                   pythons[trial.workload.python].executable)
+                result = run_trial(
+                    trial, srv, suite, options, Path(tmp), pythons[trial.workload.python].executable
+                )
                 store.save_raw(run_dir, result)
                 done.add(trial.trial_id)
                 options.on_trial(result)

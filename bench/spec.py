@@ -162,8 +162,10 @@ def _check_strategies(where: str, names: Any) -> None:
         raise SpecError(f"{where}: strategies is empty; allowed: {allowed}")
     for name in names:
         if name not in strategies.names():
-            raise SpecError(f"{where}: strategies: unknown strategy {name!r}"
-                            f"{did_you_mean(name, strategies.names())}; allowed: {allowed}")
+            raise SpecError(
+                f"{where}: strategies: unknown strategy {name!r}"
+                f"{did_you_mean(name, strategies.names())}; allowed: {allowed}"
+            )
 
 
 def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
@@ -171,14 +173,26 @@ def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
     import strategies
 
     if not data:
-        raise SpecError(f"{source}: the suite file is empty; give at least a [suite] table with "
-                        "strategies, or a [[workloads]] table (see docs/harness.md)")  # fmt: skip
+        raise SpecError(
+            f"{source}: the suite file is empty; give at least a [suite] table with "
+            "strategies, or a [[workloads]] table (see docs/harness.md)"
+        )
     _check_keys(source, data, ("suite", "server", "defaults", "workloads"))
     head = data.get("suite", {})
-    _check_keys(f"{source} [suite]", head, (
-        "name", "description", "strategies", "repeats", "warmup", "seed", "watchdog_s",
-        "baseline",
-    ))  # fmt: skip
+    _check_keys(
+        f"{source} [suite]",
+        head,
+        (
+            "name",
+            "description",
+            "strategies",
+            "repeats",
+            "warmup",
+            "seed",
+            "watchdog_s",
+            "baseline",
+        ),
+    )
     where = f"{source} [suite]"
     names = head.get("strategies", strategies.names())
     _check_strategies(where, names)
@@ -220,13 +234,17 @@ def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
     name = head.get("name", re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source).stem).strip(".-")[:64])
     _check_type(where, "name", name, str)
     if not SUITE_NAME.fullmatch(name):
-        raise SpecError(f"{where}: name = {name!r} is not allowed; it names the run folder: use "
-                        "1 to 64 letters, digits, '.', '_' or '-', not starting with '.'")  # fmt: skip
+        raise SpecError(
+            f"{where}: name = {name!r} is not allowed; it names the run folder: use "
+            "1 to 64 letters, digits, '.', '_' or '-', not starting with '.'"
+        )
     baseline = head.get("baseline", "sequential")
     _check_type(where, "baseline", baseline, str)
     if "baseline" in head and baseline not in names:
-        raise SpecError(f"{where}: baseline = {baseline!r} is not one of the suite's strategies"
-                        f"{did_you_mean(baseline, names)} ({', '.join(names)})")
+        raise SpecError(
+            f"{where}: baseline = {baseline!r} is not one of the suite's strategies"
+            f"{did_you_mean(baseline, names)} ({', '.join(names)})"
+        )
     return Suite(
         name=name,
         description=head.get("description", ""),
@@ -266,8 +284,9 @@ def load_suite(name_or_path: str) -> Suite:
         except OSError as exc:
             raise SpecError(f"{source}: cannot read suite file ({exc.strerror})") from None
         except UnicodeDecodeError as exc:
-            raise SpecError(f"{source}: not a TOML file: byte {exc.start} is not UTF-8 "
-                            "text") from None  # fmt: skip
+            raise SpecError(
+                f"{source}: not a TOML file: byte {exc.start} is not UTF-8 text"
+            ) from None
     else:
         suites = builtin_suites()
         if name_or_path not in suites:

@@ -85,12 +85,16 @@ def stability(values: Sequence[float]) -> str:
     return "unstable" if cv(values) > UNSTABLE_CV else "stable"
 
 
-def log_diff(numerator: Sequence[float], denominator: Sequence[float]) -> tuple[float, float, float]:
+def log_diff(
+    numerator: Sequence[float], denominator: Sequence[float]
+) -> tuple[float, float, float]:
     """Mean log of ``numerator`` minus mean log of ``denominator``, its Welch standard error and
     degrees of freedom; (NaN, NaN, NaN) without two positive values a side."""
     a, b = _positive_logs(numerator), _positive_logs(denominator)
     if a is None or b is None or len(a) < 2 or len(b) < 2:
-        diff = math.nan if a is None or b is None or not len(a) or not len(b) else a.mean() - b.mean()
+        diff = (
+            math.nan if a is None or b is None or not len(a) or not len(b) else a.mean() - b.mean()
+        )
         return float(diff), math.nan, math.nan
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     se = math.sqrt(va + vb)
@@ -100,7 +104,9 @@ def log_diff(numerator: Sequence[float], denominator: Sequence[float]) -> tuple[
     return float(a.mean() - b.mean()), se, df
 
 
-def ratio_ci(numerator: Sequence[float], denominator: Sequence[float]) -> tuple[float, float, float]:
+def ratio_ci(
+    numerator: Sequence[float], denominator: Sequence[float]
+) -> tuple[float, float, float]:
     """Ratio of medians, with a 95% interval of the ratio from Welch's t on the logs.
 
     The interval is that of the ratio of geometric means, exp(mean log a - mean log b), with
@@ -159,8 +165,14 @@ def _tied_rank_sum_p(pooled: np.ndarray, n: int, seed: int) -> float:
     def distance(rx: np.ndarray, ry: np.ndarray, axis: int) -> np.ndarray:
         return np.abs(np.sum(rx, axis=axis) - expected)
 
-    result = sps.permutation_test((ranks[:n], ranks[n:]), distance, vectorized=True,
-                                  permutation_type="independent", alternative="greater",
-                                  n_resamples=PERMUTATIONS, batch=1000,
-                                  rng=np.random.default_rng(seed))  # fmt: skip
+    result = sps.permutation_test(
+        (ranks[:n], ranks[n:]),
+        distance,
+        vectorized=True,
+        permutation_type="independent",
+        alternative="greater",
+        n_resamples=PERMUTATIONS,
+        batch=1000,
+        rng=np.random.default_rng(seed),
+    )
     return float(result.pvalue)

@@ -103,11 +103,16 @@ class Run:
     def __repr__(self) -> str:
         """One line, not the tables: a notebook echoes it whole."""
         ok = int((self.trials["status"].astype(str) == "ok").sum()) if len(self.trials) else 0
-        strategies = list(dict.fromkeys(self.summary["strategy"].astype(str))) \
-            if "strategy" in self.summary else []  # fmt: skip
-        return (f"<Run {self.run_id!r} suite={self.meta.get('suite')!r} "
-                f"trials={len(self.trials)} ok={ok} configurations={len(self.summary)} "
-                f"strategies={strategies} path={str(self.path)!r}>")
+        strategies = (
+            list(dict.fromkeys(self.summary["strategy"].astype(str)))
+            if "strategy" in self.summary
+            else []
+        )
+        return (
+            f"<Run {self.run_id!r} suite={self.meta.get('suite')!r} "
+            f"trials={len(self.trials)} ok={ok} configurations={len(self.summary)} "
+            f"strategies={strategies} path={str(self.path)!r}>"
+        )
 
 
 def save_tables(run_dir: Path, tables: dict[str, pd.DataFrame], summary: pd.DataFrame) -> None:

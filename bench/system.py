@@ -37,15 +37,19 @@ def busy_warnings(when: str = "at the start of the run") -> list[str]:
     load, cpus = load_average(), os.cpu_count()
     at_end = "end" in when
     if load is not None and is_busy(load[0], cpus, at_end):
-        out.append(f"the machine is busy {when}: load average {load[0]:.2f} on {cpus} CPUs; "
-                   "other programs compete for the CPU, so timings will be noisier and slower "
-                   "than on a quiet machine")
+        out.append(
+            f"the machine is busy {when}: load average {load[0]:.2f} on {cpus} CPUs; "
+            "other programs compete for the CPU, so timings will be noisier and slower "
+            "than on a quiet machine"
+        )
     if not at_end:
         try:
             governor = GOVERNOR.read_text().strip()
         except OSError:
             governor = ""
         if governor and governor != "performance":
-            out.append(f"the CPU frequency governor is {governor!r}, not 'performance': the clock "
-                       "speed may change during the run")
+            out.append(
+                f"the CPU frequency governor is {governor!r}, not 'performance': the clock "
+                "speed may change during the run"
+            )
     return out

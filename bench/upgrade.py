@@ -37,8 +37,11 @@ def check_readable(where: Path, data: dict[str, Any]) -> int:
 
 def _raw_1_to_2(data: dict[str, Any]) -> dict[str, Any]:
     """Ids and labels are derived from the trial's workload now, not stored."""
-    out = {k: v for k, v in data.items()
-           if k not in ("config_id", "workload_id", "workload_label", "python")}  # fmt: skip
+    out = {
+        k: v
+        for k, v in data.items()
+        if k not in ("config_id", "workload_id", "workload_label", "python")
+    }
     out.setdefault("ideal_s", None)
     out.setdefault("server_cpu_s", None)
     out.setdefault("saved_files", 0)
@@ -75,11 +78,16 @@ def rebuilt(run_dir: Path, meta: dict[str, Any]) -> Run:
     from . import collect, store
 
     if not (run_dir / "raw").is_dir():
-        raise RunDirError(f"{run_dir}: written by an older flagbench and has no raw/ trial "
-                          "files to rebuild its tables from; run it again")  # fmt: skip
+        raise RunDirError(
+            f"{run_dir}: written by an older flagbench and has no raw/ trial "
+            "files to rebuild its tables from; run it again"
+        )
     from .spec import Suite
 
-    tables, summary = collect.collect(meta["run_id"], store.load_raw(run_dir),
-                                      meta["spec"]["baseline"], Suite.from_dict(meta["spec"]))  # fmt: skip
-    return store.Run(run_dir, meta, tables["trials"], tables["requests"], tables["probes"],
-                     summary)  # fmt: skip
+    tables, summary = collect.collect(
+        meta["run_id"],
+        store.load_raw(run_dir),
+        meta["spec"]["baseline"],
+        Suite.from_dict(meta["spec"]),
+    )
+    return store.Run(run_dir, meta, tables["trials"], tables["requests"], tables["probes"], summary)

@@ -68,15 +68,23 @@ class Venv:
 
 def venv_name(base: Interpreter, requirements: list[str]) -> str:
     """``cpython-3.12.1-<hash>``: readable in a listing, keyed by everything that matters."""
-    key = json.dumps({"layout": LAYOUT, "python": base.real_executable, "version": base.label,
-                      "implementation": base.implementation, "requirements": requirements},
-                     sort_keys=True)  # fmt: skip
+    key = json.dumps(
+        {
+            "layout": LAYOUT,
+            "python": base.real_executable,
+            "version": base.label,
+            "implementation": base.implementation,
+            "requirements": requirements,
+        },
+        sort_keys=True,
+    )
     digest = hashlib.sha256(key.encode()).hexdigest()[:12]
     return f"{base.implementation.lower()}-{base.label}-{digest}"
 
 
-def ensure_venv(base: Interpreter, requirements: list[str], root: Path, note: Note,
-                where: str) -> Venv:  # fmt: skip
+def ensure_venv(
+    base: Interpreter, requirements: list[str], root: Path, note: Note, where: str
+) -> Venv:
     """The venv of ``base`` with ``requirements``, from the cache or made now (``where``
     names the interpreter in messages; ``note`` hears what is being made, and where).
     Raises VenvError in one line."""
@@ -85,27 +93,39 @@ def ensure_venv(base: Interpreter, requirements: list[str], root: Path, note: No
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise VenvError(f"{where}: cannot make the venv cache folder {root} ({exc.strerror}); "
-                        f"choose another with {ENV_VAR}") from None
-    with _locked(root / f".{name}.lock", lambda: note(
-            f"{where}: waiting for another flagbench that is creating {final}")):  # fmt: skip
+        raise VenvError(
+            f"{where}: cannot make the venv cache folder {root} ({exc.strerror}); "
+            f"choose another with {ENV_VAR}"
+        ) from None
+    with _locked(
+        root / f".{name}.lock",
+        lambda: note(f"{where}: waiting for another flagbench that is creating {final}"),
+    ):
         if _trusted(final, name):
             return Venv(final, tuple(requirements), created=False)
         if final.exists() or final.is_symlink():
             note(f"{where}: {final} is not a finished venv (no {MARKER}); rebuilding it")
             _discard(final, root, name)
         _sweep(root, name)
-        note(f"{where}: creating a venv for Python {base.label} ({base.real_executable}) with "
-             f"{', '.join(requirements)} in {final}; this is done once")
+        note(
+            f"{where}: creating a venv for Python {base.label} ({base.real_executable}) with "
+            f"{', '.join(requirements)} in {final}; this is done once"
+        )
         started = time.monotonic()
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=root))
         try:
             tmp.chmod(0o755)  # mkdtemp's 0700 is for secrets; a venv is readable as usual
             packages = _build(base, tmp, requirements, where, final)
-            marker = {"name": name, "layout": LAYOUT, "python": base.real_executable,
-                      "version": base.label, "implementation": base.implementation,
-                      "requirements": requirements, "packages": packages,
-                      "created": time.strftime("%Y-%m-%dT%H:%M:%S%z")}  # fmt: skip
+            marker = {
+                "name": name,
+                "layout": LAYOUT,
+                "python": base.real_executable,
+                "version": base.label,
+                "implementation": base.implementation,
+                "requirements": requirements,
+                "packages": packages,
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
             (tmp / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
             os.rename(tmp, final)
         except BaseException:
@@ -158,15 +178,20 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _build(base: Interpreter, tmp: Path, requirements: list[str], where: str,
-           final: Path) -> dict[str, str | None]:  # fmt: skip
+def _build(
+    base: Interpreter, tmp: Path, requirements: list[str], where: str, final: Path
+) -> dict[str, str | None]:
     """venv, pip install, then the worker's imports; the installed versions."""
     fail = f"{where}: could not create its venv in {final}"
-    _step([base.executable, "-m", "venv", str(tmp)], VENV_TIMEOUT_S,
-          f"{fail}: python -m venv failed")  # fmt: skip
+    _step(
+        [base.executable, "-m", "venv", str(tmp)], VENV_TIMEOUT_S, f"{fail}: python -m venv failed"
+    )
     python = str(tmp / "bin" / "python")
-    _step([python, "-m", "pip", "install", "--quiet", *requirements], PIP_TIMEOUT_S,
-          f"{fail}: pip install failed (it needs PyPI or your package index)")  # fmt: skip
+    _step(
+        [python, "-m", "pip", "install", "--quiet", *requirements],
+        PIP_TIMEOUT_S,
+        f"{fail}: pip install failed (it needs PyPI or your package index)",
+    )
     check = check_worker(python, [Requirement(r).name for r in requirements])
     if check.error:
         raise VenvError(f"{fail}: the worker does not import there: {check.error}")

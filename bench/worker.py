@@ -39,8 +39,9 @@ def _cpu_work(spec: str) -> CpuWork | None:
     return calibrate(*parse_cpu_work(spec))
 
 
-def settings_for(w: Workload, save_dir: str | None, probe_interval_s: float,
-                 calibrate: bool = True) -> Settings:  # fmt: skip
+def settings_for(
+    w: Workload, save_dir: str | None, probe_interval_s: float, calibrate: bool = True
+) -> Settings:
     """The strategy's settings: the workload fields that configure the worker (without the
     CPU work, which takes a calibration, when ``calibrate`` is False: for checks)."""
     return Settings(
@@ -107,8 +108,11 @@ def free_threaded_build() -> bool:
 
 def run_trial(task: WorkerTask) -> WorkerResult:
     """Build the jobs, time ``strategy.run`` alone, and describe what happened."""
-    strategy = (strategies.from_ref(task.strategy, task.strategy_ref) if task.strategy_ref
-                else strategies.get(task.strategy))  # fmt: skip
+    strategy = (
+        strategies.from_ref(task.strategy, task.strategy_ref)
+        if task.strategy_ref
+        else strategies.get(task.strategy)
+    )
     jobs = make_jobs(task.flags_url, task.codes)
     settings = settings_for(task.workload, task.save_dir, task.probe_interval_s)
     choice = check(strategy, settings)
@@ -125,9 +129,11 @@ def run_trial(task: WorkerTask) -> WorkerResult:
     startup_s, startup = start_up(strategy, jobs, settings)
     try:
         user0, sys0 = cpu_times()
-        with switch_interval(_switch_interval_s(task.workload)) as interval, \
-                Heartbeat(probes, settings.probe_interval_s), \
-                BackgroundThreads(task.workload.background_threads) as background:  # fmt: skip
+        with (
+            switch_interval(_switch_interval_s(task.workload)) as interval,
+            Heartbeat(probes, settings.probe_interval_s),
+            BackgroundThreads(task.workload.background_threads) as background,
+        ):
             t0 = time.perf_counter()
             records = strategy.run(jobs, settings, progress=progress, probes=probes)
             wall = time.perf_counter() - t0

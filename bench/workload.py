@@ -210,81 +210,308 @@ def _check_python(spec: str) -> None:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("codes", str, "all", "which flags: pop20, all, every, or codes and one-letter "
-          "prefixes such as 'BR CN U'", "jobs", _check_codes, cli=False, example="BR CN"),
-    Field("n_jobs", int, None, "N downloads, cycling through the codes (default: as many as "
-          "the codes give)", "jobs", between(1, 1_000_000), flags=("-n", "--jobs"),
-          metavar="N", size=True, example=3),
-    Field("concurrency", int, 10, "requests in flight (C); a comma list is a sweep",
-          "worker", between(1, 10_000), flags=("-m", "--max-req"), cli_list=True,
-          metavar="C[,C...]", size=True, example=2, capped_by="max_concurrency"),
-    Field("latency", str, "0", "server latency: 0.5, 100ms, uniform:0.5..5, "
-          "lognormal:median=100ms,sigma=0.5, ...", "server", _check_latency, metavar="SPEC", example="5ms"),
-    Field("metadata_latency", str, None, "latency of metadata.json (default: as latency)",
-          "server", _check_latency, metavar="SPEC", example="1ms"),
-    *(Field(k.rate_field, _NUMBER, 0.0, f"fraction of requests that get {_a(k.name)} fault: "
-            f"the server {k.does} (0..1)", "server", between(0, 1), metavar="R", example=0.01)
-      for k in FAULT_KINDS),
-    Field("cpu_work", str, "", "CPU work per flag: python:2ms (holds the GIL) or hashlib:2ms "
-          "(releases it)", "worker", _check_cpu_work, metavar="KIND:Nms", example="hashlib:0.1ms"),
+    Field(
+        "codes",
+        str,
+        "all",
+        "which flags: pop20, all, every, or codes and one-letter prefixes such as 'BR CN U'",
+        "jobs",
+        _check_codes,
+        cli=False,
+        example="BR CN",
+    ),
+    Field(
+        "n_jobs",
+        int,
+        None,
+        "N downloads, cycling through the codes (default: as many as the codes give)",
+        "jobs",
+        between(1, 1_000_000),
+        flags=("-n", "--jobs"),
+        metavar="N",
+        size=True,
+        example=3,
+    ),
+    Field(
+        "concurrency",
+        int,
+        10,
+        "requests in flight (C); a comma list is a sweep",
+        "worker",
+        between(1, 10_000),
+        flags=("-m", "--max-req"),
+        cli_list=True,
+        metavar="C[,C...]",
+        size=True,
+        example=2,
+        capped_by="max_concurrency",
+    ),
+    Field(
+        "latency",
+        str,
+        "0",
+        "server latency: 0.5, 100ms, uniform:0.5..5, lognormal:median=100ms,sigma=0.5, ...",
+        "server",
+        _check_latency,
+        metavar="SPEC",
+        example="5ms",
+    ),
+    Field(
+        "metadata_latency",
+        str,
+        None,
+        "latency of metadata.json (default: as latency)",
+        "server",
+        _check_latency,
+        metavar="SPEC",
+        example="1ms",
+    ),
+    *(
+        Field(
+            k.rate_field,
+            _NUMBER,
+            0.0,
+            f"fraction of requests that get {_a(k.name)} fault: the server {k.does} (0..1)",
+            "server",
+            between(0, 1),
+            metavar="R",
+            example=0.01,
+        )
+        for k in FAULT_KINDS
+    ),
+    Field(
+        "cpu_work",
+        str,
+        "",
+        "CPU work per flag: python:2ms (holds the GIL) or hashlib:2ms (releases it)",
+        "worker",
+        _check_cpu_work,
+        metavar="KIND:Nms",
+        example="hashlib:0.1ms",
+    ),
     Field("save", bool, False, "save each flag to a file", "worker", example=True),
-    Field("save_delay", str, "0ms", "a slow disk: each file write blocks this long "
-          "(time.sleep in the save step), e.g. 5ms; needs save; a comma list is a sweep",
-          "worker", duration_between(0, 10), cli_list=True, metavar="DURATION[,...]",
-          canon=_canon_duration, example="5ms"),
-    Field("background_threads", int, 0, "K CPU-bound pure-Python threads running beside the "
-          "downloads for the whole timed region; a comma list is a sweep", "worker",
-          between(0, 64), cli_list=True, metavar="K[,K...]", example=1),
-    Field("switch_interval", str, "", "the interpreter's thread switch interval "
-          "(sys.setswitchinterval), e.g. 0.5ms..50ms (default: Python's own, 5ms); a comma "
-          "list is a sweep", "worker", duration_between(0, 1, above=True), cli_list=True,
-          metavar="DURATION[,...]", canon=_canon_duration, example="0.5ms"),
-    Field("executor", str, "thread", "where asyncio_executor runs CPU work and saving: thread "
-          "(ThreadPoolExecutor(C)) or process (ProcessPoolExecutor(min(C, cores))); a comma "
-          "list is a sweep", "worker", one_of(*EXECUTORS), cli_list=True,
-          metavar="thread|process", example="process"),
-    Field("start_method", str, "", "how process pools start their processes: fork, forkserver "
-          "or spawn (default: forkserver where it exists); a comma list is a sweep", "worker",
-          one_of(*multiprocessing.get_all_start_methods()), cli_list=True,
-          metavar="METHOD[,...]", column="start_method_requested", example="spawn"),
-    Field("rate", _NUMBER, 0.0, "open loop: R arrivals per second, each started when due "
-          "and C a cap on requests in flight (0: closed loop, C at a time); a comma list is "
-          "a sweep", "worker", between(0, 100_000), unit="/s", cli_list=True,
-          metavar="R[,R...]", example=20.0),
-    Field("arrivals", str, "constant", "open loop: arrivals evenly spaced (constant) or a "
-          "Poisson process (poisson); needs rate", "worker", one_of(*ARRIVALS),
-          metavar="constant|poisson", example="poisson"),
-    Field("ramp", str, "0ms", "open loop: the rate climbs linearly from 0 to R over this "
-          "long, e.g. 2s; needs rate", "worker", duration_between(0, 3600), metavar="DURATION",
-          canon=_canon_duration, example="500ms"),
-    Field("overflow", str, "queue", "open loop: an arrival that finds C requests in flight "
-          "waits for a slot (queue) or is not sent (drop, error kind 'dropped'); needs rate",
-          "worker", one_of(*OVERFLOWS), metavar="queue|drop", example="drop"),
-    Field("metadata", bool, False, "fetch metadata.json first, as the book's flags3", "worker", example=True),
-    Field("retries", int, 0, "retries per request after an error", "worker", between(0, 10),
-          metavar="N", example=1),
-    Field("timeout_s", _NUMBER, 10.0, "per-request timeout (connect + read)", "worker",
-          between(0.01, 600, " seconds"), unit="s", flags=("--timeout",), metavar="S", example=5.0),
-    Field("client", str, "", "HTTP client library: requests, httpx or urllib3 for the sync "
-          "strategies, aiohttp or httpx for the asyncio ones (default: each strategy's first); "
-          "a comma list is a sweep", "worker", one_of(*ALL_CLIENTS), cli_list=True,
-          metavar="NAME[,NAME...]", column="client_requested", example="httpx"),
-    Field("loop", str, "", "event loop of the asyncio strategies: asyncio or uvloop (default "
-          "asyncio); a comma list is a sweep", "worker", one_of(*LOOPS), cli_list=True,
-          metavar="NAME[,NAME...]", column="loop_requested", example="uvloop"),
-    Field("processes", int, None, "multiprocess_asyncio: P processes sharing C (default: one "
-          "per CPU)", "worker", between(1, 256), metavar="P", example=2),
-    Field("scheduler", str, None, "dask: the scheduler of an existing cluster (default: a "
-          "LocalCluster per trial)", "worker", _check_scheduler, flags=("--dask-scheduler",),
-          metavar="tcp://HOST:PORT", axis=False, example="tcp://127.0.0.1:8786"),
-    Field("dask_workers", int, None, "dask: LocalCluster worker processes (default: one per "
-          "CPU)", "worker", between(1, 64), metavar="W", example=2),
-    Field("dask_threads", int, None, "dask: threads per LocalCluster worker, the batches each "
-          "runs at once (default 2)", "worker", between(1, 64), metavar="T", example=1),
-    Field("python", str, "", "interpreter for the trials, a version such as 3.12 or a path "
-          "(default: this one)", "interpreter", _check_python, metavar="VERSION|PATH",
-          column="python_requested", example=sys.executable),
-)  # fmt: skip
+    Field(
+        "save_delay",
+        str,
+        "0ms",
+        "a slow disk: each file write blocks this long "
+        "(time.sleep in the save step), e.g. 5ms; needs save; a comma list is a sweep",
+        "worker",
+        duration_between(0, 10),
+        cli_list=True,
+        metavar="DURATION[,...]",
+        canon=_canon_duration,
+        example="5ms",
+    ),
+    Field(
+        "background_threads",
+        int,
+        0,
+        "K CPU-bound pure-Python threads running beside the "
+        "downloads for the whole timed region; a comma list is a sweep",
+        "worker",
+        between(0, 64),
+        cli_list=True,
+        metavar="K[,K...]",
+        example=1,
+    ),
+    Field(
+        "switch_interval",
+        str,
+        "",
+        "the interpreter's thread switch interval "
+        "(sys.setswitchinterval), e.g. 0.5ms..50ms (default: Python's own, 5ms); a comma "
+        "list is a sweep",
+        "worker",
+        duration_between(0, 1, above=True),
+        cli_list=True,
+        metavar="DURATION[,...]",
+        canon=_canon_duration,
+        example="0.5ms",
+    ),
+    Field(
+        "executor",
+        str,
+        "thread",
+        "where asyncio_executor runs CPU work and saving: thread "
+        "(ThreadPoolExecutor(C)) or process (ProcessPoolExecutor(min(C, cores))); a comma "
+        "list is a sweep",
+        "worker",
+        one_of(*EXECUTORS),
+        cli_list=True,
+        metavar="thread|process",
+        example="process",
+    ),
+    Field(
+        "start_method",
+        str,
+        "",
+        "how process pools start their processes: fork, forkserver "
+        "or spawn (default: forkserver where it exists); a comma list is a sweep",
+        "worker",
+        one_of(*multiprocessing.get_all_start_methods()),
+        cli_list=True,
+        metavar="METHOD[,...]",
+        column="start_method_requested",
+        example="spawn",
+    ),
+    Field(
+        "rate",
+        _NUMBER,
+        0.0,
+        "open loop: R arrivals per second, each started when due "
+        "and C a cap on requests in flight (0: closed loop, C at a time); a comma list is "
+        "a sweep",
+        "worker",
+        between(0, 100_000),
+        unit="/s",
+        cli_list=True,
+        metavar="R[,R...]",
+        example=20.0,
+    ),
+    Field(
+        "arrivals",
+        str,
+        "constant",
+        "open loop: arrivals evenly spaced (constant) or a Poisson process (poisson); needs rate",
+        "worker",
+        one_of(*ARRIVALS),
+        metavar="constant|poisson",
+        example="poisson",
+    ),
+    Field(
+        "ramp",
+        str,
+        "0ms",
+        "open loop: the rate climbs linearly from 0 to R over this long, e.g. 2s; needs rate",
+        "worker",
+        duration_between(0, 3600),
+        metavar="DURATION",
+        canon=_canon_duration,
+        example="500ms",
+    ),
+    Field(
+        "overflow",
+        str,
+        "queue",
+        "open loop: an arrival that finds C requests in flight "
+        "waits for a slot (queue) or is not sent (drop, error kind 'dropped'); needs rate",
+        "worker",
+        one_of(*OVERFLOWS),
+        metavar="queue|drop",
+        example="drop",
+    ),
+    Field(
+        "metadata",
+        bool,
+        False,
+        "fetch metadata.json first, as the book's flags3",
+        "worker",
+        example=True,
+    ),
+    Field(
+        "retries",
+        int,
+        0,
+        "retries per request after an error",
+        "worker",
+        between(0, 10),
+        metavar="N",
+        example=1,
+    ),
+    Field(
+        "timeout_s",
+        _NUMBER,
+        10.0,
+        "per-request timeout (connect + read)",
+        "worker",
+        between(0.01, 600, " seconds"),
+        unit="s",
+        flags=("--timeout",),
+        metavar="S",
+        example=5.0,
+    ),
+    Field(
+        "client",
+        str,
+        "",
+        "HTTP client library: requests, httpx or urllib3 for the sync "
+        "strategies, aiohttp or httpx for the asyncio ones (default: each strategy's first); "
+        "a comma list is a sweep",
+        "worker",
+        one_of(*ALL_CLIENTS),
+        cli_list=True,
+        metavar="NAME[,NAME...]",
+        column="client_requested",
+        example="httpx",
+    ),
+    Field(
+        "loop",
+        str,
+        "",
+        "event loop of the asyncio strategies: asyncio or uvloop (default "
+        "asyncio); a comma list is a sweep",
+        "worker",
+        one_of(*LOOPS),
+        cli_list=True,
+        metavar="NAME[,NAME...]",
+        column="loop_requested",
+        example="uvloop",
+    ),
+    Field(
+        "processes",
+        int,
+        None,
+        "multiprocess_asyncio: P processes sharing C (default: one per CPU)",
+        "worker",
+        between(1, 256),
+        metavar="P",
+        example=2,
+    ),
+    Field(
+        "scheduler",
+        str,
+        None,
+        "dask: the scheduler of an existing cluster (default: a LocalCluster per trial)",
+        "worker",
+        _check_scheduler,
+        flags=("--dask-scheduler",),
+        metavar="tcp://HOST:PORT",
+        axis=False,
+        example="tcp://127.0.0.1:8786",
+    ),
+    Field(
+        "dask_workers",
+        int,
+        None,
+        "dask: LocalCluster worker processes (default: one per CPU)",
+        "worker",
+        between(1, 64),
+        metavar="W",
+        example=2,
+    ),
+    Field(
+        "dask_threads",
+        int,
+        None,
+        "dask: threads per LocalCluster worker, the batches each runs at once (default 2)",
+        "worker",
+        between(1, 64),
+        metavar="T",
+        example=1,
+    ),
+    Field(
+        "python",
+        str,
+        "",
+        "interpreter for the trials, a version such as 3.12 or a path (default: this one)",
+        "interpreter",
+        _check_python,
+        metavar="VERSION|PATH",
+        column="python_requested",
+        example=sys.executable,
+    ),
+)
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 
 
@@ -349,8 +576,9 @@ class Workload:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any], where: str = "workload",
-                     cli: bool = False) -> Workload:  # fmt: skip
+    def from_mapping(
+        cls, data: Mapping[str, Any], where: str = "workload", cli: bool = False
+    ) -> Workload:
         """Validate every key and value (naming the key and what is allowed), then across
         fields; unknown keys are refused with the list of known ones."""
         for key in data:
@@ -360,13 +588,20 @@ class Workload:
         workload = cls(**values)
         total = sum(getattr(workload, k) for k in RATE_FIELDS)
         if total > 1.0 + 1e-9:
-            raise SpecError(f"{where}: the fault rates ({', '.join(RATE_FIELDS)}) add up to "
-                            f"{total:g}; allowed: a sum of at most 1")  # fmt: skip
+            raise SpecError(
+                f"{where}: the fault rates ({', '.join(RATE_FIELDS)}) add up to "
+                f"{total:g}; allowed: a sum of at most 1"
+            )
         if parse_duration(workload.save_delay) > 0 and not workload.save:
-            said = (f"--save-delay {workload.save_delay}" if cli
-                    else f"{where}: save_delay = {workload.save_delay!r}")
-            raise SpecError(f"{said} delays each file write, but files are not saved; "
-                            f"allowed with {'--save' if cli else 'save = true'} only")
+            said = (
+                f"--save-delay {workload.save_delay}"
+                if cli
+                else f"{where}: save_delay = {workload.save_delay!r}"
+            )
+            raise SpecError(
+                f"{said} delays each file write, but files are not saved; "
+                f"allowed with {'--save' if cli else 'save = true'} only"
+            )
         _check_open_loop(workload, where, cli)
         return workload
 
@@ -385,8 +620,10 @@ def _check_open_loop(w: Workload, where: str, cli: bool) -> None:
         value = getattr(w, name)
         if value != BY_NAME[name].default:
             said = f"{BY_NAME[name].option} {value}" if cli else f"{where}: {name} = {value!r}"
-            raise SpecError(f"{said} shapes open-loop arrivals, but the load is closed loop; "
-                            f"allowed with {'--rate R' if cli else 'rate = R'} (R > 0) only")
+            raise SpecError(
+                f"{said} shapes open-loop arrivals, but the load is closed loop; "
+                f"allowed with {'--rate R' if cli else 'rate = R'} (R > 0) only"
+            )
 
 
 def expand(where: str, table: Mapping[str, Any], cli: bool = False) -> list[Workload]:

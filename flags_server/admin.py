@@ -34,8 +34,7 @@ def _error(status: int, message: str) -> web.Response:
     return _json({"error": message, "status": status}, status)
 
 
-async def handle_admin(site: FlagSite, request: web.BaseRequest,
-                       path: str) -> web.StreamResponse:
+async def handle_admin(site: FlagSite, request: web.BaseRequest, path: str) -> web.StreamResponse:
     """Answer one /_ request (403 for a peer that is not loopback)."""
     if not is_loopback_peer(request.remote):
         return _error(403, "the admin API (/_...) answers loopback clients only")
@@ -43,11 +42,18 @@ async def handle_admin(site: FlagSite, request: web.BaseRequest,
     if path == "/_health":
         if method not in ("GET", "HEAD"):
             return _error(405, "use GET /_health")
-        return _json({"status": "ok", "pid": os.getpid(), "port": site.port,
-                      "loop": site.loop_name, "content": site.content.source,
-                      "flags": len(site.content.images),
-                      "max_connections": site.max_connections,
-                      "header_timeout_s": site.config.header_timeout_s})
+        return _json(
+            {
+                "status": "ok",
+                "pid": os.getpid(),
+                "port": site.port,
+                "loop": site.loop_name,
+                "content": site.content.source,
+                "flags": len(site.content.images),
+                "max_connections": site.max_connections,
+                "header_timeout_s": site.config.header_timeout_s,
+            }
+        )
     if path == "/_stats":
         if method != "GET":
             return _error(405, "use GET /_stats (POST /_stats/reset to reset)")
@@ -70,11 +76,13 @@ async def _put_config(site: FlagSite, request: web.BaseRequest) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_ADMIN_BODY:
         return _error(400, f"configuration body larger than {MAX_ADMIN_BODY} bytes")
     try:  # a body that trickles in must not hold the handler for ever
-        raw = await asyncio.wait_for(_read_body(request, MAX_ADMIN_BODY + 1),
-                                     site.config.header_timeout_s)  # fmt: skip
+        raw = await asyncio.wait_for(
+            _read_body(request, MAX_ADMIN_BODY + 1), site.config.header_timeout_s
+        )
     except asyncio.TimeoutError:
-        return _error(408, f"the configuration body did not arrive within "
-                           f"{site.config.header_timeout_s:g} s")  # fmt: skip
+        return _error(
+            408, f"the configuration body did not arrive within {site.config.header_timeout_s:g} s"
+        )
     if len(raw) > MAX_ADMIN_BODY:
         return _error(400, f"configuration body larger than {MAX_ADMIN_BODY} bytes")
     try:

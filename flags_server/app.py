@@ -51,7 +51,7 @@ def parse_site_path(path: str, prefix: str) -> tuple[str, str | None]:
     head = prefix + "/"
     if not path.startswith(head):
         return "other", None
-    parts = path[len(head):].split("/")
+    parts = path[len(head) :].split("/")
     if len(parts) != 2:
         return "other", None
     cc, name = parts
@@ -97,8 +97,14 @@ class FlagSite:
         finally:
             protocol.handling, protocol.head_started = False, 0.0
         outcome = request.get(OUTCOME) or str(resp.status)
-        access_log.info("%s %s %s %s %.3fs", request.remote, request.method, request.path_qs,
-                        outcome, now() - arrival)
+        access_log.info(
+            "%s %s %s %s %.3fs",
+            request.remote,
+            request.method,
+            request.path_qs,
+            outcome,
+            now() - arrival,
+        )
         return resp
 
     async def _dispatch(self, request: web.BaseRequest, arrival: float) -> web.StreamResponse:
@@ -114,8 +120,9 @@ class FlagSite:
         if request.method not in ("GET", "HEAD"):
             stats.arrive("other")
             stats.answered(405)
-            return web.Response(status=405, headers={"Allow": "GET, HEAD"},
-                                text="405 method not allowed\n")
+            return web.Response(
+                status=405, headers={"Allow": "GET, HEAD"}, text="405 method not allowed\n"
+            )
         parsed = self._routes.get(path)
         if parsed is None:
             parsed = parse_site_path(path, self.config.prefix)
@@ -132,8 +139,9 @@ class FlagSite:
             return web.Response(status=404, text="404 not found\n")
         return await self.serve_resource(request, route, cc, arrival)  # type: ignore[arg-type]
 
-    async def serve_resource(self, request: web.BaseRequest, route: str, cc: str,
-                             arrival: float) -> web.StreamResponse:
+    async def serve_resource(
+        self, request: web.BaseRequest, route: str, cc: str, arrival: float
+    ) -> web.StreamResponse:
         config, stats, gate = self.config, self.stats, self.gate
         loop = asyncio.get_running_loop()
         start = arrival
@@ -142,8 +150,11 @@ class FlagSite:
             if config.overflow == "reject":
                 stats.inject("rejected")
                 stats.answered(503, now() - arrival)
-                return web.Response(status=503, text="503 server busy\n",
-                                    headers={"Retry-After": str(config.retry_after_s)})
+                return web.Response(
+                    status=503,
+                    text="503 server busy\n",
+                    headers={"Retry-After": str(config.retry_after_s)},
+                )
             stats.queue_enter()
             try:
                 await gate.enter()
@@ -157,8 +168,15 @@ class FlagSite:
             stats.leave()
             gate.leave()
 
-    async def _answer(self, request: web.BaseRequest, route: str, cc: str, start: float,
-                      arrival: float, loop: asyncio.AbstractEventLoop) -> web.StreamResponse:
+    async def _answer(
+        self,
+        request: web.BaseRequest,
+        route: str,
+        cc: str,
+        start: float,
+        arrival: float,
+        loop: asyncio.AbstractEventLoop,
+    ) -> web.StreamResponse:
         config, stats = self.config, self.stats
         key = f"{cc}/{cc}.gif" if route == "flag" else f"{cc}/metadata.json"
         attempt = self.attempts.get(key, 0) + 1
@@ -190,8 +208,15 @@ class FlagSite:
             request[OUTCOME] = "abandoned (client left during the answer)"
             return web.Response()
 
-    async def _respond(self, request: web.BaseRequest, route: str, cc: str,
-                       decision: Decision, attempt: int, arrival: float) -> web.StreamResponse:
+    async def _respond(
+        self,
+        request: web.BaseRequest,
+        route: str,
+        cc: str,
+        decision: Decision,
+        attempt: int,
+        arrival: float,
+    ) -> web.StreamResponse:
         """Write the answer once the delay is over: an error, a 404, or the body."""
         config, stats, fault = self.config, self.stats, decision.fault
         if fault == "http_error":
@@ -231,8 +256,10 @@ class FlagSite:
     def _plan(self, config: ServerConfig) -> None:
         """Per-route latency models and, when nothing is random, the constant decision."""
         self._models = {"flag": config.latency_model, "metadata": config.metadata_latency_model}
-        self._constant = {route: constant_decision(model, config.fault_rates)
-                          for route, model in self._models.items()}
+        self._constant = {
+            route: constant_decision(model, config.fault_rates)
+            for route, model in self._models.items()
+        }
 
     def apply(self, new: ServerConfig) -> None:
         """Switch to a new configuration (rebuilding bodies only when they change)."""
@@ -252,9 +279,7 @@ class FlagSite:
 
     def _render_index(self) -> bytes:
         prefix = html.escape(self.config.prefix)
-        links = " ".join(
-            f'<a href="{prefix}/{cc}/{cc}.gif">{cc}</a>' for cc in self.content.codes
-        )
+        links = " ".join(f'<a href="{prefix}/{cc}/{cc}.gif">{cc}</a>' for cc in self.content.codes)
         c = self.config
         text = (
             "<!doctype html><html><head><meta charset='utf-8'><title>flags_server</title></head>"
@@ -290,8 +315,9 @@ def _release(waiter: asyncio.Future[None], *_: object) -> None:
         waiter.set_result(None)
 
 
-async def _sleep_until(loop: asyncio.AbstractEventLoop, deadline: float,
-                       closed: asyncio.Future[None] | None) -> bool:
+async def _sleep_until(
+    loop: asyncio.AbstractEventLoop, deadline: float, closed: asyncio.Future[None] | None
+) -> bool:
     """Sleep until `deadline` (perf_counter seconds); False if the client left first.
 
     A request whose client has gone is no longer in flight: stopping then keeps

@@ -43,54 +43,129 @@ def _codes(text: str) -> tuple[int, ...]:
 def add_server_options(parser: argparse.ArgumentParser) -> None:
     """Add every server option to `parser` (shared by flags-server and flagbench serve)."""
     site = parser.add_argument_group("site")
-    site.add_argument("--host", default="127.0.0.1",
-                      help="address to bind (default 127.0.0.1; others need --allow-remote)")
-    site.add_argument("--port", type=int, default=DEFAULT_PORT,
-                      help=f"port (default {DEFAULT_PORT}, the book's DELAY server; "
-                           "0 = any free port)")
+    site.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default 127.0.0.1; others need --allow-remote)",
+    )
+    site.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port (default {DEFAULT_PORT}, the book's DELAY server; 0 = any free port)",
+    )
     site.add_argument("--prefix", default="/flags", help="URL prefix of the flags (default /flags)")
-    site.add_argument("--allow-remote", action="store_true",
-                      help="allow binding a non-loopback address (exposes the server)")
-    site.add_argument("--payload-size", type=int, default=None, metavar="BYTES",
-                      help="serve every image with exactly this many bytes (128..10000000)")
-    site.add_argument("--flags-zip", default=None, metavar="PATH",
-                      help="serve the real images from the book's flags.zip")
-    site.add_argument("--loop", choices=LOOPS, default="auto",
-                      help="event loop (default auto: uvloop when installed)")
-    site.add_argument("--access-log", action="store_true",
-                      help="print a line per request on stderr (client, path, outcome, time)")
+    site.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow binding a non-loopback address (exposes the server)",
+    )
+    site.add_argument(
+        "--payload-size",
+        type=int,
+        default=None,
+        metavar="BYTES",
+        help="serve every image with exactly this many bytes (128..10000000)",
+    )
+    site.add_argument(
+        "--flags-zip",
+        default=None,
+        metavar="PATH",
+        help="serve the real images from the book's flags.zip",
+    )
+    site.add_argument(
+        "--loop",
+        choices=LOOPS,
+        default="auto",
+        help="event loop (default auto: uvloop when installed)",
+    )
+    site.add_argument(
+        "--access-log",
+        action="store_true",
+        help="print a line per request on stderr (client, path, outcome, time)",
+    )
     timing = parser.add_argument_group("latency and faults")
     timing.add_argument("--seed", type=int, default=0, help="seed of all decisions (default 0)")
-    timing.add_argument("--latency", default="0", metavar="SPEC",
-                        help=f"image latency; forms: {FORMS}")
-    timing.add_argument("--metadata-latency", default=None, metavar="SPEC",
-                        help="metadata.json latency (default: same as --latency)")
+    timing.add_argument(
+        "--latency", default="0", metavar="SPEC", help=f"image latency; forms: {FORMS}"
+    )
+    timing.add_argument(
+        "--metadata-latency",
+        default=None,
+        metavar="SPEC",
+        help="metadata.json latency (default: same as --latency)",
+    )
     for kind in FAULT_KINDS:  # dest = the rate field, like every other option
         does = kind.does.replace("%", "%%")  # argparse formats help with %
-        timing.add_argument(kind.option, type=float, default=0.0, metavar="P",
-                            help=f"share of requests for which the server {does}")
-    timing.add_argument("--error-codes", type=_codes, default=(418,), metavar="CODES",
-                        help="comma-separated codes for HTTP errors (default 418; 429/503 "
-                             "carry Retry-After)")
-    timing.add_argument("--retry-after", type=int, default=1, metavar="S", dest="retry_after_s",
-                        help="Retry-After seconds on 429 and 503 (default 1)")
-    timing.add_argument("--timeout-hold", type=float, default=30.0, metavar="S",
-                        dest="timeout_hold_s",
-                        help="how long a timeout holds (default 30 s, max 300)")
-    timing.add_argument("--bandwidth", type=int, default=16_384, metavar="BPS",
-                        dest="bandwidth_bps", help="bytes/s of slow bodies (default 16384)")
-    timing.add_argument("--max-inflight", type=int, default=None, metavar="N",
-                        help="at most N requests served at once (default unlimited)")
-    timing.add_argument("--overflow", choices=OVERFLOWS, default="queue",
-                        help="beyond --max-inflight: queue (default) or reject with 503")
+        timing.add_argument(
+            kind.option,
+            type=float,
+            default=0.0,
+            metavar="P",
+            help=f"share of requests for which the server {does}",
+        )
+    timing.add_argument(
+        "--error-codes",
+        type=_codes,
+        default=(418,),
+        metavar="CODES",
+        help="comma-separated codes for HTTP errors (default 418; 429/503 carry Retry-After)",
+    )
+    timing.add_argument(
+        "--retry-after",
+        type=int,
+        default=1,
+        metavar="S",
+        dest="retry_after_s",
+        help="Retry-After seconds on 429 and 503 (default 1)",
+    )
+    timing.add_argument(
+        "--timeout-hold",
+        type=float,
+        default=30.0,
+        metavar="S",
+        dest="timeout_hold_s",
+        help="how long a timeout holds (default 30 s, max 300)",
+    )
+    timing.add_argument(
+        "--bandwidth",
+        type=int,
+        default=16_384,
+        metavar="BPS",
+        dest="bandwidth_bps",
+        help="bytes/s of slow bodies (default 16384)",
+    )
+    timing.add_argument(
+        "--max-inflight",
+        type=int,
+        default=None,
+        metavar="N",
+        help="at most N requests served at once (default unlimited)",
+    )
+    timing.add_argument(
+        "--overflow",
+        choices=OVERFLOWS,
+        default="queue",
+        help="beyond --max-inflight: queue (default) or reject with 503",
+    )
     guard = parser.add_argument_group("protection")
-    guard.add_argument("--header-timeout", type=float, default=5.0, metavar="S",
-                       dest="header_timeout_s",
-                       help="close a connection whose request head (or admin body) takes longer "
-                            "than S seconds to arrive (default 5)")
-    guard.add_argument("--max-connections", type=int, default=None, metavar="N",
-                       help="at most N open connections; more are closed at once (default: what "
-                            "the open-files limit leaves room for)")
+    guard.add_argument(
+        "--header-timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        dest="header_timeout_s",
+        help="close a connection whose request head (or admin body) takes longer "
+        "than S seconds to arrive (default 5)",
+    )
+    guard.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        metavar="N",
+        help="at most N open connections; more are closed at once (default: what "
+        "the open-files limit leaves room for)",
+    )
     parser.add_argument("--config-json", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
 
@@ -111,7 +186,7 @@ def build_parser(prog: str = "flags-server") -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog=prog,
         description="A local flag site with controlled latency and faults, for benchmarks "
-                    "and the Fluent Python flag-download scripts.",
+        "and the Fluent Python flag-download scripts.",
     )
     add_server_options(parser)
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
@@ -138,15 +213,21 @@ def run(config: ServerConfig, prog: str = "flags-server", parent_pid: int | None
         access.propagate = False
 
     if not is_loopback_host(config.host):
-        print(f"{prog}: warning: binding {config.host}, reachable from the network; "
-              "do not leave it running", file=sys.stderr)
+        print(
+            f"{prog}: warning: binding {config.host}, reachable from the network; "
+            "do not leave it running",
+            file=sys.stderr,
+        )
 
     def announce(runner: Any) -> None:
         port = runner.site.port
         host = config.host if ":" not in config.host else f"[{config.host}]"
         base = f"http://{host}:{port}"
-        print(f"Serving flags at {base}{config.prefix} (site {base}/, stats {base}/_stats, "
-              f"{runner.site.loop_name} loop); Ctrl-C to stop", flush=True)
+        print(
+            f"Serving flags at {base}{config.prefix} (site {base}/, stats {base}/_stats, "
+            f"{runner.site.loop_name} loop); Ctrl-C to stop",
+            flush=True,
+        )
 
     try:
         serve_forever(config, announce, parent_pid)
@@ -155,11 +236,16 @@ def run(config: ServerConfig, prog: str = "flags-server", parent_pid: int | None
         return 2
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE or "address already in use" in str(exc).lower():
-            print(f"{prog}: error: port {config.port} on {config.host} is already in use; "
-                  "choose another with --port (0 picks a free one)", file=sys.stderr)
+            print(
+                f"{prog}: error: port {config.port} on {config.host} is already in use; "
+                "choose another with --port (0 picks a free one)",
+                file=sys.stderr,
+            )
         else:
-            print(f"{prog}: error: cannot listen on {config.host}:{config.port}: {exc}",
-                  file=sys.stderr)
+            print(
+                f"{prog}: error: cannot listen on {config.host}:{config.port}: {exc}",
+                file=sys.stderr,
+            )
         return 2
     with contextlib.suppress(OSError):  # stdout may be a pipe nobody reads any more
         print("Stopped.", flush=True)

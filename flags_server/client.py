@@ -34,8 +34,9 @@ class AdminClient:
     that hand it to a download strategy.
     """
 
-    def __init__(self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S, *,
-                 flags_url: str | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, base_url: str, timeout: float = DEFAULT_TIMEOUT_S, *, flags_url: str | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.flags_url = flags_url or self.base_url + DEFAULT_PREFIX
         self.timeout = timeout
@@ -87,21 +88,25 @@ class AdminClient:
             try:
                 inflight, waiting = stats["inflight"], stats["waiting"]
             except KeyError as exc:
-                raise AdminError(f"GET {self.base_url}/_stats: the answer lacks {exc}; "
-                                 "is this a flags_server?") from None  # fmt: skip
+                raise AdminError(
+                    f"GET {self.base_url}/_stats: the answer lacks {exc}; is this a flags_server?"
+                ) from None
             if inflight == 0 and waiting == 0:
                 return stats
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"flags_server still busy after {timeout_s:g} s: "
-                                   f"inflight={inflight}, waiting={waiting}")  # fmt: skip
+                raise TimeoutError(
+                    f"flags_server still busy after {timeout_s:g} s: "
+                    f"inflight={inflight}, waiting={waiting}"
+                )
             time.sleep(poll_s)
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         url = self.base_url + path
         call = f"{method} {url}"
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(url, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})  # fmt: skip
+        request = urllib.request.Request(
+            url, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         try:
             with _OPENER.open(request, timeout=self.timeout) as resp:
                 raw = resp.read()
@@ -109,8 +114,9 @@ class AdminClient:
             message = _error_text(exc)
             if exc.code == 400:
                 raise ConfigError(message) from None
-            raise AdminError(f"{call}: HTTP {exc.code}: {message or exc.reason}",
-                             status=exc.code) from None  # fmt: skip
+            raise AdminError(
+                f"{call}: HTTP {exc.code}: {message or exc.reason}", status=exc.code
+            ) from None
         except (OSError, http.client.HTTPException) as exc:
             raise AdminError(f"{call}: {_no_answer(exc, self.timeout)}") from None
         try:
@@ -118,8 +124,9 @@ class AdminClient:
         except ValueError:
             answer = None
         if not isinstance(answer, dict):
-            raise AdminError(f"{call}: not a flags_server admin answer (a JSON object): "
-                             f"{_quote(raw)}")  # fmt: skip
+            raise AdminError(
+                f"{call}: not a flags_server admin answer (a JSON object): {_quote(raw)}"
+            )
         return answer
 
 
@@ -146,4 +153,6 @@ def _no_answer(exc: BaseException, timeout: float) -> str:
 
 def _quote(raw: bytes) -> str:
     text = " ".join(raw.decode("utf-8", "replace").split())
-    return repr(text[:_QUOTED] + ("..." if len(text) > _QUOTED else "")) if text else "an empty body"
+    return (
+        repr(text[:_QUOTED] + ("..." if len(text) > _QUOTED else "")) if text else "an empty body"
+    )

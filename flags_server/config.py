@@ -129,7 +129,10 @@ class ServerConfig:
     allow_remote: bool = False
     access_log: bool = False
     _models: tuple[LatencyModel, LatencyModel] = field(
-        init=False, repr=False, compare=False, default=None  # type: ignore[assignment]
+        init=False,
+        repr=False,
+        compare=False,
+        default=None,  # type: ignore[assignment]
     )
 
     def __post_init__(self) -> None:
@@ -144,8 +147,12 @@ class ServerConfig:
                 "server to the network and needs allow_remote (--allow-remote)"
             )
         _number("port", self.port, 0, 65535, integer=True)
-        if not isinstance(self.prefix, str) or not _PREFIX.match(self.prefix) \
-                or self.prefix.startswith("/_") or len(self.prefix) > 100:
+        if (
+            not isinstance(self.prefix, str)
+            or not _PREFIX.match(self.prefix)
+            or self.prefix.startswith("/_")
+            or len(self.prefix) > 100
+        ):
             raise ConfigError(
                 f"prefix={self.prefix!r} is not allowed; use '' or a path such as /flags "
                 "(segments of letters, digits, '.', '_', '~', '-'; not starting with /_)"
@@ -156,8 +163,11 @@ class ServerConfig:
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 object.__setattr__(self, name, repr(value))
         lat = self._latency_model("latency", self.latency)
-        meta = lat if self.metadata_latency is None else \
-            self._latency_model("metadata_latency", self.metadata_latency)
+        meta = (
+            lat
+            if self.metadata_latency is None
+            else self._latency_model("metadata_latency", self.metadata_latency)
+        )
         object.__setattr__(self, "_models", (lat, meta))
         for name in RATE_FIELDS:
             _number(name, getattr(self, name), 0.0, 1.0)
@@ -174,8 +184,9 @@ class ServerConfig:
         if self.max_inflight is not None:
             _number("max_inflight", self.max_inflight, 1, MAX_INFLIGHT, integer=True)
         _choice("overflow", self.overflow, OVERFLOWS)
-        _number("header_timeout_s", self.header_timeout_s, MIN_HEADER_TIMEOUT_S,
-                MAX_HEADER_TIMEOUT_S)
+        _number(
+            "header_timeout_s", self.header_timeout_s, MIN_HEADER_TIMEOUT_S, MAX_HEADER_TIMEOUT_S
+        )
         if self.max_connections is not None:
             _number("max_connections", self.max_connections, 1, MAX_CONNECTIONS, integer=True)
         if self.payload_size is not None:
@@ -197,8 +208,12 @@ class ServerConfig:
         if isinstance(codes, list):
             codes = tuple(codes)
             object.__setattr__(self, "error_codes", codes)
-        if not isinstance(codes, tuple) or not 1 <= len(codes) <= 20 or any(
-            isinstance(c, bool) or not isinstance(c, int) or not 400 <= c <= 599 for c in codes
+        if (
+            not isinstance(codes, tuple)
+            or not 1 <= len(codes) <= 20
+            or any(
+                isinstance(c, bool) or not isinstance(c, int) or not 400 <= c <= 599 for c in codes
+            )
         ):
             raise ConfigError(
                 f"error_codes={codes!r} is not allowed; give 1 to 20 HTTP status codes "
@@ -256,6 +271,8 @@ def _checked_keys(data: Any) -> dict[str, Any]:
         raise ConfigError(f"the configuration must be a JSON object, not {type(data).__name__}")
     unknown = sorted(set(data) - set(CONFIG_FIELDS))
     if unknown:
-        raise ConfigError(f"unknown configuration field(s) {', '.join(map(repr, unknown))}; "
-                          f"known fields: {', '.join(CONFIG_FIELDS)}")
+        raise ConfigError(
+            f"unknown configuration field(s) {', '.join(map(repr, unknown))}; "
+            f"known fields: {', '.join(CONFIG_FIELDS)}"
+        )
     return dict(data)

@@ -31,8 +31,13 @@ _URL = re.compile(r"(http://(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+):(\d+))")
 class RunningServer(AdminClient):
     """A live server process we started; its admin calls are AdminClient's."""
 
-    def __init__(self, process: subprocess.Popen[bytes], base_url: str, prefix: str,
-                 timeout: float = DEFAULT_TIMEOUT_S) -> None:  # fmt: skip
+    def __init__(
+        self,
+        process: subprocess.Popen[bytes],
+        base_url: str,
+        prefix: str,
+        timeout: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
         super().__init__(base_url, timeout, flags_url=base_url + prefix)
         self.process = process
 
@@ -94,17 +99,30 @@ def stop_process(process: subprocess.Popen[bytes], grace_s: float = 5.0) -> None
 
 
 @contextlib.contextmanager
-def running(config: ServerConfig | None = None, *, startup_timeout: float = 30.0,
-            python: str | None = None) -> Iterator[RunningServer]:
+def running(
+    config: ServerConfig | None = None, *, startup_timeout: float = 30.0, python: str | None = None
+) -> Iterator[RunningServer]:
     """Run a flag server for the duration of the block (see the module docstring)."""
     config = config or ServerConfig()
     if not isinstance(config, ServerConfig):
         raise TypeError(f"running() needs a ServerConfig, not {type(config).__name__}")
-    cmd = [python or sys.executable, "-m", "flags_server",
-           "--config-json", json.dumps(config.to_dict()), "--parent-pid", str(os.getpid())]
+    cmd = [
+        python or sys.executable,
+        "-m",
+        "flags_server",
+        "--config-json",
+        json.dumps(config.to_dict()),
+        "--parent-pid",
+        str(os.getpid()),
+    ]
     with tempfile.TemporaryFile() as errors:
-        process = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                   stderr=errors, start_new_session=True)
+        process = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            start_new_session=True,
+        )
         try:
             deadline = time.monotonic() + startup_timeout
             line = _read_ready_line(process, deadline)

@@ -36,8 +36,10 @@ class FaultRates:
     def __init__(self, error_codes: tuple[int, ...] = (418,), **rates: float) -> None:
         unknown = sorted(set(rates) - set(FAULT_NAMES))
         if unknown:
-            raise TypeError(f"unknown fault kind(s) {', '.join(map(repr, unknown))}; "
-                            f"known: {', '.join(FAULT_NAMES)}")
+            raise TypeError(
+                f"unknown fault kind(s) {', '.join(map(repr, unknown))}; "
+                f"known: {', '.join(FAULT_NAMES)}"
+            )
         ordered = tuple((name, rates.get(name, 0.0)) for name in FAULT_NAMES)
         object.__setattr__(self, "rates", ordered)
         object.__setattr__(self, "error_codes", error_codes)

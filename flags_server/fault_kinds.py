@@ -42,19 +42,31 @@ class FaultKind:
 
 # The order is the order decide() draws in: changing it changes every seeded decision.
 FAULT_KINDS: tuple[FaultKind, ...] = (
-    FaultKind("http_error", "error_rate",
-              "answers with an HTTP error, its code drawn evenly from --error-codes",
-              "http_<code>"),
-    FaultKind("timeout", "timeout_rate",
-              "sends no answer for --timeout-hold seconds, then resets the "
-              "connection", "timeout"),
-    FaultKind("reset", "reset_rate",
-              "resets the connection (TCP RST) instead of answering", "connection_reset"),
-    FaultKind("truncate", "truncate_rate",
-              "announces the full Content-Length, sends 10 to 90% of the body, then closes",
-              "truncated"),
-    FaultKind("slow", "slow_rate",
-              "sends the whole body, paced at --bandwidth bytes/s", None),
+    FaultKind(
+        "http_error",
+        "error_rate",
+        "answers with an HTTP error, its code drawn evenly from --error-codes",
+        "http_<code>",
+    ),
+    FaultKind(
+        "timeout",
+        "timeout_rate",
+        "sends no answer for --timeout-hold seconds, then resets the connection",
+        "timeout",
+    ),
+    FaultKind(
+        "reset",
+        "reset_rate",
+        "resets the connection (TCP RST) instead of answering",
+        "connection_reset",
+    ),
+    FaultKind(
+        "truncate",
+        "truncate_rate",
+        "announces the full Content-Length, sends 10 to 90% of the body, then closes",
+        "truncated",
+    ),
+    FaultKind("slow", "slow_rate", "sends the whole body, paced at --bandwidth bytes/s", None),
 )
 
 RATE_FIELDS: tuple[str, ...] = tuple(kind.rate_field for kind in FAULT_KINDS)

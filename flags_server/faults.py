@@ -27,8 +27,9 @@ def abort_with_rst(request: web.BaseRequest) -> None:
     transport.abort()
 
 
-async def send_truncated(request: web.BaseRequest, body: bytes, content_type: str,
-                         keep_fraction: float) -> int:
+async def send_truncated(
+    request: web.BaseRequest, body: bytes, content_type: str, keep_fraction: float
+) -> int:
     """Announce the full Content-Length, send part of the body, then close; returns bytes sent."""
     keep = max(0, min(len(body) - 1, int(len(body) * keep_fraction)))
     resp = web.StreamResponse(status=200, headers={"Content-Type": content_type})
@@ -40,8 +41,9 @@ async def send_truncated(request: web.BaseRequest, body: bytes, content_type: st
     return keep
 
 
-async def send_slow(request: web.BaseRequest, body: bytes, content_type: str,
-                    bandwidth_bps: int) -> web.StreamResponse:
+async def send_slow(
+    request: web.BaseRequest, body: bytes, content_type: str, bandwidth_bps: int
+) -> web.StreamResponse:
     """Send the whole body at about `bandwidth_bps`, in chunks on an absolute schedule."""
     loop = asyncio.get_running_loop()
     resp = web.StreamResponse(status=200, headers={"Content-Type": content_type})

@@ -56,8 +56,12 @@ class Watched(Protocol):
     def abort_slow(self) -> None: ...
 
 
-async def sweep(connections: Callable[[], Iterable[Watched]], timeout_s: Callable[[], float],
-                clock: Callable[[], float], on_close: Callable[[], None]) -> None:
+async def sweep(
+    connections: Callable[[], Iterable[Watched]],
+    timeout_s: Callable[[], float],
+    clock: Callable[[], float],
+    on_close: Callable[[], None],
+) -> None:
     """Close, for ever, each connection whose head has been arriving for over ``timeout_s()``."""
     while True:
         timeout = timeout_s()

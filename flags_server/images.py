@@ -30,10 +30,22 @@ SIZE_MIN, SIZE_MAX = 1193, 36332
 SIZE_LOG_MU, SIZE_LOG_SIGMA = 9.27, 0.75
 
 _PALETTE = (
-    (0, 0, 0), (255, 255, 255), (206, 17, 38), (0, 56, 168),
-    (0, 122, 61), (252, 209, 22), (255, 130, 0), (0, 155, 219),
-    (117, 170, 219), (128, 0, 32), (0, 98, 51), (200, 16, 46),
-    (241, 191, 0), (0, 36, 125), (120, 120, 120), (75, 0, 130),
+    (0, 0, 0),
+    (255, 255, 255),
+    (206, 17, 38),
+    (0, 56, 168),
+    (0, 122, 61),
+    (252, 209, 22),
+    (255, 130, 0),
+    (0, 155, 219),
+    (117, 170, 219),
+    (128, 0, 32),
+    (0, 98, 51),
+    (200, 16, 46),
+    (241, 191, 0),
+    (0, 36, 125),
+    (120, 120, 120),
+    (75, 0, 130),
 )
 _CLEAR, _EOI, _GROUP = 16, 17, 7
 _HEADER_OVERHEAD = 13 + 3 * 16 + 10 + 1 + 1 + 1
@@ -185,18 +197,23 @@ def zip_images(path: str, codes: Iterable[str]) -> tuple[dict[str, bytes], dict[
             names = {info.filename: info for info in zf.infolist()}
             for cc in codes:
                 low = cc.lower()
-                for name, target in ((f"flags/{low}/{low}.gif", images),
-                                     (f"flags/{low}/metadata.json", metadata)):
+                for name, target in (
+                    (f"flags/{low}/{low}.gif", images),
+                    (f"flags/{low}/metadata.json", metadata),
+                ):
                     info = names.get(name)
                     if info is None:
                         continue
                     if info.file_size > MAX_ZIP_MEMBER:
-                        raise ConfigError(f"flags_zip {path!r}: member {name} is larger than "
-                                          f"{MAX_ZIP_MEMBER} bytes")
+                        raise ConfigError(
+                            f"flags_zip {path!r}: member {name} is larger than "
+                            f"{MAX_ZIP_MEMBER} bytes"
+                        )
                     target[cc] = zf.read(info)
     except (OSError, zipfile.BadZipFile) as exc:
         raise ConfigError(f"flags_zip {path!r} cannot be read as a zip file: {exc}") from None
     if not images:
-        raise ConfigError(f"flags_zip {path!r} holds no flags/{{cc}}/{{cc}}.gif members "
-                          "for the catalog's codes")
+        raise ConfigError(
+            f"flags_zip {path!r} holds no flags/{{cc}}/{{cc}}.gif members for the catalog's codes"
+        )
     return images, metadata

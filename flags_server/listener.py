@@ -113,16 +113,26 @@ class SiteRunner:
     async def start(self) -> int:
         """Listen and return the bound port (the real one when config.port is 0)."""
         site = self.site
-        server = _CountingServer(site.handle, site, access_log=None,
-                                 keepalive_timeout=KEEPALIVE_TIMEOUT_S)  # fmt: skip
-        self._sweeper = asyncio.ensure_future(guard.sweep(
-            lambda: server.live, lambda: site.config.header_timeout_s, now,
-            site.stats.count_header_timeout,
-        ))  # fmt: skip
+        server = _CountingServer(
+            site.handle, site, access_log=None, keepalive_timeout=KEEPALIVE_TIMEOUT_S
+        )
+        self._sweeper = asyncio.ensure_future(
+            guard.sweep(
+                lambda: server.live,
+                lambda: site.config.header_timeout_s,
+                now,
+                site.stats.count_header_timeout,
+            )
+        )
         self._runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=0.5)
         await self._runner.setup()
-        tcp = web.TCPSite(self._runner, self.site.config.host, self.site.config.port,
-                          backlog=4096, reuse_address=True)
+        tcp = web.TCPSite(
+            self._runner,
+            self.site.config.host,
+            self.site.config.port,
+            backlog=4096,
+            reuse_address=True,
+        )
         await tcp.start()
         ports = bound_ports(self._runner)
         self.site.port = ports[0] if ports else self.site.config.port

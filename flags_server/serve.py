@@ -26,8 +26,10 @@ def loop_factory(choice: str) -> tuple[Callable[[], asyncio.AbstractEventLoop], 
             import uvloop
         except ImportError:
             if choice == "uvloop":
-                raise ConfigError("loop='uvloop' but uvloop is not installed; "
-                                  "pip install uvloop, or use --loop asyncio") from None
+                raise ConfigError(
+                    "loop='uvloop' but uvloop is not installed; "
+                    "pip install uvloop, or use --loop asyncio"
+                ) from None
         else:
             return uvloop.new_event_loop, "uvloop"
     return asyncio.new_event_loop, "asyncio"
@@ -45,8 +47,12 @@ async def _watch_parent(parent_pid: int, stop: asyncio.Event) -> None:
         await asyncio.sleep(PARENT_CHECK_S)
 
 
-async def _serve(config: ServerConfig, loop_name: str,
-                 on_ready: Callable[[SiteRunner], None], parent_pid: int | None) -> None:
+async def _serve(
+    config: ServerConfig,
+    loop_name: str,
+    on_ready: Callable[[SiteRunner], None],
+    parent_pid: int | None,
+) -> None:
     runner = SiteRunner(config, loop_name)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -66,8 +72,9 @@ async def _serve(config: ServerConfig, loop_name: str,
         await runner.stop()
 
 
-def serve_forever(config: ServerConfig, on_ready: Callable[[SiteRunner], None],
-                  parent_pid: int | None = None) -> None:
+def serve_forever(
+    config: ServerConfig, on_ready: Callable[[SiteRunner], None], parent_pid: int | None = None
+) -> None:
     """Serve until a signal arrives; `on_ready` is called once the port is bound.
 
     With `parent_pid`, also stop when that parent process dies, so a server

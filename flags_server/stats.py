@@ -65,9 +65,14 @@ class Stats:
 
     def reset(self) -> None:
         """Zero every counter except the live gauges (in flight, open connections)."""
-        fresh = Stats(generation=self.generation + 1, inflight=self.inflight,
-                      peak_inflight=self.inflight, waiting=self.waiting,
-                      peak_waiting=self.waiting, open_connections=self.open_connections)
+        fresh = Stats(
+            generation=self.generation + 1,
+            inflight=self.inflight,
+            peak_inflight=self.inflight,
+            waiting=self.waiting,
+            peak_waiting=self.waiting,
+            open_connections=self.open_connections,
+        )
         self.__dict__.update(fresh.__dict__)
 
     def enter(self) -> None:

@@ -31,8 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def flagbench(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True,
-                          text=True, cwd=ROOT)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], capture_output=True, text=True, cwd=ROOT
+    )
 
 
 def run_suite(suite: str, out: Path) -> Path:
@@ -77,8 +78,12 @@ def main() -> int:
     parser.add_argument("--pairs", type=int, default=10, help="A/A pairs (10)")
     parser.add_argument("--fail-above", type=float, default=5.0, metavar="PCT", help="(5)")
     parser.add_argument("--cpu-work", default="python:2ms", help="the real slowdown (python:2ms)")
-    parser.add_argument("--out", type=Path, default=ROOT / "results" / "aa-gate",
-                        help="where the runs are kept (results/aa-gate)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "results" / "aa-gate",
+        help="where the runs are kept (results/aa-gate)",
+    )
     args = parser.parse_args()
     if args.pairs < 1:
         parser.error(f"--pairs {args.pairs}: give at least 1")
@@ -92,26 +97,40 @@ def main() -> int:
             sys.exit(f"aa_gate: compare failed:\n{proc.stderr}")
         pairs.append((a, b))
         fired.append(proc.returncode == 1)
-        print(f"A/A pair {i + 1}: {a.name} {b.name}: "
-              f"{'FIRED' if fired[-1] else 'quiet'}", flush=True)
+        print(
+            f"A/A pair {i + 1}: {a.name} {b.name}: {'FIRED' if fired[-1] else 'quiet'}", flush=True
+        )
 
     with tempfile.TemporaryDirectory() as tmp:
         variant = Path(tmp) / "with-cpu-work.toml"
         variant.write_text(with_cpu_work(suite_text(args.suite), args.cpu_work), encoding="utf-8")
         slow = run_suite(str(variant), args.out)
-    proc = flagbench("compare", str(pairs[0][0]), str(slow), "--ignore", "cpu_work",
-                     "--fail-above", f"{args.fail_above:g}")  # fmt: skip
+    proc = flagbench(
+        "compare",
+        str(pairs[0][0]),
+        str(slow),
+        "--ignore",
+        "cpu_work",
+        "--fail-above",
+        f"{args.fail_above:g}",
+    )
     flagged = proc.returncode == 1
-    print(f"--cpu-work {args.cpu_work} run {slow.name} against {pairs[0][0].name}: "
-          f"{'flagged' if flagged else 'NOT flagged'}")
+    print(
+        f"--cpu-work {args.cpu_work} run {slow.name} against {pairs[0][0].name}: "
+        f"{'flagged' if flagged else 'NOT flagged'}"
+    )
     print(proc.stdout)
 
     allowed = max(1, args.pairs // 10)
     drift = drift_estimate(pairs)
-    print(f"A/A: --fail-above {args.fail_above:g} fired in {sum(fired)} of {len(fired)} pairs "
-          f"(allowed: at most {allowed})")
-    print(f"measured run-to-run drift: {100 * drift:.1f}% (the gate allows "
-          f"{100 * gate.DEFAULT_DRIFT:g}%; give compare --drift PCT if this machine needs more)")
+    print(
+        f"A/A: --fail-above {args.fail_above:g} fired in {sum(fired)} of {len(fired)} pairs "
+        f"(allowed: at most {allowed})"
+    )
+    print(
+        f"measured run-to-run drift: {100 * drift:.1f}% (the gate allows "
+        f"{100 * gate.DEFAULT_DRIFT:g}%; give compare --drift PCT if this machine needs more)"
+    )
     print(f"runs: {args.out}")
     ok = sum(fired) <= allowed and flagged
     print("result: " + ("the gate holds on this machine" if ok else "the gate FAILED its check"))

@@ -54,8 +54,9 @@ def main() -> None:
     parser.add_argument("strategies", nargs="*", default=["asyncio", "threadpool"])
     args = parser.parse_args()
 
-    workload = Workload(codes="all", n_jobs=args.jobs, concurrency=args.concurrency,
-                        latency=args.latency)  # fmt: skip
+    workload = Workload(
+        codes="all", n_jobs=args.jobs, concurrency=args.concurrency, latency=args.latency
+    )
     suite = Suite("harness-bench", tuple(args.strategies), (workload,), seed=1)
     results: dict[str, dict[str, list[float]]] = {
         s: {"harness": [], "direct": [], "overhead": [], "collect": []} for s in args.strategies
@@ -86,19 +87,33 @@ def main() -> None:
                 srv.configure(**workload.server_changes())
                 srv.reset_stats()
                 out = subprocess.run(
-                    [sys.executable, str(script), srv.flags_url, name, str(args.jobs),
-                     str(args.concurrency), str(codes_file)],
-                    capture_output=True, text=True, check=True, timeout=600,
-                )  # fmt: skip
+                    [
+                        sys.executable,
+                        str(script),
+                        srv.flags_url,
+                        name,
+                        str(args.jobs),
+                        str(args.concurrency),
+                        str(codes_file),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                    timeout=600,
+                )
                 results[name]["direct"].append(float(out.stdout))
 
-    print(f"N={args.jobs} C={args.concurrency} latency={args.latency}, "
-          f"{args.repeats} interleaved repeats; medians in seconds")  # fmt: skip
+    print(
+        f"N={args.jobs} C={args.concurrency} latency={args.latency}, "
+        f"{args.repeats} interleaved repeats; medians in seconds"
+    )
     print(f"{'strategy':<18}{'harness':>9}{'direct':>9}{'ratio':>8}{'overhead':>10}{'collect':>9}")
     for name, r in results.items():
         h, d = statistics.median(r["harness"]), statistics.median(r["direct"])
-        print(f"{name:<18}{h:>9.3f}{d:>9.3f}{h / d:>8.3f}"
-              f"{statistics.median(r['overhead']):>10.3f}{statistics.median(r['collect']):>9.3f}")
+        print(
+            f"{name:<18}{h:>9.3f}{d:>9.3f}{h / d:>8.3f}"
+            f"{statistics.median(r['overhead']):>10.3f}{statistics.median(r['collect']):>9.3f}"
+        )
 
 
 if __name__ == "__main__":

@@ -101,10 +101,19 @@ def _ms(text: str) -> float:
 
 def wrk(url: str, connections: int, duration: float, threads: int) -> dict[str, float]:
     """Run wrk and parse requests/s, latency percentiles (ms) and socket errors."""
-    cmd = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--latency",
-           "--timeout", "10s", url]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60,
-                         check=True).stdout
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{connections}",
+        f"-d{duration:g}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        url,
+    ]
+    out = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=duration + 60, check=True
+    ).stdout
     result: dict[str, float] = {}
     result["rps"] = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))
     for pct in ("50", "75", "90", "99"):
@@ -120,8 +129,19 @@ def wrk(url: str, connections: int, duration: float, threads: int) -> dict[str, 
 def start_minimal(delay: float, loop_name: str) -> tuple[subprocess.Popen[str], str]:
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, __file__, "--minimal-server", str(port), "--delay", str(delay),
-         "--loop", loop_name], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            __file__,
+            "--minimal-server",
+            str(port),
+            "--delay",
+            str(delay),
+            "--loop",
+            loop_name,
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdout is not None
     if proc.stdout.readline().strip() != "ready":
         stop(proc)
@@ -155,9 +175,11 @@ def main() -> int:
     if args.minimal_server:
         minimal_server(args.minimal_server, args.delay, args.loop)
         return 0
-    for name, value, lo, hi in (("--repeats", args.repeats, 1, 1000),
-                                ("--duration", args.duration, 0.5, 3600),
-                                ("--threads", args.threads, 1, 64)):
+    for name, value, lo, hi in (
+        ("--repeats", args.repeats, 1, 1000),
+        ("--duration", args.duration, 0.5, 3600),
+        ("--threads", args.threads, 1, 64),
+    ):
         if not lo <= value <= hi:  # checked before the run: a bad value must not cost minutes
             parser.error(f"{name}={value:g} is not allowed; use {lo:g}..{hi:g}")
     if args.json and not args.json.resolve().parent.is_dir():
@@ -167,17 +189,22 @@ def main() -> int:
         return 2
     nofile = raise_open_files_limit()
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"# flags_server benchmark: {os.cpu_count()} CPUs, open files {nofile}, "
-          f"wrk -t{args.threads}, {args.duration:g} s x {args.repeats} runs, {args.loop}, "
-          f"load average before: {load}")
+    print(
+        f"# flags_server benchmark: {os.cpu_count()} CPUs, open files {nofile}, "
+        f"wrk -t{args.threads}, {args.duration:g} s x {args.repeats} runs, {args.loop}, "
+        f"load average before: {load}"
+    )
     results: dict[str, list[dict[str, float]]] = {}
 
     def record(name: str, r: dict[str, float]) -> None:
         results.setdefault(name, []).append(r)
         server = f"  server p99 {r['server_p99_ms']:7.2f} ms" if "server_p99_ms" in r else ""
-        print(f"  {name:<28} rps {r['rps']:>9.0f}  p50 {r['p50_ms']:7.2f} ms  "
-              f"p99 {r['p99_ms']:7.2f} ms  max {r['max_ms']:7.2f} ms  "
-              f"errors {r['socket_errors']:.0f}/{r['non_2xx']:.0f}{server}", flush=True)
+        print(
+            f"  {name:<28} rps {r['rps']:>9.0f}  p50 {r['p50_ms']:7.2f} ms  "
+            f"p99 {r['p99_ms']:7.2f} ms  max {r['max_ms']:7.2f} ms  "
+            f"errors {r['socket_errors']:.0f}/{r['non_2xx']:.0f}{server}",
+            flush=True,
+        )
 
     config = ServerConfig(payload_size=BODY_SIZE, loop=args.loop)
     with running(config) as srv:
@@ -196,8 +223,10 @@ def main() -> int:
                 base, base_url = start_minimal(0.1, args.loop)
                 try:
                     time.sleep(0.2)
-                    record(f"minimal-sleep 100ms c={conns}",
-                           wrk(base_url, conns, args.duration, args.threads))
+                    record(
+                        f"minimal-sleep 100ms c={conns}",
+                        wrk(base_url, conns, args.duration, args.threads),
+                    )
                 finally:
                     stop(base)
 
@@ -209,19 +238,26 @@ def main() -> int:
         summary[name] = m
         excess = f"{m['p99_ms'] - 100:+.1f}" if "100ms" in name else ""
         server = f"{m['server_p99_ms']:.2f}" if "server_p99_ms" in m else ""
-        print(f"| {name} | {m['rps']:.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | {excess} "
-              f"| {server} |")
+        print(
+            f"| {name} | {m['rps']:.0f} | {m['p50_ms']:.2f} | {m['p99_ms']:.2f} | {excess} "
+            f"| {server} |"
+        )
     for conns in (100, 1000):
         ours_runs = results[f"flags_server 100ms c={conns}"]
         base_runs = results[f"minimal-sleep 100ms c={conns}"]
         ours = summary[f"flags_server 100ms c={conns}"]["p99_ms"] - 100
         base = summary[f"minimal-sleep 100ms c={conns}"]["p99_ms"] - 100
         # runs are interleaved in pairs, so paired ratios cancel slow drifts in machine load
-        ratios = [(o["p99_ms"] - 100) / (b["p99_ms"] - 100)
-                  for o, b in zip(ours_runs, base_runs, strict=True) if b["p99_ms"] > 100]
+        ratios = [
+            (o["p99_ms"] - 100) / (b["p99_ms"] - 100)
+            for o, b in zip(ours_runs, base_runs, strict=True)
+            if b["p99_ms"] > 100
+        ]
         ratio = f"{statistics.median(ratios):.2f}" if ratios else "n/a"
-        print(f"c={conns}: p99 excess over 100 ms: flags_server {ours:+.1f} ms, minimal "
-              f"{base:+.1f} ms (medians); median paired ratio of excesses {ratio}")
+        print(
+            f"c={conns}: p99 excess over 100 ms: flags_server {ours:+.1f} ms, minimal "
+            f"{base:+.1f} ms (medians); median paired ratio of excesses {ratio}"
+        )
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"load average after: {load} (other work on the machine inflates the tails)")
     if args.json:

@@ -102,8 +102,9 @@ def base_processpool(urls: list[str], concurrency: int) -> list[int]:
 
     # the strategy's start method (forkserver where it exists), so both start alike
     context = multiprocessing.get_context(default_start_method())
-    with ProcessPoolExecutor(max_workers=concurrency, initializer=_init_process,
-                             mp_context=context) as executor:
+    with ProcessPoolExecutor(
+        max_workers=concurrency, initializer=_init_process, mp_context=context
+    ) as executor:
         return list(executor.map(_process_get, urls))
 
 
@@ -134,6 +135,7 @@ BASELINES: dict[str, Callable[[list[str], int], list[int]]] = {
 
 
 # -- one trial, in a fresh process ---------------------------------------------------------
+
 
 def _cpu() -> float:
     reap_fork_server()  # its pool children's CPU reaches RUSAGE_CHILDREN once it is reaped
@@ -178,21 +180,27 @@ def run_trial(srv: Any, name: str, jobs: int, concurrency: int) -> dict[str, Any
     srv.reset_stats()
     proc = subprocess.run(
         [sys.executable, __file__, "--child", json.dumps(task)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"{name} trial failed:\n{proc.stderr}")
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     stats = srv.stats()
     if result["ok"] != jobs or stats["requests"] != jobs:
-        raise RuntimeError(f"{name}: counts do not match: client ok={result['ok']}, server "
-                           f"requests={stats['requests']}")
+        raise RuntimeError(
+            f"{name}: counts do not match: client ok={result['ok']}, server "
+            f"requests={stats['requests']}"
+        )
     result["connections"] = stats["connections"]
     result["peak_inflight"] = stats["peak_inflight"]
     return result
 
 
 # -- the parent: server, interleaving, medians, table ---------------------------------------
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -210,7 +218,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for flag in ("jobs", "seq_jobs", "concurrency", "repeats"):
         if getattr(args, flag) < 1:
-            parser.error(f"--{flag.replace('_', '-')}={getattr(args, flag)} is not allowed; use >= 1")
+            parser.error(
+                f"--{flag.replace('_', '-')}={getattr(args, flag)} is not allowed; use >= 1"
+            )
     names = [n for n in args.only.split(",") if n] or list(CONFIGS)
     bad = [n for n in names if n not in CONFIGS]
     if bad:
@@ -228,43 +238,63 @@ def main(argv: list[str] | None = None) -> int:
     trials: dict[str, list[dict[str, Any]]] = {n: [] for n in names}
     with running(ServerConfig(seed=1, latency=args.latency)) as srv:
         for repeat in range(args.repeats):
-            order = names[repeat % len(names):] + names[: repeat % len(names)]
+            order = names[repeat % len(names) :] + names[: repeat % len(names)]
             for name in order:
                 jobs = args.seq_jobs if name in SEQUENTIAL else args.jobs
                 result = run_trial(srv, name, jobs, args.concurrency)
                 result["repeat"] = repeat
                 trials[name].append(result)
-                print(f"repeat {repeat + 1}/{args.repeats} {name:<20} wall {result['wall_s']:.3f} s"
-                      f"  cpu {result['cpu_s']:.3f} s", file=sys.stderr)
+                print(
+                    f"repeat {repeat + 1}/{args.repeats} {name:<20} wall {result['wall_s']:.3f} s"
+                    f"  cpu {result['cpu_s']:.3f} s",
+                    file=sys.stderr,
+                )
 
     rows = []
     for name in names:
         jobs = args.seq_jobs if name in SEQUENTIAL else args.jobs
-        ideal = jobs * latency_s if name in SEQUENTIAL else (
-            math.ceil(jobs / args.concurrency) * latency_s)
+        ideal = (
+            jobs * latency_s
+            if name in SEQUENTIAL
+            else (math.ceil(jobs / args.concurrency) * latency_s)
+        )
         wall = statistics.median(t["wall_s"] for t in trials[name])
         cpu = statistics.median(t["cpu_s"] for t in trials[name])
         baseline = CONFIGS[name][1]
         ratio = None
         if baseline in trials:
             ratio = wall / statistics.median(t["wall_s"] for t in trials[baseline])
-        rows.append({
-            "name": name, "jobs": jobs, "ideal_s": ideal, "wall_median_s": wall,
-            "efficiency": ideal / wall, "cpu_median_s": cpu, "vs_baseline": ratio,
-            "baseline": baseline, "connections": max(t["connections"] for t in trials[name]),
-            "peak_inflight": min(t["peak_inflight"] for t in trials[name]),
-            "walls": [round(t["wall_s"], 4) for t in trials[name]],
-        })
-    print(f"\nlatency {args.latency}, C = {args.concurrency}, {args.repeats} repeats, "
-          f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n")
-    print("| configuration | N | ideal s | wall median s | efficiency | client CPU s "
-          "| wall / baseline | peak in flight | connections |")
+        rows.append(
+            {
+                "name": name,
+                "jobs": jobs,
+                "ideal_s": ideal,
+                "wall_median_s": wall,
+                "efficiency": ideal / wall,
+                "cpu_median_s": cpu,
+                "vs_baseline": ratio,
+                "baseline": baseline,
+                "connections": max(t["connections"] for t in trials[name]),
+                "peak_inflight": min(t["peak_inflight"] for t in trials[name]),
+                "walls": [round(t["wall_s"], 4) for t in trials[name]],
+            }
+        )
+    print(
+        f"\nlatency {args.latency}, C = {args.concurrency}, {args.repeats} repeats, "
+        f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs\n"
+    )
+    print(
+        "| configuration | N | ideal s | wall median s | efficiency | client CPU s "
+        "| wall / baseline | peak in flight | connections |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         ratio = "" if r["vs_baseline"] is None else f"{r['vs_baseline']:.3f} ({r['baseline']})"
-        print(f"| {r['name']} | {r['jobs']} | {r['ideal_s']:.2f} | {r['wall_median_s']:.3f} "
-              f"| {r['efficiency']:.3f} | {r['cpu_median_s']:.3f} | {ratio} | {r['peak_inflight']} "
-              f"| {r['connections']} |")
+        print(
+            f"| {r['name']} | {r['jobs']} | {r['ideal_s']:.2f} | {r['wall_median_s']:.3f} "
+            f"| {r['efficiency']:.3f} | {r['cpu_median_s']:.3f} | {ratio} | {r['peak_inflight']} "
+            f"| {r['connections']} |"
+        )
     if args.json:
         from pathlib import Path
 

@@ -24,8 +24,17 @@ from typing import Any
 from ._exceptions import StrategyError, UnknownStrategy
 from .base import Strategy
 
-__all__ = ["DISTRIBUTION", "GROUP", "StrategyError", "UnknownStrategy", "builtin_names",
-           "from_ref", "get", "names", "ref"]  # fmt: skip
+__all__ = [
+    "DISTRIBUTION",
+    "GROUP",
+    "StrategyError",
+    "UnknownStrategy",
+    "builtin_names",
+    "from_ref",
+    "get",
+    "names",
+    "ref",
+]
 
 GROUP = "flagbench.strategies"
 DISTRIBUTION = "flagbench"

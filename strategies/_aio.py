@@ -167,8 +167,9 @@ async def _run_job(ctx: _Context, job: Job, t_queued: float) -> list[RequestReco
     try:
         country = None
         if ctx.settings.metadata:
-            body = await _fetch_resource(ctx, job, "metadata", job.metadata_url, t_queued,
-                                         records, worker)
+            body = await _fetch_resource(
+                ctx, job, "metadata", job.metadata_url, t_queued, records, worker
+            )
             if body is None:
                 return _jobs.finish(records)
             country = _jobs.parse_country(body)

@@ -72,8 +72,9 @@ class AiohttpTransport:
         try:
             async with self.session.get(url) as resp:
                 got.status = resp.status
-                got.content_length = _jobs.content_length(resp.content_length,
-                                                          resp.headers.get("Content-Encoding"))
+                got.content_length = _jobs.content_length(
+                    resp.content_length, resp.headers.get("Content-Encoding")
+                )
                 got.retry_after = resp.headers.get("Retry-After")
                 got.body = await resp.read()
                 got.nbytes = len(got.body)
@@ -117,7 +118,9 @@ class HttpxTransport:
         self.timeout_s = settings.timeout_s
         self.client = httpx.AsyncClient(
             transport=httpx.AsyncHTTPTransport(limits=limits, retries=0),
-            timeout=httpx.Timeout(settings.timeout_s), trust_env=False, follow_redirects=False,
+            timeout=httpx.Timeout(settings.timeout_s),
+            trust_env=False,
+            follow_redirects=False,
         )
 
     async def fetch(self, url: str) -> Fetched:
@@ -131,8 +134,9 @@ class HttpxTransport:
     async def _get(self, url: str, got: Fetched) -> None:
         async with self.client.stream("GET", url) as resp:
             got.status = resp.status_code
-            got.content_length = _jobs.content_length(resp.headers.get("Content-Length"),
-                                                      resp.headers.get("Content-Encoding"))
+            got.content_length = _jobs.content_length(
+                resp.headers.get("Content-Length"), resp.headers.get("Content-Encoding")
+            )
             got.retry_after = resp.headers.get("Retry-After")
             parts = []
             async for chunk in resp.aiter_bytes():

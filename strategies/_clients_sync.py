@@ -49,8 +49,9 @@ def _collect(got: Fetched, chunks: Iterator[bytes], deadline: float, timeout_s: 
 
 def _head(got: Fetched, status: int, headers: Any) -> None:
     got.status = status
-    got.content_length = _jobs.content_length(headers.get("Content-Length"),
-                                              headers.get("Content-Encoding"))  # fmt: skip
+    got.content_length = _jobs.content_length(
+        headers.get("Content-Length"), headers.get("Content-Encoding")
+    )
     got.retry_after = headers.get("Retry-After")
 
 
@@ -80,8 +81,7 @@ class RequestsTransport:
 
         self.session = requests.Session()
         self.session.trust_env = False
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=1, pool_block=False,
-                              max_retries=0)  # fmt: skip
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=1, pool_block=False, max_retries=0)
         self.session.mount("http://", adapter)
         self.session.mount("https://", adapter)
 
@@ -113,8 +113,11 @@ class HttpxTransport:
 
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
         self._timeout = httpx.Timeout
-        self.client = httpx.Client(transport=httpx.HTTPTransport(limits=limits, retries=0),
-                                   trust_env=False, follow_redirects=False)  # fmt: skip
+        self.client = httpx.Client(
+            transport=httpx.HTTPTransport(limits=limits, retries=0),
+            trust_env=False,
+            follow_redirects=False,
+        )
 
     def fetch(self, url: str, timeout_s: float) -> Fetched:
         got = Fetched(client=self.name)
@@ -147,9 +150,14 @@ class Urllib3Transport:
         got = Fetched(client=self.name)
         deadline = time.perf_counter() + timeout_s
         try:
-            resp = self.pool.request("GET", url, preload_content=False, redirect=False,
-                                     retries=False,
-                                     timeout=self._timeout(connect=timeout_s, read=timeout_s))  # fmt: skip
+            resp = self.pool.request(
+                "GET",
+                url,
+                preload_content=False,
+                redirect=False,
+                retries=False,
+                timeout=self._timeout(connect=timeout_s, read=timeout_s),
+            )
             whole = False
             try:
                 _head(got, resp.status, resp.headers)

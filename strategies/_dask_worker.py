@@ -45,8 +45,15 @@ def clock() -> float:
     return time.perf_counter()
 
 
-def open_runner(token: str, shares: dict[str, int], settings: Settings, client: str, loop: str,
-                lag_probe: bool, dask_worker: Any = None) -> int:  # fmt: skip
+def open_runner(
+    token: str,
+    shares: dict[str, int],
+    settings: Settings,
+    client: str,
+    loop: str,
+    lag_probe: bool,
+    dask_worker: Any = None,
+) -> int:
     """Start this worker's loop for trial ``token`` with its share of C; its pid."""
     address = dask_worker.address
     settings = dataclasses.replace(settings, concurrency=shares[address])
@@ -75,8 +82,9 @@ def close_runner(token: str) -> tuple[list[ProbeSample], float, float]:
 
 
 class _Runner:
-    def __init__(self, address: str, settings: Settings, client: str, loop: str,
-                 lag_probe: bool) -> None:  # fmt: skip
+    def __init__(
+        self, address: str, settings: Settings, client: str, loop: str, lag_probe: bool
+    ) -> None:
         self.cpu0 = os.times()
         self.address = address
         self.settings = settings
@@ -88,11 +96,13 @@ class _Runner:
             self.loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
         else:
             self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name="flagbench-loop",
-                                       daemon=True)  # fmt: skip
+        self.thread = threading.Thread(
+            target=self.loop.run_forever, name="flagbench-loop", daemon=True
+        )
         self.thread.start()
         self._transport: AbstractAsyncContextManager[AsyncTransport] = open_transport(
-            client, settings)
+            client, settings
+        )
         self._probe: asyncio.Task[None] | None = None
         self.ctx = self._call(self._open(lag_probe), CALL_TIMEOUT_S)
 
@@ -103,16 +113,20 @@ class _Runner:
         session = await self._transport.__aenter__()
         if lag_probe:
             self._probe = asyncio.create_task(
-                loop_lag_probe(self.probes, self.settings.probe_interval_s))
-        return _aio._Context(session, asyncio.Semaphore(self.settings.concurrency),
-                             self.settings, None)  # fmt: skip
+                loop_lag_probe(self.probes, self.settings.probe_interval_s)
+            )
+        return _aio._Context(
+            session, asyncio.Semaphore(self.settings.concurrency), self.settings, None
+        )
 
     def run_batch(self, batch: Batch, t_queued: float) -> Results:
         return self._call(self._batch(batch, t_queued))
 
     async def _batch(self, batch: Batch, t_queued: float) -> Results:
-        tasks = [asyncio.create_task(_aio._run_job(self.ctx, job, t_queued), name=f"task-{i}")
-                 for i, job in batch]  # fmt: skip
+        tasks = [
+            asyncio.create_task(_aio._run_job(self.ctx, job, t_queued), name=f"task-{i}")
+            for i, job in batch
+        ]
         self.tasks.update(tasks)
         try:
             results = await asyncio.gather(*tasks)

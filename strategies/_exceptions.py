@@ -18,8 +18,10 @@ class UnknownStrategy(StrategyError, LookupError):
         if self.allowed:
             super().__init__(f"unknown strategy {name!r}; allowed: {', '.join(self.allowed)}")
         else:  # the registry is the installed metadata: a bare source checkout has none
-            super().__init__(f"unknown strategy {name!r}: no strategy is registered under "
-                             "flagbench.strategies; install flagbench (pip install -e .)")
+            super().__init__(
+                f"unknown strategy {name!r}: no strategy is registered under "
+                "flagbench.strategies; install flagbench (pip install -e .)"
+            )
 
     def __str__(self) -> str:  # LookupError would otherwise show the repr of the message
         return str(self.args[0])

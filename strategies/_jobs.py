@@ -88,8 +88,19 @@ def record(
         body_ok=body_ok(resource, got.body) if checked else True,
     )
     return RequestRecord(
-        job.cc, resource, attempt, t_queued, t_start, t_end,
-        got.status, outcome, kind, got.nbytes, worker, final=False, client=got.client,
+        job.cc,
+        resource,
+        attempt,
+        t_queued,
+        t_start,
+        t_end,
+        got.status,
+        outcome,
+        kind,
+        got.nbytes,
+        worker,
+        final=False,
+        client=got.client,
     )
 
 

@@ -73,16 +73,18 @@ def _fetch_resource(
     while True:
         t_start = time.perf_counter()
         got = client.session.fetch(url, settings.timeout_s)
-        rec = _jobs.record(job, resource, attempt, t_queued, t_start, time.perf_counter(), got,
-                           client.worker)
+        rec = _jobs.record(
+            job, resource, attempt, t_queued, t_start, time.perf_counter(), got, client.worker
+        )
         records.append(rec)
         if rec.outcome == "ok":
             return got.body
         stopping = client.stop is not None and client.stop.is_set()
         if stopping or not should_retry(rec.outcome, attempt, settings.retries):
             return None
-        delay = backoff_delay(attempt, settings.backoff_s, client.rng.random(),
-                              _jobs.retry_after_s(got))
+        delay = backoff_delay(
+            attempt, settings.backoff_s, client.rng.random(), _jobs.retry_after_s(got)
+        )
         if client.stop is not None:
             if client.stop.wait(delay):
                 return None

@@ -26,8 +26,7 @@ from . import _jobs
 from .base import ARRIVALS, OVERFLOWS, Job, RequestRecord, Settings
 from .classify import DROPPED
 
-__all__ = ["ARRIVALS", "OVERFLOWS", "dropped", "pace", "pace_async", "schedule", "stamp",
-           "stamped"]
+__all__ = ["ARRIVALS", "OVERFLOWS", "dropped", "pace", "pace_async", "schedule", "stamp", "stamped"]
 SEED = 13  # one fixed schedule: identical conditions for every strategy
 
 Start = Callable[[int, Job, float], None]
@@ -35,8 +34,9 @@ AtCap = Callable[[], bool]
 Drop = Callable[[int, Job, float], None]
 
 
-def schedule(n: int, rate: float, arrivals: str = "constant", ramp_s: float = 0.0,
-             seed: int = SEED) -> list[float]:  # fmt: skip
+def schedule(
+    n: int, rate: float, arrivals: str = "constant", ramp_s: float = 0.0, seed: int = SEED
+) -> list[float]:
     """The intended starts of ``n`` arrivals, in seconds after the first (which is at 0).
 
     Arrival k is where the expected count of arrivals reaches its k-th step: k itself for a
@@ -82,8 +82,14 @@ def _due_times(jobs: Sequence[Job], settings: Settings) -> list[float]:
     return [base + offset for offset in offsets]
 
 
-def pace(jobs: Sequence[Job], settings: Settings, start: Start, at_cap: AtCap, drop: Drop,
-         wait: Callable[[float], None]) -> None:  # fmt: skip
+def pace(
+    jobs: Sequence[Job],
+    settings: Settings,
+    start: Start,
+    at_cap: AtCap,
+    drop: Drop,
+    wait: Callable[[float], None],
+) -> None:
     """Start each job at its time from a thread; ``wait(seconds)`` may do useful work (collect
     finished jobs) but must return by then. A late arrival starts at once: never skipped."""
     for index, (job, due) in enumerate(zip(jobs, _due_times(jobs, settings), strict=True)):
@@ -95,8 +101,9 @@ def pace(jobs: Sequence[Job], settings: Settings, start: Start, at_cap: AtCap, d
             start(index, job, due)
 
 
-async def pace_async(jobs: Sequence[Job], settings: Settings, start: Start, at_cap: AtCap,
-                     drop: Drop) -> None:  # fmt: skip
+async def pace_async(
+    jobs: Sequence[Job], settings: Settings, start: Start, at_cap: AtCap, drop: Drop
+) -> None:
     """``pace`` on an event loop: the loop runs the started jobs while this one sleeps."""
     for index, (job, due) in enumerate(zip(jobs, _due_times(jobs, settings), strict=True)):
         left = due - time.perf_counter()

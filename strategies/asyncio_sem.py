@@ -35,5 +35,12 @@ class AsyncioStrategy:
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
         choice = choose(self, settings)
-        return _aio.run(jobs, settings, progress, probes, offload=self.offload,
-                        client=choice.client, loop=choice.loop)
+        return _aio.run(
+            jobs,
+            settings,
+            progress,
+            probes,
+            offload=self.offload,
+            client=choice.client,
+            loop=choice.loop,
+        )

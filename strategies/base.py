@@ -61,7 +61,9 @@ class CpuWork:
 
     def __post_init__(self) -> None:
         if self.kind not in ("python", "hashlib"):
-            raise ValueError(f"cpu work kind {self.kind!r} is not allowed; choose python or hashlib")
+            raise ValueError(
+                f"cpu work kind {self.kind!r} is not allowed; choose python or hashlib"
+            )
         if not _is_int(self.loops) or self.loops < 0:
             raise ValueError(f"cpu work loops must be an integer >= 0, got {self.loops!r}")
 
@@ -83,10 +85,16 @@ class Settings:
     executor: ExecutorKind = "thread"  # asyncio_executor: where the blocking steps run
     lag_probe: bool = True  # asyncio strategies: run a loop-lag heartbeat task
     probe_interval_s: float = 0.01
-    client: str | None = None  # HTTP client library; None: the strategy's first (strategies.clients)
-    loop: str | None = None  # event loop of the asyncio strategies: asyncio or uvloop; None: asyncio
+    client: str | None = (
+        None  # HTTP client library; None: the strategy's first (strategies.clients)
+    )
+    loop: str | None = (
+        None  # event loop of the asyncio strategies: asyncio or uvloop; None: asyncio
+    )
     processes: int | None = None  # multiprocess_asyncio's P; None: one per CPU
-    scheduler: str | None = None  # dask: an existing cluster's tcp://HOST:PORT; None: a LocalCluster
+    scheduler: str | None = (
+        None  # dask: an existing cluster's tcp://HOST:PORT; None: a LocalCluster
+    )
     dask_workers: int | None = None  # dask LocalCluster workers; None: one per CPU
     dask_threads: int | None = None  # threads per LocalCluster worker; None: 2
     # open loop (strategies.arrivals): 0 is closed loop; R > 0 offers R arrivals per second,
@@ -120,8 +128,10 @@ class Settings:
         if not (self.rate >= 0 and math.isfinite(self.rate)):
             raise ValueError(f"rate must be a number >= 0, got {self.rate}")
         if self.arrivals not in ARRIVALS or self.overflow not in OVERFLOWS:
-            raise ValueError(f"arrivals {self.arrivals!r} / overflow {self.overflow!r}: allowed "
-                             f"{' or '.join(ARRIVALS)} / {' or '.join(OVERFLOWS)}")
+            raise ValueError(
+                f"arrivals {self.arrivals!r} / overflow {self.overflow!r}: allowed "
+                f"{' or '.join(ARRIVALS)} / {' or '.join(OVERFLOWS)}"
+            )
         if not (self.ramp_s >= 0 and math.isfinite(self.ramp_s)):
             raise ValueError(f"ramp_s must be a number >= 0, got {self.ramp_s}")
         if self.start_method is not None:

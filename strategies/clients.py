@@ -22,8 +22,13 @@ LOOPS = ("asyncio", "uvloop")
 ALL_CLIENTS = tuple(dict.fromkeys(SYNC_CLIENTS + ASYNC_CLIENTS))
 
 # The library each name imports, and how to get it when it is missing.
-_MODULES = {"requests": "requests", "httpx": "httpx", "urllib3": "urllib3",
-            "aiohttp": "aiohttp", "uvloop": "uvloop"}  # fmt: skip
+_MODULES = {
+    "requests": "requests",
+    "httpx": "httpx",
+    "urllib3": "urllib3",
+    "aiohttp": "aiohttp",
+    "uvloop": "uvloop",
+}
 
 
 @dataclass(frozen=True)
@@ -42,8 +47,11 @@ def choose(strategy: Strategy, settings: Settings) -> Choice:
     if client is None:
         client = offered[0] if offered else ""
     elif client not in offered:
-        can = f"it can use: {', '.join(offered)}" if offered else \
-            "it does not declare any client library it can use"  # fmt: skip
+        can = (
+            f"it can use: {', '.join(offered)}"
+            if offered
+            else "it does not declare any client library it can use"
+        )
         raise UnsupportedSetting(f"strategy {name!r} cannot use client {client!r}; {can}")
     loops = tuple(getattr(strategy, "loops", ()))
     loop = settings.loop
@@ -77,5 +85,6 @@ def _require(library: str) -> None:
     try:
         importlib.import_module(module)
     except ImportError:
-        raise UnsupportedSetting(f"{library} is not installed; install it with: "
-                                 f"pip install {library}") from None  # fmt: skip
+        raise UnsupportedSetting(
+            f"{library} is not installed; install it with: pip install {library}"
+        ) from None

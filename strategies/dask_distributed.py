@@ -57,8 +57,10 @@ def distributed() -> Any:
     try:
         import distributed as module
     except ImportError:
-        raise UnsupportedSetting(f"the dask strategy needs dask.distributed, which is not "
-                                 f"installed; install it with: {INSTALL}") from None  # fmt: skip
+        raise UnsupportedSetting(
+            f"the dask strategy needs dask.distributed, which is not "
+            f"installed; install it with: {INSTALL}"
+        ) from None
     return module
 
 
@@ -70,8 +72,10 @@ def check_address(address: str) -> None:
     except ValueError:
         port = None
     if parts.scheme not in SCHEMES or not parts.hostname or port is None:
-        raise UnsupportedSetting(f"scheduler {address!r}: expected tcp://HOST:PORT, the address "
-                                 "a dask scheduler prints when it starts")  # fmt: skip
+        raise UnsupportedSetting(
+            f"scheduler {address!r}: expected tcp://HOST:PORT, the address "
+            "a dask scheduler prints when it starts"
+        )
 
 
 def batch_size(n_jobs: int, share: int) -> int:
@@ -98,7 +102,9 @@ class _Cluster:
 
 class DaskStrategy:
     name = "dask"
-    description = "dask.distributed: batches of jobs to each worker's event loop, C split between them"
+    description = (
+        "dask.distributed: batches of jobs to each worker's event loop, C split between them"
+    )
     rank = 6  # seventh in listings: see strategies.names()
     clients = ASYNC_CLIENTS  # Settings.client: aiohttp (the default) or httpx
     loops = LOOPS  # Settings.loop of each worker's event loop: asyncio (the default) or uvloop
@@ -128,12 +134,15 @@ class DaskStrategy:
             local = dd.LocalCluster(
                 n_workers=settings.dask_workers or os.cpu_count() or 1,
                 threads_per_worker=settings.dask_threads or DEFAULT_THREADS,
-                processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0",
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
                 silence_logs=logging.ERROR,
-            )  # fmt: skip
+            )
         try:
-            client = dd.Client(local or settings.scheduler, timeout=CONNECT_TIMEOUT_S,
-                               set_as_default=False)  # fmt: skip
+            client = dd.Client(
+                local or settings.scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False
+            )
             client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
         except BaseException:
             if local is not None:
@@ -180,27 +189,52 @@ class DaskStrategy:
                 self.close()
         return ledger.close()
 
-    def _run(self, cluster: _Cluster, jobs: Sequence[Job], settings: Settings, client: str,
-             loop: str, ledger: _jobs.Ledger, probes: list[ProbeSample] | None) -> None:  # fmt: skip
+    def _run(
+        self,
+        cluster: _Cluster,
+        jobs: Sequence[Job],
+        settings: Settings,
+        client: str,
+        loop: str,
+        ledger: _jobs.Ledger,
+        probes: list[ProbeSample] | None,
+    ) -> None:
         dd = distributed()
-        workers = cluster.workers[: _shards.places(len(cluster.workers), settings.concurrency,
-                                                   len(jobs))]  # fmt: skip
+        workers = cluster.workers[
+            : _shards.places(len(cluster.workers), settings.concurrency, len(jobs))
+        ]
         shares = _shards.split(settings.concurrency, len(workers))
         token = uuid.uuid4().hex
         dc = cluster.client
-        dc.run(_dask_worker.open_runner, token, dict(zip(workers, shares, strict=True)), settings,
-               client, loop, probes is not None, workers=workers)  # fmt: skip
+        dc.run(
+            _dask_worker.open_runner,
+            token,
+            dict(zip(workers, shares, strict=True)),
+            settings,
+            client,
+            loop,
+            probes is not None,
+            workers=workers,
+        )
         futures: dict[Any, tuple[str, list[tuple[int, Job]]]] = {}
         try:
-            for w, share, indexes in zip(workers, shares, _shards.shard(len(jobs), shares),
-                                         strict=True):  # fmt: skip
+            for w, share, indexes in zip(
+                workers, shares, _shards.shard(len(jobs), shares), strict=True
+            ):
                 size = batch_size(len(indexes), share)
                 t_queued = ledger.t_queued + cluster.offsets[w].offset_s  # on the worker's clock
                 for start in range(0, len(indexes), size):
-                    batch = [(i, jobs[i]) for i in indexes[start:start + size]]
-                    future = dc.submit(_dask_worker.run_batch, token, batch, t_queued,
-                                       workers=[w], allow_other_workers=False, pure=False,
-                                       key=f"flagbench-{token}-{len(futures)}")  # fmt: skip
+                    batch = [(i, jobs[i]) for i in indexes[start : start + size]]
+                    future = dc.submit(
+                        _dask_worker.run_batch,
+                        token,
+                        batch,
+                        t_queued,
+                        workers=[w],
+                        allow_other_workers=False,
+                        pure=False,
+                        key=f"flagbench-{token}-{len(futures)}",
+                    )
                     futures[future] = (w, batch)
             arrivals = dd.as_completed(list(futures), loop=dc.loop)
             checked = time.monotonic()
@@ -220,9 +254,13 @@ class DaskStrategy:
                 self._collect(ledger, future, batch, cluster.offsets[w].offset_s)
             dc.cancel(list(futures))
             alive = [w for w in workers if w in dc.scheduler_info()["workers"]]
-            closed = {w: c for w, c in dc.run(_dask_worker.close_runner, token, workers=alive,
-                                              on_error="return").items()
-                      if isinstance(c, tuple)}  # fmt: skip
+            closed = {
+                w: c
+                for w, c in dc.run(
+                    _dask_worker.close_runner, token, workers=alive, on_error="return"
+                ).items()
+                if isinstance(c, tuple)
+            }
             self._cpu = (sum(c[1] for c in closed.values()), sum(c[2] for c in closed.values()))
             if probes is not None:
                 for w, (found, _, _) in closed.items():
@@ -240,8 +278,9 @@ class DaskStrategy:
         return lost
 
     @staticmethod
-    def _collect(ledger: _jobs.Ledger, future: Any, batch: list[tuple[int, Job]],
-                 offset_s: float) -> None:  # fmt: skip
+    def _collect(
+        ledger: _jobs.Ledger, future: Any, batch: list[tuple[int, Job]], offset_s: float
+    ) -> None:
         """A finished batch into the ledger, on this process's clock."""
         try:
             results = future.result()

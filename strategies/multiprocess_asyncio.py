@@ -77,8 +77,15 @@ def _child(conn: Connection) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # the parent's stop signal
     # A stop at the very edge of the run escapes it: the parent then accounts for the shard.
     with contextlib.suppress(KeyboardInterrupt):
-        records = _aio.run(jobs, settings, sender.add if sender else None, probes,
-                           offload=False, client=client, loop=loop)  # fmt: skip
+        records = _aio.run(
+            jobs,
+            settings,
+            sender.add if sender else None,
+            probes,
+            offload=False,
+            client=client,
+            loop=loop,
+        )
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if sender is not None:
         sender.flush()
@@ -100,7 +107,9 @@ class _Place:
 
 class MultiprocessAsyncioStrategy:
     name = "multiprocess_asyncio"
-    description = "P processes, each the asyncio strategy on a shard of the jobs, C split between them"
+    description = (
+        "P processes, each the asyncio strategy on a shard of the jobs, C split between them"
+    )
     rank = 5  # sixth in listings: see strategies.names()
     clients = ASYNC_CLIENTS  # Settings.client: aiohttp (the default) or httpx
     loops = LOOPS  # Settings.loop: asyncio (the default) or uvloop
@@ -117,16 +126,19 @@ class MultiprocessAsyncioStrategy:
         context = multiprocessing.get_context(settings.start_method)
         for _ in range(count):
             parent, child = context.Pipe()
-            process = context.Process(target=_child, args=(child,), daemon=True,
-                                      name="flagbench-loop")  # fmt: skip
+            process = context.Process(
+                target=_child, args=(child,), daemon=True, name="flagbench-loop"
+            )
             process.start()
             child.close()
             self._places.append(_Place(process, parent))
         for k, place in enumerate(self._places):
             if not place.conn.poll(READY_TIMEOUT_S) or _recv(place.conn) != "ready":
                 self.close()
-                raise StrategyError(f"multiprocess_asyncio: process {k + 1} of {count} did not "
-                                    f"start within {READY_TIMEOUT_S:.0f} s")  # fmt: skip
+                raise StrategyError(
+                    f"multiprocess_asyncio: process {k + 1} of {count} did not "
+                    f"start within {READY_TIMEOUT_S:.0f} s"
+                )
         return {"processes": count, "start_method": context.get_start_method()}
 
     def close(self) -> None:
@@ -165,16 +177,25 @@ class MultiprocessAsyncioStrategy:
             if own:
                 self.close()
 
-    def _run(self, jobs: Sequence[Job], settings: Settings, client: str, loop: str,
-             progress: Progress | None, probes: list[ProbeSample] | None) -> list[RequestRecord]:  # fmt: skip
+    def _run(
+        self,
+        jobs: Sequence[Job],
+        settings: Settings,
+        client: str,
+        loop: str,
+        progress: Progress | None,
+        probes: list[ProbeSample] | None,
+    ) -> list[RequestRecord]:
         places = self._places[: _shards.places(len(self._places), settings.concurrency, len(jobs))]
         shares = _shards.split(settings.concurrency, len(places))
-        for place, share, indexes in zip(places, shares, _shards.shard(len(jobs), shares),
-                                         strict=True):  # fmt: skip
+        for place, share, indexes in zip(
+            places, shares, _shards.shard(len(jobs), shares), strict=True
+        ):
             place.jobs = [jobs[i] for i in indexes]
             mine = dataclasses.replace(settings, concurrency=share)
-            place.conn.send((place.jobs, mine, client, loop, progress is not None,
-                             probes is not None))  # fmt: skip
+            place.conn.send(
+                (place.jobs, mine, client, loop, progress is not None, probes is not None)
+            )
             place.told = True
         give_up = float("inf")  # after Ctrl-C: when to stop waiting for the processes
         interrupted = False
@@ -193,8 +214,9 @@ class MultiprocessAsyncioStrategy:
         return records
 
     @staticmethod
-    def _receive(places: list[_Place], progress: Progress | None,
-                 probes: list[ProbeSample] | None) -> None:  # fmt: skip
+    def _receive(
+        places: list[_Place], progress: Progress | None, probes: list[ProbeSample] | None
+    ) -> None:
         """Handle whatever the processes sent (or their death) within a short wait."""
         live = {p.conn: p for p in places if not p.done}
         sentinels = {p.process.sentinel: p for p in places if not p.done}
@@ -220,16 +242,19 @@ class MultiprocessAsyncioStrategy:
                     probes.extend(samples)
 
     @staticmethod
-    def _accounted(place: _Place, progress: Progress | None,
-                   interrupted: bool) -> list[RequestRecord]:  # fmt: skip
+    def _accounted(
+        place: _Place, progress: Progress | None, interrupted: bool
+    ) -> list[RequestRecord]:
         """The shard's records; a final record for each job a dead (or stopped) process left."""
         if place.records is not None:
             return place.records
         kind = CANCELLED if interrupted else WORKER_LOST
         worker = f"{place.process.pid}/lost"
         t_now = time.perf_counter()
-        lost = [_jobs.bookkeeping(job, kind, t_now, worker)
-                for job in _shards.unfinished(place.jobs, [r.cc for r in place.finals])]  # fmt: skip
+        lost = [
+            _jobs.bookkeeping(job, kind, t_now, worker)
+            for job in _shards.unfinished(place.jobs, [r.cc for r in place.finals])
+        ]
         for record in lost:
             if progress is not None:
                 progress(record)

@@ -48,16 +48,21 @@ def warm_fork_server(start_method: str | None, preload: Sequence[str]) -> dict[s
     return {"fork_server": "started before the timed region"}
 
 
-def process_pool(workers: int, start_method: str | None, preload: Sequence[str],
-                 initializer: Callable[..., None] = ignore_sigint,
-                 initargs: tuple[Any, ...] = ()) -> ProcessPoolExecutor:  # fmt: skip
+def process_pool(
+    workers: int,
+    start_method: str | None,
+    preload: Sequence[str],
+    initializer: Callable[..., None] = ignore_sigint,
+    initargs: tuple[Any, ...] = (),
+) -> ProcessPoolExecutor:
     """A ``ProcessPoolExecutor`` of ``workers`` on the resolved start method; with the fork
     server, the main module and the modules in ``preload`` are imported there once."""
     context = multiprocessing.get_context(resolved_start_method(start_method))
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["__main__", *preload])
-    return ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=initializer,
-                               initargs=initargs)  # fmt: skip
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=initializer, initargs=initargs
+    )
 
 
 def stop_workers(executor: ProcessPoolExecutor) -> None:

@@ -100,8 +100,13 @@ class ProcessPoolStrategy:
         ]
         futures: dict[Future[_Results], _Chunk] = {}
         interrupted = False
-        executor = process_pool(min(settings.concurrency, len(chunks)), method, [__name__],
-                                initializer=_init_worker, initargs=(settings, method))
+        executor = process_pool(
+            min(settings.concurrency, len(chunks)),
+            method,
+            [__name__],
+            initializer=_init_worker,
+            initargs=(settings, method),
+        )
         try:
             for n, chunk in enumerate(chunks):
                 try:

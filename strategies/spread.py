@@ -47,8 +47,7 @@ def _limit(workers: int, cores: int) -> Limit:
     return "workers" if workers < cores else "cores"
 
 
-def in_threads(settings: Settings, workers: int, cores: int, gil: bool, *,
-               in_slot: bool) -> Spread:  # fmt: skip
+def in_threads(settings: Settings, workers: int, cores: int, gil: bool, *, in_slot: bool) -> Spread:
     """``workers`` threads of one process: GIL-holding work gets one core between them."""
     holds_gil = gil and settings.cpu_work is not None and settings.cpu_work.kind == "python"
     if holds_gil and workers > 1:

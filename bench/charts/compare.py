@@ -28,8 +28,9 @@ from bench.charts.style import (
 from bench.charts.text import TIMES
 
 
-def compare_chart(comparison: pd.DataFrame, out_path: Path, *, label_a: str = "A",
-                  label_b: str = "B") -> Path:
+def compare_chart(
+    comparison: pd.DataFrame, out_path: Path, *, label_a: str = "A", label_b: str = "B"
+) -> Path:
     """Per configuration, the ratio of median wall times B / A with its 95% interval.
 
     ``comparison`` is ``bench.compare.compare_runs``'s table (config_id, strategy, workload,
@@ -56,8 +57,7 @@ def comparison_from_summaries(summary_a: pd.DataFrame, summary_b: pd.DataFrame) 
     quotient of the two intervals (B low / A high .. B high / A low), and none (NaN) where a
     bound is not positive.
     """
-    keep = ["config_id", "workload", "strategy", "wall_median_s", "wall_ci_low_s",
-            "wall_ci_high_s"]
+    keep = ["config_id", "workload", "strategy", "wall_median_s", "wall_ci_low_s", "wall_ci_high_s"]
     a = summary_a[keep].astype({"config_id": str})
     b = summary_b[keep].astype({"config_id": str})
     m = a.merge(b, on="config_id", suffixes=("_a", "_b"))
@@ -65,16 +65,18 @@ def comparison_from_summaries(summary_a: pd.DataFrame, summary_b: pd.DataFrame) 
     # would be meaningless, or negative: no interval then
     positive = (m[["wall_ci_low_s_a", "wall_ci_low_s_b"]] > 0).all(axis=1)
     m.loc[~positive, ["wall_ci_low_s_a", "wall_ci_high_s_a"]] = np.nan
-    return pd.DataFrame({
-        "config_id": m["config_id"],
-        "strategy": m["strategy_a"].astype(str),
-        "workload": m["workload_a"].astype(str),
-        "a_median_s": m["wall_median_s_a"],
-        "b_median_s": m["wall_median_s_b"],
-        "ratio": m["wall_median_s_b"] / m["wall_median_s_a"],
-        "ratio_ci_low": m["wall_ci_low_s_b"] / m["wall_ci_high_s_a"],
-        "ratio_ci_high": m["wall_ci_high_s_b"] / m["wall_ci_low_s_a"],
-    }).assign(significant=lambda d: (d["ratio_ci_low"] > 1) | (d["ratio_ci_high"] < 1))
+    return pd.DataFrame(
+        {
+            "config_id": m["config_id"],
+            "strategy": m["strategy_a"].astype(str),
+            "workload": m["workload_a"].astype(str),
+            "a_median_s": m["wall_median_s_a"],
+            "b_median_s": m["wall_median_s_b"],
+            "ratio": m["wall_median_s_b"] / m["wall_median_s_a"],
+            "ratio_ci_low": m["wall_ci_low_s_b"] / m["wall_ci_high_s_a"],
+            "ratio_ci_high": m["wall_ci_high_s_b"] / m["wall_ci_low_s_a"],
+        }
+    ).assign(significant=lambda d: (d["ratio_ci_low"] > 1) | (d["ratio_ci_high"] < 1))
 
 
 def _fig_compare(m: pd.DataFrame, label_a: str, label_b: str) -> Figure:
@@ -93,8 +95,17 @@ def _fig_compare(m: pd.DataFrame, label_a: str, label_b: str) -> Figure:
             hi = max(float(row["ratio_ci_high"]), r)
             c = colours[row["strategy"]]
             sig = bool(row["significant"])
-            ax.errorbar(r, i, xerr=[[r - lo], [hi - r]], fmt="o", color=c,
-                        mfc=c if sig else "white", ms=7, capsize=3, lw=1.4)
+            ax.errorbar(
+                r,
+                i,
+                xerr=[[r - lo], [hi - r]],
+                fmt="o",
+                color=c,
+                mfc=c if sig else "white",
+                ms=7,
+                capsize=3,
+                lw=1.4,
+            )
             verdict = ("slower" if r > 1 else "faster") if sig else "n.s."
             ax.text(hi, i, f"  {r:.3f}{TIMES} ({verdict})", va="center", fontsize=9)
         ax.axvline(1.0, color=IDEAL_COLOUR, lw=1.2)
@@ -106,13 +117,16 @@ def _fig_compare(m: pd.DataFrame, label_a: str, label_b: str) -> Figure:
     axes[-1].set_xlabel(f"wall time ratio B / A (< 1: B is faster){_scale_note(axes[-1])}")
     handles = [
         Line2D([], [], ls="", marker="o", color="#444444", label="significant difference"),
-        Line2D([], [], ls="", marker="o", color="#444444", mfc="white",
-               label="not significant (n.s.)"),
+        Line2D(
+            [], [], ls="", marker="o", color="#444444", mfc="white", label="not significant (n.s.)"
+        ),
         Line2D([], [], color="#444444", marker="|", label="95% interval"),
     ]
     legend_below(fig, handles)
-    fig.suptitle("Ratio of median wall times per configuration, B / A\n"
-                 + wrap(f"A: {label_a}    B: {label_b}", 120))
+    fig.suptitle(
+        "Ratio of median wall times per configuration, B / A\n"
+        + wrap(f"A: {label_a}    B: {label_b}", 120)
+    )
     return fig
 
 

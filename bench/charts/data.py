@@ -42,8 +42,9 @@ def ok_trials(run: RunLike) -> pd.DataFrame:
     t = run.trials
     if t is None or t.empty:
         return pd.DataFrame(columns=["trial_id", "strategy", "workload_id", "wall_s"])
-    t = t.astype({col: str for col in ("strategy", "workload_id", "workload", "config_id",
-                                       "trial_id")})
+    t = t.astype(
+        {col: str for col in ("strategy", "workload_id", "workload", "config_id", "trial_id")}
+    )
     return t[t["status"].astype(str) == "ok"]
 
 
@@ -52,8 +53,9 @@ def summary(run: RunLike) -> pd.DataFrame:
     s = run.summary if run.summary is not None else pd.DataFrame()
     if s.empty:
         return s.copy()
-    return s.astype({col: str for col in ("strategy", "workload_id", "workload", "config_id",
-                                          "baseline")})
+    return s.astype(
+        {col: str for col in ("strategy", "workload_id", "workload", "config_id", "baseline")}
+    )
 
 
 def baseline_of(s: pd.DataFrame) -> str:
@@ -89,9 +91,19 @@ def workloads(run: RunLike) -> list[Workload]:
     by_id = first.set_index("workload_id")
     group = _param_keys(by_id)
     group_rank = {g: min(rank[w] for w in ids.index) for g, ids in group.groupby(group)}
-    order = sorted(listed, key=lambda w: (group_rank[group[w]], _size(by_id.loc[w, "n_jobs"]),
-                                          _size(by_id.loc[w, "concurrency"]), rank[w])
-                   if w in by_id.index else (len(listed), 0, 0, rank[w]))
+    order = sorted(
+        listed,
+        key=lambda w: (
+            (
+                group_rank[group[w]],
+                _size(by_id.loc[w, "n_jobs"]),
+                _size(by_id.loc[w, "concurrency"]),
+                rank[w],
+            )
+            if w in by_id.index
+            else (len(listed), 0, 0, rank[w])
+        ),
+    )
     rows = {r.workload_id: r for r in first.itertuples(index=False)}
     out = []
     for wid in order:
@@ -103,15 +115,17 @@ def workloads(run: RunLike) -> list[Workload]:
         ideal = float(mine["ideal_s"].min())
         requests = mine["n_requests"]
         per_trial = float(requests.median()) if requests.notna().any() else float(r.n_jobs)
-        out.append(Workload(
-            workload_id=wid,
-            label=str(r.workload),
-            n_jobs=_size(r.n_jobs),
-            concurrency=_size(r.concurrency),
-            latency=str(r.latency),
-            ideal_s=ideal,
-            ideal_rps=per_trial / ideal if ideal > 0 else float("nan"),
-        ))
+        out.append(
+            Workload(
+                workload_id=wid,
+                label=str(r.workload),
+                n_jobs=_size(r.n_jobs),
+                concurrency=_size(r.concurrency),
+                latency=str(r.latency),
+                ideal_s=ideal,
+                ideal_rps=per_trial / ideal if ideal > 0 else float("nan"),
+            )
+        )
     return out
 
 
@@ -223,8 +237,9 @@ def sweeps(run: RunLike) -> list[Sweep]:
             series = []
             for value, g in group.groupby(other):
                 if g[axis].nunique() >= 2:
-                    ws = sorted((by_id[i] for i in g.index if i in by_id),
-                                key=lambda w: getattr(w, axis))
+                    ws = sorted(
+                        (by_id[i] for i in g.index if i in by_id), key=lambda w: getattr(w, axis)
+                    )
                     series.append(Series(int(value), tuple(ws)))
             if sum(len(x.workloads) for x in series) > sum(len(x.workloads) for x in best):
                 best = series
@@ -327,15 +342,23 @@ def interpreter_grids(run: RunLike) -> list[InterpreterGrid]:
     keys = joined(t, _NOT_INTERPRETER)
     order = {w.workload_id: i for i, w in enumerate(workloads(run))}
     grids = []
-    for _, g in sorted(t.groupby(keys), key=lambda kv: min(order.get(w, 0)
-                                                           for w in kv[1]["workload_id"])):
+    for _, g in sorted(
+        t.groupby(keys), key=lambda kv: min(order.get(w, 0) for w in kv[1]["workload_id"])
+    ):
         pythons = sorted(g["interpreter"].unique(), key=_version_key)
         if len(pythons) < 2:
             continue
-        eff = g.pivot_table(index="strategy", columns="interpreter", values="efficiency",
-                            aggfunc="median", dropna=False)  # fmt: skip
-        walls = {(str(s), str(p)): sub["wall_s"].to_numpy(float)
-                 for (s, p), sub in g.groupby(["strategy", "interpreter"])}  # fmt: skip
+        eff = g.pivot_table(
+            index="strategy",
+            columns="interpreter",
+            values="efficiency",
+            aggfunc="median",
+            dropna=False,
+        )
+        walls = {
+            (str(s), str(p)): sub["wall_s"].to_numpy(float)
+            for (s, p), sub in g.groupby(["strategy", "interpreter"])
+        }
         label = re.sub(r"\s*python=\S+", "", str(g["workload"].iloc[0]))
         grids.append(InterpreterGrid(label, eff.reindex(columns=pythons), walls))
     grids = pick(grids, MAX_INTERPRETER_PANELS)
@@ -354,7 +377,9 @@ def has_interpreters(run: RunLike) -> bool:
 #: The models that answer "asyncio uses one core": one loop, one loop per process, a cluster.
 SCALE_OUT = ("asyncio", "multiprocess_asyncio", "dask")
 #: What a workload is besides its client library and event loop, N and C.
-SETTING_PARAMS = tuple(p for p in WORKLOAD_PARAMS if p not in ("client_requested", "loop_requested"))
+SETTING_PARAMS = tuple(
+    p for p in WORKLOAD_PARAMS if p not in ("client_requested", "loop_requested")
+)
 
 
 def _setting(t: pd.DataFrame) -> pd.Series:
@@ -376,8 +401,12 @@ def client_cpu(run: RunLike) -> list[tuple[str, pd.DataFrame]]:
         combos = g.groupby("strategy")[["client", "loop"]].apply(lambda d: len(d.drop_duplicates()))
         if combos.max() < 2:
             continue
-        rows = (g.groupby(["strategy", "client", "loop"])["cpu_per_request_ms"]
-                .agg(median="median", repeats=list).reset_index().sort_values("median"))
+        rows = (
+            g.groupby(["strategy", "client", "loop"])["cpu_per_request_ms"]
+            .agg(median="median", repeats=list)
+            .reset_index()
+            .sort_values("median")
+        )
         label = _without_client(str(g["workload"].iloc[0]))
         out.append((label, rows.reset_index(drop=True)))
     return out
@@ -403,11 +432,15 @@ def scale_out(run: RunLike) -> list[tuple[str, pd.DataFrame]]:
     for _, g in s.groupby("key", sort=False):
         if g["strategy"].nunique() < 2:
             continue
-        g = (g.sort_values(["concurrency", "n_jobs"])
-             .drop_duplicates(["strategy", "concurrency"], keep="last"))
+        g = g.sort_values(["concurrency", "n_jobs"]).drop_duplicates(
+            ["strategy", "concurrency"], keep="last"
+        )
         w = first.loc[g["workload_id"].iloc[0]]
-        label = " ".join(p for p in str(w["workload"]).split()
-                         if g["concurrency"].nunique() == 1 or not p.startswith(("N=", "C=")))
+        label = " ".join(
+            p
+            for p in str(w["workload"]).split()
+            if g["concurrency"].nunique() == 1 or not p.startswith(("N=", "C="))
+        )
         out.append((label, g.reset_index(drop=True)))
     return sorted(out, key=lambda item: -item[1]["concurrency"].nunique())[:3]
 

@@ -15,8 +15,14 @@ from bench.charts.data import RunLike, joined, ok_trials, summary
 from bench.workload import parse_cpu_work, parse_duration, sweep_params
 
 MIN_STALL_S = 0.001  # shorter loop lags are a busy loop, not one blocked by a write
-_EXPERIMENT_COLUMNS = ("cpu_work", "executor", "save_delay", "background_threads",
-                       "switch_interval_s", "background_cpu_s")  # fmt: skip
+_EXPERIMENT_COLUMNS = (
+    "cpu_work",
+    "executor",
+    "save_delay",
+    "background_threads",
+    "switch_interval_s",
+    "background_cpu_s",
+)
 
 
 def _trials(run: RunLike) -> pd.DataFrame:
@@ -27,8 +33,11 @@ def _trials(run: RunLike) -> pd.DataFrame:
     return t
 
 
-def _main_group(t: pd.DataFrame, varying: tuple[str, ...], among: pd.Series | None = None,
-                ) -> pd.DataFrame:  # fmt: skip
+def _main_group(
+    t: pd.DataFrame,
+    varying: tuple[str, ...],
+    among: pd.Series | None = None,
+) -> pd.DataFrame:
     """The trials of the largest group of workloads that differ in ``varying`` alone, so that
     a run with other sweeps beside still gives one coherent picture."""
     cols = [c for c in (*sweep_params(), "n_jobs", "concurrency") if c not in varying]
@@ -40,8 +49,14 @@ def _main_group(t: pd.DataFrame, varying: tuple[str, ...], among: pd.Series | No
 def model_names(t: pd.DataFrame) -> pd.Series:
     """A strategy's name, with its executor when the run tries it on more than one."""
     several = t.groupby("strategy")["executor"].nunique()
-    return t.apply(lambda r: f"{r['strategy']} ({r['executor']})"
-                   if several.get(r["strategy"], 1) > 1 else r["strategy"], axis=1)
+    return t.apply(
+        lambda r: (
+            f"{r['strategy']} ({r['executor']})"
+            if several.get(r["strategy"], 1) > 1
+            else r["strategy"]
+        ),
+        axis=1,
+    )
 
 
 def _cpu(spec: str) -> tuple[str, float]:
@@ -63,30 +78,38 @@ def gil_table(run: RunLike) -> pd.DataFrame:
     if t.empty or s.empty:
         return pd.DataFrame()
     baseline = str(s["baseline"].iloc[0])
-    t = _main_group(t, ("cpu_work", "executor", "concurrency"),
-                    among=t["strategy"] != baseline)
+    t = _main_group(t, ("cpu_work", "executor", "concurrency"), among=t["strategy"] != baseline)
     if t.empty:
         return pd.DataFrame()
     t = t.assign(model=model_names(t))
     base = t[t["strategy"] == baseline].groupby("cpu_work")[["wall_s", "ideal_s"]].median()
     rows = []
     for (model, cpu_work, c), g in t[t["strategy"] != baseline].groupby(
-            ["model", "cpu_work", "concurrency"]):
+        ["model", "cpu_work", "concurrency"]
+    ):
         if cpu_work not in base.index:
             continue
         kind, ms = _cpu(cpu_work)
         wall, ideal = float(g["wall_s"].median()), float(g["ideal_s"].median())
-        rows.append({
-            "model": model, "strategy": g["strategy"].iloc[0],
-            "executor": g["executor"].iloc[0], "kind": kind, "cpu_ms": ms,
-            "concurrency": int(c), "wall_s": wall, "ideal_s": ideal,
-            "speedup": base.loc[cpu_work, "wall_s"] / wall,
-            "ideal_speedup": base.loc[cpu_work, "ideal_s"] / ideal,
-            "cpu_cores": int(g["cpu_cores"].median()) if g["cpu_cores"].notna().any() else 0,
-            "cpu_limit": str(g["cpu_limit"].mode().iloc[0]),
-            "loop_lag_p99_s": float(g["loop_lag_p99_s"].median()),
-            "baseline": baseline, "cores": g["cores"].max(),
-        })  # fmt: skip
+        rows.append(
+            {
+                "model": model,
+                "strategy": g["strategy"].iloc[0],
+                "executor": g["executor"].iloc[0],
+                "kind": kind,
+                "cpu_ms": ms,
+                "concurrency": int(c),
+                "wall_s": wall,
+                "ideal_s": ideal,
+                "speedup": base.loc[cpu_work, "wall_s"] / wall,
+                "ideal_speedup": base.loc[cpu_work, "ideal_s"] / ideal,
+                "cpu_cores": int(g["cpu_cores"].median()) if g["cpu_cores"].notna().any() else 0,
+                "cpu_limit": str(g["cpu_limit"].mode().iloc[0]),
+                "loop_lag_p99_s": float(g["loop_lag_p99_s"].median()),
+                "baseline": baseline,
+                "cores": g["cores"].max(),
+            }
+        )
     out = pd.DataFrame(rows)
     if out.empty or out["concurrency"].nunique() < 2 or not (out["cpu_ms"] > 0).any():
         return pd.DataFrame()
@@ -140,17 +163,23 @@ def blocking_table(run: RunLike) -> pd.DataFrame:
             continue  # no event loop to stall
         write_s = parse_duration(delay)
         stalls = mine[mine["lag_s"] >= max(write_s, MIN_STALL_S)]
-        stuck = [_stuck(stalls[stalls["trial_id"] == tid], req[req["trial_id"] == tid])
-                 for tid in ids]  # fmt: skip
-        rows.append({
-            "strategy": strategy, "save_delay": delay, "save_delay_ms": write_s * 1e3,
-            "wall_s": float(g["wall_s"].median()), "ideal_s": float(g["ideal_s"].median()),
-            "loop_lag_p99_s": float(np.percentile(mine["lag_s"], 99)),
-            "loop_lag_max_s": float(mine["lag_s"].max()),
-            "stalls_per_trial": len(stalls) / len(ids) if write_s > 0 else np.nan,
-            "stuck_share": float(np.mean(stuck)) if write_s > 0 else np.nan,
-            "concurrency": int(g["concurrency"].iloc[0]),
-        })  # fmt: skip
+        stuck = [
+            _stuck(stalls[stalls["trial_id"] == tid], req[req["trial_id"] == tid]) for tid in ids
+        ]
+        rows.append(
+            {
+                "strategy": strategy,
+                "save_delay": delay,
+                "save_delay_ms": write_s * 1e3,
+                "wall_s": float(g["wall_s"].median()),
+                "ideal_s": float(g["ideal_s"].median()),
+                "loop_lag_p99_s": float(np.percentile(mine["lag_s"], 99)),
+                "loop_lag_max_s": float(mine["lag_s"].max()),
+                "stalls_per_trial": len(stalls) / len(ids) if write_s > 0 else np.nan,
+                "stuck_share": float(np.mean(stuck)) if write_s > 0 else np.nan,
+                "concurrency": int(g["concurrency"].iloc[0]),
+            }
+        )
     out = pd.DataFrame(rows)
     if out.empty or out["save_delay"].nunique() < 2:
         return pd.DataFrame()
@@ -181,18 +210,22 @@ def switch_table(run: RunLike) -> pd.DataFrame:
     rows = []
     for (k, interval), g in t.groupby(["background_threads", "switch_interval_s"]):
         lat = req.loc[req["trial_id"].isin(set(g["trial_id"])), "latency_s"].to_numpy(float)
-        rows.append({
-            "background_threads": int(k), "switch_interval_s": float(interval),
-            "latency_p50_s": float(np.percentile(lat, 50)) if len(lat) else np.nan,
-            "latency_p99_s": float(np.percentile(lat, 99)) if len(lat) else np.nan,
-            "heartbeat_p99_s": float(g["heartbeat_p99_s"].median()),
-            "throughput_rps": float(g["throughput_rps"].median()),
-            "wall_s": float(g["wall_s"].median()),
-            "background_share": float((g["background_cpu_s"] / g["wall_s"]).median()),
-            "strategy": str(g["strategy"].mode().iloc[0]),
-        })  # fmt: skip
-    return pd.DataFrame(rows).sort_values(["background_threads", "switch_interval_s"],
-                                          ignore_index=True)
+        rows.append(
+            {
+                "background_threads": int(k),
+                "switch_interval_s": float(interval),
+                "latency_p50_s": float(np.percentile(lat, 50)) if len(lat) else np.nan,
+                "latency_p99_s": float(np.percentile(lat, 99)) if len(lat) else np.nan,
+                "heartbeat_p99_s": float(g["heartbeat_p99_s"].median()),
+                "throughput_rps": float(g["throughput_rps"].median()),
+                "wall_s": float(g["wall_s"].median()),
+                "background_share": float((g["background_cpu_s"] / g["wall_s"]).median()),
+                "strategy": str(g["strategy"].mode().iloc[0]),
+            }
+        )
+    return pd.DataFrame(rows).sort_values(
+        ["background_threads", "switch_interval_s"], ignore_index=True
+    )
 
 
 def has_switch_sweep(run: RunLike) -> bool:

@@ -52,8 +52,10 @@ def family(error_kind: str) -> str:
     k = str(error_kind)
     for kind in FAULT_KINDS:
         seen = kind.client_error_kind
-        if seen is not None and (k == seen or (k.startswith(seen.split(CODE_PLACEHOLDER)[0])
-                                 and CODE_PLACEHOLDER in seen)):  # fmt: skip
+        if seen is not None and (
+            k == seen
+            or (k.startswith(seen.split(CODE_PLACEHOLDER)[0]) and CODE_PLACEHOLDER in seen)
+        ):
             return kind.name.replace("_", " ")
     return "other"
 
@@ -61,15 +63,23 @@ def family(error_kind: str) -> str:
 # ---------------------------------------------------------------- 6. probes
 
 
-@chart(kind="probes", title="Event-loop lag and thread heartbeat delay", stem="probes",
-       order=60, when=has_probes)
+@chart(
+    kind="probes",
+    title="Event-loop lag and thread heartbeat delay",
+    stem="probes",
+    order=60,
+    when=has_probes,
+)
 def fig_probes(run: RunLike) -> Figure | None:
     """Event-loop lag and thread heartbeat delay per strategy."""
     t = ok_trials(run)
     if t.empty:
         return None
-    p = run.probes.astype({"trial_id": str, "kind": str}).merge(
-        t[["trial_id", "workload_id"]], on="trial_id").astype({"strategy": str})
+    p = (
+        run.probes.astype({"trial_id": str, "kind": str})
+        .merge(t[["trial_id", "workload_id"]], on="trial_id")
+        .astype({"strategy": str})
+    )
     kinds = [k for k in PROBE_TITLES if (p["kind"] == k).any()]
     if not kinds:
         return None
@@ -89,21 +99,24 @@ def fig_probes(run: RunLike) -> Figure | None:
             tid = median_trial(run, main.workload_id, st)
             d = pk[pk["trial_id"] == tid].sort_values("t_s")
             wall = float(walls.get(tid, d["t_s"].max() if len(d) else 1.0))
-            ax_t.plot(100 * d["t_s"] / wall, d["lag_s"] * 1e3, color=colours[st], lw=1,
-                      alpha=0.9)
+            ax_t.plot(100 * d["t_s"] / wall, d["lag_s"] * 1e3, color=colours[st], lw=1, alpha=0.9)
         ax_t.set_ylim(bottom=0)
         ax_t.set_xlim(0, 100)
         ax_t.set_xlabel("progress through the trial (% of its wall time)")
         ax_t.set_ylabel("delay (ms)")
         ax_t.set_title(f"{PROBE_TITLES[kind]}: median-wall trial", loc="left")
         _probe_summary(ax_s, pk, present, colours)
-    handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in names
-               if (p["strategy"] == n).any()]
-    handles += [Line2D([], [], ls="", marker=m, color="#444444", label=lab)
-                for m, lab in (("o", "p50"), ("D", "p99"), ("x", "max"))]
+    handles = [
+        Line2D([], [], color=colours[n], lw=2, label=n) for n in names if (p["strategy"] == n).any()
+    ]
+    handles += [
+        Line2D([], [], ls="", marker=m, color="#444444", label=lab)
+        for m, lab in (("o", "p50"), ("D", "p99"), ("x", "max"))
+    ]
     legend_below(fig, handles)
-    fig.suptitle(wrap(f"Probes: late heartbeats show blocking and GIL contention: {main.label}",
-                      110))
+    fig.suptitle(
+        wrap(f"Probes: late heartbeats show blocking and GIL contention: {main.label}", 110)
+    )
     return fig
 
 
@@ -113,8 +126,11 @@ def _probe_summary(ax, pk: pd.DataFrame, present, colours) -> None:
         lag = pk.loc[pk["strategy"] == st, "lag_s"].to_numpy(float) * 1e3
         if not len(lag):
             continue
-        for marker, value in (("o", np.percentile(lag, 50)), ("D", np.percentile(lag, 99)),
-                              ("x", lag.max())):
+        for marker, value in (
+            ("o", np.percentile(lag, 50)),
+            ("D", np.percentile(lag, 99)),
+            ("x", lag.max()),
+        ):
             drawn.append(max(value, 1e-3))
             ax.plot(drawn[-1], i, marker=marker, color=colours[st], ms=8, ls="")
     ax.set_xscale("log")
@@ -130,8 +146,13 @@ def _probe_summary(ax, pk: pd.DataFrame, present, colours) -> None:
 # ---------------------------------------------------------------- 7. errors
 
 
-@chart(kind="errors", title="Outcomes and errors against injected faults", stem="errors",
-       order=70, when=has_errors)
+@chart(
+    kind="errors",
+    title="Outcomes and errors against injected faults",
+    stem="errors",
+    order=70,
+    when=has_errors,
+)
 def fig_errors(run: RunLike) -> Figure:
     """Outcomes and error kinds per strategy against the server's injected faults."""
     ids = set(error_workload_ids(run))
@@ -141,8 +162,9 @@ def fig_errors(run: RunLike) -> Figure:
     names = strategies(run)
     colours = strategy_colours(names)
     req = requests_of(run, t[t["workload_id"].isin(ids)]["trial_id"], sent_only=False)
-    heights = [1.0 + 0.62 * t[t["workload_id"] == w.workload_id]["strategy"].nunique()
-               for w in shown]
+    heights = [
+        1.0 + 0.62 * t[t["workload_id"] == w.workload_id]["strategy"].nunique() for w in shown
+    ]
     fig = new_figure(12.5, 1.3 + sum(heights))
     axes = fig.subplots(len(shown), 2, squeeze=False, height_ratios=heights)
     used: set[str] = set()
@@ -155,13 +177,21 @@ def fig_errors(run: RunLike) -> Figure:
         used |= _kinds_panel(ax_k, tw, rw, present, colours)
     axes[-1, 0].set_xlabel("jobs per trial, final outcome (mean of repeats)")
     axes[-1, 1].set_xlabel("failed attempts per trial (mean of repeats)")
-    handles = [Patch(color=c, label=f"final: {o.replace('_', ' ')}")
-               for o, c in OUTCOME_COLOURS.items() if o in outcomes]
+    handles = [
+        Patch(color=c, label=f"final: {o.replace('_', ' ')}")
+        for o, c in OUTCOME_COLOURS.items()
+        if o in outcomes
+    ]
     handles += [Patch(color=FAMILY_COLOURS[f], label=f) for f in FAMILIES if f in used]
     legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads with errors)" if len(shown) < len(ws) else ""
-    fig.suptitle(wrap("Errors: final outcomes (left); failed attempts the client saw vs faults "
-                      "the server injected (right)" + extra, 110))
+    fig.suptitle(
+        wrap(
+            "Errors: final outcomes (left); failed attempts the client saw vs faults "
+            "the server injected (right)" + extra,
+            110,
+        )
+    )
     return fig
 
 
@@ -177,8 +207,16 @@ def _outcome_panel(ax, tw: pd.DataFrame, present, label: str) -> set[str]:
             ax.barh(i, v, left=left, height=0.6, color=OUTCOME_COLOURS[outcome])
             seen.add(outcome)
             if v >= 0.06 * float(g[["n_ok", "n_not_found", "n_error"]].sum(axis=1).mean()):
-                ax.text(left + v / 2, i, f"{v:.3g}", ha="center", va="center", fontsize=8.5,
-                        color="white", fontweight="bold")
+                ax.text(
+                    left + v / 2,
+                    i,
+                    f"{v:.3g}",
+                    ha="center",
+                    va="center",
+                    fontsize=8.5,
+                    color="white",
+                    fontweight="bold",
+                )
             left += v
     ax.set_yticks(range(len(present)), present)
     ax.set_ylim(len(present) - 0.5, -0.5)
@@ -195,8 +233,9 @@ def _kinds_panel(ax, tw: pd.DataFrame, rw: pd.DataFrame, present, colours) -> se
         reps = max(1, int(n_rep.get(st, 1)))
         client: dict[str, float] = {}
         if not rw.empty:
-            mine = rw[rw["trial_id"].astype(str).isin(set(tw.loc[tw["strategy"] == st,
-                                                                  "trial_id"]))]
+            mine = rw[
+                rw["trial_id"].astype(str).isin(set(tw.loc[tw["strategy"] == st, "trial_id"]))
+            ]
             bad = mine[(mine["outcome"].astype(str) == "error") & mine["error_kind"].notna()]
             for kind, n in bad["error_kind"].astype(str).map(family).value_counts().items():
                 client[kind] = n / reps
@@ -216,8 +255,15 @@ def _kinds_panel(ax, tw: pd.DataFrame, rw: pd.DataFrame, present, colours) -> se
     if not used:
         ax.cla()
         ax.set_axis_off()
-        ax.text(0.5, 0.5, "no failed attempts and no injected faults", ha="center", va="center",
-                transform=ax.transAxes, color="#555555")
+        ax.text(
+            0.5,
+            0.5,
+            "no failed attempts and no injected faults",
+            ha="center",
+            va="center",
+            transform=ax.transAxes,
+            color="#555555",
+        )
         return used
     ax.set_yticks(ticks, labels)
     for lab, st in zip(ax.get_yticklabels()[::2], present, strict=False):

@@ -43,12 +43,23 @@ def _model_order(table: pd.DataFrame, run: RunLike) -> list[str]:
     """Strategies in teaching order; a strategy's thread executor before its process one."""
     order = {name: i for i, name in enumerate(strategies(run))}
     first = table.drop_duplicates("model").set_index("model")
-    return sorted(first.index, key=lambda m: (order.get(str(first.loc[m, "strategy"]), 99),
-                                              first.loc[m, "executor"] != "thread", m))
+    return sorted(
+        first.index,
+        key=lambda m: (
+            order.get(str(first.loc[m, "strategy"]), 99),
+            first.loc[m, "executor"] != "thread",
+            m,
+        ),
+    )
 
 
-@chart(kind="gil", title="Speed-up against workers, per kind of CPU work", stem="gil",
-       order=22, when=has_gil_sweep)
+@chart(
+    kind="gil",
+    title="Speed-up against workers, per kind of CPU work",
+    stem="gil",
+    order=22,
+    when=has_gil_sweep,
+)
 def fig_gil(run: RunLike) -> Figure | None:
     """Speed-up over the baseline against C, per model, one column per CPU kind, one row per
     CPU cost, with the ideal speed-ups of the work on one core and on min(C, cores)."""
@@ -65,13 +76,19 @@ def fig_gil(run: RunLike) -> Figure | None:
     grid = fig.add_gridspec(rows, len(kinds))
     panels = []
     if zero:
-        panels.append((fig.add_subplot(grid[0, :]), table[table["cpu_ms"] == 0],
-                       "no CPU work: waiting on the network only"))  # fmt: skip
+        panels.append(
+            (
+                fig.add_subplot(grid[0, :]),
+                table[table["cpu_ms"] == 0],
+                "no CPU work: waiting on the network only",
+            )
+        )
     for r, ms in enumerate(costs, start=int(zero)):
         for c, kind in enumerate(kinds):
             sub = table[(table["cpu_ms"] == ms) & (table["kind"] == kind)]
-            panels.append((fig.add_subplot(grid[r, c]), sub,
-                           f"{ms:g} ms of {KIND_TITLES[kind]} per flag"))  # fmt: skip
+            panels.append(
+                (fig.add_subplot(grid[r, c]), sub, f"{ms:g} ms of {KIND_TITLES[kind]} per flag")
+            )
     xs = sorted(table["concurrency"].unique())
     for ax, sub, title in panels:
         _speedup_panel(ax, sub, models, styles, xs)
@@ -81,25 +98,43 @@ def fig_gil(run: RunLike) -> Figure | None:
             ax.set_xlabel("workers C (threads, processes, or requests in flight)")
         if ax.get_subplotspec().is_first_col():
             ax.set_ylabel(f"speed-up over {table['baseline'].iloc[0]} ({TIMES})")
-    handles = [Line2D([], [], color=styles[m][0], ls=styles[m][1], marker=styles[m][2], lw=1.8,
-                      label=m) for m in models]  # fmt: skip
+    handles = [
+        Line2D([], [], color=styles[m][0], ls=styles[m][1], marker=styles[m][2], lw=1.8, label=m)
+        for m in models
+    ]
     cores = table["cores"].dropna()
     n_cores = f"{int(cores.max())} cores" if len(cores) else "the cores"
     handles += [
-        Line2D([], [], color=SPREAD_IDEAL, ls="--", lw=1.3,
-               label=f"ideal: CPU work on min(C, {n_cores.split()[0]}) cores"),
-        Line2D([], [], color=ONE_CORE_IDEAL, ls=":", lw=2.2,
-               label="ideal: CPU work on one core (GIL-holding threads, inline on a loop)"),
+        Line2D(
+            [],
+            [],
+            color=SPREAD_IDEAL,
+            ls="--",
+            lw=1.3,
+            label=f"ideal: CPU work on min(C, {n_cores.split()[0]}) cores",
+        ),
+        Line2D(
+            [],
+            [],
+            color=ONE_CORE_IDEAL,
+            ls=":",
+            lw=2.2,
+            label="ideal: CPU work on one core (GIL-holding threads, inline on a loop)",
+        ),
     ]
     legend_below(fig, handles)
-    fig.suptitle(wrap("Speed-up against workers: pure-Python work holds the GIL, hashlib "
-                      f"releases it ({n_cores} here; {table['baseline'].iloc[0]} = 1"
-                      f"{TIMES})", 100))
+    fig.suptitle(
+        wrap(
+            "Speed-up against workers: pure-Python work holds the GIL, hashlib "
+            f"releases it ({n_cores} here; {table['baseline'].iloc[0]} = 1"
+            f"{TIMES})",
+            100,
+        )
+    )
     return fig
 
 
-def _speedup_panel(ax, sub: pd.DataFrame, models: list[str], styles: dict,
-                   xs: list[int]) -> None:  # fmt: skip
+def _speedup_panel(ax, sub: pd.DataFrame, models: list[str], styles: dict, xs: list[int]) -> None:
     # without CPU work the cores do not matter: one ideal; otherwise one per group, the
     # one-core ideal dotted under the dashed one, so where they coincide both still show
     one = sub["cpu_limit"].isin(ONE_CORE) & (sub["cpu_ms"] > 0)
@@ -112,15 +147,26 @@ def _speedup_panel(ax, sub: pd.DataFrame, models: list[str], styles: dict,
         if d.empty:
             continue
         colour, ls, marker = styles[m]
-        ax.plot(d["concurrency"], d["speedup"], color=colour, ls=ls, marker=marker, lw=1.8,
-                ms=5, zorder=2)
+        ax.plot(
+            d["concurrency"],
+            d["speedup"],
+            color=colour,
+            ls=ls,
+            marker=marker,
+            lw=1.8,
+            ms=5,
+            zorder=2,
+        )
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_locator(FixedLocator(xs))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.set_xlim(min(xs) / 1.25, max(xs) * 1.25)
-    top = np.nanmax(np.concatenate([sub["speedup"].to_numpy(float),
-                                    sub["ideal_speedup"].to_numpy(float), [1.0]]))
+    top = np.nanmax(
+        np.concatenate(
+            [sub["speedup"].to_numpy(float), sub["ideal_speedup"].to_numpy(float), [1.0]]
+        )
+    )
     ax.set_ylim(0, top * 1.12)
     ax.axhline(1, color="#CCCCCC", lw=0.8, zorder=0)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
@@ -133,8 +179,13 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:g}"
 
 
-@chart(kind="switch_interval", title="Request latency and heartbeat against the switch interval",
-       stem="switch-interval", order=26, when=has_switch_sweep)
+@chart(
+    kind="switch_interval",
+    title="Request latency and heartbeat against the switch interval",
+    stem="switch-interval",
+    order=26,
+    when=has_switch_sweep,
+)
 def fig_switch_interval(run: RunLike) -> Figure | None:
     """Latency p50/p99 and heartbeat p99 against the switch interval with background CPU
     threads, next to the reference without them; and who got the CPU."""
@@ -150,18 +201,50 @@ def fig_switch_interval(run: RunLike) -> Figure | None:
     xs = sorted(busy["switch_interval_s"].unique())
     for k, (ls, marker) in zip(counts, _VARIANT_STYLE, strict=False):
         d = busy[busy["background_threads"] == k]
-        ax_l.plot(d["switch_interval_s"], d["latency_p99_s"] * 1e3, color=colour, ls=ls,
-                  marker=marker, lw=2)
-        ax_l.plot(d["switch_interval_s"], d["latency_p50_s"] * 1e3, color=colour, ls=ls,
-                  marker=marker, lw=1, alpha=0.6, mfc="white")
-        ax_h.plot(d["switch_interval_s"], d["heartbeat_p99_s"] * 1e3, color=colour, ls=ls,
-                  marker=marker, lw=2)
+        ax_l.plot(
+            d["switch_interval_s"],
+            d["latency_p99_s"] * 1e3,
+            color=colour,
+            ls=ls,
+            marker=marker,
+            lw=2,
+        )
+        ax_l.plot(
+            d["switch_interval_s"],
+            d["latency_p50_s"] * 1e3,
+            color=colour,
+            ls=ls,
+            marker=marker,
+            lw=1,
+            alpha=0.6,
+            mfc="white",
+        )
+        ax_h.plot(
+            d["switch_interval_s"],
+            d["heartbeat_p99_s"] * 1e3,
+            color=colour,
+            ls=ls,
+            marker=marker,
+            lw=2,
+        )
         if len(ref):
             base_tp = float(ref["throughput_rps"].median())
-            ax_c.plot(d["switch_interval_s"], 100 * d["throughput_rps"] / base_tp,
-                      color=colour, ls=ls, marker=marker, lw=2)
-        ax_c.plot(d["switch_interval_s"], 100 * d["background_share"] / k, color="#E69F00",
-                  ls=ls, marker=marker, lw=2)
+            ax_c.plot(
+                d["switch_interval_s"],
+                100 * d["throughput_rps"] / base_tp,
+                color=colour,
+                ls=ls,
+                marker=marker,
+                lw=2,
+            )
+        ax_c.plot(
+            d["switch_interval_s"],
+            100 * d["background_share"] / k,
+            color="#E69F00",
+            ls=ls,
+            marker=marker,
+            lw=2,
+        )
     if len(ref):
         r = ref.iloc[0]
         ax_l.axhline(r["latency_p99_s"] * 1e3, color=IDEAL_COLOUR, ls="--", lw=1.3)
@@ -180,22 +263,46 @@ def fig_switch_interval(run: RunLike) -> Figure | None:
     ax_l.set_title("Request latency: p99 (filled), p50 (hollow)", loc="left")
     ax_h.set_ylabel("heartbeat delay p99 (ms)")
     ax_h.set_title("Heartbeat thread: how late it woke", loc="left")
-    ax_c.set_ylabel("downloads: % of their throughput alone\n"
-                    "background thread: % of a core")
+    ax_c.set_ylabel("downloads: % of their throughput alone\nbackground thread: % of a core")
     ax_c.set_title("Who got the CPU: downloads or the spinner", loc="left")
     ax_c.set_ylim(0, max(115.0, ax_c.get_ylim()[1]))
     name = busy["strategy"].iloc[0]
-    handles = [Line2D([], [], color=colour, ls=ls, marker=marker, lw=2,
-                      label=f"{name} beside {k} CPU-bound thread{'s' if k > 1 else ''}: "
-                            "requests, heartbeat, throughput")
-               for k, (ls, marker) in zip(counts, _VARIANT_STYLE, strict=False)]  # fmt: skip
-    handles.append(Line2D([], [], color="#E69F00", lw=2,
-                          label="the background thread's share of a core (right)"))
+    handles = [
+        Line2D(
+            [],
+            [],
+            color=colour,
+            ls=ls,
+            marker=marker,
+            lw=2,
+            label=f"{name} beside {k} CPU-bound thread{'s' if k > 1 else ''}: "
+            "requests, heartbeat, throughput",
+        )
+        for k, (ls, marker) in zip(counts, _VARIANT_STYLE, strict=False)
+    ]
+    handles.append(
+        Line2D(
+            [], [], color="#E69F00", lw=2, label="the background thread's share of a core (right)"
+        )
+    )
     if len(ref):
-        handles.append(Line2D([], [], color=IDEAL_COLOUR, ls="--", lw=1.3,
-                              label="no background thread (reference); right panel: its "
-                                    "download throughput = 100%"))  # fmt: skip
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=IDEAL_COLOUR,
+                ls="--",
+                lw=1.3,
+                label="no background thread (reference); right panel: its "
+                "download throughput = 100%",
+            )
+        )
     legend_below(fig, handles)
-    fig.suptitle(wrap("The GIL convoy: a CPU-bound thread beside I/O threads, against the "
-                      "interpreter's switch interval", 110))
+    fig.suptitle(
+        wrap(
+            "The GIL convoy: a CPU-bound thread beside I/O threads, against the "
+            "interpreter's switch interval",
+            110,
+        )
+    )
     return fig

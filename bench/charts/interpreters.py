@@ -19,8 +19,13 @@ MISSING_COLOUR = "#DDDDDD"
 MAX_WIDTH_IN = 16.0  # of all the cells together, beside the labels and the colour bar
 
 
-@chart(kind="interpreters", title="Efficiency per strategy and interpreter",
-       stem="interpreters", order=25, when=has_interpreters)  # fmt: skip
+@chart(
+    kind="interpreters",
+    title="Efficiency per strategy and interpreter",
+    stem="interpreters",
+    order=25,
+    when=has_interpreters,
+)
 def fig_interpreters(run: RunLike) -> Figure | None:
     """One heatmap per workload: rows are strategies, columns interpreters, colour and number
     the median efficiency (ideal / wall time), the median wall time beneath."""
@@ -38,10 +43,12 @@ def fig_interpreters(run: RunLike) -> Figure | None:
     image = None
     for ax, grid, width in zip(axes, grids, widths, strict=True):
         image = _panel(ax, grid, norm, title_chars=int(12 * width))
-    fig.colorbar(image, ax=list(axes), label="efficiency (ideal / median wall time)",
-                 shrink=0.9, pad=0.02)  # fmt: skip
-    fig.suptitle("Efficiency per strategy and interpreter (each cell: median efficiency, "
-                 "median wall time)")
+    fig.colorbar(
+        image, ax=list(axes), label="efficiency (ideal / median wall time)", shrink=0.9, pad=0.02
+    )
+    fig.suptitle(
+        "Efficiency per strategy and interpreter (each cell: median efficiency, median wall time)"
+    )
     return fig
 
 
@@ -62,8 +69,7 @@ def _panel(ax, grid: InterpreterGrid, norm: Normalize, title_chars: int):
             else:
                 text = f"{eff[i, j]:.2f}\n{fmt_s(float(np.median(walls)))}"
                 colour = "white" if norm(eff[i, j]) < 0.6 else "black"
-            ax.text(j, i, text, ha="center", va="center", fontsize=9, color=colour,
-                    linespacing=1.3)  # fmt: skip
+            ax.text(j, i, text, ha="center", va="center", fontsize=9, color=colour, linespacing=1.3)
     ax.set_xticks(range(len(pythons)), [f"Python {p}" for p in pythons])
     ax.set_yticks(range(len(strategies)), strategies)
     ax.tick_params(length=0)

@@ -23,12 +23,25 @@ from bench.charts.style import (
 )
 from bench.workload import sweep_params
 
-MEDIANS = ("target_rate_rps", "achieved_rate_rps", "n_late", "n_dropped", "n_jobs",
-           "latency_corrected_p50_s", "latency_corrected_p99_s", "latency_corrected_p99_9_s",
-           "latency_corrected_max_s", "latency_uncorrected_p50_s", "latency_uncorrected_p99_s",
-           "latency_uncorrected_p99_9_s")  # fmt: skip
-SHOWN = (("latency_corrected_p50_s", "p50", ":"), ("latency_corrected_p99_s", "p99", "-"),
-         ("latency_corrected_p99_9_s", "p99.9", "--"))  # fmt: skip
+MEDIANS = (
+    "target_rate_rps",
+    "achieved_rate_rps",
+    "n_late",
+    "n_dropped",
+    "n_jobs",
+    "latency_corrected_p50_s",
+    "latency_corrected_p99_s",
+    "latency_corrected_p99_9_s",
+    "latency_corrected_max_s",
+    "latency_uncorrected_p50_s",
+    "latency_uncorrected_p99_s",
+    "latency_uncorrected_p99_9_s",
+)
+SHOWN = (
+    ("latency_corrected_p50_s", "p50", ":"),
+    ("latency_corrected_p99_s", "p99", "-"),
+    ("latency_corrected_p99_9_s", "p99.9", "--"),
+)
 
 
 def open_loop_table(run: RunLike) -> pd.DataFrame:
@@ -44,7 +57,9 @@ def open_loop_table(run: RunLike) -> pd.DataFrame:
     t = t[key == key.mode().iloc[0]]
     g = t.groupby(["strategy", "rate"], sort=True)
     out = g[list(MEDIANS)].median().reset_index()
-    first = g[["concurrency", "latency_mean_s", "latency", "overflow"]].first().reset_index(drop=True)
+    first = (
+        g[["concurrency", "latency_mean_s", "latency", "overflow"]].first().reset_index(drop=True)
+    )
     out = pd.concat([out, first], axis=1)
     out["capacity_rps"] = out["concurrency"] / out["latency_mean_s"]
     out["understated"] = out["latency_corrected_p99_s"] / out["latency_uncorrected_p99_s"]
@@ -62,12 +77,24 @@ def _names(run: RunLike, table: pd.DataFrame) -> list[str]:
 def _capacity(ax, table: pd.DataFrame) -> None:
     capacity = float(table["capacity_rps"].iloc[0])
     ax.axvline(capacity, color=IDEAL_COLOUR, ls=":", lw=1)
-    ax.annotate(f"C / latency = {capacity:,.0f}/s", (capacity, 1), xycoords=("data", "axes fraction"),
-                xytext=(3, -12), textcoords="offset points", fontsize=8, color=IDEAL_COLOUR)
+    ax.annotate(
+        f"C / latency = {capacity:,.0f}/s",
+        (capacity, 1),
+        xycoords=("data", "axes fraction"),
+        xytext=(3, -12),
+        textcoords="offset points",
+        fontsize=8,
+        color=IDEAL_COLOUR,
+    )
 
 
-@chart(kind="openloop_latency", title="Latency percentiles against offered rate",
-       stem="openloop-latency", order=27, when=has_open_loop)  # fmt: skip
+@chart(
+    kind="openloop_latency",
+    title="Latency percentiles against offered rate",
+    stem="openloop-latency",
+    order=27,
+    when=has_open_loop,
+)
 def fig_openloop_latency(run: RunLike) -> Figure | None:
     """The hockey stick: corrected p50, p99 and p99.9 against the offered rate, log scale."""
     table = open_loop_table(run)
@@ -92,8 +119,13 @@ def fig_openloop_latency(run: RunLike) -> Figure | None:
     return fig
 
 
-@chart(kind="openloop_omission", title="Corrected against uncorrected p99",
-       stem="openloop-omission", order=28, when=has_open_loop)  # fmt: skip
+@chart(
+    kind="openloop_omission",
+    title="Corrected against uncorrected p99",
+    stem="openloop-omission",
+    order=28,
+    when=has_open_loop,
+)
 def fig_openloop_omission(run: RunLike) -> Figure | None:
     """p99 from the scheduled arrival (solid) and from the actual start (dashed): the gap is
     the wait a closed-loop measurement omits."""
@@ -106,23 +138,35 @@ def fig_openloop_omission(run: RunLike) -> Figure | None:
     for name in _names(run, table):
         d = table[table["strategy"] == name]
         ax.plot(d["rate"], d["latency_corrected_p99_s"] * 1e3, color=colours[name], marker="o")
-        ax.plot(d["rate"], d["latency_uncorrected_p99_s"] * 1e3, color=colours[name], ls="--",
-                marker="x")  # fmt: skip
+        ax.plot(
+            d["rate"],
+            d["latency_uncorrected_p99_s"] * 1e3,
+            color=colours[name],
+            ls="--",
+            marker="x",
+        )
     _capacity(ax, table)
     ax.set_yscale("log")
     plain_log(ax.yaxis)
     ax.set_xlabel("offered rate (arrivals per second)")
     ax.set_ylabel("p99 latency (ms)")
     handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in _names(run, table)]
-    handles += [Line2D([], [], color="#555555", label="corrected (from the schedule)"),
-                Line2D([], [], color="#555555", ls="--", label="uncorrected (from the start)")]
+    handles += [
+        Line2D([], [], color="#555555", label="corrected (from the schedule)"),
+        Line2D([], [], color="#555555", ls="--", label="uncorrected (from the start)"),
+    ]
     legend_below(fig, handles)
     fig.suptitle("p99 latency: corrected against uncorrected (coordinated omission)")
     return fig
 
 
-@chart(kind="openloop_rate", title="Achieved against target rate",
-       stem="openloop-rate", order=29, when=has_open_loop)  # fmt: skip
+@chart(
+    kind="openloop_rate",
+    title="Achieved against target rate",
+    stem="openloop-rate",
+    order=29,
+    when=has_open_loop,
+)
 def fig_openloop_rate(run: RunLike) -> Figure | None:
     """What each model carried against what it was offered; the diagonal is keeping up."""
     table = open_loop_table(run)

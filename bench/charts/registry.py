@@ -52,15 +52,24 @@ class Chart:
 _CHARTS: dict[str, Chart] = {}
 
 
-def chart(*, kind: str, title: str, stem: str, order: int, when: Applies | None = None,
-          per_workload: PerWorkload | None = None) -> Callable[[Any], Any]:
+def chart(
+    *,
+    kind: str,
+    title: str,
+    stem: str,
+    order: int,
+    when: Applies | None = None,
+    per_workload: PerWorkload | None = None,
+) -> Callable[[Any], Any]:
     """Declare the decorated function as the drawing of chart ``kind``."""
 
     def register(draw: Callable[..., Figure | None]) -> Callable[..., Figure | None]:
         clash = next((c for c in _CHARTS.values() if kind == c.kind or stem == c.stem), None)
         if clash is not None:
-            raise ValueError(f"chart {kind!r} (stem {stem!r}) clashes with chart {clash.kind!r} "
-                             f"(stem {clash.stem!r}): kinds and stems must be unique")
+            raise ValueError(
+                f"chart {kind!r} (stem {stem!r}) clashes with chart {clash.kind!r} "
+                f"(stem {clash.stem!r}): kinds and stems must be unique"
+            )
         _CHARTS[kind] = Chart(kind, title, stem, order, draw, when, per_workload)
         return draw
 
@@ -78,6 +87,8 @@ def charts_of(kinds: Sequence[str] | None) -> list[Chart]:
         return all_charts()
     unknown = sorted(set(kinds) - set(_CHARTS))
     if unknown:
-        raise ValueError(f"unknown chart kind {', '.join(map(repr, unknown))}; "
-                         f"known: {', '.join(c.kind for c in all_charts())}")
+        raise ValueError(
+            f"unknown chart kind {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(c.kind for c in all_charts())}"
+        )
     return [c for c in all_charts() if c.kind in kinds]

@@ -30,8 +30,9 @@ class Rendered:
         return next(p for p in self.paths if p.suffix == f".{fmt}")
 
 
-def render(run: RunLike, out_dir: Path | None = None,
-           kinds: Sequence[str] | None = None) -> list[Rendered]:
+def render(
+    run: RunLike, out_dir: Path | None = None, kinds: Sequence[str] | None = None
+) -> list[Rendered]:
     """Every chart the run has data for, in reading order (default folder: ``run.path/charts``).
 
     ``kinds`` limits the drawing to those charts (see ``all_charts``); files of charts not
@@ -46,8 +47,9 @@ def render(run: RunLike, out_dir: Path | None = None,
     return rendered
 
 
-def render_all(run: RunLike, out_dir: Path | None = None,
-               kinds: Sequence[str] | None = None) -> list[Path]:
+def render_all(
+    run: RunLike, out_dir: Path | None = None, kinds: Sequence[str] | None = None
+) -> list[Path]:
     """Write every chart the run has data for as PNG and SVG; return the files written."""
     return [p for r in render(run, out_dir, kinds) for p in r.paths]
 
@@ -69,8 +71,9 @@ def _draw(c: Chart, run: RunLike, out: Path) -> list[Rendered]:
     return rendered
 
 
-def _emit(c: Chart, title: str, fig: Figure | None, out: Path, stem: str,
-          workload_id: str | None = None) -> list[Rendered]:
+def _emit(
+    c: Chart, title: str, fig: Figure | None, out: Path, stem: str, workload_id: str | None = None
+) -> list[Rendered]:
     if fig is None:
         return []
     with style():
@@ -84,6 +87,5 @@ def _remove_stale(out: Path, drawn: list[Chart], keep: set[Path]) -> None:
     if not out.is_dir():
         return
     for p in out.iterdir():
-        if (p.suffix in (".png", ".svg") and p not in keep
-                and any(c.owns(p.stem) for c in drawn)):
+        if p.suffix in (".png", ".svg") and p not in keep and any(c.owns(p.stem) for c in drawn):
             p.unlink(missing_ok=True)

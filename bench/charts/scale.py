@@ -39,8 +39,13 @@ def combo_label(row: pd.Series) -> str:
     return f"{row['strategy']}: {row['client'] or 'its own client'}{loop}"
 
 
-@chart(kind="client_cpu", title="Client CPU per request by client library and event loop",
-       stem="client-cpu", order=25, when=has_client_axis)
+@chart(
+    kind="client_cpu",
+    title="Client CPU per request by client library and event loop",
+    stem="client-cpu",
+    order=25,
+    when=has_client_axis,
+)
 def fig_client_cpu(run: RunLike) -> Figure | None:
     """Median client CPU (user + system) per request, one bar per strategy, client and loop."""
     panels = client_cpu(run)[:MAX_PANELS]
@@ -54,33 +59,60 @@ def fig_client_cpu(run: RunLike) -> Figure | None:
     for ax, (label, rows) in zip(axes, panels, strict=True):
         best = float(rows["median"].min())
         for i, row in rows.iterrows():
-            ax.barh(i, row["median"], height=0.62, color=colours[row["strategy"]], alpha=0.85,
-                    hatch="//" if row["loop"] == "uvloop" else None, edgecolor="white")
+            ax.barh(
+                i,
+                row["median"],
+                height=0.62,
+                color=colours[row["strategy"]],
+                alpha=0.85,
+                hatch="//" if row["loop"] == "uvloop" else None,
+                edgecolor="white",
+            )
             reps = np.asarray(row["repeats"], float)
-            ax.scatter(reps, i + rng.uniform(-0.16, 0.16, len(reps)), s=14, facecolor="white",
-                       edgecolor="black", lw=0.7, zorder=3)
+            ax.scatter(
+                reps,
+                i + rng.uniform(-0.16, 0.16, len(reps)),
+                s=14,
+                facecolor="white",
+                edgecolor="black",
+                lw=0.7,
+                zorder=3,
+            )
             ratio = row["median"] / best if best > 0 else math.nan
             note = f"{row['median']:.3g} ms" + (f"  ({ratio:.2g}\u00d7)" if ratio > 1.005 else "")
-            ax.annotate(note, (max(row["median"], reps.max(initial=0)), i), xytext=(6, 0),
-                        textcoords="offset points", va="center", fontsize=9)
+            ax.annotate(
+                note,
+                (max(row["median"], reps.max(initial=0)), i),
+                xytext=(6, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=9,
+            )
         ax.set_yticks(range(len(rows)), [combo_label(r) for _, r in rows.iterrows()])
         ax.set_ylim(len(rows) - 0.5, -0.5)
-        ax.set_xlim(0, 1.3 * float(max(rows["median"].max(),
-                                       max(max(r) for r in rows["repeats"]))))
+        ax.set_xlim(0, 1.3 * float(max(rows["median"].max(), max(max(r) for r in rows["repeats"]))))
         ax.grid(axis="y", visible=False)
         ax.set_title(wrap(label, 100), loc="left")
     axes[-1].set_xlabel("client CPU per request (ms): user + system time over requests sent")
-    legend_below(fig, [
-        Patch(facecolor="#999999", label="median of the repeats"),
-        Patch(facecolor="#999999", hatch="//", edgecolor="white", label="on uvloop"),
-        Line2D([], [], ls="", marker="o", mfc="white", mec="black", label="each repeat"),
-    ])
+    legend_below(
+        fig,
+        [
+            Patch(facecolor="#999999", label="median of the repeats"),
+            Patch(facecolor="#999999", hatch="//", edgecolor="white", label="on uvloop"),
+            Line2D([], [], ls="", marker="o", mfc="white", mec="black", label="each repeat"),
+        ],
+    )
     fig.suptitle("Client CPU per request by client library and event loop (lower is better)")
     return fig
 
 
-@chart(kind="scale_out", title="Throughput against C: one event loop, one per process, a cluster",
-       stem="scale-out", order=22, when=has_scale_out)
+@chart(
+    kind="scale_out",
+    title="Throughput against C: one event loop, one per process, a cluster",
+    stem="scale-out",
+    order=22,
+    when=has_scale_out,
+)
 def fig_scale_out(run: RunLike) -> Figure | None:
     """Throughput of asyncio, multiprocess_asyncio and dask against C, with the ideal."""
     panels = scale_out(run)
@@ -96,10 +128,21 @@ def fig_scale_out(run: RunLike) -> Figure | None:
             _bars(ax, rows, colours)
         ax.set_title(wrap(label, 50), loc="left")
         ax.set_ylabel("throughput (requests/s)")
-    handles = [Line2D([], [], color=colours[n], lw=2, marker="o", label=n) for n in SCALE_OUT
-               if any(n in set(rows["strategy"]) for _, rows in panels)]
-    handles.append(Line2D([], [], color=IDEAL_COLOUR, ls="--", lw=1.2,
-                          label="ideal: C / latency (a perfect client with C slots)"))
+    handles = [
+        Line2D([], [], color=colours[n], lw=2, marker="o", label=n)
+        for n in SCALE_OUT
+        if any(n in set(rows["strategy"]) for _, rows in panels)
+    ]
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color=IDEAL_COLOUR,
+            ls="--",
+            lw=1.2,
+            label="ideal: C / latency (a perfect client with C slots)",
+        )
+    )
     legend_below(fig, handles)
     fig.suptitle("Throughput against C: one event loop, one per process, a cluster")
     return fig
@@ -109,8 +152,13 @@ def _lines(ax, rows: pd.DataFrame, colours: dict[str, str]) -> None:
     for name in SCALE_OUT:
         d = rows[rows["strategy"] == name]
         if not d.empty:
-            ax.plot(d["concurrency"], d["throughput_median_rps"], marker="o", lw=1.8,
-                    color=colours[name])
+            ax.plot(
+                d["concurrency"],
+                d["throughput_median_rps"],
+                marker="o",
+                lw=1.8,
+                color=colours[name],
+            )
     ideal = rows.drop_duplicates("concurrency")
     ax.plot(ideal["concurrency"], ideal["ideal_rps"], color=IDEAL_COLOUR, ls="--", lw=1.2)
     ax.set_xscale("log")
@@ -123,12 +171,19 @@ def _lines(ax, rows: pd.DataFrame, colours: dict[str, str]) -> None:
 
 def _bars(ax, rows: pd.DataFrame, colours: dict[str, str]) -> None:
     names = [n for n in SCALE_OUT if n in set(rows["strategy"])]
-    values = [float(rows.loc[rows["strategy"] == n, "throughput_median_rps"].iloc[0])
-              for n in names]
+    values = [
+        float(rows.loc[rows["strategy"] == n, "throughput_median_rps"].iloc[0]) for n in names
+    ]
     ax.bar(range(len(names)), values, color=[colours[n] for n in names], alpha=0.85)
     for i, v in enumerate(values):
-        ax.annotate(f"{v:,.0f}/s", (i, v), xytext=(0, 3), textcoords="offset points",
-                    ha="center", fontsize=9)
+        ax.annotate(
+            f"{v:,.0f}/s",
+            (i, v),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            fontsize=9,
+        )
     ax.set_xticks(range(len(names)), names)
     ax.grid(axis="x", visible=False)
     ideal = float(rows["ideal_rps"].iloc[0])

@@ -35,8 +35,16 @@ _FIXED = {
     "dask": "#56B4E9",
 }
 _SPARE = (
-    "#F0E442", "#8C564B", "#17BECF",
-    "#BCBD22", "#7F7F7F", "#9467BD", "#1F77B4", "#2CA02C", "#D62728", "#393B79",
+    "#F0E442",
+    "#8C564B",
+    "#17BECF",
+    "#BCBD22",
+    "#7F7F7F",
+    "#9467BD",
+    "#1F77B4",
+    "#2CA02C",
+    "#D62728",
+    "#393B79",
 )
 
 OUTCOME_COLOURS = {"ok": "#4C9F70", "not_found": "#E6A532", "error": "#C0392B"}
@@ -115,13 +123,12 @@ def legend_below(fig: Figure, handles: list) -> None:
     """
     em = RC["legend.fontsize"] * fig.dpi / 72
     room = 0.96 * fig.get_figwidth() * fig.dpi
-    widths = [5 * em + 0.56 * em * max(map(len, str(h.get_label()).split("\n")))
-              for h in handles]
+    widths = [5 * em + 0.56 * em * max(map(len, str(h.get_label()).split("\n"))) for h in handles]
     ncols = 1
     for rows in range(1, len(handles) + 1):  # as few rows as fit, filled evenly
         n = math.ceil(len(handles) / rows)
         # matplotlib fills a column before the next
-        if sum(max(widths[c * rows:(c + 1) * rows], default=0) for c in range(n)) <= room:
+        if sum(max(widths[c * rows : (c + 1) * rows], default=0) for c in range(n)) <= room:
             ncols = n
             break
     fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False)
@@ -132,8 +139,9 @@ def style() -> matplotlib.rc_context:
     return matplotlib.rc_context(RC)
 
 
-def save_figure(fig: Figure, out_dir: Path, stem: str,
-                formats: Sequence[str] = FORMATS) -> list[Path]:
+def save_figure(
+    fig: Figure, out_dir: Path, stem: str, formats: Sequence[str] = FORMATS
+) -> list[Path]:
     """Write the figure as ``stem.<fmt>`` through a temporary name and ``os.replace``."""
     freeze_layout(fig)
     paths = []

@@ -62,8 +62,11 @@ class _WallRow:
         return math.isfinite(self.io_ideal) and self.io_ideal < 0.98 * self.ideal
 
     def values(self) -> list[float]:
-        return [v for v in (self.median, *self.ci, self.ideal, self.io_ideal, *self.repeats)
-                if math.isfinite(v) and v > 0]
+        return [
+            v
+            for v in (self.median, *self.ci, self.ideal, self.io_ideal, *self.repeats)
+            if math.isfinite(v) and v > 0
+        ]
 
 
 @chart(kind="wall", title="Wall time per strategy", stem="wall", order=10)
@@ -81,8 +84,11 @@ def fig_wall(run: RunLike) -> Figure | None:
     panels = []
     for w in shown:
         tried = set(all_trials.loc[all_trials["workload_id"] == w.workload_id, "strategy"])
-        panels.append(_wall_rows(s[s["workload_id"] == w.workload_id],
-                                 t[t["workload_id"] == w.workload_id], tried))
+        panels.append(
+            _wall_rows(
+                s[s["workload_id"] == w.workload_id], t[t["workload_id"] == w.workload_id], tried
+            )
+        )
     dots = any(_wide(rows) for rows in panels)
     heights = [0.9 + 0.42 * len(rows) for rows in panels]
     fig = new_figure(10, 1.1 + sum(heights))
@@ -90,18 +96,36 @@ def fig_wall(run: RunLike) -> Figure | None:
     for ax, w, rows in zip(axes, shown, panels, strict=True):
         _wall_panel(ax, rows, w, colours, dots)
     axes[-1].set_xlabel("wall time (s)")
-    median = (Line2D([], [], ls="", marker="o", ms=9, color="#777777", label="median wall time")
-              if dots else Patch(facecolor="#999999", label="median wall time"))
+    median = (
+        Line2D([], [], ls="", marker="o", ms=9, color="#777777", label="median wall time")
+        if dots
+        else Patch(facecolor="#999999", label="median wall time")
+    )
     handles = [
         median,
-        Line2D([], [], color="black", marker="|", markersize=9, lw=1.2,
-               label="95% CI of the geometric mean"),
+        Line2D(
+            [],
+            [],
+            color="black",
+            marker="|",
+            markersize=9,
+            lw=1.2,
+            label="95% CI of the geometric mean",
+        ),
         Line2D([], [], ls="", marker="o", mfc="white", mec="black", label="each repeat"),
         Line2D([], [], color=IDEAL_COLOUR, ls="--", lw=1.5, label=IDEAL_LABEL),
     ]
     if any(r is not None and r.io_below for rows in panels for _, r in rows):
-        handles.append(Line2D([], [], color=IO_IDEAL_COLOUR, ls=":", lw=1.5,
-                              label="the requests' ideal alone (without the CPU work or writes)"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=IO_IDEAL_COLOUR,
+                ls=":",
+                lw=1.5,
+                label="the requests' ideal alone (without the CPU work or writes)",
+            )
+        )
     legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
     baseline = baseline_of(s)
@@ -110,8 +134,9 @@ def fig_wall(run: RunLike) -> Figure | None:
     return fig
 
 
-def _wall_rows(s: pd.DataFrame, t: pd.DataFrame,
-               tried: set[str]) -> list[tuple[str, _WallRow | None]]:
+def _wall_rows(
+    s: pd.DataFrame, t: pd.DataFrame, tried: set[str]
+) -> list[tuple[str, _WallRow | None]]:
     """One row per strategy that ran on the workload; None where no trial succeeded."""
     rows: list[tuple[str, _WallRow | None]] = []
     listed = list(dict.fromkeys(s["strategy"]))  # the summary's order: the suite's, baseline first
@@ -122,13 +147,19 @@ def _wall_rows(s: pd.DataFrame, t: pd.DataFrame,
         row = s[s["strategy"] == st].iloc[0]
         med = float(row["wall_median_s"])
         lo, hi = float(row["wall_ci_low_s"]), float(row["wall_ci_high_s"])
-        rows.append((st, _WallRow(
-            median=med,
-            ci=(med if math.isnan(lo) else lo, med if math.isnan(hi) else hi),
-            repeats=t.loc[t["strategy"] == st, "wall_s"].to_numpy(dtype=float),
-            ideal=float(row["ideal_s"]),
-            text=_speed_text(st, med, row),
-            io_ideal=float(row.get("ideal_io_s", math.nan)))))
+        rows.append(
+            (
+                st,
+                _WallRow(
+                    median=med,
+                    ci=(med if math.isnan(lo) else lo, med if math.isnan(hi) else hi),
+                    repeats=t.loc[t["strategy"] == st, "wall_s"].to_numpy(dtype=float),
+                    ideal=float(row["ideal_s"]),
+                    text=_speed_text(st, med, row),
+                    io_ideal=float(row.get("ideal_io_s", math.nan)),
+                ),
+            )
+        )
     return rows
 
 
@@ -137,25 +168,32 @@ def _wide(rows: list[tuple[str, _WallRow | None]]) -> bool:
     return bool(values) and max(values) / min(values) > WIDE_RANGE
 
 
-def _wall_panel(ax, rows: list[tuple[str, _WallRow | None]], w: Workload, colours: dict,
-                dots: bool) -> None:
+def _wall_panel(
+    ax, rows: list[tuple[str, _WallRow | None]], w: Workload, colours: dict, dots: bool
+) -> None:
     """Bars from zero; or dots, when some panel needs a log axis (where bar lengths would lie),
     so that every panel of the figure marks a median the same way."""
     log = _wide(rows)
     values = [v for _, r in rows if r is not None for v in r.values()] or [1.0]
     lo_x, hi_x = min(values), max(values)
     left = lo_x / 1.5 if log else 0.0
-    right = _room_for_labels(ax, [(max(r.values()), r.text) for _, r in rows if r is not None],
-                             left, hi_x, log)
+    right = _room_for_labels(
+        ax, [(max(r.values()), r.text) for _, r in rows if r is not None], left, hi_x, log
+    )
     if log:
         ax.set_xscale("log")
         plain_log(ax.xaxis)
     rng = np.random.default_rng(0)
     for i, (name, r) in enumerate(rows):
         if r is None:
-            ax.text(left * 1.05 if log else hi_x * 0.015, i,
-                    "no successful trial (see the report's warnings)", va="center",
-                    fontsize=9, color="#C0392B")
+            ax.text(
+                left * 1.05 if log else hi_x * 0.015,
+                i,
+                "no successful trial (see the report's warnings)",
+                va="center",
+                fontsize=9,
+                color="#C0392B",
+            )
             continue
         colour = colours[name]
         if dots:
@@ -163,17 +201,42 @@ def _wall_panel(ax, rows: list[tuple[str, _WallRow | None]], w: Workload, colour
         else:
             ax.barh(i, r.median, height=0.62, color=colour, alpha=0.85, zorder=2)
         ax.plot(r.ci, (i, i), color="black", lw=1.2, marker="|", ms=9, mew=1.2, zorder=3)
-        ax.scatter(r.repeats, i + rng.uniform(-0.18, 0.18, len(r.repeats)), s=16,
-                   facecolor="white", edgecolor="black", lw=0.8, zorder=4)
+        ax.scatter(
+            r.repeats,
+            i + rng.uniform(-0.18, 0.18, len(r.repeats)),
+            s=16,
+            facecolor="white",
+            edgecolor="black",
+            lw=0.8,
+            zorder=4,
+        )
         if math.isfinite(r.ideal):
-            ax.plot([r.ideal, r.ideal], [i - 0.42, i + 0.42], color=IDEAL_COLOUR, ls="--",
-                    lw=1.5, zorder=5)
+            ax.plot(
+                [r.ideal, r.ideal],
+                [i - 0.42, i + 0.42],
+                color=IDEAL_COLOUR,
+                ls="--",
+                lw=1.5,
+                zorder=5,
+            )
         if r.io_below:
-            ax.plot([r.io_ideal, r.io_ideal], [i - 0.3, i + 0.3], color=IO_IDEAL_COLOUR, ls=":",
-                    lw=1.5, zorder=5)
+            ax.plot(
+                [r.io_ideal, r.io_ideal],
+                [i - 0.3, i + 0.3],
+                color=IO_IDEAL_COLOUR,
+                ls=":",
+                lw=1.5,
+                zorder=5,
+            )
         end = max(r.values())
-        ax.annotate(r.text, (end, i), xytext=(LABEL_GAP_PT, 0), textcoords="offset points",
-                    va="center", fontsize=9)
+        ax.annotate(
+            r.text,
+            (end, i),
+            xytext=(LABEL_GAP_PT, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+        )
     ax.set_xlim(left, right)
     ax.set_yticks(range(len(rows)), [name for name, _ in rows])
     ax.set_ylim(len(rows) - 0.5, -0.5)
@@ -181,8 +244,9 @@ def _wall_panel(ax, rows: list[tuple[str, _WallRow | None]], w: Workload, colour
     ax.set_title(wrap(w.label + ("  (log scale)" if log else ""), 110), loc="left")
 
 
-def _room_for_labels(ax, ends: list[tuple[float, str]], left: float, hi_x: float,
-                     log: bool) -> float:
+def _room_for_labels(
+    ax, ends: list[tuple[float, str]], left: float, hi_x: float, log: bool
+) -> float:
     """The right end of the axis so that each row's label fits after its last mark."""
     fig_w, _ = ax.figure.get_size_inches()
     axis_px = 0.8 * fig_w * ax.figure.dpi
@@ -212,8 +276,13 @@ def _speed_text(strategy: str, med: float, row: pd.Series) -> str:
 _SERIES_STYLES = (("-", "o"), ("--", "s"), ("-.", "^"), ((0, (6, 2, 1, 2, 1, 2)), "D"))
 
 
-@chart(kind="scaling", title="Scaling with concurrency and job count", stem="scaling",
-       order=20, when=has_sweep)
+@chart(
+    kind="scaling",
+    title="Scaling with concurrency and job count",
+    stem="scaling",
+    order=20,
+    when=has_sweep,
+)
 def fig_scaling(run: RunLike) -> Figure:
     """Throughput and wall time vs concurrency and vs N, with ideal and CPU ceilings."""
     found = sweeps(run)
@@ -230,24 +299,46 @@ def fig_scaling(run: RunLike) -> Figure:
         name = "N" if sw.other_axis == "n_jobs" else "C"
         for k, ser in enumerate(sw.series):
             ls, marker = _SERIES_STYLES[k]
-            handles.append(Line2D([], [], color="#555555", ls=ls, marker=marker,
-                                  label=f"{name}={ser.other}"))
+            handles.append(
+                Line2D([], [], color="#555555", ls=ls, marker=marker, label=f"{name}={ser.other}")
+            )
     ideal_ls = "-" if multi else "--"
     handles += [
-        Line2D([], [], color=IDEAL_COLOUR, ls=ideal_ls, lw=1.1, alpha=0.8,
-               label=wrap(f"{IDEAL_LABEL}: its throughput (top) and wall time (bottom)",
-                          28)),
-        Line2D([], [], color="#666666", ls=":", lw=1.5,
-               label=wrap("client-CPU ceiling on one core: 1 / CPU per request "
-                          "(in the strategy's colour)", 28)),
+        Line2D(
+            [],
+            [],
+            color=IDEAL_COLOUR,
+            ls=ideal_ls,
+            lw=1.1,
+            alpha=0.8,
+            label=wrap(f"{IDEAL_LABEL}: its throughput (top) and wall time (bottom)", 28),
+        ),
+        Line2D(
+            [],
+            [],
+            color="#666666",
+            ls=":",
+            lw=1.5,
+            label=wrap(
+                "client-CPU ceiling on one core: 1 / CPU per request (in the strategy's colour)", 28
+            ),
+        ),
     ]
     fig.legend(handles=handles, loc="outside right center", ncols=1, frameon=False)
     fig.suptitle("Scaling: throughput and wall time against concurrency and job count")
     return fig
 
 
-def _scaling_column(ax_tp, ax_w, sweep: Sweep, s: pd.DataFrame, t: pd.DataFrame,
-                    names: list[str], colours: dict, styled: bool) -> None:
+def _scaling_column(
+    ax_tp,
+    ax_w,
+    sweep: Sweep,
+    s: pd.DataFrame,
+    t: pd.DataFrame,
+    names: list[str],
+    colours: dict,
+    styled: bool,
+) -> None:
     """``styled``: some sweep has several series, so ideal lines follow the series' style
     (solid for the first) instead of the plain dashed line."""
     axis = sweep.axis
@@ -269,9 +360,17 @@ def _scaling_column(ax_tp, ax_w, sweep: Sweep, s: pd.DataFrame, t: pd.DataFrame,
             med = d["wall_median_s"].to_numpy(float)
             lo = d["wall_ci_low_s"].to_numpy(float)
             hi = d["wall_ci_high_s"].to_numpy(float)
-            ax_w.errorbar(d["x"], med, yerr=[np.clip(med - lo, 0, None),
-                                             np.clip(hi - med, 0, None)],
-                          marker=marker, ls=ls, color=colours[name], lw=1.8, ms=5, capsize=3)
+            ax_w.errorbar(
+                d["x"],
+                med,
+                yerr=[np.clip(med - lo, 0, None), np.clip(hi - med, 0, None)],
+                marker=marker,
+                ls=ls,
+                color=colours[name],
+                lw=1.8,
+                ms=5,
+                capsize=3,
+            )
             ys_tp.extend(tp)
             ys_w.extend(med)
         xs = np.array([xval[w.workload_id] for w in ser.workloads])

@@ -46,8 +46,12 @@ CUT_RATIO = 4.0  # a per-request bar this many times the next longest is cut at 
 WAIT_FILL = "#F2F2F2"
 OFF_CPU = "#E6E6E6"
 
-OUTCOME_LABELS = {"ok": "ok", "not_found": "not found (404)", "error": "error (final)",
-                  "retried": "failed attempt, retried"}
+OUTCOME_LABELS = {
+    "ok": "ok",
+    "not_found": "not found (404)",
+    "error": "error (final)",
+    "retried": "failed attempt, retried",
+}
 # Attempts that failed but were retried are not the job's outcome: a lighter red.
 BAR_COLOURS = {**OUTCOME_COLOURS, "retried": "#EFA39A"}
 
@@ -59,8 +63,13 @@ def _timeline_workloads(run: RunLike) -> list[Workload]:
     return main_workloads(run, MAX_TIMELINES)
 
 
-@chart(kind="timeline", title="Timeline of one trial per strategy", stem="timeline", order=30,
-       per_workload=_timeline_workloads)
+@chart(
+    kind="timeline",
+    title="Timeline of one trial per strategy",
+    stem="timeline",
+    order=30,
+    per_workload=_timeline_workloads,
+)
 def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
     """Each request of the median-wall trial per strategy, with the in-flight count."""
     trials = ok_trials(run).set_index("trial_id")
@@ -96,22 +105,45 @@ def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
         ax.set_xlim(0, xmax * 1.01)
         ax.tick_params(labelbottom=False)
         ideal_text = f", ideal {fmt_s(ideal)}" if math.isfinite(ideal) else ""
-        ax.set_title(f"{st}: wall {fmt_s(wall)}{ideal_text}, {len(r)} requests", loc="left",
-                     color=colours[st], fontweight="bold")
+        ax.set_title(
+            f"{st}: wall {fmt_s(wall)}{ideal_text}, {len(r)} requests",
+            loc="left",
+            color=colours[st],
+            fontweight="bold",
+        )
         axf.set_xlabel("time since the trial's timed start (s)" if i == len(panels) - 1 else "")
-    handles = [Patch(color=BAR_COLOURS[o], label=OUTCOME_LABELS[o])
-               for o in BAR_COLOURS if o in seen_outcomes]
+    handles = [
+        Patch(color=BAR_COLOURS[o], label=OUTCOME_LABELS[o])
+        for o in BAR_COLOURS
+        if o in seen_outcomes
+    ]
     if any_wait:
-        handles.append(Line2D([], [], color=WAIT_COLOUR, lw=2,
-                              label="waiting for a pool slot / semaphore"))
+        handles.append(
+            Line2D([], [], color=WAIT_COLOUR, lw=2, label="waiting for a pool slot / semaphore")
+        )
     if any_ideal:
-        handles.append(Line2D([], [], color=IDEAL_COLOUR, ls=":", lw=1.3,
-                              label="ideal finish (a perfect client with C slots)"))
-    handles += [Patch(color="#888888", alpha=0.45, label="requests in flight"),
-                Line2D([], [], color=IDEAL_COLOUR, ls="--", label="concurrency the strategy can use")]
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color=IDEAL_COLOUR,
+                ls=":",
+                lw=1.3,
+                label="ideal finish (a perfect client with C slots)",
+            )
+        )
+    handles += [
+        Patch(color="#888888", alpha=0.45, label="requests in flight"),
+        Line2D([], [], color=IDEAL_COLOUR, ls="--", label="concurrency the strategy can use"),
+    ]
     legend_below(fig, handles)
-    fig.suptitle(wrap("Timeline of the median-wall trial per strategy (each strategy on its own "
-                      f"time scale): {w.label}", 100))
+    fig.suptitle(
+        wrap(
+            "Timeline of the median-wall trial per strategy (each strategy on its own "
+            f"time scale): {w.label}",
+            100,
+        )
+    )
     return fig
 
 
@@ -128,10 +160,17 @@ def _request_bars(ax, r: pd.DataFrame) -> tuple[set[str], bool]:
     queued = shown["t_queued_s"].to_numpy(float)
     waits = (start - queued) > 1e-4
     if waits.any():
-        ax.hlines(y[waits], queued[waits], start[waits], color=WAIT_COLOUR,
-                  lw=max(0.3, lw * 0.35), alpha=0.7 if n > 60 else 1.0)
-    outcomes = np.where(shown["final"].to_numpy(bool), shown["outcome"].astype(str).to_numpy(),
-                        "retried")
+        ax.hlines(
+            y[waits],
+            queued[waits],
+            start[waits],
+            color=WAIT_COLOUR,
+            lw=max(0.3, lw * 0.35),
+            alpha=0.7 if n > 60 else 1.0,
+        )
+    outcomes = np.where(
+        shown["final"].to_numpy(bool), shown["outcome"].astype(str).to_numpy(), "retried"
+    )
     for outcome, colour in BAR_COLOURS.items():
         m = outcomes == outcome
         if m.any():
@@ -188,15 +227,23 @@ def fig_latency(run: RunLike) -> Figure | None:
     drawn = set()
     for ax, w in zip(axes, shown, strict=False):
         drawn |= _latency_panel(ax, req[req["workload_id"] == w.workload_id], w, names, colours)
-    for ax in axes[len(shown):]:
+    for ax in axes[len(shown) :]:
         ax.set_visible(False)
     handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in names if n in drawn]
-    handles.append(Line2D([], [], color=IDEAL_COLOUR, ls="--",
-                          label="configured latency (the server's distribution)"))
+    handles.append(
+        Line2D(
+            [],
+            [],
+            color=IDEAL_COLOUR,
+            ls="--",
+            label="configured latency (the server's distribution)",
+        )
+    )
     legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
-    fig.suptitle("Latency per request (every attempt, all repeats): percentiles p50 to p99.9"
-                 + extra)
+    fig.suptitle(
+        "Latency per request (every attempt, all repeats): percentiles p50 to p99.9" + extra
+    )
     return fig
 
 
@@ -254,8 +301,9 @@ def fig_breakdown(run: RunLike) -> Figure | None:
         return None
     names = strategies(run)
     colours = strategy_colours(names)
-    heights = [1.0 + 0.5 * t[t["workload_id"] == w.workload_id]["strategy"].nunique()
-               for w in shown]
+    heights = [
+        1.0 + 0.5 * t[t["workload_id"] == w.workload_id]["strategy"].nunique() for w in shown
+    ]
     fig = new_figure(12, 1.2 + sum(heights))
     axes = fig.subplots(len(shown), 2, squeeze=False, height_ratios=heights)
     for (ax_cpu, ax_wait), w in zip(axes, shown, strict=False):
@@ -270,15 +318,17 @@ def fig_breakdown(run: RunLike) -> Figure | None:
         Patch(facecolor="#777777", label="client CPU, user"),
         Patch(facecolor="white", edgecolor="#777777", hatch="////", label="client CPU, system"),
         Patch(facecolor=OFF_CPU, edgecolor="#BBBBBB", label="off the CPU (waiting)"),
-        Patch(facecolor=WAIT_FILL, edgecolor=WAIT_COLOUR, hatch="...",
-              label="wait (pool / semaphore)"),
+        Patch(
+            facecolor=WAIT_FILL, edgecolor=WAIT_COLOUR, hatch="...", label="wait (pool / semaphore)"
+        ),
         Patch(facecolor="#777777", alpha=0.85, label="service (request start to end)"),
     ]
     legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
-    fig.suptitle("Where the time goes: client CPU within the wall time (left), waiting vs being "
-                 "served per request (right)"
-                 + extra)
+    fig.suptitle(
+        "Where the time goes: client CPU within the wall time (left), waiting vs being "
+        "served per request (right)" + extra
+    )
     return fig
 
 
@@ -292,13 +342,29 @@ def _cpu_panel(ax, tw: pd.DataFrame, present, colours, w: Workload) -> None:
             continue
         u, s = 100 * user / wall, 100 * sys_ / wall
         ax.barh(i, u, height=0.62, color=colours[st])
-        ax.barh(i, s, left=u, height=0.62, facecolor="white", edgecolor=colours[st],
-                hatch="////", lw=0.8)
+        ax.barh(
+            i,
+            s,
+            left=u,
+            height=0.62,
+            facecolor="white",
+            edgecolor=colours[st],
+            hatch="////",
+            lw=0.8,
+        )
         if u + s < 100:
-            ax.barh(i, 100 - u - s, left=u + s, height=0.62, facecolor=OFF_CPU,
-                    edgecolor="#BBBBBB", lw=0.6)
-        ax.text(max(100.0, u + s), i, f"  CPU {u + s:.0f}% of {fmt_s(wall)}", va="center",
-                fontsize=8.5)
+            ax.barh(
+                i,
+                100 - u - s,
+                left=u + s,
+                height=0.62,
+                facecolor=OFF_CPU,
+                edgecolor="#BBBBBB",
+                lw=0.6,
+            )
+        ax.text(
+            max(100.0, u + s), i, f"  CPU {u + s:.0f}% of {fmt_s(wall)}", va="center", fontsize=8.5
+        )
         right = max(right, u + s)
     ax.axvline(100, color=IDEAL_COLOUR, lw=0.8)
     ax.set_xlim(0, right * 1.4)
@@ -317,20 +383,29 @@ def _wait_panel(ax, rw: pd.DataFrame, present, colours) -> None:
     bars = []
     for st in present:
         g = rw[rw["strategy"] == st]
-        bars.append((float(g["wait_s"].clip(lower=0).mean()) * 1e3,
-                     float(g["latency_s"].mean()) * 1e3))
+        bars.append(
+            (float(g["wait_s"].clip(lower=0).mean()) * 1e3, float(g["latency_s"].mean()) * 1e3)
+        )
     totals = sorted(w + s for w, s in bars)
     xmax = totals[-1] * 1.6 if totals else 1.0
     if len(totals) > 1 and totals[-1] > CUT_RATIO * totals[-2]:
         xmax = totals[-2] * 2.6
     for i, (st, (wait, service)) in enumerate(zip(present, bars, strict=True)):
-        ax.barh(i, wait, height=0.6, facecolor=WAIT_FILL, edgecolor=WAIT_COLOUR, hatch="...",
-                lw=0.6)
+        ax.barh(
+            i, wait, height=0.6, facecolor=WAIT_FILL, edgecolor=WAIT_COLOUR, hatch="...", lw=0.6
+        )
         ax.barh(i, service, left=wait, height=0.6, color=colours[st], alpha=0.85)
         text = f"wait {fmt_s(wait / 1e3)} + service {fmt_s(service / 1e3)}"
         if wait + service > xmax:
-            ax.text(xmax * 0.98, i, f"{text} (bar cut) ", va="center", ha="right", fontsize=8.5,
-                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5})
+            ax.text(
+                xmax * 0.98,
+                i,
+                f"{text} (bar cut) ",
+                va="center",
+                ha="right",
+                fontsize=8.5,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.5},
+            )
         else:
             ax.text(wait + service, i, f"  {text}", va="center", fontsize=8.5)
     ax.set_yticks(range(len(present)), present)

@@ -28,8 +28,9 @@ __all__ = ["FORMAT", "import_files"]
 FORMAT = "pytest-benchmark"
 
 
-def _meta(run_id: str, files: Sequence[BenchmarkFile], baseline: str, command: list[str],
-          n_trials: int) -> dict[str, Any]:  # fmt: skip
+def _meta(
+    run_id: str, files: Sequence[BenchmarkFile], baseline: str, command: list[str], n_trials: int
+) -> dict[str, Any]:
     machine = files[0].machine
     cpu = machine.get("cpu") if isinstance(machine.get("cpu"), dict) else {}
     commit = files[0].commit
@@ -37,8 +38,15 @@ def _meta(run_id: str, files: Sequence[BenchmarkFile], baseline: str, command: l
     if commit_id and commit.get("dirty"):
         commit_id = f"{commit_id}+dirty"
     stamps = sorted(f.datetime for f in files if f.datetime)
-    sources = [{"path": str(f.path), "datetime": f.datetime, "version": f.version,
-                "benchmarks": len(f.benchmarks)} for f in files]  # fmt: skip
+    sources = [
+        {
+            "path": str(f.path),
+            "datetime": f.datetime,
+            "version": f.version,
+            "benchmarks": len(f.benchmarks),
+        }
+        for f in files
+    ]
     names = ", ".join(f.path.name for f in files)
     platform = "-".join(str(machine[k]) for k in ("system", "release", "machine") if machine.get(k))
     return {
@@ -70,8 +78,12 @@ def _meta(run_id: str, files: Sequence[BenchmarkFile], baseline: str, command: l
     }
 
 
-def import_files(paths: Sequence[Path], out_root: Path, baseline: str | None = None,
-                 command: list[str] | None = None) -> Path:  # fmt: skip
+def import_files(
+    paths: Sequence[Path],
+    out_root: Path,
+    baseline: str | None = None,
+    command: list[str] | None = None,
+) -> Path:
     """A new run folder under ``out_root`` from the files; returns its path. Speed-ups are
     against ``baseline`` (a strategy or test name; default: sequential, if present)."""
     files = read_files(list(paths))
@@ -88,8 +100,11 @@ def import_files(paths: Sequence[Path], out_root: Path, baseline: str | None = N
     try:
         tmp.mkdir()
         trials["run_id"] = pd.Categorical([run_dir.name] * len(trials))
-        tables = {"trials": trials, "requests": collect.requests_frame(run_dir.name, []),
-                  "probes": collect.probes_frame(run_dir.name, [])}  # fmt: skip
+        tables = {
+            "trials": trials,
+            "requests": collect.requests_frame(run_dir.name, []),
+            "probes": collect.probes_frame(run_dir.name, []),
+        }
         store.save_tables(tmp, tables, summary)
         meta = _meta(run_dir.name, files, baseline or "sequential", command or [], len(trials))
         store.write_json_atomic(tmp / "meta.json", meta)

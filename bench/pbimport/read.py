@@ -47,8 +47,7 @@ class BenchmarkFile:
 
 
 def _number(value: Any) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and math.isfinite(value))  # fmt: skip
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _flagbench(where: str, info: Any) -> dict[str, Any] | None:
@@ -60,16 +59,22 @@ def _flagbench(where: str, info: Any) -> dict[str, Any] | None:
     if not isinstance(schema, int) or not schema >= 1:
         raise ImportFileError(f"{where}: extra_info.{EXTRA_INFO_KEY}.schema is missing")
     if schema > SCHEMA_VERSION:
-        raise ImportFileError(f"{where}: written by a newer flagbench (results schema {schema}; "
-                              f"this one reads up to {SCHEMA_VERSION}); upgrade flagbench")  # fmt: skip
+        raise ImportFileError(
+            f"{where}: written by a newer flagbench (results schema {schema}; "
+            f"this one reads up to {SCHEMA_VERSION}); upgrade flagbench"
+        )
     trials = info.get("trials")
     if not isinstance(trials, list) or not trials:
-        raise ImportFileError(f"{where}: extra_info.{EXTRA_INFO_KEY}.trials is not a non-empty list")
+        raise ImportFileError(
+            f"{where}: extra_info.{EXTRA_INFO_KEY}.trials is not a non-empty list"
+        )
     for i, row in enumerate(trials):
         bad = not isinstance(row, dict) or not _number(row.get("wall_s")) or row["wall_s"] <= 0
         if bad or not all(isinstance(row.get(k), str) for k in _ROW_TEXT):
-            raise ImportFileError(f"{where}: extra_info.{EXTRA_INFO_KEY}.trials[{i}] lacks a "
-                                  f"positive wall_s or one of {', '.join(_ROW_TEXT)}")  # fmt: skip
+            raise ImportFileError(
+                f"{where}: extra_info.{EXTRA_INFO_KEY}.trials[{i}] lacks a "
+                f"positive wall_s or one of {', '.join(_ROW_TEXT)}"
+            )
     return info
 
 
@@ -92,8 +97,7 @@ def _benchmark(path: Path, i: int, item: Any) -> Benchmark:
         if not isinstance(data, list) or not all(_number(d) and d > 0 for d in data):
             raise ImportFileError(f"{where}: stats.data is not a list of positive times")
         if len(data) != rounds:
-            raise ImportFileError(f"{where}: stats.data has {len(data)} times for "
-                                  f"{rounds} rounds")  # fmt: skip
+            raise ImportFileError(f"{where}: stats.data has {len(data)} times for {rounds} rounds")
     extra = item.get("extra_info") if isinstance(item.get("extra_info"), dict) else {}
     group = item.get("group")
     return Benchmark(
@@ -120,8 +124,10 @@ def read_file(path: Path) -> BenchmarkFile:
     except ValueError as exc:
         raise ImportFileError(f"{path}: not JSON ({exc})") from None
     if not isinstance(doc, dict) or not isinstance(doc.get("benchmarks"), list):
-        raise ImportFileError(f"{path}: not a pytest-benchmark JSON file (no \"benchmarks\" "
-                              "list); write one with pytest --benchmark-json FILE")  # fmt: skip
+        raise ImportFileError(
+            f'{path}: not a pytest-benchmark JSON file (no "benchmarks" '
+            "list); write one with pytest --benchmark-json FILE"
+        )
     machine, commit = doc.get("machine_info"), doc.get("commit_info")
     return BenchmarkFile(
         path=path,
@@ -138,6 +144,8 @@ def read_files(paths: list[Path]) -> list[BenchmarkFile]:
     files = [read_file(p) for p in paths]
     if not any(f.benchmarks for f in files):
         names = ", ".join(str(p) for p in paths)
-        raise ImportFileError(f"{names}: no benchmarks in {'it' if len(paths) == 1 else 'them'} "
-                              "(pytest-benchmark leaves out skipped and failed ones)")  # fmt: skip
+        raise ImportFileError(
+            f"{names}: no benchmarks in {'it' if len(paths) == 1 else 'them'} "
+            "(pytest-benchmark leaves out skipped and failed ones)"
+        )
     return files

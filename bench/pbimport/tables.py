@@ -38,8 +38,9 @@ def trial_columns() -> dict[str, Any]:
     """The trials table's columns as the collector makes them, each with its empty value:
     "" for text, None for the rest."""
     placeholder = TrialResult(Trial(0, "-", Workload(), 0), 1, 1, 0.0)
-    frame = collect.trials_frame("", [placeholder], collect.requests_frame("", []),
-                                 collect.probes_frame("", []))  # fmt: skip
+    frame = collect.trials_frame(
+        "", [placeholder], collect.requests_frame("", []), collect.probes_frame("", [])
+    )
     row = frame.iloc[0].to_dict()
     return {k: "" if isinstance(v, str) else None for k, v in row.items()}
 
@@ -76,8 +77,12 @@ def _strategies(files: Sequence[BenchmarkFile]) -> dict[str, str]:
 
 def _rows(f: BenchmarkFile, b: Benchmark, strategy: str) -> list[dict[str, Any]]:
     _, label, workload_id = _identity(b)
-    config = {"strategy": strategy, "workload": label, "workload_id": workload_id,
-              "config_id": f"{strategy}-{workload_id}"}  # fmt: skip
+    config = {
+        "strategy": strategy,
+        "workload": label,
+        "workload_id": workload_id,
+        "config_id": f"{strategy}-{workload_id}",
+    }
     if b.flagbench is not None:
         return [{**trial_columns(), **row, **config} for row in b.flagbench["trials"]]
     if b.data is None:
@@ -129,30 +134,54 @@ def _stats_row(b: Benchmark, strategy: str, baseline: str) -> dict[str, Any]:
     half = stats.t975(n - 1) * log_sd / math.sqrt(n) if n > 1 else math.nan
     _, label, workload_id = _identity(b)
     return {
-        "config_id": f"{strategy}-{workload_id}", "workload_id": workload_id, "workload": label,
-        "strategy": strategy, "n_jobs": math.nan, "concurrency": math.nan, "latency": "",
-        "n": n, "wall_median_s": float(s["median"]), "wall_iqr_s": float(s.get("iqr", math.nan)),
-        "wall_gmean_s": gmean, "wall_ci_low_s": gmean * math.exp(-half),
-        "wall_ci_high_s": gmean * math.exp(half), "wall_cv": cv,
-        "stability": "not assessed" if n < stats.MIN_SAMPLES else
-                     "unstable" if cv > stats.UNSTABLE_CV else "stable",
+        "config_id": f"{strategy}-{workload_id}",
+        "workload_id": workload_id,
+        "workload": label,
+        "strategy": strategy,
+        "n_jobs": math.nan,
+        "concurrency": math.nan,
+        "latency": "",
+        "n": n,
+        "wall_median_s": float(s["median"]),
+        "wall_iqr_s": float(s.get("iqr", math.nan)),
+        "wall_gmean_s": gmean,
+        "wall_ci_low_s": gmean * math.exp(-half),
+        "wall_ci_high_s": gmean * math.exp(half),
+        "wall_cv": cv,
+        "stability": "not assessed"
+        if n < stats.MIN_SAMPLES
+        else "unstable"
+        if cv > stats.UNSTABLE_CV
+        else "stable",
         "unstable": n >= stats.MIN_SAMPLES and cv > stats.UNSTABLE_CV,
-        "efficiency_median": math.nan, "throughput_median_rps": math.nan, "ideal_s": math.nan,
-        "n_error_median": math.nan, "cpu_user_median_s": math.nan, "cpu_sys_median_s": math.nan,
-        "bottleneck": "", "baseline": baseline, "speedup": math.nan,
-        "speedup_ci_low": math.nan, "speedup_ci_high": math.nan,
-    }  # fmt: skip
+        "efficiency_median": math.nan,
+        "throughput_median_rps": math.nan,
+        "ideal_s": math.nan,
+        "n_error_median": math.nan,
+        "cpu_user_median_s": math.nan,
+        "cpu_sys_median_s": math.nan,
+        "bottleneck": "",
+        "baseline": baseline,
+        "speedup": math.nan,
+        "speedup_ci_low": math.nan,
+        "speedup_ci_high": math.nan,
+    }
 
 
-def summary_table(trials: pd.DataFrame, files: Sequence[BenchmarkFile],
-                  baseline: str) -> pd.DataFrame:  # fmt: skip
+def summary_table(
+    trials: pd.DataFrame, files: Sequence[BenchmarkFile], baseline: str
+) -> pd.DataFrame:
     """The collector's summary of the trials, plus a row for each benchmark saved without its
     rounds; the latter get a speed-up (ratio of medians, no interval) when the baseline is in
     the same workload."""
     summary = collect.summarize(trials, baseline) if len(trials) else pd.DataFrame()
     names = _strategies(files)
-    extra = [_stats_row(b, names[b.fullname], baseline) for f in files for b in f.benchmarks
-             if b.flagbench is None and b.data is None]  # fmt: skip
+    extra = [
+        _stats_row(b, names[b.fullname], baseline)
+        for f in files
+        for b in f.benchmarks
+        if b.flagbench is None and b.data is None
+    ]
     if not extra:
         return summary
     both = pd.concat([summary, pd.DataFrame(extra)], ignore_index=True)

@@ -49,8 +49,10 @@ def workload_for(server: Any, given: dict[str, Any]) -> Workload:
     (from the marker or ``configure``), so the recorded workload is the one that ran. Those
     given are applied to the server."""
     if "python" in given:
-        raise TargetError("python: tests run in pytest's interpreter; compare interpreters "
-                          "with flagbench run --python")  # fmt: skip
+        raise TargetError(
+            "python: tests run in pytest's interpreter; compare interpreters "
+            "with flagbench run --python"
+        )
     config = server.config()
     current = {}
     for f in _SERVER_FIELDS:
@@ -79,8 +81,15 @@ class FlagbenchBench:
         self.server = server
         self.scratch = scratch
 
-    def __call__(self, target: Any, *, rounds: int = 5, warmup_rounds: int = 1,
-                 loop_factory: LoopFactory | None = None, **workload: Any) -> BenchResult:  # fmt: skip
+    def __call__(
+        self,
+        target: Any,
+        *,
+        rounds: int = 5,
+        warmup_rounds: int = 1,
+        loop_factory: LoopFactory | None = None,
+        **workload: Any,
+    ) -> BenchResult:
         """Benchmark ``target`` (a strategy name, a strategy object or class, a function
         ``f(jobs, settings)`` or an ``async def`` one) on the workload given by keyword
         (the suite keys: ``n_jobs``, ``concurrency``, ``latency``, ``error_rate``, ...).
@@ -92,15 +101,23 @@ class FlagbenchBench:
             message = f"flagbench_bench: {exc}"
         pytest.fail(message, pytrace=False)  # outside the except: no chained traceback
 
-    def _checked_call(self, target: Any, rounds: int, warmup_rounds: int,
-                      loop_factory: LoopFactory | None, workload: dict[str, Any]) -> BenchResult:  # fmt: skip
+    def _checked_call(
+        self,
+        target: Any,
+        rounds: int,
+        warmup_rounds: int,
+        loop_factory: LoopFactory | None,
+        workload: dict[str, Any],
+    ) -> BenchResult:
         for name, value, low in (("rounds", rounds, 1), ("warmup_rounds", warmup_rounds, 0)):
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise TargetError(f"{name} = {value!r}: give an integer >= {low}")
         resolved = resolve(target)
         if loop_factory is not None and not resolved.is_async:
-            raise TargetError(f"loop_factory is for async code; {resolved.name} is a "
-                              f"{resolved.kind}, which runs no event loop of ours")  # fmt: skip
+            raise TargetError(
+                f"loop_factory is for async code; {resolved.name} is a "
+                f"{resolved.kind}, which runs no event loop of ours"
+            )
         w = workload_for(self.server, workload)
         if self.benchmark.group is None:
             self.benchmark.group = w.label
@@ -108,8 +125,9 @@ class FlagbenchBench:
         with loop as running:
             return self._run(resolved, w, rounds, warmup_rounds, running)
 
-    def _run(self, target: Target, w: Workload, rounds: int, warmup_rounds: int,
-             loop: Any) -> BenchResult:  # fmt: skip
+    def _run(
+        self, target: Target, w: Workload, rounds: int, warmup_rounds: int, loop: Any
+    ) -> BenchResult:
         server, timed = self.server, not self.benchmark.disabled
         codes = w.codes_list()
         jobs = make_jobs(server.flags_url, codes)
@@ -147,8 +165,14 @@ class FlagbenchBench:
             data.output = None
             check(data.records, jobs, data.server, where)
 
-        self.benchmark.pedantic(one_round, setup=setup, teardown=teardown, rounds=rounds,
-                                warmup_rounds=warmup_rounds, iterations=1)  # fmt: skip
+        self.benchmark.pedantic(
+            one_round,
+            setup=setup,
+            teardown=teardown,
+            rounds=rounds,
+            warmup_rounds=warmup_rounds,
+            iterations=1,
+        )
         if not timed:  # pytest-benchmark ran the body once and skipped the teardown
             teardown(*started[-1])
         measured = [data for data, _ in started if not data.warmup]
@@ -160,11 +184,12 @@ class FlagbenchBench:
         done = []
         for repeat, (data, wall) in enumerate(zip(measured, walls, strict=True)):
             trial = Trial(repeat, target.name, w, repeat)
-            row = trial_row(trial, data, wall, len(jobs), concurrency, latency_mean,
-                                    ideal)  # fmt: skip
-            done.append(Round(wall, data.records, data.server,
-                              data.cpu_user_s + data.cpu_sys_s, row))  # fmt: skip
+            row = trial_row(trial, data, wall, len(jobs), concurrency, latency_mean, ideal)
+            done.append(
+                Round(wall, data.records, data.server, data.cpu_user_s + data.cpu_sys_s, row)
+            )
         result = BenchResult(target.name, target.kind, w, concurrency, ideal, tuple(done), timed)
-        self.benchmark.extra_info[EXTRA_INFO_KEY] = extra_info(result, server.config(),
-                                                               warmup_rounds)  # fmt: skip
+        self.benchmark.extra_info[EXTRA_INFO_KEY] = extra_info(
+            result, server.config(), warmup_rounds
+        )
         return result

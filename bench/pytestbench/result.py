@@ -70,8 +70,9 @@ class BenchResult:
         return statistics.median(math.nan if v is None else float(v) for v in values)
 
 
-def extra_info(result: BenchResult, server_config: dict[str, Any],
-               warmup_rounds: int) -> dict[str, Any]:  # fmt: skip
+def extra_info(
+    result: BenchResult, server_config: dict[str, Any], warmup_rounds: int
+) -> dict[str, Any]:
     """The ``extra_info["flagbench"]`` document (JSON-ready)."""
     rows = [r.row for r in result.rounds]
 

@@ -58,8 +58,11 @@ def _records_from_statuses(statuses: Sequence[Any], jobs: Sequence[Job]) -> list
     out = []
     for job, status in zip(jobs, statuses, strict=True):
         outcome, kind = classify(status)
-        out.append(RequestRecord(job.cc, "flag", 1, math.nan, math.nan, math.nan, status,
-                                 outcome, kind, 0, worker))  # fmt: skip
+        out.append(
+            RequestRecord(
+                job.cc, "flag", 1, math.nan, math.nan, math.nan, status, outcome, kind, 0, worker
+            )
+        )
     return out
 
 
@@ -71,15 +74,19 @@ def as_records(output: Any, jobs: Sequence[Job], name: str, where: str) -> list[
         is_status = [s is None or (isinstance(s, int) and not isinstance(s, bool)) for s in output]
         if all(is_status):
             if len(output) != len(jobs):
-                raise RoundFailed(f"{where}: {name} returned {len(output)} statuses for "
-                                  f"{len(jobs)} jobs; every job must be accounted for")  # fmt: skip
+                raise RoundFailed(
+                    f"{where}: {name} returned {len(output)} statuses for "
+                    f"{len(jobs)} jobs; every job must be accounted for"
+                )
             return _records_from_statuses(output, jobs)
         bad = next(o for o, ok in zip(output, is_status, strict=True) if not ok)
         got = f"a list holding {type(bad).__name__} {bad!r:.60}"
     else:
         got = "None" if output is None else f"a {type(output).__name__}"
-    raise RoundFailed(f"{where}: {name} returned {got}; return its RequestRecords (one per "
-                      "attempt) or one HTTP status per job (None when no response came)")  # fmt: skip
+    raise RoundFailed(
+        f"{where}: {name} returned {got}; return its RequestRecords (one per "
+        "attempt) or one HTTP status per job (None when no response came)"
+    )
 
 
 def _codes(counter: Counter[str]) -> str:
@@ -94,8 +101,9 @@ def sent_requests(records: Sequence[RequestRecord]) -> int:
     return sum(1 for r in records if r.attempt > 0 and r.error_kind != CONNECTION_REFUSED)
 
 
-def check(records: Sequence[RequestRecord], jobs: Sequence[Job], server: dict[str, Any],
-          where: str) -> None:  # fmt: skip
+def check(
+    records: Sequence[RequestRecord], jobs: Sequence[Job], server: dict[str, Any], where: str
+) -> None:
     """RoundFailed unless every job has exactly one final record and the server received
     exactly the requests the client says it sent."""
     finals = Counter(r.cc for r in records if r.final)
@@ -107,30 +115,53 @@ def check(records: Sequence[RequestRecord], jobs: Sequence[Job], server: dict[st
             parts.append(f"{lost.total()} job(s) without a final record ({_codes(lost)})")
         if extra:
             parts.append(f"{extra.total()} final record(s) too many ({_codes(extra)})")
-        raise RoundFailed(f"{where}: {len(jobs)} jobs, {finals.total()} final records: "
-                          + "; ".join(parts))  # fmt: skip
+        raise RoundFailed(
+            f"{where}: {len(jobs)} jobs, {finals.total()} final records: " + "; ".join(parts)
+        )
     sent, seen = sent_requests(records), server.get("requests")
     if seen != sent:
-        raise RoundFailed(f"{where}: the client reports {sent} requests, the server received "
-                          f"{seen}")  # fmt: skip
+        raise RoundFailed(
+            f"{where}: the client reports {sent} requests, the server received {seen}"
+        )
 
 
-def trial_row(trial: Trial, data: RoundData, wall_s: float, n_jobs: int,
-              concurrency_effective: int, latency_mean_s: float,
-              ideal_s: float | None) -> dict[str, Any]:  # fmt: skip
+def trial_row(
+    trial: Trial,
+    data: RoundData,
+    wall_s: float,
+    n_jobs: int,
+    concurrency_effective: int,
+    latency_mean_s: float,
+    ideal_s: float | None,
+) -> dict[str, Any]:
     """The round as one row of the trials table (JSON-ready), built by the collector."""
     rows = [record_row(rec, data.t0) for rec in data.records]
     result = WorkerResult(
-        wall_s=wall_s, cpu_user_s=data.cpu_user_s, cpu_sys_s=data.cpu_sys_s,
-        rss_peak_mib=math.nan, n_jobs=n_jobs, record_fields=RECORD_FIELDS, records=rows,
+        wall_s=wall_s,
+        cpu_user_s=data.cpu_user_s,
+        cpu_sys_s=data.cpu_sys_s,
+        rss_peak_mib=math.nan,
+        n_jobs=n_jobs,
+        record_fields=RECORD_FIELDS,
+        records=rows,
         probes=[[p.kind, p.t - data.t0, p.lag_s] for p in data.probes if p.t >= data.t0],
-        python=platform.python_version(), implementation=platform.python_implementation(),
-        gil_enabled=gil_enabled(), pid=os.getpid(),
-    )  # fmt: skip
-    done = TrialResult(trial, n_jobs=n_jobs, concurrency_effective=concurrency_effective,
-                       latency_mean_s=latency_mean_s, ideal_s=ideal_s, status="ok", result=result, server=data.server,
-                       server_cpu_s=data.server.get("cpu_s"),
-                       saved_files=data.saved_files)  # fmt: skip
+        python=platform.python_version(),
+        implementation=platform.python_implementation(),
+        gil_enabled=gil_enabled(),
+        pid=os.getpid(),
+    )
+    done = TrialResult(
+        trial,
+        n_jobs=n_jobs,
+        concurrency_effective=concurrency_effective,
+        latency_mean_s=latency_mean_s,
+        ideal_s=ideal_s,
+        status="ok",
+        result=result,
+        server=data.server,
+        server_cpu_s=data.server.get("cpu_s"),
+        saved_files=data.saved_files,
+    )
     requests = collect.requests_frame("", [done])
     probes = collect.probes_frame("", [done])
     frame = collect.trials_frame("", [done], requests, probes).drop(columns="run_id")

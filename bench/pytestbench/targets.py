@@ -81,7 +81,9 @@ def resolve(target: Any) -> Target:
             obj = strategies.get(target)
         except strategies.StrategyError as exc:
             raise TargetError(str(exc)) from None
-        return _of_object(obj, "builtin" if target in strategies.builtin_names() else "registered", target)
+        return _of_object(
+            obj, "builtin" if target in strategies.builtin_names() else "registered", target
+        )
     if isinstance(target, type):
         try:
             target = target()
@@ -93,10 +95,15 @@ def resolve(target: Any) -> Target:
         name = getattr(target, "__name__", type(target).__name__)
         cap = getattr(target, "max_concurrency", None)
         if inspect.iscoroutinefunction(target):
-            return Target(name, "coroutine", cap,
-                          coroutine=lambda jobs, settings, probes: target(jobs, settings))  # fmt: skip
-        return Target(name, "function", cap,
-                      call=lambda jobs, settings, probes: target(jobs, settings))  # fmt: skip
+            return Target(
+                name,
+                "coroutine",
+                cap,
+                coroutine=lambda jobs, settings, probes: target(jobs, settings),
+            )
+        return Target(
+            name, "function", cap, call=lambda jobs, settings, probes: target(jobs, settings)
+        )
     raise TargetError(
         f"cannot benchmark {target!r}: give a strategy name ({', '.join(strategies.names())}), "
         "a strategy object, a function f(jobs, settings) or an async def f(jobs, settings)"
@@ -112,8 +119,10 @@ def event_loop(factory: LoopFactory | None) -> Iterator[asyncio.AbstractEventLoo
     except RuntimeError:
         pass
     else:
-        raise TargetError("flagbench_bench runs the event loop itself: call it from a plain "
-                          "`def` test, not from an `async def` one")  # fmt: skip
+        raise TargetError(
+            "flagbench_bench runs the event loop itself: call it from a plain "
+            "`def` test, not from an `async def` one"
+        )
     loop = (factory or asyncio.new_event_loop)()
     try:
         yield loop

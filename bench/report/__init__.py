@@ -20,8 +20,9 @@ from bench.report.render import render_html, render_markdown
 __all__ = ["Report", "build_report", "render_html", "render_markdown", "write_report"]
 
 
-def write_report(run: RunLike, out_dir: Path | None = None, *,
-                 charts: list[Rendered] | None = None) -> tuple[Path, Path]:
+def write_report(
+    run: RunLike, out_dir: Path | None = None, *, charts: list[Rendered] | None = None
+) -> tuple[Path, Path]:
     """Draw the charts (unless given) and write ``report.html`` and ``report.md``.
 
     ``out_dir`` defaults to the run folder; charts go to ``out_dir/charts``. Pass ``charts``

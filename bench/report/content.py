@@ -43,8 +43,10 @@ def build_report(run: RunLike, rendered: list[Rendered]) -> Report:
         overview=_overview(run),
         warnings=_warnings(run),
         summary=_summary_tables(run),
-        charts=[ChartEntry(r.title, tuple(reading(r.kind, run, r.workload_id)), r.path("png"))
-                for r in rendered],
+        charts=[
+            ChartEntry(r.title, tuple(reading(r.kind, run, r.workload_id)), r.path("png"))
+            for r in rendered
+        ],
         command=_command(meta),
         metadata=_metadata(run),
         packages=sorted((str(k), str(v)) for k, v in (meta.get("packages") or {}).items()),
@@ -54,14 +56,16 @@ def build_report(run: RunLike, rendered: list[Rendered]) -> Report:
 
 def _summary_note(baseline: str) -> str:
     labels = "; ".join(f"{k}: {v}" for k, v in BOTTLENECK_WORDS.items())
-    return ("Median wall time over the repeats; the 95% confidence interval of the geometric "
-            "mean (Student t on the log times, so never below zero); the ideal; speed-up against "
-            f"{baseline} on the same workload (with its interval); efficiency = ideal / wall "
-            "(median); final errors per trial (median); the bottleneck label of the trials "
-            f"(latency: efficiency of 80% or more; {labels}); stability: unstable when the "
-            f"repeats' CV exceeds 10%, not assessed with fewer than {MIN_SAMPLES} repeats. A "
-            "strategy marked * was measured once on another workload it cannot tell apart from "
-            "this one (sequential does not depend on C). " + IDEAL_NOTE)
+    return (
+        "Median wall time over the repeats; the 95% confidence interval of the geometric "
+        "mean (Student t on the log times, so never below zero); the ideal; speed-up against "
+        f"{baseline} on the same workload (with its interval); efficiency = ideal / wall "
+        "(median); final errors per trial (median); the bottleneck label of the trials "
+        f"(latency: efficiency of 80% or more; {labels}); stability: unstable when the "
+        f"repeats' CV exceeds 10%, not assessed with fewer than {MIN_SAMPLES} repeats. A "
+        "strategy marked * was measured once on another workload it cannot tell apart from "
+        "this one (sequential does not depend on C). " + IDEAL_NOTE
+    )
 
 
 def _overview(run: RunLike) -> list[str]:
@@ -78,14 +82,17 @@ def _overview(run: RunLike) -> list[str]:
         f"{_plural(n_trials, 'trial')} ({n_failed} failed) of {_plural(len(strategies), 'strategy')}"
         + (f" ({', '.join(strategies)})" if strategies else "")
         + f" on {_plural(n_workloads, 'workload')}"
-        + (f", run in {duration}" if duration else "") + ".",
+        + (f", run in {duration}" if duration else "")
+        + ".",
     ]
     spec = meta.get("spec") if isinstance(meta.get("spec"), dict) else {}
     if spec.get("description"):
         lines.insert(0, f"Suite {meta.get('suite', '')}: {spec['description']}.")
     if meta.get("started"):
-        lines.append(f"Started {meta['started']}, on {meta.get('platform', 'an unknown machine')}"
-                     f" with {meta.get('cpu_count', '?')} CPUs.")
+        lines.append(
+            f"Started {meta['started']}, on {meta.get('platform', 'an unknown machine')}"
+            f" with {meta.get('cpu_count', '?')} CPUs."
+        )
     return lines
 
 
@@ -108,42 +115,58 @@ def _warnings(run: RunLike) -> list[str]:
     meta = run.meta or {}
     out = []
     if meta.get("complete") is False:
-        out.append(f"The run is incomplete ({meta.get('stopped') or 'interrupted'}); finish it with "
-                   f"`flagbench suite {meta.get('suite', 'SUITE')} --resume {run.path}`.")
+        out.append(
+            f"The run is incomplete ({meta.get('stopped') or 'interrupted'}); finish it with "
+            f"`flagbench suite {meta.get('suite', 'SUITE')} --resume {run.path}`."
+        )
     cpus = meta.get("cpu_count")
-    for key, when, at_end in (("loadavg_at_start", "started", False),
-                              ("loadavg_at_end", "ended", True)):
+    for key, when, at_end in (
+        ("loadavg_at_start", "started", False),
+        ("loadavg_at_end", "ended", True),
+    ):
         load = _load(meta, key)
         if isinstance(cpus, int) and is_busy(load, cpus, at_end):
-            out.append(f"The machine was busy when the run {when} (load average {load:.2f} on "
-                       f"{cpus} CPUs): timings may be noisier and slower than on a quiet machine.")
+            out.append(
+                f"The machine was busy when the run {when} (load average {load:.2f} on "
+                f"{cpus} CPUs): timings may be noisier and slower than on a quiet machine."
+            )
     t = run.trials.copy()
     if len(t):
         t["strategy"] = t["strategy"].astype(str)
         failed = t[t["status"].astype(str) != "ok"]
         for r in failed.itertuples(index=False):
-            out.append(f"Failed trial {r.trial_id} ({r.strategy}, {r.workload}, repeat "
-                       f"{r.repeat}): {r.failure or 'no reason recorded'}.")
+            out.append(
+                f"Failed trial {r.trial_id} ({r.strategy}, {r.workload}, repeat "
+                f"{r.repeat}): {r.failure or 'no reason recorded'}."
+            )
         ok = t[t["status"].astype(str) == "ok"]
         bad = ok[ok["counts_match"].eq(False)]  # unknown (an imported benchmark) is no mismatch
         for r in bad.itertuples(index=False):
-            out.append(f"Client and server counts differ in trial {r.trial_id} "
-                       f"({r.strategy}, {r.workload}): the client made "
-                       f"{_count(r.n_requests)} requests, the server saw "
-                       f"{_count(r.server_requests)}.")
+            out.append(
+                f"Client and server counts differ in trial {r.trial_id} "
+                f"({r.strategy}, {r.workload}): the client made "
+                f"{_count(r.n_requests)} requests, the server saw "
+                f"{_count(r.server_requests)}."
+            )
     s = summary(run)
     if len(s):
         stability = s["stability"].astype(str) if "stability" in s else pd.Series("", s.index)
         shaky = s[stability == "unstable"]
         for workload, g in shaky.groupby("workload", sort=False):
-            items = ", ".join(f"{r.strategy} (CV {r.wall_cv:.1%}, {r.n} repeats)"
-                              for r in g.itertuples(index=False))
-            out.append(f"Unstable on {workload}: {items}; the repeats disagree, so treat "
-                       "these medians with care (more repeats or a quieter machine help).")
+            items = ", ".join(
+                f"{r.strategy} (CV {r.wall_cv:.1%}, {r.n} repeats)"
+                for r in g.itertuples(index=False)
+            )
+            out.append(
+                f"Unstable on {workload}: {items}; the repeats disagree, so treat "
+                "these medians with care (more repeats or a quieter machine help)."
+            )
         few = s[stability == "not assessed"]
         if len(few):
-            out.append(f"Stability not assessed for {_plural(len(few), 'configuration')}: "
-                       f"fewer than {MIN_SAMPLES} repeats cannot tell a steady result from noise.")
+            out.append(
+                f"Stability not assessed for {_plural(len(few), 'configuration')}: "
+                f"fewer than {MIN_SAMPLES} repeats cannot tell a steady result from noise."
+            )
     return out
 
 
@@ -167,8 +190,17 @@ def _summary_tables(run: RunLike) -> list[Table]:
     s = summary(run)
     if s.empty:
         return []
-    header = ("strategy", "median wall", "95% CI", "ideal", "speed-up", "efficiency",
-              "errors", "bottleneck", "stability")
+    header = (
+        "strategy",
+        "median wall",
+        "95% CI",
+        "ideal",
+        "speed-up",
+        "efficiency",
+        "errors",
+        "bottleneck",
+        "stability",
+    )
     tables = []
     for w in workloads(run):
         g = s[s["workload_id"] == w.workload_id]
@@ -216,7 +248,9 @@ def _interpreters(meta: dict[str, Any]) -> str:
     """The interpreters the trials ran on, as ``meta.json`` lists them (runs since it does)."""
     out = []
     for e in meta.get("interpreters") or []:
-        text = f"{e.get('implementation', '')} {e.get('label') or e.get('version')} ({e.get('path')}"
+        text = (
+            f"{e.get('implementation', '')} {e.get('label') or e.get('version')} ({e.get('path')}"
+        )
         if e.get("free_threaded"):
             text += ", free-threaded, GIL " + ("on" if e.get("gil_enabled") else "off")
         text += f"; venv {e['venv']})" if e.get("venv") else ")"
@@ -237,13 +271,29 @@ def _metadata(run: RunLike) -> list[tuple[str, str]]:
         ("complete", meta.get("complete")),
         ("trials", f"{meta.get('n_trials', len(run.trials))} ({meta.get('n_failed', 0)} failed)"),
         ("seed", meta.get("seed")),
-        ("machine", ", ".join(str(x) for x in (meta.get("cpu_model"), meta.get("platform"),
-                                                 f"{meta.get('cpu_count', '?')} CPUs") if x)),
+        (
+            "machine",
+            ", ".join(
+                str(x)
+                for x in (
+                    meta.get("cpu_model"),
+                    meta.get("platform"),
+                    f"{meta.get('cpu_count', '?')} CPUs",
+                )
+                if x
+            ),
+        ),
         ("load average at start", f"{_load(meta):.2f}" if _load(meta) is not None else None),
-        ("load average at end", f"{_load(meta, 'loadavg_at_end'):.2f}"
-         if _load(meta, "loadavg_at_end") is not None else None),
-        ("Python (harness)", " ".join(str(meta[k]) for k in ("implementation", "python")
-                                      if meta.get(k))),
+        (
+            "load average at end",
+            f"{_load(meta, 'loadavg_at_end'):.2f}"
+            if _load(meta, "loadavg_at_end") is not None
+            else None,
+        ),
+        (
+            "Python (harness)",
+            " ".join(str(meta[k]) for k in ("implementation", "python") if meta.get(k)),
+        ),
         ("Python (trials)", _interpreters(meta) or ", ".join(pythons)),
         ("git commit", meta.get("git_commit")),
         ("server", server_text),

@@ -40,15 +40,18 @@ def _latency(run: RunLike, _wid: str | None) -> list[str]:
     parts = []
     for name, d in _by_strategy(run, table):
         first, last = d.iloc[0], d.iloc[-1]
-        parts.append(f"{name} {fmt_s(first['latency_corrected_p99_s'])} at {first['rate']:g}/s "
-                     f"to {fmt_s(last['latency_corrected_p99_s'])} at {last['rate']:g}/s "
-                     f"(p99.9 {fmt_s(last['latency_corrected_p99_9_s'])})")
+        parts.append(
+            f"{name} {fmt_s(first['latency_corrected_p99_s'])} at {first['rate']:g}/s "
+            f"to {fmt_s(last['latency_corrected_p99_s'])} at {last['rate']:g}/s "
+            f"(p99.9 {fmt_s(last['latency_corrected_p99_9_s'])})"
+        )
     capacity = table["capacity_rps"].iloc[0]
-    return [f"Corrected p99 from {low:g} to {high:g} arrivals per second: " + "; ".join(parts)
-            + ".",
-            f"C requests in flight carry at most {capacity:,.0f}/s at this latency; past a "
-            "model's knee, queued arrivals wait ever longer, so the corrected percentiles "
-            "climb with the length of the run."]
+    return [
+        f"Corrected p99 from {low:g} to {high:g} arrivals per second: " + "; ".join(parts) + ".",
+        f"C requests in flight carry at most {capacity:,.0f}/s at this latency; past a "
+        "model's knee, queued arrivals wait ever longer, so the corrected percentiles "
+        "climb with the length of the run.",
+    ]
 
 
 @reads("openloop_omission")
@@ -59,12 +62,16 @@ def _omission(run: RunLike, _wid: str | None) -> list[str]:
     parts = []
     for name, d in _by_strategy(run, table):
         worst = d.loc[d["understated"].idxmax()]
-        parts.append(f"{name} at {worst['rate']:g}/s "
-                     f"{fmt_s(worst['latency_uncorrected_p99_s'])} against "
-                     f"{fmt_s(worst['latency_corrected_p99_s'])} "
-                     f"({worst['understated']:.1f}{TIMES})")
-    return ["The p99 from the actual start understates the p99 from the scheduled arrival "
-            "most: " + "; ".join(parts) + "."]
+        parts.append(
+            f"{name} at {worst['rate']:g}/s "
+            f"{fmt_s(worst['latency_uncorrected_p99_s'])} against "
+            f"{fmt_s(worst['latency_corrected_p99_s'])} "
+            f"({worst['understated']:.1f}{TIMES})"
+        )
+    return [
+        "The p99 from the actual start understates the p99 from the scheduled arrival "
+        "most: " + "; ".join(parts) + "."
+    ]
 
 
 @reads("openloop_rate")
@@ -79,10 +86,12 @@ def _rate(run: RunLike, _wid: str | None) -> list[str]:
         if beyond is None:
             parts.append(f"{name} kept up with every rate (up to {d['rate'].max():g}/s)")
         elif last is None:
-            parts.append(f"{name} fell behind from {d['rate'].min():g}/s, carrying at most "
-                         f"{top:,.0f}/s")
+            parts.append(
+                f"{name} fell behind from {d['rate'].min():g}/s, carrying at most {top:,.0f}/s"
+            )
         else:
-            parts.append(f"{name} kept up to {last:g}/s, fell behind at {beyond:g}/s and "
-                         f"carried at most {top:,.0f}/s")
-    return [f"Keeping up means at least {KEEPING_UP:.0%} of the target: " + "; ".join(parts)
-            + "."]
+            parts.append(
+                f"{name} kept up to {last:g}/s, fell behind at {beyond:g}/s and "
+                f"carried at most {top:,.0f}/s"
+            )
+    return [f"Keeping up means at least {KEEPING_UP:.0%} of the target: " + "; ".join(parts) + "."]

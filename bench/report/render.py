@@ -54,8 +54,10 @@ def _html_table(t: Table) -> str:
         return ' class="num"' if t.is_numeric(i) else ""
 
     head = "".join(f"<th{align(i)}>{_e(h)}</th>" for i, h in enumerate(t.header))
-    body = "".join("<tr>" + "".join(f"<td{align(i)}>{_e(c)}</td>" for i, c in enumerate(row))
-                   + "</tr>" for row in t.rows)
+    body = "".join(
+        "<tr>" + "".join(f"<td{align(i)}>{_e(c)}</td>" for i, c in enumerate(row)) + "</tr>"
+        for row in t.rows
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
@@ -84,8 +86,10 @@ def render_html(rep: Report) -> str:
         data = base64.b64encode(c.png.read_bytes()).decode("ascii")
         lines = "".join(f"<p>{_e(line)}</p>" for line in c.reading)
         caption = f"<figcaption>{lines}</figcaption>" if lines else ""
-        parts.append(f'<h3>{_e(c.title)}</h3><figure>{caption}'
-                     f'<img src="data:image/png;base64,{data}" alt="{_e(c.title)}"></figure>')
+        parts.append(
+            f"<h3>{_e(c.title)}</h3><figure>{caption}"
+            f'<img src="data:image/png;base64,{data}" alt="{_e(c.title)}"></figure>'
+        )
     parts.append('<h2 id="reproduce">How to reproduce</h2>')
     parts.append(f"<pre><code>{_e(rep.command)}</code></pre>")
     parts.append('<h2 id="metadata">Run metadata</h2>')
@@ -104,21 +108,23 @@ _MD_SPECIAL = re.compile(r"([\\`*_\[\]|<>#])")
 
 def _m(text: Any) -> str:
     """Markdown-escape data so a value can neither format nor inject HTML."""
-    return _MD_SPECIAL.sub(lambda m: {"<": "&lt;", ">": "&gt;"}.get(m.group(1),
-                                                                    "\\" + m.group(1)),
-                           str(text)).replace("\n", " ")
+    return _MD_SPECIAL.sub(
+        lambda m: {"<": "&lt;", ">": "&gt;"}.get(m.group(1), "\\" + m.group(1)), str(text)
+    ).replace("\n", " ")
 
 
 def _m_code_spans(text: str) -> str:
     pieces = re.split(r"(`[^`]+`)", text)
-    return "".join(p if p.startswith("`") and p.endswith("`") and len(p) > 1 else _m(p)
-                   for p in pieces)
+    return "".join(
+        p if p.startswith("`") and p.endswith("`") and len(p) > 1 else _m(p) for p in pieces
+    )
 
 
 def _md_table(t: Table) -> list[str]:
-    lines = ["| " + " | ".join(_m(h) for h in t.header) + " |",
-             "|" + "|".join("---:" if t.is_numeric(i) else ":---"
-                            for i in range(len(t.header))) + "|"]
+    lines = [
+        "| " + " | ".join(_m(h) for h in t.header) + " |",
+        "|" + "|".join("---:" if t.is_numeric(i) else ":---" for i in range(len(t.header))) + "|",
+    ]
     lines += ["| " + " | ".join(_m(c) for c in row) + " |" for row in t.rows]
     return lines
 
@@ -139,15 +145,29 @@ def render_markdown(rep: Report, base: Path) -> str:
         out += ["## Charts", ""]
     for c in rep.charts:
         rel = Path(os.path.relpath(c.png, base)).as_posix()
-        out += [f"### {_m(c.title)}", "", *(f"{_m(line)}  " for line in c.reading), "",
-                f"![{_m(c.title)}]({rel})", ""]
+        out += [
+            f"### {_m(c.title)}",
+            "",
+            *(f"{_m(line)}  " for line in c.reading),
+            "",
+            f"![{_m(c.title)}]({rel})",
+            "",
+        ]
     fence = "```"
     while fence in rep.command:
         fence += "`"
     out += ["## How to reproduce", "", f"{fence}sh", rep.command, fence, ""]
-    out += ["## Run metadata", "", *_md_table(Table("", ("field", "value"),
-                                                     tuple(rep.metadata))), ""]
+    out += [
+        "## Run metadata",
+        "",
+        *_md_table(Table("", ("field", "value"), tuple(rep.metadata))),
+        "",
+    ]
     if rep.packages:
-        out += ["### Package versions", "",
-                *_md_table(Table("", ("package", "version"), tuple(rep.packages))), ""]
+        out += [
+            "### Package versions",
+            "",
+            *_md_table(Table("", ("package", "version"), tuple(rep.packages))),
+            "",
+        ]
     return "\n".join(out)

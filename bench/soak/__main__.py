@@ -30,8 +30,9 @@ def checks(quick: bool) -> dict[str, Callable[[], Row]]:
     }
     for stop in stops.STOPS:
         jobs, concurrency = (40, 10) if quick else (200, 20)
-        out[stop.name.replace(" ", "-").lower()] = (
-            lambda s=stop, j=jobs, c=concurrency: stops.survive(s, j, c))  # fmt: skip
+        out[stop.name.replace(" ", "-").lower()] = lambda s=stop, j=jobs, c=concurrency: (
+            stops.survive(s, j, c)
+        )
     out["http-inputs"] = inputs.http_inputs
     out["slowloris"] = lambda: inputs.slowloris(300 if quick else 3000)
     out["cli-inputs"] = inputs.cli_inputs
@@ -39,10 +40,13 @@ def checks(quick: bool) -> dict[str, Callable[[], Row]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.soak", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--quick", action="store_true", help="every check, small (a minute or two)")
-    parser.add_argument("--only", nargs="+", metavar="CHECK",
-                        help=f"only these checks: {', '.join(checks(False))}")  # fmt: skip
+    parser.add_argument(
+        "--only", nargs="+", metavar="CHECK", help=f"only these checks: {', '.join(checks(False))}"
+    )
     args = parser.parse_args(argv)
     available = checks(args.quick)
     chosen = args.only or list(available)
@@ -50,20 +54,27 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown check {unknown[0]!r}; choose from: {', '.join(available)}")
     # the runs below need as many descriptors as C = 1,000 does
-    raise_open_files_limit(Suite("soak", ("asyncio",), (Workload(concurrency=1000),)),
-                           lambda message: print(f"soak: warning: {message}", file=sys.stderr))
+    raise_open_files_limit(
+        Suite("soak", ("asyncio",), (Workload(concurrency=1000),)),
+        lambda message: print(f"soak: warning: {message}", file=sys.stderr),
+    )
     rows = []
     started = time.monotonic()
     for name in chosen:
         print(f"soak: {name} ...", file=sys.stderr, flush=True)
         row = available[name]()
-        print(f"soak: {name}: {'ok' if row.passed else 'FAILED'} ({row.seconds:.0f} s)",
-              file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"soak: {name}: {'ok' if row.passed else 'FAILED'} ({row.seconds:.0f} s)",
+            file=sys.stderr,
+            flush=True,
+        )
         rows.append(row)
     print(markdown(rows))
     failed = [r.check for r in rows if not r.passed]
-    print(f"\n{len(rows) - len(failed)} of {len(rows)} checks held in "
-          f"{time.monotonic() - started:.0f} s" + (f"; failed: {', '.join(failed)}" if failed else ""))
+    print(
+        f"\n{len(rows) - len(failed)} of {len(rows)} checks held in "
+        f"{time.monotonic() - started:.0f} s" + (f"; failed: {', '.join(failed)}" if failed else "")
+    )
     return 1 if failed else 0
 
 

@@ -40,7 +40,9 @@ RAW_REQUESTS: tuple[bytes, ...] = (
     b"PUT /_config HTTP/1.1\r\n" + _CLOSE + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n",
     b"PUT /_config HTTP/1.1\r\n" + _CLOSE + b"Content-Length: 99999999\r\n\r\n{}",
     b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /flags/br/br.gif HTTP/1.1\r\nHost: x\r\n\r\n" * 50
-    + b"GET / HTTP/1.1\r\n" + _CLOSE + b"\r\n",
+    + b"GET / HTTP/1.1\r\n"
+    + _CLOSE
+    + b"\r\n",
     b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 64 + b"\r\n\r\n",  # TLS
     b"GET /\x00 HTTP/1.1\r\n" + _CLOSE + b"\r\n",
     b"CONNECT example.com:443 HTTP/1.1\r\n" + _CLOSE + b"\r\n",
@@ -55,15 +57,33 @@ _WRONG_VALUES: tuple[Any, ...] = ("x", -1, 10**30, 1e308, None, True, [], {}, "N
 def bad_config_bodies() -> list[bytes]:
     """Bodies ``PUT /_config`` must refuse with 400: every field given wrong values, and JSON
     that is malformed, deep, huge or not an object."""
-    bodies = [json.dumps({field: value}).encode() for field in CONFIG_FIELDS
-              for value in _WRONG_VALUES
-              if not _accepted(field, value)]  # fmt: skip
+    bodies = [
+        json.dumps({field: value}).encode()
+        for field in CONFIG_FIELDS
+        for value in _WRONG_VALUES
+        if not _accepted(field, value)
+    ]
     bodies += [
-        b"", b"{", b"{}}", b'{"latency": }', b"[" * 60_000, b'{"a":' * 12_000, b"\xff\xfe",
-        b'{"latency": "1' + b"0" * 5000 + b'"}', b'{"seed": ' + b"9" * 5000 + b"}",
-        b'{"error_rate": NaN}', b'{"error_rate": Infinity}', b'{"error_rate": 1e999}',
-        b"null", b"42", b'"text"', b"[]", b'{"latency": "5ms",}', b'{"\\ud800": 1}',
-        b'{"port": 1, "port": 2}', b"{" + b'"x": 1,' * 5000 + b'"y": 2}',
+        b"",
+        b"{",
+        b"{}}",
+        b'{"latency": }',
+        b"[" * 60_000,
+        b'{"a":' * 12_000,
+        b"\xff\xfe",
+        b'{"latency": "1' + b"0" * 5000 + b'"}',
+        b'{"seed": ' + b"9" * 5000 + b"}",
+        b'{"error_rate": NaN}',
+        b'{"error_rate": Infinity}',
+        b'{"error_rate": 1e999}',
+        b"null",
+        b"42",
+        b'"text"',
+        b"[]",
+        b'{"latency": "5ms",}',
+        b'{"\\ud800": 1}',
+        b'{"port": 1, "port": 2}',
+        b"{" + b'"x": 1,' * 5000 + b'"y": 2}',
     ]
     return bodies
 
@@ -103,21 +123,29 @@ def http_inputs() -> Row:
             fives += sum(s >= 500 for s in answered)
             silent += not answered
         for body in bodies:
-            head = (f"PUT /_config HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                    f"Content-Length: {len(body)}\r\n\r\n")  # fmt: skip
+            head = (
+                f"PUT /_config HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            )
             statuses = exchange(srv.base_url, head.encode() + body)
             fives += sum(s >= 500 for s in statuses)
             wrong += statuses != [400]
         alive = srv.health()["status"] == "ok" and srv.config() == before_config
         after = _settle(srv.pid, before)
     n = len(RAW_REQUESTS) + len(bodies)
-    return Row("bad input: HTTP", f"{n} requests", f"{len(RAW_REQUESTS)} malformed requests "
-               f"(traversal, oversized, pipelined, not HTTP), {len(bodies)} bad /_config bodies",
-               f"{fives} answered 5xx, {silent} unanswered, {wrong} bad bodies not refused "
-               "with 400; server "
-               f"{'up, its configuration unchanged' if alive else 'HURT'}", lost=None,
-               fds=f"{before} -> {after}", seconds=time.monotonic() - started,
-               passed=not (fives or silent or wrong) and alive and after <= before)  # fmt: skip
+    return Row(
+        "bad input: HTTP",
+        f"{n} requests",
+        f"{len(RAW_REQUESTS)} malformed requests "
+        f"(traversal, oversized, pipelined, not HTTP), {len(bodies)} bad /_config bodies",
+        f"{fives} answered 5xx, {silent} unanswered, {wrong} bad bodies not refused "
+        "with 400; server "
+        f"{'up, its configuration unchanged' if alive else 'HURT'}",
+        lost=None,
+        fds=f"{before} -> {after}",
+        seconds=time.monotonic() - started,
+        passed=not (fives or silent or wrong) and alive and after <= before,
+    )
 
 
 @contextmanager
@@ -127,10 +155,20 @@ def _low_fd_server(limit: int, header_timeout_s: float) -> Iterator[tuple[int, A
     def lower() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
 
-    proc = subprocess.Popen([sys.executable, "-m", "flags_server", "--port", "0",
-                             "--header-timeout", str(header_timeout_s)],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            preexec_fn=lower)  # fmt: skip
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "flags_server",
+            "--port",
+            "0",
+            "--header-timeout",
+            str(header_timeout_s),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lower,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline().decode()
@@ -167,12 +205,17 @@ def slowloris(connections: int = 3000, fd_limit: int = 1024, header_timeout_s: f
                 sock.close()
         after = _settle(pid, before)
     closed = stats["header_timeouts"] + stats["connections_rejected"]
-    return Row("bad input: slowloris", f"{connections:,} connections, fd limit {fd_limit:,}",
-               f"half-sent heads; cap {cap} connections, header timeout {header_timeout_s:g} s",
-               f"/_health back after {back_s:.1f} s; {stats['header_timeouts']:,} timed out, "
-               f"{stats['connections_rejected']:,} over the cap", lost=None,
-               fds=f"{before} -> {after}", seconds=time.monotonic() - started,
-               passed=back and closed >= connections and after <= before)  # fmt: skip
+    return Row(
+        "bad input: slowloris",
+        f"{connections:,} connections, fd limit {fd_limit:,}",
+        f"half-sent heads; cap {cap} connections, header timeout {header_timeout_s:g} s",
+        f"/_health back after {back_s:.1f} s; {stats['header_timeouts']:,} timed out, "
+        f"{stats['connections_rejected']:,} over the cap",
+        lost=None,
+        fds=f"{before} -> {after}",
+        seconds=time.monotonic() - started,
+        passed=back and closed >= connections and after <= before,
+    )
 
 
 def _health_within(srv: AdminClient, seconds: float) -> bool:
@@ -222,16 +265,21 @@ def _command_lines(box: Sandbox) -> list[list[str]]:
     a_file.write_text("")
     out = ["--out", str(box.out)]
     lines = [
-        ["run", "warp", *out], ["run", "asyncio", "--latency", "soon", *out],
-        ["run", "asyncio", "-m", "0", *out], ["run", "asyncio", "--error-rate", "2", *out],
-        ["run", "asyncio", "B4", *out], ["run", "asyncio", "--repeats", "0", *out],
+        ["run", "warp", *out],
+        ["run", "asyncio", "--latency", "soon", *out],
+        ["run", "asyncio", "-m", "0", *out],
+        ["run", "asyncio", "--error-rate", "2", *out],
+        ["run", "asyncio", "B4", *out],
+        ["run", "asyncio", "--repeats", "0", *out],
         ["run", "asyncio", "--server", "http://192.0.2.1:8001", *out],
         ["run", "asyncio", "--server", "http://127.0.0.1:1", *out],
         ["run", "asyncio", "--server", "ftp://127.0.0.1/flags", *out],
         ["run", "asyncio", "BR", "--out", str(a_file)],
         ["run", "asyncio", "BR", "--out", str(a_file / "under")],
-        ["suite", "nope", *out], ["report", str(box.root / "nothing")],
-        ["collect", str(a_file)], ["compare", str(a_file), str(a_file)],
+        ["suite", "nope", *out],
+        ["report", str(box.root / "nothing")],
+        ["collect", str(a_file)],
+        ["compare", str(a_file), str(a_file)],
     ]
     for name, content in _SUITES.items():
         path = box.root / f"{name.replace(' ', '-')}.toml"
@@ -251,8 +299,13 @@ def cli_inputs() -> Row:
             one_line = len(stderr.strip().splitlines()) == 1 and "Traceback" not in stderr
             if code != 2 or not one_line or box.out.exists() or box.left_over(0):
                 failures.append(" ".join(args[:3]))
-    return Row("bad input: CLI", f"{len(lines)} command lines and suite files",
-               "bad values, files and folders, unreachable and remote servers",
-               f"{len(lines) - len(failures)} of {len(lines)} one line, exit 2, nothing written"
-               + (f"; not: {', '.join(failures)}" if failures else ""), lost=None,
-               seconds=time.monotonic() - started, passed=not failures)  # fmt: skip
+    return Row(
+        "bad input: CLI",
+        f"{len(lines)} command lines and suite files",
+        "bad values, files and folders, unreachable and remote servers",
+        f"{len(lines) - len(failures)} of {len(lines)} one line, exit 2, nothing written"
+        + (f"; not: {', '.join(failures)}" if failures else ""),
+        lost=None,
+        seconds=time.monotonic() - started,
+        passed=not failures,
+    )

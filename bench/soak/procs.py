@@ -17,14 +17,19 @@ def _stat(pid: int) -> tuple[int, str] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = text[text.rindex(")") + 2:].split()  # the name may hold spaces and parentheses
+    fields = text[text.rindex(")") + 2 :].split()  # the name may hold spaces and parentheses
     return int(fields[1]), fields[0]
 
 
 def cmdline(pid: int) -> str:
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
-            "utf-8", "replace").strip()  # fmt: skip
+        return (
+            Path(f"/proc/{pid}/cmdline")
+            .read_bytes()
+            .replace(b"\0", b" ")
+            .decode("utf-8", "replace")
+            .strip()
+        )
     except OSError:
         return ""
 
@@ -64,16 +69,20 @@ def descendants(root: int) -> list[int]:
 
 def matching(text: str) -> list[int]:
     """Live processes whose command line contains ``text`` (a scratch path, say)."""
-    return [int(e) for e in os.listdir("/proc")
-            if e.isdigit() and alive(int(e)) and text in cmdline(int(e))]  # fmt: skip
+    return [
+        int(e)
+        for e in os.listdir("/proc")
+        if e.isdigit() and alive(int(e)) and text in cmdline(int(e))
+    ]
 
 
 def open_fds(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def wait_for(find: Callable[[], int | None], timeout_s: float, what: str,
-             poll_s: float = 0.02) -> int:  # fmt: skip
+def wait_for(
+    find: Callable[[], int | None], timeout_s: float, what: str, poll_s: float = 0.02
+) -> int:
     """Poll ``find`` until it returns a pid; TimeoutError naming ``what`` otherwise."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

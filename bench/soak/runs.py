@@ -36,9 +36,14 @@ class Sandbox:
 
     def start(self, *args: str, preexec: Callable[[], None] | None = None) -> subprocess.Popen[str]:
         """``python -m bench ARGS`` with this sandbox's results folder and scratch."""
-        return subprocess.Popen([sys.executable, "-m", "bench", *args], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True, env=self.env(),
-                                preexec_fn=preexec)  # fmt: skip
+        return subprocess.Popen(
+            [sys.executable, "-m", "bench", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=self.env(),
+            preexec_fn=preexec,
+        )
 
     def run(self, *args: str, preexec: Callable[[], None] | None = None) -> tuple[int, str]:
         """(exit status, stderr) of ``python -m bench ARGS``."""

@@ -56,22 +56,65 @@ def _signal_runner(sig: signal.Signals) -> Callable[[int, int], None]:
 
 
 STOPS = (
-    Stop("server killed", "flag server SIGKILL mid-trial", _kill_server(signal.SIGKILL), 2,
-         "the flag server died during trial", resume=True),
-    Stop("server frozen", "flag server SIGSTOP mid-trial", _kill_server(signal.SIGSTOP), 2,
-         "the flag server stopped answering during trial", resume=True),
-    Stop("worker killed", "worker SIGKILL mid-trial", _kill_worker, 1,
-         "trials failed: worker killed by SIGKILL", resume=False),
-    Stop("child killed", "pool process SIGKILL mid-trial", _kill_pool_process, 1,
-         "jobs lost with a dead pool process (worker_lost)", resume=False,
-         strategies=("processpool", "threadpool")),
-    Stop("SIGTERM", "SIGTERM to the runner mid-trial", _signal_runner(signal.SIGTERM), 143,
-         "flagbench suite --resume", resume=True),
-    Stop("Ctrl-C", "SIGINT to the runner mid-trial", _signal_runner(signal.SIGINT), 130,
-         "flagbench suite --resume", resume=True),
-    Stop("disk full", "RLIMIT_FSIZE 256 KiB: the larger trials' files do not fit", None, 2,
-         "File too large", resume=True, fsize=256 * 1024),
-)  # fmt: skip
+    Stop(
+        "server killed",
+        "flag server SIGKILL mid-trial",
+        _kill_server(signal.SIGKILL),
+        2,
+        "the flag server died during trial",
+        resume=True,
+    ),
+    Stop(
+        "server frozen",
+        "flag server SIGSTOP mid-trial",
+        _kill_server(signal.SIGSTOP),
+        2,
+        "the flag server stopped answering during trial",
+        resume=True,
+    ),
+    Stop(
+        "worker killed",
+        "worker SIGKILL mid-trial",
+        _kill_worker,
+        1,
+        "trials failed: worker killed by SIGKILL",
+        resume=False,
+    ),
+    Stop(
+        "child killed",
+        "pool process SIGKILL mid-trial",
+        _kill_pool_process,
+        1,
+        "jobs lost with a dead pool process (worker_lost)",
+        resume=False,
+        strategies=("processpool", "threadpool"),
+    ),
+    Stop(
+        "SIGTERM",
+        "SIGTERM to the runner mid-trial",
+        _signal_runner(signal.SIGTERM),
+        143,
+        "flagbench suite --resume",
+        resume=True,
+    ),
+    Stop(
+        "Ctrl-C",
+        "SIGINT to the runner mid-trial",
+        _signal_runner(signal.SIGINT),
+        130,
+        "flagbench suite --resume",
+        resume=True,
+    ),
+    Stop(
+        "disk full",
+        "RLIMIT_FSIZE 256 KiB: the larger trials' files do not fit",
+        None,
+        2,
+        "File too large",
+        resume=True,
+        fsize=256 * 1024,
+    ),
+)
 
 STRIKE_TRIAL = 3  # a fault strikes while this trial runs: three are saved already
 
@@ -81,10 +124,12 @@ def _suite(stop: Stop, jobs: int, concurrency: int) -> str:
     sizes = f"[{jobs}, {jobs * 20}]" if stop.fsize else str(jobs)
     latency = "5ms" if stop.fsize else "100ms"
     names = ", ".join(f'"{s}"' for s in stop.strategies)
-    return (f'[suite]\nname = "soak"\nstrategies = [{names}]\nrepeats = 3\nwarmup = 0\n'
-            f'seed = 7\n[server]\ntimeout_hold_s = 2.0\n[[workloads]]\ncodes = "all"\n'
-            f'n_jobs = {sizes}\nconcurrency = {concurrency}\nlatency = "{latency}"\n'
-            f"timeout_s = 1.0\nerror_rate = 0.05\nreset_rate = 0.02\n")  # fmt: skip
+    return (
+        f'[suite]\nname = "soak"\nstrategies = [{names}]\nrepeats = 3\nwarmup = 0\n'
+        f'seed = 7\n[server]\ntimeout_hold_s = 2.0\n[[workloads]]\ncodes = "all"\n'
+        f'n_jobs = {sizes}\nconcurrency = {concurrency}\nlatency = "{latency}"\n'
+        f"timeout_s = 1.0\nerror_rate = 0.05\nreset_rate = 0.02\n"
+    )
 
 
 def _fsize_limit(limit: int) -> Callable[[], None]:
@@ -103,8 +148,11 @@ def survive(stop: Stop, jobs: int = 200, concurrency: int = 20) -> Row:
         args = ("suite", str(suite), "--out", str(box.out), "--no-report")
         proc = box.start(*args, preexec=_fsize_limit(stop.fsize) if stop.fsize else None)
         if stop.strike is not None:
-            worker = procs.wait_for(procs.find_below(proc.pid, f"trial-{STRIKE_TRIAL}.json"),
-                                    300, f"trial {STRIKE_TRIAL}")  # fmt: skip
+            worker = procs.wait_for(
+                procs.find_below(proc.pid, f"trial-{STRIKE_TRIAL}.json"),
+                300,
+                f"trial {STRIKE_TRIAL}",
+            )
             time.sleep(0.5)  # inside the trial: the worker has started its requests
             stop.strike(proc.pid, worker)
         code, stderr = finish(proc)
@@ -112,8 +160,13 @@ def survive(stop: Stop, jobs: int = 200, concurrency: int = 20) -> Row:
         first = f"exit {code}: {_why(stderr)}"
         sizes = f"{jobs} and {jobs * 20}" if stop.fsize else f"{jobs}"
         n_trials = len(stop.strategies) * 3 * (2 if stop.fsize else 1)
-        row = Row(stop.name, f"{n_trials} trials of {sizes} requests, C = {concurrency}",
-                  stop.what, first, left_over=left)  # fmt: skip
+        row = Row(
+            stop.name,
+            f"{n_trials} trials of {sizes} requests, C = {concurrency}",
+            stop.what,
+            first,
+            left_over=left,
+        )
         row.passed = code == stop.exit_status and stop.says in stderr
         if stop.resume:
             resumed = box.start("suite", "--resume", str(box.run_dir()), "--no-report")
@@ -134,12 +187,15 @@ def _describe(row: Row, box: Sandbox) -> None:
     row.lost = lost_requests(ok)
     row.rss_mib = float(t["rss_peak_mib"].max()) if t["rss_peak_mib"].notna().any() else None
     row.result += f"; in the end {len(ok)}/{len(t)} trials ok" + (
-        "" if run.meta["complete"] else ", run incomplete")
+        "" if run.meta["complete"] else ", run incomplete"
+    )
     row.passed = row.passed and row.lost == 0 and row.left_over == 0 and run.meta["complete"]
 
 
-_WHY = re.compile(r"flagbench: (?:error: )?(?P<why>.*?)(?:; \d+ of \d+ trials saved in .*"
-                  r"| \(the trials table's failure column.*|; finished trials are saved.*)?$")
+_WHY = re.compile(
+    r"flagbench: (?:error: )?(?P<why>.*?)(?:; \d+ of \d+ trials saved in .*"
+    r"| \(the trials table's failure column.*|; finished trials are saved.*)?$"
+)
 
 
 def _why(stderr: str) -> str:

@@ -27,16 +27,23 @@ HEADER = ("check", "load", "faults", "result", "lost", "peak RSS", "fds", "left 
 
 def _cells(row: Row) -> tuple[str, ...]:
     return (
-        row.check, row.load, row.faults, row.result if row.passed else f"FAILED: {row.result}",
+        row.check,
+        row.load,
+        row.faults,
+        row.result if row.passed else f"FAILED: {row.result}",
         "-" if row.lost is None else f"{row.lost:,}",
         "-" if row.rss_mib is None else f"{row.rss_mib:.0f} MiB",
-        row.fds, str(row.left_over), f"{row.seconds:.0f} s",
-    )  # fmt: skip
+        row.fds,
+        str(row.left_over),
+        f"{row.seconds:.0f} s",
+    )
 
 
 def markdown(rows: Sequence[Row]) -> str:
     """The table as Markdown, ready for the README."""
-    lines = ["| " + " | ".join(HEADER) + " |",
-             "| " + " | ".join("---:" if h in ("lost", "time") else "---" for h in HEADER) + " |"]
+    lines = [
+        "| " + " | ".join(HEADER) + " |",
+        "| " + " | ".join("---:" if h in ("lost", "time") else "---" for h in HEADER) + " |",
+    ]
     lines += ["| " + " | ".join(c.replace("|", "\\|") for c in _cells(r)) + " |" for r in rows]
     return "\n".join(lines)

@@ -22,8 +22,9 @@ ROUNDS = dict(rounds=3, warmup_rounds=1)
 # C = 20 requests take a client at most ~2 ms of CPU each, 40 ms in all: far less than one
 # latency of 150 ms, so every strategy that keeps C requests in flight shows it to the server.
 LATENCY = dict(n_jobs=40, concurrency=20, latency="150ms")
-FAULTS_WORKLOAD = dict(n_jobs=100, concurrency=10, latency="5ms", error_rate=0.1,
-                       reset_rate=0.05, retries=1)  # fmt: skip
+FAULTS_WORKLOAD = dict(
+    n_jobs=100, concurrency=10, latency="5ms", error_rate=0.1, reset_rate=0.05, retries=1
+)
 FILES = dict(n_jobs=30, concurrency=10, latency="5ms", metadata=True, save=True)
 # requests go out at the pace of the processes starting (forked one by one)
 PROCESS_POOL = "processpool"
@@ -38,8 +39,9 @@ def expected_outcomes(config: dict, codes: list[str], retries: int) -> tuple[dic
         cc = code.lower()
         for attempt in range(1, retries + 2):
             requests += 1
-            d = decide(server.seed, f"{cc}/{cc}.gif", attempt, server.latency_model,
-                       server.fault_rates)  # fmt: skip
+            d = decide(
+                server.seed, f"{cc}/{cc}.gif", attempt, server.latency_model, server.fault_rates
+            )
             if d.fault is None or FAULTS[d.fault].client_error_kind is None:
                 counts["ok"] += 1
                 break

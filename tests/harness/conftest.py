@@ -11,12 +11,17 @@ from pathlib import Path
 import pytest
 
 
-def flagbench(*args: str, env: dict[str, str] | None = None, timeout: float = 180,
-              cwd: Path | None = None) -> subprocess.CompletedProcess[str]:  # fmt: skip
+def flagbench(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 180, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "bench", *args],
-        capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=cwd,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -39,10 +44,19 @@ def fake_python():
     """Make an executable that answers the interpreter probe as a Python of a given version."""
 
     def make(folder: Path, version: str, **facts: object) -> str:
-        answer = {"executable": str(folder / "python"), "real_executable": str(folder / "python"),
-                  "version": version, "implementation": "CPython", "free_threaded": False,
-                  "gil_enabled": True, "is_venv": False, "prefix": str(folder),
-                  "default_start_method": "fork", "markers": {}, **facts}  # fmt: skip
+        answer = {
+            "executable": str(folder / "python"),
+            "real_executable": str(folder / "python"),
+            "version": version,
+            "implementation": "CPython",
+            "free_threaded": False,
+            "gil_enabled": True,
+            "is_venv": False,
+            "prefix": str(folder),
+            "default_start_method": "fork",
+            "markers": {},
+            **facts,
+        }
         folder.mkdir(parents=True, exist_ok=True)
         exe = folder / "python"
         exe.write_text(f"#!/bin/sh\necho '{json.dumps(answer)}'\n")

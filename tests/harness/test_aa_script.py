@@ -28,8 +28,23 @@ def test_the_a_a_script_runs_end_to_end(tmp_path):
     suite = tmp_path / "aa.toml"
     suite.write_text(TINY)
     out = tmp_path / "runs"
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--suite", str(suite), "--pairs", "2",
-                           "--cpu-work", "python:10ms", "--out", str(out)], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--suite",
+            str(suite),
+            "--pairs",
+            "2",
+            "--cpu-work",
+            "python:10ms",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "A/A: --fail-above 5 fired in" in proc.stdout, proc.stdout + proc.stderr
     assert "run-to-run drift" in proc.stdout
     assert "--cpu-work python:10ms run" in proc.stdout and "flagged" in proc.stdout

@@ -67,8 +67,7 @@ def flags_url():
 
 
 def test_the_worker_applies_and_records_them(flags_url) -> None:
-    w = Workload(concurrency=4, background_threads=1, switch_interval="2ms",
-                 cpu_work="python:1ms")  # fmt: skip
+    w = Workload(concurrency=4, background_threads=1, switch_interval="2ms", cpu_work="python:1ms")
     result = run_trial(WorkerTask("threadpool", w, ["BR", "CN", "IN", "US"] * 3, flags_url))
     assert result.switch_interval_s == pytest.approx(0.002)
     assert result.background_threads == 1 and result.background_cpu_s > 0

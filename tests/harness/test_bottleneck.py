@@ -7,10 +7,18 @@ import pytest
 from bench.collect import bottleneck
 
 BASE = {
-    "status": "ok", "wall_s": 1.0, "cpu_user_s": 0.1, "cpu_sys_s": 0.05, "server_cpu_s": 0.1,
-    "efficiency": 0.5, "heartbeat_p99_s": 0.001, "client_processes": 1, "client_threads": 1,
-    "n_requests": 100, "n_costly_failures": 0,
-}  # fmt: skip
+    "status": "ok",
+    "wall_s": 1.0,
+    "cpu_user_s": 0.1,
+    "cpu_sys_s": 0.05,
+    "server_cpu_s": 0.1,
+    "efficiency": 0.5,
+    "heartbeat_p99_s": 0.001,
+    "client_processes": 1,
+    "client_threads": 1,
+    "n_requests": 100,
+    "n_costly_failures": 0,
+}
 
 
 @pytest.mark.parametrize(

@@ -43,16 +43,57 @@ timeout_rate = 0.05
 """
 
 TRIAL_COLUMNS = {
-    "run_id", "trial_id", "config_id", "workload_id", "repeat", "strategy", "python", "n_jobs",
-    "concurrency", "latency", "error_rate", "cpu_work", "save", "metadata", "wall_s",
-    "cpu_user_s", "cpu_sys_s", "rss_peak_mib", "n_ok", "n_not_found", "n_error",
-    "throughput_rps", "ideal_s", "efficiency", "latency_p50_s", "latency_p99_s",
-    "heartbeat_p99_s", "loop_lag_p99_s", "server_peak_inflight", "server_requests",
-    "server_injected_http_error", "counts_match", "bottleneck",
+    "run_id",
+    "trial_id",
+    "config_id",
+    "workload_id",
+    "repeat",
+    "strategy",
+    "python",
+    "n_jobs",
+    "concurrency",
+    "latency",
+    "error_rate",
+    "cpu_work",
+    "save",
+    "metadata",
+    "wall_s",
+    "cpu_user_s",
+    "cpu_sys_s",
+    "rss_peak_mib",
+    "n_ok",
+    "n_not_found",
+    "n_error",
+    "throughput_rps",
+    "ideal_s",
+    "efficiency",
+    "latency_p50_s",
+    "latency_p99_s",
+    "heartbeat_p99_s",
+    "loop_lag_p99_s",
+    "server_peak_inflight",
+    "server_requests",
+    "server_injected_http_error",
+    "counts_match",
+    "bottleneck",
 }
 REQUEST_COLUMNS = {
-    "run_id", "trial_id", "cc", "resource", "attempt", "t_queued_s", "t_start_s", "t_end_s",
-    "status", "outcome", "error_kind", "nbytes", "worker", "final", "latency_s", "wait_s",
+    "run_id",
+    "trial_id",
+    "cc",
+    "resource",
+    "attempt",
+    "t_queued_s",
+    "t_start_s",
+    "t_end_s",
+    "status",
+    "outcome",
+    "error_kind",
+    "nbytes",
+    "worker",
+    "final",
+    "latency_s",
+    "wait_s",
 }
 
 
@@ -72,8 +113,14 @@ def tiny_run(tmp_path_factory, run_cli):
 def test_folder_layout_and_meta(tiny_run):
     proc, run = tiny_run
     names = {p.name for p in run.path.iterdir()}
-    assert {"meta.json", "trials.parquet", "requests.parquet", "probes.parquet",
-            "summary.csv", "raw"} <= names  # fmt: skip
+    assert {
+        "meta.json",
+        "trials.parquet",
+        "requests.parquet",
+        "probes.parquet",
+        "summary.csv",
+        "raw",
+    } <= names
     assert not [n for n in names if n.endswith(".tmp")]
     meta = run.meta
     assert meta["complete"] is True and meta["n_trials"] == 6 and meta["n_failed"] == 0
@@ -150,24 +197,38 @@ def test_bad_spec_is_one_line_exit_2_nothing_written(tmp_path, run_cli):
         (["run", "asyncio", "--latency", "soon"], "--latency soon: bad latency spec"),
         (["run", "asyncio", "-m", "0"], "--max-req 0: must be between 1 and 10000"),
         (["run", "asyncio", "--error-rate", "2"], "--error-rate 2.0: must be between 0 and 1"),
-        (["run", "asyncio", "--save-delay", "5ms"],
-         "--save-delay 5ms delays each file write, but files are not saved; allowed with --save"),
-        (["run", "threadpool", "--switch-interval", "5"],
-         "--switch-interval 5: expected a duration with its unit"),
-        (["run", "asyncio_executor", "--executor", "fork"],
-         "--executor fork: allowed: thread, process"),
+        (
+            ["run", "asyncio", "--save-delay", "5ms"],
+            "--save-delay 5ms delays each file write, but files are not saved; allowed with --save",
+        ),
+        (
+            ["run", "threadpool", "--switch-interval", "5"],
+            "--switch-interval 5: expected a duration with its unit",
+        ),
+        (
+            ["run", "asyncio_executor", "--executor", "fork"],
+            "--executor fork: allowed: thread, process",
+        ),
         (["suite", "nope"], "unknown suite 'nope'"),
         (["report", "/nonexistent/run"], "not a flagbench run folder"),
-        (["run", "threadpool", "asyncio", "--client", "urllib3"],
-         "strategy 'asyncio' cannot use client 'urllib3'; it can use: aiohttp, httpx"),
-        (["run", "sequential", "--loop", "uvloop"],
-         "strategy 'sequential' cannot run on loop 'uvloop'; it has no event loop"),
+        (
+            ["run", "threadpool", "asyncio", "--client", "urllib3"],
+            "strategy 'asyncio' cannot use client 'urllib3'; it can use: aiohttp, httpx",
+        ),
+        (
+            ["run", "sequential", "--loop", "uvloop"],
+            "strategy 'sequential' cannot run on loop 'uvloop'; it has no event loop",
+        ),
         (["run", "asyncio", "--client", "curl"], "--client curl: allowed: requests, httpx"),
         (["run", "dask", "--dask-scheduler", "localhost"], "expected tcp://HOST:PORT"),
-        (["run", "asyncio", "--remote-concurrency-cap", "50"],
-         "--remote-concurrency-cap 50: give --allow-remote too"),
-        (["run", "dask", "--dask-scheduler", "tcp://192.0.2.1:8786"],
-         "--dask-scheduler tcp://192.0.2.1:8786: not a loopback address"),
+        (
+            ["run", "asyncio", "--remote-concurrency-cap", "50"],
+            "--remote-concurrency-cap 50: give --allow-remote too",
+        ),
+        (
+            ["run", "dask", "--dask-scheduler", "tcp://192.0.2.1:8786"],
+            "--dask-scheduler tcp://192.0.2.1:8786: not a loopback address",
+        ),
     ],
 )
 def test_user_errors(tmp_path, run_cli, args, expected):
@@ -206,14 +267,17 @@ def test_remote_opt_in_caps_concurrency_with_a_warning():
 
 def test_an_explicit_remote_cap_raises_the_cap_and_covers_a_remote_dask_cluster():
     warnings = []
-    suite = Suite("s", ("dask",), (Workload(concurrency=500, scheduler="tcp://192.0.2.1:8786"),
-                                   Workload(concurrency=50)))  # fmt: skip
+    suite = Suite(
+        "s",
+        ("dask",),
+        (Workload(concurrency=500, scheduler="tcp://192.0.2.1:8786"), Workload(concurrency=50)),
+    )
     capped = check_remote(suite, None, True, 100, warnings.append)
     assert [w.concurrency for w in capped.workloads] == [100, 50]
     assert warnings == ["remote server: concurrency 500 capped at 100"]
 
 
-HANG_PLUGIN = '''
+HANG_PLUGIN = """
 import threading
 
 class HangStrategy:
@@ -222,7 +286,7 @@ class HangStrategy:
 
     def run(self, jobs, settings, progress=None, probes=None):
         threading.Event().wait()
-'''
+"""
 
 
 def test_watchdog_kills_a_hung_strategy_and_the_suite_goes_on(tmp_path, isolated_env, run_cli):
@@ -237,7 +301,8 @@ def test_watchdog_kills_a_hung_strategy_and_the_suite_goes_on(tmp_path, isolated
     )
     env = {**isolated_env, "PYTHONPATH": str(site)}
     suite = tmp_path / "hang.toml"
-    suite.write_text(textwrap.dedent("""
+    suite.write_text(
+        textwrap.dedent("""
         [suite]
         strategies = ["hang", "asyncio"]
         repeats = 1
@@ -246,7 +311,8 @@ def test_watchdog_kills_a_hung_strategy_and_the_suite_goes_on(tmp_path, isolated
         [[workloads]]
         codes = "BR CN"
         latency = "10ms"
-    """))
+    """)
+    )
     started = time.monotonic()
     proc = run_cli("suite", str(suite), "--out", str(tmp_path / "r"), "--no-report", env=env)
     assert time.monotonic() - started < 60
@@ -314,8 +380,11 @@ def _interrupt_when(suite, out, env, find):
     """Run the suite, send SIGINT once ``find()`` finds something; (found, status, stderr)."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench", "suite", str(suite), "--out", str(out), "--no-report"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         found = _wait_for(find, proc)
         proc.send_signal(signal.SIGINT)
@@ -342,8 +411,23 @@ def _wait_for(find, proc, timeout=60.0):
 
 def test_saved_files_and_an_interpreter_given_by_path(tmp_path, run_cli):
     out = tmp_path / "r"
-    proc = run_cli("run", "asyncio_executor", "BR", "CN", "US", "--save", "--repeats", "1",
-                   "--warmup", "0", "--python", sys.executable, "--out", str(out), "--no-report")
+    proc = run_cli(
+        "run",
+        "asyncio_executor",
+        "BR",
+        "CN",
+        "US",
+        "--save",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--python",
+        sys.executable,
+        "--out",
+        str(out),
+        "--no-report",
+    )
     assert proc.returncode == 0, proc.stderr
     run = bench.load(next(out.iterdir()))
     row = run.trials.iloc[0]
@@ -356,8 +440,24 @@ def test_external_loopback_server(tmp_path, run_cli):
 
     out = tmp_path / "r"
     with running(ServerConfig(seed=4)) as srv:
-        proc = run_cli("run", "threadpool", "-a", "-m", "8", "--latency", "10ms", "--repeats", "1",
-                       "--warmup", "0", "--server", srv.flags_url, "--out", str(out), "--no-report")
+        proc = run_cli(
+            "run",
+            "threadpool",
+            "-a",
+            "-m",
+            "8",
+            "--latency",
+            "10ms",
+            "--repeats",
+            "1",
+            "--warmup",
+            "0",
+            "--server",
+            srv.flags_url,
+            "--out",
+            str(out),
+            "--no-report",
+        )
         assert proc.returncode == 0, proc.stderr
         assert srv.config()["latency"] == "10ms"  # the workload was applied through /_config
     run = bench.load(next(out.iterdir()))

@@ -13,8 +13,13 @@ import pytest
 from bench.cli import EXAMPLES, build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = [ROOT / "README.md", ROOT / "docs" / "harness.md", ROOT / "docs" / "architecture.md",
-        ROOT / "docs" / "report.md", ROOT / "results" / "README.md"]  # fmt: skip
+DOCS = [
+    ROOT / "README.md",
+    ROOT / "docs" / "harness.md",
+    ROOT / "docs" / "architecture.md",
+    ROOT / "docs" / "report.md",
+    ROOT / "results" / "README.md",
+]
 
 
 def _subparsers() -> dict[str, argparse.ArgumentParser]:
@@ -61,11 +66,17 @@ def test_the_docs_and_examples_quote_command_lines_that_parse():
             pytest.fail(f"{where}: flagbench {cmd!r} does not parse ({exc})")
 
 
-@pytest.mark.parametrize(("args", "expected"), [
-    (["run", "asyncoi"], "unknown strategy 'asyncoi' (did you mean 'asyncio'?)"),
-    (["run", "asyncio", "threadpool", "--baseline", "threadpol"], "(did you mean 'threadpool'?)"),
-    (["suite", "quik"], "unknown suite 'quik' (did you mean 'quick'?)"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "asyncoi"], "unknown strategy 'asyncoi' (did you mean 'asyncio'?)"),
+        (
+            ["run", "asyncio", "threadpool", "--baseline", "threadpol"],
+            "(did you mean 'threadpool'?)",
+        ),
+        (["suite", "quik"], "unknown suite 'quik' (did you mean 'quick'?)"),
+    ],
+)
 def test_did_you_mean(args, expected, run_cli, tmp_path):
     proc = run_cli(*args, "--out", str(tmp_path / "out"))
     assert proc.returncode == 2 and expected in proc.stderr
@@ -84,8 +95,22 @@ def test_did_you_mean_in_a_suite_file(tmp_path):
 
 def test_dry_run_lists_trials_with_estimates_and_writes_nothing(run_cli, tmp_path):
     out = tmp_path / "out"
-    proc = run_cli("run", "sequential", "asyncio", "-n", "20", "-m", "5,10", "--latency", "100ms",
-                   "--repeats", "2", "--dry-run", "--out", str(out))
+    proc = run_cli(
+        "run",
+        "sequential",
+        "asyncio",
+        "-n",
+        "20",
+        "-m",
+        "5,10",
+        "--latency",
+        "100ms",
+        "--repeats",
+        "2",
+        "--dry-run",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     assert not out.exists()
     lines = proc.stdout.splitlines()

@@ -14,10 +14,31 @@ import bench
 @pytest.fixture(scope="module")
 def httpx_run(tmp_path_factory, run_cli):
     out = tmp_path_factory.mktemp("r")
-    proc = run_cli("run", "sequential", "asyncio", "multiprocess_asyncio", "BR", "CN", "IN",
-                   "--client", "httpx", "-m", "2", "--latency", "1ms", "--repeats", "1",
-                   "--warmup", "0", "--no-report", "--allow-remote",
-                   "--remote-concurrency-cap", "50", "--out", str(out))  # fmt: skip
+    proc = run_cli(
+        "run",
+        "sequential",
+        "asyncio",
+        "multiprocess_asyncio",
+        "BR",
+        "CN",
+        "IN",
+        "--client",
+        "httpx",
+        "-m",
+        "2",
+        "--latency",
+        "1ms",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--no-report",
+        "--allow-remote",
+        "--remote-concurrency-cap",
+        "50",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     (folder,) = out.iterdir()
     return bench.load(folder)

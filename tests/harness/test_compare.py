@@ -40,7 +40,9 @@ def test_slowdown_is_significant_and_fails_ci(two_runs, run_cli, tmp_path):
     chart = tmp_path / "cmp.png"
     proc = run_cli("compare", str(a), str(b), "--fail-above", "5", "--chart", str(chart))
     assert proc.returncode == 1, proc.stderr
-    lines = [line for line in proc.stdout.splitlines() if line.startswith(("threadpool", "asyncio"))]
+    lines = [
+        line for line in proc.stdout.splitlines() if line.startswith(("threadpool", "asyncio"))
+    ]
     assert len(lines) == 2 and all(line.endswith("slower") for line in lines)
     assert "significantly slower by more than 5%" in proc.stdout
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -53,8 +53,9 @@ def test_compare_across_interpreters_with_ignore_python(runs, run_cli):
     _, a, p = runs
     proc = run_cli("compare", str(a), str(p), "--ignore", "python")
     assert proc.returncode == 0, proc.stderr
-    rows = [ln.split()[0] for ln in proc.stdout.splitlines() if ln.split()[:1] in
-            [[s] for s in ORDER]]  # fmt: skip
+    rows = [
+        ln.split()[0] for ln in proc.stdout.splitlines() if ln.split()[:1] in [[s] for s in ORDER]
+    ]
     # sequential cannot observe C: one configuration, matched once
     assert rows == ["sequential", "asyncio", "threadpool", "asyncio", "threadpool"]
     assert "geometric mean B/A" in proc.stdout and "gate: Holm over 5 configurations" in proc.stdout
@@ -108,8 +109,11 @@ def test_one_row_order_everywhere(runs, run_cli):
     for _, g in run.summary.groupby("workload_id", sort=False):
         assert list(g["strategy"]) == ORDER
     for block in procs["a"].stdout.split("workload: ")[1:]:
-        names = [ln.split()[0].rstrip("*") for ln in block.splitlines()[2:] if ln.strip()
-                 and ln.split()[0].rstrip("*") in ORDER]  # fmt: skip
+        names = [
+            ln.split()[0].rstrip("*")
+            for ln in block.splitlines()[2:]
+            if ln.strip() and ln.split()[0].rstrip("*") in ORDER
+        ]
         assert names == ORDER
     from bench import report
 
@@ -125,8 +129,9 @@ def test_without_a_terminal_one_line_per_finished_trial(runs):
     lines = [ln for ln in procs["a"].stderr.splitlines() if ln.startswith("flagbench: [")]
     assert len(lines) == 15  # 5 warm-ups + 2 repeats of 5 configurations
     assert lines[-1].startswith("flagbench: [15/15] ")
-    assert all("N=" in ln and "wall " in ln and "efficiency " in ln and "ETA " in ln
-               for ln in lines)
+    assert all(
+        "N=" in ln and "wall " in ln and "efficiency " in ln and "ETA " in ln for ln in lines
+    )
     (first,) = [ln for ln in procs["a"].stderr.splitlines() if "trials, estimated" in ln]
     assert "15 trials, estimated" in first and "ETA" in first
     assert "baseline 'main'" in procs["a"].stdout

@@ -10,14 +10,17 @@ from flags_server import AdminError, ConfigError, ServerStartError
 from strategies import StrategyError, UnknownStrategy
 
 
-@pytest.mark.parametrize("error", [
-    HarnessError("the flag server did not start"),
-    ConfigError("latency='fast' is not allowed"),
-    ServerStartError("flags_server did not start: no output within 30 s"),
-    AdminError("GET http://127.0.0.1:1/_stats: connection refused"),
-    StrategyError("strategy 'x' (x:X) failed to load: ImportError: no"),
-    UnknownStrategy("x", ["sequential"]),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "error",
+    [
+        HarnessError("the flag server did not start"),
+        ConfigError("latency='fast' is not allowed"),
+        ServerStartError("flags_server did not start: no output within 30 s"),
+        AdminError("GET http://127.0.0.1:1/_stats: connection refused"),
+        StrategyError("strategy 'x' (x:X) failed to load: ImportError: no"),
+        UnknownStrategy("x", ["sequential"]),
+    ],
+)
 def test_main_turns_each_packages_base_error_into_one_line(monkeypatch, capsys, error):
     def fail() -> int:
         raise error
@@ -40,8 +43,10 @@ def test_a_message_over_several_lines_still_prints_as_one(monkeypatch, capsys):
 
 def test_a_server_setting_the_child_refuses_is_one_line(tmp_path, run_cli):
     suite = tmp_path / "zip.toml"
-    suite.write_text('[suite]\nname = "zip"\nstrategies = ["asyncio"]\n'
-                     '[server]\nflags_zip = "/nonexistent/flags.zip"\n')  # fmt: skip
+    suite.write_text(
+        '[suite]\nname = "zip"\nstrategies = ["asyncio"]\n'
+        '[server]\nflags_zip = "/nonexistent/flags.zip"\n'
+    )
     proc = run_cli("suite", str(suite), "--out", str(tmp_path / "r"))
     assert proc.returncode == 2, proc.stderr
     assert "Traceback" not in proc.stderr

@@ -22,14 +22,23 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-CPU = ["", "python:1ms", "python:4ms", "python:16ms", "hashlib:1ms", "hashlib:4ms",
-       "hashlib:16ms"]  # fmt: skip
+CPU = ["", "python:1ms", "python:4ms", "python:16ms", "hashlib:1ms", "hashlib:4ms", "hashlib:16ms"]
 
 
 def _configs(name: str) -> Counter:
     suite = load_suite(name)
-    return Counter((s, w.cpu_work, w.concurrency, w.executor, w.save_delay, w.background_threads,
-                    w.switch_interval) for s, w in suite.configs())  # fmt: skip
+    return Counter(
+        (
+            s,
+            w.cpu_work,
+            w.concurrency,
+            w.executor,
+            w.save_delay,
+            w.background_threads,
+            w.switch_interval,
+        )
+        for s, w in suite.configs()
+    )
 
 
 def test_gil_expands_to_every_model_kind_cost_and_c():
@@ -39,20 +48,27 @@ def test_gil_expands_to_every_model_kind_cost_and_c():
     expected = Counter(
         [("sequential", cpu, 1, "thread", "0ms", 0, "") for cpu in CPU]
         + [(s, cpu, c, "thread", "0ms", 0, "") for s in models for cpu in CPU for c in (1, 2, 4)]
-        + [("asyncio_executor", cpu, c, "process", "0ms", 0, "") for cpu in CPU[1:]
-           for c in (1, 2, 4)])  # fmt: skip
+        + [
+            ("asyncio_executor", cpu, c, "process", "0ms", 0, "")
+            for cpu in CPU[1:]
+            for c in (1, 2, 4)
+        ]
+    )
     assert configs == expected and len(configs) == 109
     assert len(suite.trials()) == 109 * 3  # three repeats, no warm-up round
-    assert {w.n_jobs for w in suite.workloads} == {24} and {w.latency for w in suite.workloads} \
-        == {"5ms"}  # fmt: skip
+    assert {w.n_jobs for w in suite.workloads} == {24} and {w.latency for w in suite.workloads} == {
+        "5ms"
+    }
     assert suite.baseline == "sequential"
 
 
 def test_blocking_expands_to_inline_and_executor_on_each_write_delay():
     suite = load_suite("blocking")
     assert _configs("blocking") == Counter(
-        (s, "", 10, "thread", d, 0, "") for s in ("asyncio", "asyncio_executor")
-        for d in ("0ms", "1ms", "5ms", "20ms"))  # fmt: skip
+        (s, "", 10, "thread", d, 0, "")
+        for s in ("asyncio", "asyncio_executor")
+        for d in ("0ms", "1ms", "5ms", "20ms")
+    )
     assert all(w.save and w.n_jobs == 100 for w in suite.workloads)
     assert len(suite.trials()) == 8 * 4 and suite.baseline == "asyncio"
 
@@ -62,7 +78,8 @@ def test_switch_interval_expands_to_the_reference_and_each_interval():
     intervals = ("0.5ms", "1ms", "2ms", "5ms", "10ms", "20ms", "50ms")
     assert _configs("switch-interval") == Counter(
         [("threadpool", "", 10, "thread", "0ms", 0, "")]
-        + [("threadpool", "", 10, "thread", "0ms", 1, i) for i in intervals])  # fmt: skip
+        + [("threadpool", "", 10, "thread", "0ms", 1, i) for i in intervals]
+    )
     assert len(suite.trials()) == 8 * 6  # five repeats and a warm-up round
 
 
@@ -95,8 +112,11 @@ def tiny(name: str, n_jobs: int) -> str:
     keep = KEEP.get(name, {})
 
     def table(body: dict) -> list[str]:
-        return [f"{k} = {_toml(keep.get(k, _ends(v)) if isinstance(v, list) and k != 'strategies' else v)}"
-                for k, v in body.items() if k != "n_jobs" or body is data["defaults"]]  # fmt: skip
+        return [
+            f"{k} = {_toml(keep.get(k, _ends(v)) if isinstance(v, list) and k != 'strategies' else v)}"
+            for k, v in body.items()
+            if k != "n_jobs" or body is data["defaults"]
+        ]
 
     lines = []
     for head in ("suite", "server", "defaults"):
@@ -116,9 +136,20 @@ def tiny_runs(tmp_path_factory):
         path = out / f"{name}.toml"
         path.write_text(tiny(name, n))
         procs[name] = subprocess.Popen(
-            [sys.executable, "-m", "bench", "suite", str(path), "--out", str(out / name),
-             "--no-report"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "bench",
+                "suite",
+                str(path),
+                "--out",
+                str(out / name),
+                "--no-report",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
     runs = {}
     try:
         for name, proc in procs.items():
@@ -152,17 +183,18 @@ def test_tiny_gil_runs_every_model_and_records_how_it_spread(tiny_runs, tmp_path
     by = t.set_index(["strategy", "executor", "cpu_work", "concurrency"])
     assert by.loc[("threadpool", "thread", "python:16ms", 4), "cpu_limit"] == "gil"
     assert by.loc[("threadpool", "thread", "hashlib:16ms", 4), "cpu_cores"] == min(
-        4, by.loc[("threadpool", "thread", "hashlib:16ms", 4), "cores"])
+        4, by.loc[("threadpool", "thread", "hashlib:16ms", 4), "cores"]
+    )
     assert by.loc[("asyncio", "thread", "hashlib:16ms", 4), "cpu_limit"] == "loop"
     assert by.loc[("processpool", "thread", "python:16ms", 4), "bottleneck"] != "gil"
     # process pools record their start method; nothing else starts processes
-    methods = t.groupby(["strategy", "executor"])["start_method"].agg(
-        lambda s: set(s.dropna()))  # fmt: skip
+    methods = t.groupby(["strategy", "executor"])["start_method"].agg(lambda s: set(s.dropna()))
     import multiprocessing
 
     forkserver = "forkserver" in multiprocessing.get_all_start_methods()
-    assert methods[("processpool", "thread")] == ({"forkserver"} if forkserver else methods[
-        ("processpool", "thread")])  # fmt: skip
+    assert methods[("processpool", "thread")] == (
+        {"forkserver"} if forkserver else methods[("processpool", "thread")]
+    )
     assert len(methods[("processpool", "thread")]) == 1
     assert methods[("asyncio_executor", "process")] == methods[("processpool", "thread")]
     assert methods[("threadpool", "thread")] == set() == methods[("asyncio", "thread")]
@@ -187,8 +219,7 @@ def test_tiny_blocking_shows_the_loop_stalled_by_inline_writes(tiny_runs, tmp_pa
     assert "With each write blocking 20 ms, asyncio took" in _drawn(run, "blocking", tmp_path)
 
 
-def test_tiny_switch_interval_records_the_interval_and_the_background_load(tiny_runs,
-                                                                          tmp_path):
+def test_tiny_switch_interval_records_the_interval_and_the_background_load(tiny_runs, tmp_path):
     run = tiny_runs["switch-interval"]
     t = run.trials
     assert (t["status"] == "ok").all()

@@ -30,9 +30,13 @@ CANNOT_APPLY = "the workload's latency and faults cannot be applied"
 
 async def _flagbench(*args: str) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        "-m",
+        "bench",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, stderr = await asyncio.wait_for(proc.communicate(), timeout=180)
     assert proc.returncode is not None
     return proc.returncode, stderr.decode()
@@ -60,9 +64,22 @@ async def locked_server(aiohttp_server) -> str:
 @pytest.mark.asyncio
 async def test_a_refused_config_stops_the_run_before_its_first_trial(locked_server, tmp_path):
     out = tmp_path / "r"
-    code, stderr = await _flagbench("run", "asyncio", "BR", "--latency", "100ms", "--repeats", "1",
-                                     "--warmup", "0", "--server", f"{locked_server}/flags",
-                                     "--out", str(out), "--no-report")  # fmt: skip
+    code, stderr = await _flagbench(
+        "run",
+        "asyncio",
+        "BR",
+        "--latency",
+        "100ms",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--server",
+        f"{locked_server}/flags",
+        "--out",
+        str(out),
+        "--no-report",
+    )
     assert code == 2, stderr
     [line] = stderr.strip().splitlines()
     assert line.startswith(f"flagbench: error: {CANNOT_APPLY} (") and "latency=100ms" in line
@@ -88,14 +105,26 @@ async def deaf_server(aiohttp_server) -> str:
 @pytest.mark.asyncio
 async def test_settings_answered_but_not_applied_stop_the_run(deaf_server, tmp_path):
     out = tmp_path / "r"
-    code, stderr = await _flagbench("run", "asyncio", "BR", "--latency", "100ms",
-                                     "--error-rate", "0.1", "--server", f"{deaf_server}/flags",
-                                     "--out", str(out), "--no-report")  # fmt: skip
+    code, stderr = await _flagbench(
+        "run",
+        "asyncio",
+        "BR",
+        "--latency",
+        "100ms",
+        "--error-rate",
+        "0.1",
+        "--server",
+        f"{deaf_server}/flags",
+        "--out",
+        str(out),
+        "--no-report",
+    )
     assert code == 2, stderr
     [line] = stderr.strip().splitlines()
     assert line.startswith("flagbench: error: the workload's latency and faults were not applied")
-    assert line.endswith(f"PUT {deaf_server}/_config answered latency='0', not '100ms'; "
-                         "error_rate=0.0, not 0.1")  # fmt: skip
+    assert line.endswith(
+        f"PUT {deaf_server}/_config answered latency='0', not '100ms'; error_rate=0.0, not 0.1"
+    )
     assert not out.exists()
 
 
@@ -115,7 +144,9 @@ def test_an_unreachable_server_stops_the_run(tmp_path, run_cli):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     out = tmp_path / "r"
-    proc = run_cli("run", "asyncio", "BR", "--server", f"http://127.0.0.1:{port}", "--out", str(out))
+    proc = run_cli(
+        "run", "asyncio", "BR", "--server", f"http://127.0.0.1:{port}", "--out", str(out)
+    )
     assert proc.returncode == 2, proc.stderr
     [line] = proc.stderr.strip().splitlines()
     assert CANNOT_APPLY in line and f"127.0.0.1:{port}/_config: connection refused" in line
@@ -124,7 +155,9 @@ def test_an_unreachable_server_stops_the_run(tmp_path, run_cli):
 
 @pytest.mark.parametrize("url", ["localhost:8001", "ftp://127.0.0.1/flags"])
 def test_a_server_url_that_is_not_one(tmp_path, run_cli, url):
-    proc = run_cli("run", "asyncio", "--server", url, "--allow-remote", "--out", str(tmp_path / "r"))
+    proc = run_cli(
+        "run", "asyncio", "--server", url, "--allow-remote", "--out", str(tmp_path / "r")
+    )
     assert proc.returncode == 2, proc.stderr
     [line] = proc.stderr.strip().splitlines()
     assert f"--server: {url!r} is not a flag server URL" in line
@@ -139,10 +172,14 @@ async def stats_refused() -> AsyncIterator[str]:
             async def forward(request: web.Request) -> web.Response:
                 if request.path.startswith("/_stats"):
                     return web.json_response({"error": "stats are private"}, status=403)
-                async with session.request(request.method, upstream.base_url + request.path_qs,
-                                           data=await request.read()) as resp:  # fmt: skip
-                    return web.Response(status=resp.status, body=await resp.read(),
-                                        headers={"Content-Type": resp.content_type})  # fmt: skip
+                async with session.request(
+                    request.method, upstream.base_url + request.path_qs, data=await request.read()
+                ) as resp:
+                    return web.Response(
+                        status=resp.status,
+                        body=await resp.read(),
+                        headers={"Content-Type": resp.content_type},
+                    )
 
             app = web.Application()
             app.router.add_route("*", "/{tail:.*}", forward)
@@ -157,15 +194,33 @@ async def stats_refused() -> AsyncIterator[str]:
 
 
 @pytest.mark.asyncio
-async def test_refused_stats_run_the_trials_and_say_their_counts_are_unchecked(stats_refused,
-                                                                              tmp_path):  # fmt: skip
+async def test_refused_stats_run_the_trials_and_say_their_counts_are_unchecked(
+    stats_refused, tmp_path
+):
     out = tmp_path / "r"
-    code, stderr = await _flagbench("run", "threadpool", "BR", "CN", "US", "--latency", "10ms",
-                                     "--repeats", "1", "--warmup", "0", "--server",
-                                     f"{stats_refused}/flags", "--out", str(out), "--no-report")  # fmt: skip
+    code, stderr = await _flagbench(
+        "run",
+        "threadpool",
+        "BR",
+        "CN",
+        "US",
+        "--latency",
+        "10ms",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--server",
+        f"{stats_refused}/flags",
+        "--out",
+        str(out),
+        "--no-report",
+    )
     assert code == 0, stderr
-    assert (f"flagbench: warning: POST {stats_refused}/_stats/reset: HTTP 403: stats are private; "
-            "trials will run, but their counts cannot be checked") in stderr
+    assert (
+        f"flagbench: warning: POST {stats_refused}/_stats/reset: HTTP 403: stats are private; "
+        "trials will run, but their counts cannot be checked"
+    ) in stderr
     run_dir = next(out.iterdir())
     row = bench.load(run_dir).trials.iloc[0]
     assert row["n_ok"] == 3 and row["latency"] == "10ms"

@@ -44,27 +44,49 @@ def _plugin_env(tmp_path: Path, env: dict[str, str], name: str, source: str) -> 
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True,
-                          text=True, env=env, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def test_a_run_whose_every_trial_failed_has_tables_and_exits_1(tmp_path, isolated_env):
     out = tmp_path / "r"
-    proc = _cli("run", "asyncio", "-n", "20", "-m", "1", "--latency", "1s", "--repeats", "1",
-                "--warmup", "0", "--watchdog", "2", "--out", str(out), "--no-report",
-                env=isolated_env)  # fmt: skip
+    proc = _cli(
+        "run",
+        "asyncio",
+        "-n",
+        "20",
+        "-m",
+        "1",
+        "--latency",
+        "1s",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--watchdog",
+        "2",
+        "--out",
+        str(out),
+        "--no-report",
+        env=isolated_env,
+    )
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == (
         "flagbench: 1 of 1 trials failed: watchdog: no result after 2 s; worker killed "
-        "(the trials table's failure column has every reason)")  # fmt: skip
+        "(the trials table's failure column has every reason)"
+    )
     assert "failed" not in proc.stdout and "no successful trials" in proc.stdout
     [run_dir] = out.iterdir()
     run = bench.load(run_dir)
     assert run.meta["complete"] is True and run.meta["ended"] and run.summary.empty
     assert list(run.trials["status"]) == ["failed"]
-    for args, code in ((("collect", str(run_dir)), 0), (("report", str(run_dir)), 0),
-                       (("suite", "--resume", str(run_dir), "--no-report"), 1)):  # fmt: skip
+    for args, code in (
+        (("collect", str(run_dir)), 0),
+        (("report", str(run_dir)), 0),
+        (("suite", "--resume", str(run_dir), "--no-report"), 1),
+    ):
         again = _cli(*args, env=isolated_env)
         assert again.returncode == code and "Traceback" not in again.stderr, again.stderr
     assert (run_dir / "report.html").is_file()
@@ -83,8 +105,21 @@ class Strategy:
 def test_a_strategy_that_returns_no_records_fails_its_trials(tmp_path, isolated_env):
     env = _plugin_env(tmp_path, isolated_env, "empty", EMPTY)
     out = tmp_path / "r"
-    proc = _cli("run", "empty", "asyncio", "BR", "CN", "--repeats", "1", "--warmup", "0",
-                "--out", str(out), "--no-report", env=env)  # fmt: skip
+    proc = _cli(
+        "run",
+        "empty",
+        "asyncio",
+        "BR",
+        "CN",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--out",
+        str(out),
+        "--no-report",
+        env=env,
+    )
     assert proc.returncode == 1, proc.stderr
     why = "the strategy returned 0 final outcomes for 2 jobs"
     assert f"flagbench: 1 of 2 trials failed: {why} (" in proc.stderr
@@ -114,12 +149,16 @@ def test_a_killed_pool_child_and_a_killed_worker_fail_their_trials(tmp_path, iso
     out = tmp_path / "r"
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench", "suite", str(suite), "--out", str(out), "--no-report"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=isolated_env,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=isolated_env,
+    )
     try:
         for trial_id in (0, 1):
-            worker = procs.wait_for(procs.find_below(proc.pid, f"trial-{trial_id}.json"), 60,
-                                    "worker")  # fmt: skip
+            worker = procs.wait_for(
+                procs.find_below(proc.pid, f"trial-{trial_id}.json"), 60, "worker"
+            )
             child = procs.wait_for(lambda w=worker: procs.pool_process(w), 30, "pool process")
             os.kill(child if trial_id == 0 else worker, signal.SIGKILL)
         _, stderr = proc.communicate(timeout=120)
@@ -165,8 +204,9 @@ def test_a_trial_the_server_counted_differently_fails(tmp_path):
 # ---------------------------------------------------------------- the rule, one case at a time
 
 
-def _trial(records: list[RequestRecord], n_jobs: int = 2, server: dict | None = None,
-           **changes) -> TrialResult:  # fmt: skip
+def _trial(
+    records: list[RequestRecord], n_jobs: int = 2, server: dict | None = None, **changes
+) -> TrialResult:
     rows = [[getattr(r, f) for f in RECORD_FIELDS] for r in records]
     result = WorkerResult(1.0, 0.1, 0.0, 50.0, n_jobs, RECORD_FIELDS, rows, [], "3.11.7")
     trial = Trial(0, "asyncio", Workload(codes="BR CN"), repeat=0)
@@ -174,30 +214,58 @@ def _trial(records: list[RequestRecord], n_jobs: int = 2, server: dict | None = 
     return dataclasses.replace(done, **changes)
 
 
-def _rec(cc: str, outcome: str = "ok", kind: str | None = None, attempt: int = 1,
-         final: bool = True) -> RequestRecord:  # fmt: skip
-    return RequestRecord(cc, "flag", attempt, 0.0, 0.0, 0.1, 200, outcome, kind, 10, "1/t",
-                         final=final)  # fmt: skip
+def _rec(
+    cc: str, outcome: str = "ok", kind: str | None = None, attempt: int = 1, final: bool = True
+) -> RequestRecord:
+    return RequestRecord(
+        cc, "flag", attempt, 0.0, 0.0, 0.1, 200, outcome, kind, 10, "1/t", final=final
+    )
 
 
-@pytest.mark.parametrize(("records", "server", "reason"), [
-    ([_rec("br"), _rec("cn")], {"requests": 2}, ""),
-    ([_rec("br"), _rec("cn")], None, ""),  # counts unavailable: warned about before the run
-    ([_rec("br", "error", "http_418", final=False), _rec("br"), _rec("cn")], {"requests": 3}, ""),
-    ([_rec("br")], {"requests": 1}, "the strategy returned 1 final outcomes for 2 jobs"),
-    ([_rec("br"), _rec("br"), _rec("cn")], {"requests": 3},
-     "the strategy returned 3 final outcomes for 2 jobs"),
-    ([_rec("br"), _rec("cn", "error", "worker_lost", attempt=0)], {"requests": 1},
-     "1 job lost with a dead pool process (worker_lost)"),
-    ([_rec("br"), _rec("cn", "error", "cancelled", attempt=0)], {"requests": 1},
-     "1 job never finished (cancelled)"),
-    ([_rec("br"), _rec("cn", "error", "connection_refused")], {"requests": 1},
-     "1 request refused: the flag server was not listening (connection_refused)"),
-    ([_rec("br"), _rec("cn")], {"requests": 3}, "the server counted 3 requests, the client sent 2"),
-    ([_rec("br"), _rec("cn")], {"requests": 2, "header_timeouts": 1},
-     "the server closed 1 connection at once or mid-request (over its connection cap, or a "
-     "request head overdue)"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("records", "server", "reason"),
+    [
+        ([_rec("br"), _rec("cn")], {"requests": 2}, ""),
+        ([_rec("br"), _rec("cn")], None, ""),  # counts unavailable: warned about before the run
+        (
+            [_rec("br", "error", "http_418", final=False), _rec("br"), _rec("cn")],
+            {"requests": 3},
+            "",
+        ),
+        ([_rec("br")], {"requests": 1}, "the strategy returned 1 final outcomes for 2 jobs"),
+        (
+            [_rec("br"), _rec("br"), _rec("cn")],
+            {"requests": 3},
+            "the strategy returned 3 final outcomes for 2 jobs",
+        ),
+        (
+            [_rec("br"), _rec("cn", "error", "worker_lost", attempt=0)],
+            {"requests": 1},
+            "1 job lost with a dead pool process (worker_lost)",
+        ),
+        (
+            [_rec("br"), _rec("cn", "error", "cancelled", attempt=0)],
+            {"requests": 1},
+            "1 job never finished (cancelled)",
+        ),
+        (
+            [_rec("br"), _rec("cn", "error", "connection_refused")],
+            {"requests": 1},
+            "1 request refused: the flag server was not listening (connection_refused)",
+        ),
+        (
+            [_rec("br"), _rec("cn")],
+            {"requests": 3},
+            "the server counted 3 requests, the client sent 2",
+        ),
+        (
+            [_rec("br"), _rec("cn")],
+            {"requests": 2, "header_timeouts": 1},
+            "the server closed 1 connection at once or mid-request (over its connection cap, or a "
+            "request head overdue)",
+        ),
+    ],
+)
 def test_the_rule(records, server, reason):
     assert failure_of(_trial(records, server=server)) == reason
 

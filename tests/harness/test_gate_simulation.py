@@ -36,19 +36,28 @@ def noise() -> tuple[dict[str, float], dict[str, np.ndarray]]:
     return means, resid
 
 
-def simulated_run(rng, noise, slowdown: dict[str, float], scale: float = 1.0,
-                  drift: float = gate.DEFAULT_DRIFT) -> dict[str, np.ndarray]:  # fmt: skip
+def simulated_run(
+    rng, noise, slowdown: dict[str, float], scale: float = 1.0, drift: float = gate.DEFAULT_DRIFT
+) -> dict[str, np.ndarray]:
     means, resid = noise
     shared = rng.normal(0, drift / 2)
-    return {s: np.exp(means[s] + shared + rng.normal(0, drift / 2)
-                      + scale * rng.choice(resid[s], size=REPEATS) + math.log(slowdown.get(s, 1)))
-            for s in means}  # fmt: skip
+    return {
+        s: np.exp(
+            means[s]
+            + shared
+            + rng.normal(0, drift / 2)
+            + scale * rng.choice(resid[s], size=REPEATS)
+            + math.log(slowdown.get(s, 1))
+        )
+        for s in means
+    }
 
 
 def gate_fires(rng, noise, slowdown: dict[str, float], scale: float = 1.0) -> bool:
     a, b = simulated_run(rng, noise, {}, scale), simulated_run(rng, noise, slowdown, scale)
-    rows = [dict(zip(("log_ratio", "se", "df"), stats.log_diff(b[s], a[s]), strict=True))
-            for s in a]  # fmt: skip
+    rows = [
+        dict(zip(("log_ratio", "se", "df"), stats.log_diff(b[s], a[s]), strict=True)) for s in a
+    ]
     return not gate.regressions(gate.decide(pd.DataFrame(rows)), 5).empty
 
 
@@ -74,21 +83,42 @@ def test_an_a_a_comparison_without_drift_allowance_fires_far_more():
     fired = []
     for _ in range(300):
         shift = {k: rng.normal(0, 0.03) for k in means}
-        rows = [dict(zip(("log_ratio", "se", "df"), stats.log_diff(
-            np.exp(shift[k] + rng.normal(0, 0.01, REPEATS)), np.exp(rng.normal(0, 0.01, REPEATS))),
-            strict=True)) for k in means]  # fmt: skip
+        rows = [
+            dict(
+                zip(
+                    ("log_ratio", "se", "df"),
+                    stats.log_diff(
+                        np.exp(shift[k] + rng.normal(0, 0.01, REPEATS)),
+                        np.exp(rng.normal(0, 0.01, REPEATS)),
+                    ),
+                    strict=True,
+                )
+            )
+            for k in means
+        ]
         naive = gate.decide(pd.DataFrame(rows), drift=0.0)
         fired.append(bool(((naive["p_value"] < 0.05) & (naive["ratio"] > 1.05)).any()))
     assert np.mean(fired) > 0.2
 
 
 def _run(walls: dict[str, np.ndarray], python: str = "") -> Run:
-    rows = [{"trial_id": i, "status": "ok", "strategy": s, "config_id": f"{s}-w",
-             "workload": "N=60 C=20", "wall_s": w, "python_requested": python}
-            for s, ws in walls.items() for i, w in enumerate(ws)]  # fmt: skip
+    rows = [
+        {
+            "trial_id": i,
+            "status": "ok",
+            "strategy": s,
+            "config_id": f"{s}-w",
+            "workload": "N=60 C=20",
+            "wall_s": w,
+            "python_requested": python,
+        }
+        for s, ws in walls.items()
+        for i, w in enumerate(ws)
+    ]
     empty = pd.DataFrame()
-    return Run(Path(f"/sim/{python or 'here'}"), {"run_id": "sim"}, pd.DataFrame(rows), empty,
-               empty, empty)  # fmt: skip
+    return Run(
+        Path(f"/sim/{python or 'here'}"), {"run_id": "sim"}, pd.DataFrame(rows), empty, empty, empty
+    )
 
 
 def test_the_command_and_the_simulation_use_one_rule(noise):

@@ -77,11 +77,15 @@ def _draws(n: int, latency: str = "20ms", codes=None):
 
 
 def _ideal(draws, c, cpu_s, save_s, spread):
-    parts = blocking_ideal(draws, c, cpu_s, save_s, spread.cpu_cores, spread.workers,
-                           spread.in_slot)
+    parts = blocking_ideal(
+        draws, c, cpu_s, save_s, spread.cpu_cores, spread.workers, spread.in_slot
+    )
     io = scheduled_ideal([d.wait_s for d in draws], c)
-    return io, parts, ideal_parts(io, parts.slots_s, parts.cpu_floor_s, parts.blocking_floor_s,
-                                  cpu_s, save_s)
+    return (
+        io,
+        parts,
+        ideal_parts(io, parts.slots_s, parts.cpu_floor_s, parts.blocking_floor_s, cpu_s, save_s),
+    )
 
 
 def _spread(name, c, kind="python", cores=2, executor="thread"):
@@ -116,8 +120,9 @@ def test_threads_with_gil_holding_work_are_held_to_one_core():
     ],
 )
 def test_cpu_floor_is_the_work_over_the_cores_the_model_can_use(name, kind, executor, floor):
-    _, parts, (ideal, bound) = _ideal(_draws(80), 8, 0.010, 0.0,
-                                      _spread(name, 8, kind, 2, executor))
+    _, parts, (ideal, bound) = _ideal(
+        _draws(80), 8, 0.010, 0.0, _spread(name, 8, kind, 2, executor)
+    )
     assert parts.cpu_floor_s == pytest.approx(floor)
     assert (ideal, bound) == (pytest.approx(floor), "cpu")
 
@@ -132,7 +137,9 @@ def test_a_plugin_without_a_spread_gets_the_optimistic_min_of_c_and_cores():
     from strategies.base import Settings
     from strategies.spread import default_spread, spread_of
 
-    assert spread_of(object(), Settings(concurrency=8), 2) == default_spread(Settings(concurrency=8), 2)
+    assert spread_of(object(), Settings(concurrency=8), 2) == default_spread(
+        Settings(concurrency=8), 2
+    )
     assert default_spread(Settings(concurrency=8), 2).cpu_cores == 2
     assert default_spread(Settings(concurrency=1), 2).cpu_cores == 1
 
@@ -142,8 +149,7 @@ def test_slow_writes_inline_on_a_loop_add_up():
     _, parts, (ideal, bound) = _ideal(_draws(100), 10, 0.0, 0.020, _spread("asyncio", 10))
     assert parts.cpu_floor_s == 0
     assert (ideal, bound) == (pytest.approx(2.0), "blocking")
-    _, parts, (ideal, bound) = _ideal(_draws(100), 10, 0.0, 0.020,
-                                      _spread("asyncio_executor", 10))
+    _, parts, (ideal, bound) = _ideal(_draws(100), 10, 0.0, 0.020, _spread("asyncio_executor", 10))
     assert (ideal, bound) == (pytest.approx(0.2), "io")  # 10 threads: 100 x 20 ms / 10 = 0.2
 
 

@@ -11,10 +11,13 @@ from bench.spec import Suite
 from bench.workload import Workload
 
 
-@pytest.mark.parametrize(("content", "expected"), [  # the others: test_spec.py, in-process
-    (b"[suite]\nname = 'results/../../x'\n", "name = 'results/../../x' is not allowed"),
-    (b"[suite]\ndescription = '\xff'\n", "not a TOML file: byte 23 is not UTF-8 text"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [  # the others: test_spec.py, in-process
+        (b"[suite]\nname = 'results/../../x'\n", "name = 'results/../../x' is not allowed"),
+        (b"[suite]\ndescription = '\xff'\n", "not a TOML file: byte 23 is not UTF-8 text"),
+    ],
+)
 def test_a_bad_suite_file_is_one_line(tmp_path, run_cli, content, expected):
     suite = tmp_path / "s.toml"
     suite.write_bytes(content)

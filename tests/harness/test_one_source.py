@@ -14,8 +14,12 @@ from flags_server.fault_kinds import FAULT_KINDS
 
 SAMPLES = {f.name: f.example for f in FIELDS}
 # What a sample needs beside it to be a valid workload (a write delay needs saved files).
-COMPANIONS = {"save_delay": {"save": True}, "arrivals": {"rate": 20.0}, "ramp": {"rate": 20.0},
-              "overflow": {"rate": 20.0}}
+COMPANIONS = {
+    "save_delay": {"save": True},
+    "arrivals": {"rate": 20.0},
+    "ramp": {"rate": 20.0},
+    "overflow": {"rate": 20.0},
+}
 
 
 @pytest.mark.parametrize("field", FIELDS, ids=lambda f: f.name)
@@ -34,8 +38,9 @@ def test_every_field_is_a_suite_key(field):
 @pytest.mark.parametrize("field", [f for f in FIELDS if f.axis], ids=lambda f: f.name)
 def test_every_axis_sweeps_from_a_list(field):
     value = SAMPLES[field.name]
-    table = {field.name: [field.default, value]} if field.default is not None \
-        else {field.name: [value]}  # fmt: skip
+    table = (
+        {field.name: [field.default, value]} if field.default is not None else {field.name: [value]}
+    )
     workloads = expand("t", {**table, **COMPANIONS.get(field.name, {})})
     assert [getattr(w, field.name) for w in workloads][-1] == value
 
@@ -64,8 +69,9 @@ def test_codes_are_the_run_commands_positional_arguments():
     assert args.names == ["asyncio", "BR", "CN"]
 
 
-@pytest.mark.parametrize("field", [f for f in FIELDS if f.configures == "server"],
-                         ids=lambda f: f.name)  # fmt: skip
+@pytest.mark.parametrize(
+    "field", [f for f in FIELDS if f.configures == "server"], ids=lambda f: f.name
+)
 def test_server_fields_are_server_settings(field):
     ServerConfig().replace(**{field.name: SAMPLES[field.name]})
 
@@ -89,9 +95,24 @@ def test_ids_ignore_fields_left_at_their_defaults():
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory, run_cli):
     out = tmp_path_factory.mktemp("r")
-    proc = run_cli("run", "sequential", "asyncio", "BR", "CN", "--latency", "1ms",
-                     "--error-rate", "0.1", "--repeats", "1", "--warmup", "0", "--no-report",
-                     "--out", str(out))  # fmt: skip
+    proc = run_cli(
+        "run",
+        "sequential",
+        "asyncio",
+        "BR",
+        "CN",
+        "--latency",
+        "1ms",
+        "--error-rate",
+        "0.1",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--no-report",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr
     (folder,) = out.iterdir()
     return bench.load(folder)
@@ -109,5 +130,7 @@ def test_requests_and_probes_carry_the_strategy(tiny_run):
     by_trial = tiny_run.trials.set_index("trial_id")["strategy"].astype(str)
     for table in (tiny_run.requests, tiny_run.probes):
         if len(table):
-            assert (table["strategy"].astype(str).to_numpy()
-                    == by_trial.loc[table["trial_id"]].to_numpy()).all()  # fmt: skip
+            assert (
+                table["strategy"].astype(str).to_numpy()
+                == by_trial.loc[table["trial_id"]].to_numpy()
+            ).all()

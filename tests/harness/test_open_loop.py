@@ -33,9 +33,26 @@ def test_hdr_percentiles_are_the_exact_ones_within_its_precision_and_merge() -> 
 @pytest.fixture(scope="module")
 def open_run(tmp_path_factory, run_cli):
     out = tmp_path_factory.mktemp("open") / "results"
-    proc = run_cli("run", "threadpool", "asyncio", "--rate", "40,80", "-m", "20", "--latency",
-                   "50ms", "-n", "60", "--repeats", "1", "--warmup", "0", "--out", str(out),
-                   "--no-report")  # fmt: skip
+    proc = run_cli(
+        "run",
+        "threadpool",
+        "asyncio",
+        "--rate",
+        "40,80",
+        "-m",
+        "20",
+        "--latency",
+        "50ms",
+        "-n",
+        "60",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--out",
+        str(out),
+        "--no-report",
+    )
     assert proc.returncode == 0, proc.stderr
     return bench.load(next(out.iterdir()))
 
@@ -49,8 +66,10 @@ def test_an_open_run_has_its_columns_and_hdr_matches_the_raw_requests(open_run) 
         assert row["achieved_rate_rps"] == pytest.approx(row["rate"], rel=0.05)
         assert row["n_dropped"] == 0 and row["efficiency"] > 0.5
         mine = reqs[(reqs["trial_id"] == row["trial_id"]) & reqs["final"]]
-        for col, prefix in (("latency_corrected_s", "latency_corrected"),
-                            ("latency_s", "latency_uncorrected")):  # fmt: skip
+        for col, prefix in (
+            ("latency_corrected_s", "latency_corrected"),
+            ("latency_s", "latency_uncorrected"),
+        ):
             values = mine[col].to_numpy()
             for p in hdr.PERCENTILES:
                 got = row[f"{prefix}_{hdr.percentile_name(p)}_s"]
@@ -76,8 +95,21 @@ def test_the_open_loop_charts_are_drawn_with_their_readings(open_run, tmp_path) 
 
 def test_a_closed_run_keeps_nan_open_loop_columns(tmp_path, run_cli) -> None:
     out = tmp_path / "results"
-    proc = run_cli("run", "asyncio", "-n", "5", "-m", "5", "--repeats", "1", "--warmup", "0",
-                   "--out", str(out), "--no-report")  # fmt: skip
+    proc = run_cli(
+        "run",
+        "asyncio",
+        "-n",
+        "5",
+        "-m",
+        "5",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--out",
+        str(out),
+        "--no-report",
+    )
     assert proc.returncode == 0, proc.stderr
     run = bench.load(next(out.iterdir()))
     assert set(run.trials["load"]) == {"closed"}

@@ -50,18 +50,30 @@ def test_list_names_and_skips_broken_plugins(plugin_env, run_cli):
     assert proc.returncode == 0, proc.stderr
     listed = proc.stdout.split("strategies:\n", 1)[1].split("\ninterpreters", 1)[0].splitlines()
     names = [line.split()[0] for line in listed if line.strip()]  # each line: name, description
-    assert names == ["sequential", "threadpool", "processpool", "asyncio", "asyncio_executor",
-                     "multiprocess_asyncio", "dask", "fine"]  # fmt: skip
+    assert names == [
+        "sequential",
+        "threadpool",
+        "processpool",
+        "asyncio",
+        "asyncio_executor",
+        "multiprocess_asyncio",
+        "dask",
+        "fine",
+    ]
     assert "a plugin that works" in proc.stdout
     assert "one flag after another" in proc.stdout  # sequential's own, not the impostor's
     warnings = proc.stderr.strip().splitlines()
     assert len(warnings) == 2, proc.stderr
     broken, shapeless = warnings
-    assert broken.startswith("flagbench: warning: strategy 'broken' (brokenplugin:BrokenStrategy, "
-                             "from brokenplugin 0.1) failed to load: ModuleNotFoundError")  # fmt: skip
+    assert broken.startswith(
+        "flagbench: warning: strategy 'broken' (brokenplugin:BrokenStrategy, "
+        "from brokenplugin 0.1) failed to load: ModuleNotFoundError"
+    )
     assert "flagbench_test_no_such_dependency" in broken and broken.endswith("; skipped")
-    assert shapeless.startswith("flagbench: warning: strategy 'shapeless' (shapeless_plugin:"
-                                "Shapeless, from brokenplugin 0.1) lacks name, description or run()")  # fmt: skip
+    assert shapeless.startswith(
+        "flagbench: warning: strategy 'shapeless' (shapeless_plugin:"
+        "Shapeless, from brokenplugin 0.1) lacks name, description or run()"
+    )
 
 
 def test_a_run_naming_a_broken_plugin_is_one_line(plugin_env, run_cli, tmp_path):
@@ -76,8 +88,10 @@ def test_a_run_naming_a_broken_plugin_is_one_line(plugin_env, run_cli, tmp_path)
 
 def test_a_suite_naming_a_shapeless_plugin_is_one_line(plugin_env, run_cli, tmp_path):
     suite = tmp_path / "plugin.toml"
-    suite.write_text('[suite]\nname = "plugin"\nstrategies = ["asyncio", "shapeless"]\n'
-                     '[defaults]\ncodes = "BR"\n')  # fmt: skip
+    suite.write_text(
+        '[suite]\nname = "plugin"\nstrategies = ["asyncio", "shapeless"]\n'
+        '[defaults]\ncodes = "BR"\n'
+    )
     out = tmp_path / "r"
     proc = run_cli("suite", str(suite), "--out", str(out), env=plugin_env)
     assert proc.returncode == 2, proc.stderr
@@ -88,7 +102,19 @@ def test_a_suite_naming_a_shapeless_plugin_is_one_line(plugin_env, run_cli, tmp_
 
 def test_a_working_plugin_runs(plugin_env, run_cli, tmp_path):
     out = tmp_path / "r"
-    proc = run_cli("run", "fine", "BR", "CN", "--repeats", "1", "--warmup", "0", "--out", str(out),
-                   "--no-report", env=plugin_env)  # fmt: skip
+    proc = run_cli(
+        "run",
+        "fine",
+        "BR",
+        "CN",
+        "--repeats",
+        "1",
+        "--warmup",
+        "0",
+        "--out",
+        str(out),
+        "--no-report",
+        env=plugin_env,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "fine" in proc.stdout

@@ -18,8 +18,19 @@ from bench import dependencies, venvs
 from bench.pythons import found_pythons
 
 pytestmark = pytest.mark.slow
-RUN = ("run", "asyncio", "-n", "4", "--latency", "5ms", "--repeats", "1", "--warmup", "0",
-       "--no-report")  # fmt: skip
+RUN = (
+    "run",
+    "asyncio",
+    "-n",
+    "4",
+    "--latency",
+    "5ms",
+    "--repeats",
+    "1",
+    "--warmup",
+    "0",
+    "--no-report",
+)
 
 
 @pytest.fixture(scope="session")
@@ -27,8 +38,11 @@ def second_python() -> str:
     """3.12 if this machine has it (and it is not the running one), else another supported
     interpreter found; skipped with the reason when there is none."""
     mine = f"{sys.version_info[0]}.{sys.version_info[1]}"
-    found = [v for v in found_pythons(lambda v: dependencies.supports(".".join(map(str, v))))
-             if v != mine and not v.endswith("t")]  # fmt: skip
+    found = [
+        v
+        for v in found_pythons(lambda v: dependencies.supports(".".join(map(str, v))))
+        if v != mine and not v.endswith("t")
+    ]
     if not found:
         pytest.skip(f"no supported interpreter besides Python {mine} under pyenv or on PATH")
     return "3.12" if "3.12" in found else found[-1]
@@ -54,14 +68,16 @@ def no_pip_possible(tmp: Path) -> dict[str, str]:
 def first_run(second_python, venv_root, tmp_path_factory, run_cli):
     """The session's one venv creation, by a real run under the second interpreter."""
     out = tmp_path_factory.mktemp("first")
-    proc = run_cli(*RUN, "--python", second_python, "--out", str(out),
-                   env=env_with(venv_root), timeout=900)  # fmt: skip
+    proc = run_cli(
+        *RUN, "--python", second_python, "--out", str(out), env=env_with(venv_root), timeout=900
+    )
     assert proc.returncode == 0, proc.stderr
     return proc, next(out.iterdir())
 
 
 def test_a_trial_runs_under_the_second_interpreter_in_a_venv_made_for_it(
-        first_run, second_python, venv_root):  # fmt: skip
+    first_run, second_python, venv_root
+):
     proc, run_dir = first_run
     (venv,) = [p for p in venv_root.iterdir() if not p.name.startswith(".")]
     creating = [ln for ln in proc.stderr.splitlines() if "creating a venv" in ln]
@@ -69,7 +85,9 @@ def test_a_trial_runs_under_the_second_interpreter_in_a_venv_made_for_it(
     run = bench.load(run_dir)
     row = run.trials.iloc[0]
     assert row["status"] == "ok" and row["n_ok"] == 4
-    assert row["python"].startswith(second_python + ".") and row["python_requested"] == second_python
+    assert (
+        row["python"].startswith(second_python + ".") and row["python_requested"] == second_python
+    )
     assert row["implementation"] == "CPython" and not row["free_threaded"]
     (entry,) = run.meta["interpreters"]
     assert entry["venv"] == str(venv) and entry["executable"] == str(venv / "bin" / "python")
@@ -80,13 +98,20 @@ def test_a_trial_runs_under_the_second_interpreter_in_a_venv_made_for_it(
     assert {r.split(">")[0] for r in marker["requirements"]} >= {"aiohttp", "requests"}
 
 
-def test_the_second_run_reuses_the_venv_without_pip(first_run, second_python, venv_root,
-                                                     tmp_path, run_cli):  # fmt: skip
+def test_the_second_run_reuses_the_venv_without_pip(
+    first_run, second_python, venv_root, tmp_path, run_cli
+):
     before = {p.name: p.stat().st_mtime_ns for p in venv_root.iterdir()}
     (venv,) = [p for p in venv_root.iterdir() if not p.name.startswith(".")]
     stamp = (venv / venvs.MARKER).stat().st_mtime_ns
-    proc = run_cli(*RUN, "--python", second_python, "--out", str(tmp_path / "r"),
-                   env=env_with(venv_root, **no_pip_possible(tmp_path)))  # fmt: skip
+    proc = run_cli(
+        *RUN,
+        "--python",
+        second_python,
+        "--out",
+        str(tmp_path / "r"),
+        env=env_with(venv_root, **no_pip_possible(tmp_path)),
+    )
     assert proc.returncode == 0, proc.stderr  # a pip install would have failed
     assert "creating a venv" not in proc.stderr
     assert {p.name: p.stat().st_mtime_ns for p in venv_root.iterdir()} == before
@@ -96,8 +121,15 @@ def test_the_second_run_reuses_the_venv_without_pip(first_run, second_python, ve
 def test_no_network_is_one_line_and_nothing_is_left(second_python, tmp_path, run_cli):
     root = tmp_path / "venvs"
     out = tmp_path / "r"
-    proc = run_cli(*RUN, "--python", second_python, "--out", str(out),
-                   env=env_with(root, **no_pip_possible(tmp_path)), timeout=600)  # fmt: skip
+    proc = run_cli(
+        *RUN,
+        "--python",
+        second_python,
+        "--out",
+        str(out),
+        env=env_with(root, **no_pip_possible(tmp_path)),
+        timeout=600,
+    )
     assert proc.returncode == 2, proc.stderr
     errors = [ln for ln in proc.stderr.splitlines() if ln.startswith("flagbench: error:")]
     assert len(errors) == 1 and "pip install failed" in errors[0], proc.stderr
@@ -111,8 +143,10 @@ def test_an_interpreter_too_old_is_one_line_and_exit_2(tmp_path, run_cli, fake_p
     out = tmp_path / "r"
     proc = run_cli(*RUN, "--python", exe, "--out", str(out), env=env_with(tmp_path / "venvs"))
     assert proc.returncode == 2
-    assert proc.stderr == (f"flagbench: error: python = {exe!r} ({exe}) is Python 3.9.18; "
-                           "flagbench needs Python 3.10 or newer\n")
+    assert proc.stderr == (
+        f"flagbench: error: python = {exe!r} ({exe}) is Python 3.9.18; "
+        "flagbench needs Python 3.10 or newer\n"
+    )
     assert not out.exists() and not (tmp_path / "venvs").exists()
 
 
@@ -122,13 +156,17 @@ def tiny_pythons_suite(second_python: str) -> str:
     text = (resources.files("bench.suites") / "pythons.toml").read_text("utf-8")
     for old, new in (
         ('python = "all"', f'python = ["", "{second_python}"]'),
-        ("repeats = 3", "repeats = 1"), ("warmup = 1", "warmup = 0"),
-        ("n_jobs = 60", "n_jobs = 6"), ("concurrency = 20", "concurrency = 3"),
+        ("repeats = 3", "repeats = 1"),
+        ("warmup = 1", "warmup = 0"),
+        ("n_jobs = 60", "n_jobs = 6"),
+        ("concurrency = 20", "concurrency = 3"),
         ('cpu_work = "python:5ms"', 'cpu_work = "python:1ms"'),
-        ('strategies = ["threadpool", "asyncio", "asyncio_executor", "processpool"]',
-         'strategies = ["threadpool", "asyncio"]'),
-        ('seed = 42\n', 'seed = 42\nstrategies = ["sequential", "asyncio"]\n'),
-    ):  # fmt: skip
+        (
+            'strategies = ["threadpool", "asyncio", "asyncio_executor", "processpool"]',
+            'strategies = ["threadpool", "asyncio"]',
+        ),
+        ("seed = 42\n", 'seed = 42\nstrategies = ["sequential", "asyncio"]\n'),
+    ):
         assert old in text, old
         text = text.replace(old, new)
     return text

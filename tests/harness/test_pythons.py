@@ -80,8 +80,12 @@ def test_all_is_every_supported_interpreter_found_under_pyenv_and_on_path(machin
     table = expand_all("x.toml [defaults]", {"python": "all", "n_jobs": 5})
     assert table == {"python": found, "n_jobs": 5}
     # "all" beside named ones: each interpreter once, in the order given
-    assert expand_all("w", {"python": ["3.13t", "all"]})["python"] == ["3.13t", "3.10", "3.11",
-                                                                       "3.12"]
+    assert expand_all("w", {"python": ["3.13t", "all"]})["python"] == [
+        "3.13t",
+        "3.10",
+        "3.11",
+        "3.12",
+    ]
     assert expand_all("w", {"python": "3.12"}) == {"python": "3.12"}
 
 
@@ -115,7 +119,12 @@ def test_the_worker_extra_is_read_from_the_metadata_for_the_target_interpreter()
     mine = dependencies.worker_requirements(env)
     names = {r.split(">")[0].split("=")[0] for r in mine}
     assert {"aiohttp", "requests", "tqdm"} <= names
-    assert not names & {"pandas", "pyarrow", "matplotlib", "pytest"}  # the harness's, not the worker's
+    assert not names & {
+        "pandas",
+        "pyarrow",
+        "matplotlib",
+        "pytest",
+    }  # the harness's, not the worker's
     # markers are evaluated for the target interpreter, not for the one running the harness
     older = dependencies.worker_requirements({**env, "python_version": "3.10"})
     newer = dependencies.worker_requirements({**env, "python_version": "3.12"})
@@ -129,8 +138,9 @@ def test_an_interpreter_too_old_is_refused_before_anything_runs(tmp_path, fake_p
     suite = Suite("s", ("asyncio",), (Workload(python=exe),))
     with pytest.raises(SpecError) as err:
         prepare_pythons(suite, lambda message: None, tmp_path / "venvs")
-    assert str(err.value) == (f"python = {exe!r} ({exe}) is Python 3.9.18; flagbench needs "
-                              "Python 3.10 or newer")
+    assert str(err.value) == (
+        f"python = {exe!r} ({exe}) is Python 3.9.18; flagbench needs Python 3.10 or newer"
+    )
     assert not (tmp_path / "venvs").exists()  # nothing made for it
 
 
@@ -183,8 +193,10 @@ def test_a_virtual_environment_is_used_as_it_is_and_must_import_the_worker(tmp_p
     with pytest.raises(SpecError) as err:
         prepare_pythons(suite, lambda message: None, tmp_path / "venvs")
     message = str(err.value)
-    assert message.startswith(f"python = {exe!r} ({exe}) is a virtual environment, which "
-                              "flagbench uses as it is, and cannot run the worker: ")
+    assert message.startswith(
+        f"python = {exe!r} ({exe}) is a virtual environment, which "
+        "flagbench uses as it is, and cannot run the worker: "
+    )
     assert f"{exe} -m pip install 'aiohttp>=" in message and "\n" not in message
     assert not (tmp_path / "venvs").exists()
 

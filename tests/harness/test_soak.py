@@ -9,8 +9,12 @@ from bench.soak.table import HEADER, Row, markdown
 
 
 def test_the_soak_runs_a_check_and_prints_one_table():
-    proc = subprocess.run([sys.executable, "-m", "bench.soak", "--quick", "--only", "http-inputs"],
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.soak", "--quick", "--only", "http-inputs"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     header, rule, row, blank, verdict = proc.stdout.strip().splitlines()
     assert header == "| " + " | ".join(HEADER) + " |" and rule.startswith("| --- |")
@@ -20,8 +24,12 @@ def test_the_soak_runs_a_check_and_prints_one_table():
 
 
 def test_an_unknown_check_is_one_line():
-    proc = subprocess.run([sys.executable, "-m", "bench.soak", "--only", "everything"],
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.soak", "--only", "everything"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "unknown check 'everything'; choose from: load-asyncio, " in proc.stderr
 

@@ -19,14 +19,19 @@ def write(tmp_path, text: str):
 
 def test_builtin_suites_load_and_are_listed():
     names = builtin_suites()
-    assert {"quick", "book", "scaling", "errors", "gil", "blocking", "switch-interval"} <= set(names)
+    assert {"quick", "book", "scaling", "errors", "gil", "blocking", "switch-interval"} <= set(
+        names
+    )
     for name in names:
         suite = load_suite(name)
         assert suite.trials(), name
 
 
 def test_sweep_axes_multiply_and_order_is_interleaved(tmp_path):
-    suite = load_suite(write(tmp_path, """
+    suite = load_suite(
+        write(
+            tmp_path,
+            """
 [suite]
 strategies = ["sequential", "asyncio"]
 repeats = 3
@@ -35,7 +40,9 @@ seed = 5
 [[workloads]]
 concurrency = [1, 10]
 latency = ["10ms", "20ms"]
-"""))
+""",
+        )
+    )
     assert len(suite.workloads) == 4
     trials = suite.trials()
     configs = {t.config_id for t in trials if not t.warmup}
@@ -56,12 +63,14 @@ latency = ["10ms", "20ms"]
     # ... in a shuffled order that the seed fixes
     rounds = [[t.config_id for t in trials if t.repeat == r] for r in range(3)]
     assert len({tuple(r) for r in rounds}) > 1
-    assert [t.config_id for t in load_suite(suite.source).trials()] \
-        == [t.config_id for t in trials]
+    assert [t.config_id for t in load_suite(suite.source).trials()] == [t.config_id for t in trials]
 
 
 def test_per_workload_strategies(tmp_path):
-    suite = load_suite(write(tmp_path, """
+    suite = load_suite(
+        write(
+            tmp_path,
+            """
 [suite]
 strategies = ["sequential", "asyncio"]
 repeats = 1
@@ -71,7 +80,9 @@ concurrency = 5
 [[workloads]]
 concurrency = 500
 strategies = ["asyncio"]
-"""))
+""",
+        )
+    )
     pairs = {(t.strategy, t.workload.concurrency) for t in suite.trials()}
     assert pairs == {("sequential", 5), ("asyncio", 5), ("asyncio", 500)}
 
@@ -86,27 +97,43 @@ strategies = ["asyncio"]
         ("[[workloads]]\nconcurrency = true\n", "concurrency = True must be an integer"),
         ("[[workloads]]\nlatency = 'fast'\n", "latency = 'fast'"),
         ("[[workloads]]\nerror_rate = 1.5\n", "error_rate = 1.5: must be between 0 and 1"),
-        ("[[workloads]]\nerror_rate = 0.6\nreset_rate = 0.6\n", "add up to 1.2; allowed: a sum of at most 1"),
+        (
+            "[[workloads]]\nerror_rate = 0.6\nreset_rate = 0.6\n",
+            "add up to 1.2; allowed: a sum of at most 1",
+        ),
         ("[[workloads]]\ncodes = 'B4'\n", "'B4' is not a country code"),
         ("[[workloads]]\ncpu_work = 'rust:1ms'\n", "expected KIND:Nms"),
         ("[[workloads]]\npython = '2.1'\n", "python = '2.1'"),
         ("[server]\nloop = 'fast'\n", "[server]: loop='fast'"),
-        ("[[workloads]]\nsave = true\nsave_delay = '5'\n",
-         "save_delay = '5': expected a duration with its unit (us, ms or s)"),
-        ("[[workloads]]\nsave = true\nsave_delay = '-1ms'\n",
-         "save_delay = '-1ms': must be at least 0ms and at most 10000ms"),
-        ("[[workloads]]\nsave_delay = '5ms'\n",
-         "save_delay = '5ms' delays each file write, but files are not saved; allowed with "
-         "save = true only"),
-        ("[[workloads]]\nswitch_interval = '0ms'\n",
-         "switch_interval = '0ms': must be more than 0ms and at most 1000ms"),
+        (
+            "[[workloads]]\nsave = true\nsave_delay = '5'\n",
+            "save_delay = '5': expected a duration with its unit (us, ms or s)",
+        ),
+        (
+            "[[workloads]]\nsave = true\nsave_delay = '-1ms'\n",
+            "save_delay = '-1ms': must be at least 0ms and at most 10000ms",
+        ),
+        (
+            "[[workloads]]\nsave_delay = '5ms'\n",
+            "save_delay = '5ms' delays each file write, but files are not saved; allowed with "
+            "save = true only",
+        ),
+        (
+            "[[workloads]]\nswitch_interval = '0ms'\n",
+            "switch_interval = '0ms': must be more than 0ms and at most 1000ms",
+        ),
         ("[[workloads]]\nswitch_interval = 5\n", "switch_interval = 5 must be a string"),
-        ("[[workloads]]\nbackground_threads = 100\n",
-         "background_threads = 100: must be between 0 and 64"),
+        (
+            "[[workloads]]\nbackground_threads = 100\n",
+            "background_threads = 100: must be between 0 and 64",
+        ),
         ("[[workloads]]\nexecutor = 'fork'\n", "executor = 'fork': allowed: thread, process"),
         ("[suite\n", "not valid TOML"),
         ("[suite]\nname = 'a/b'\n", "name = 'a/b' is not allowed; it names the run folder"),
-        (f"[suite]\nname = '{'x' * 300}'\n", "is not allowed; it names the run folder: use 1 to 64"),
+        (
+            f"[suite]\nname = '{'x' * 300}'\n",
+            "is not allowed; it names the run folder: use 1 to 64",
+        ),
         ("[suite]\nname = '..'\n", "name = '..' is not allowed"),
         ("", "the suite file is empty"),
         ("# nothing but a comment\n", "the suite file is empty"),
@@ -134,8 +161,13 @@ def test_durations_have_one_spelling():
     assert parse_duration("5ms") == pytest.approx(0.005)
     assert parse_duration("500us") == pytest.approx(0.0005)
     assert parse_duration("0.02s") == pytest.approx(0.02)
-    assert [duration_ms(d) for d in ("0.005s", "5ms", "5000us", "0s", "1s")] == \
-        ["5ms", "5ms", "5ms", "0ms", "1000ms"]
+    assert [duration_ms(d) for d in ("0.005s", "5ms", "5000us", "0s", "1s")] == [
+        "5ms",
+        "5ms",
+        "5ms",
+        "0ms",
+        "1000ms",
+    ]
     a = Workload.from_mapping({"switch_interval": "0.005s"})
     b = Workload.from_mapping({"switch_interval": "5ms"})
     assert a == b and a.switch_interval == "5ms" and "switch_interval=5ms" in a.label

@@ -36,8 +36,10 @@ def test_wall_interval_of_a_tiny_noisy_time_is_positive():
     assert 0 < lo < stats.gmean(walls) < hi
 
 
-@given(st.lists(st.floats(1e-6, 1e4), min_size=2, max_size=12),
-       st.lists(st.floats(1e-6, 1e4), min_size=2, max_size=12))
+@given(
+    st.lists(st.floats(1e-6, 1e4), min_size=2, max_size=12),
+    st.lists(st.floats(1e-6, 1e4), min_size=2, max_size=12),
+)
 def test_intervals_are_positive_by_construction(a, b):
     lo, hi = stats.log_ci(a)
     assert 0 < lo <= hi

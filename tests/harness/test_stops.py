@@ -40,10 +40,23 @@ def _start(tmp_path: Path, env: dict[str, str], *args: str, **kwargs) -> subproc
     suite = tmp_path / "short.toml"
     suite.write_text(SHORT)
     return subprocess.Popen(
-        [sys.executable, "-m", "bench", "suite", str(suite), "--out", str(tmp_path / "r"),
-         "--no-report", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, **kwargs,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "suite",
+            str(suite),
+            "--out",
+            str(tmp_path / "r"),
+            "--no-report",
+            *args,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        **kwargs,
+    )
 
 
 def _finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
@@ -58,8 +71,9 @@ def _finish(proc: subprocess.Popen[str]) -> tuple[int, str]:
 
 def _in_trial(proc: subprocess.Popen[str], trial_id: int) -> int:
     """The worker of trial ``trial_id`` (its command line names its task file), once running."""
-    return procs.wait_for(procs.find_below(proc.pid, f"trial-{trial_id}.json"), 60,
-                          f"worker of trial {trial_id}")  # fmt: skip
+    return procs.wait_for(
+        procs.find_below(proc.pid, f"trial-{trial_id}.json"), 60, f"worker of trial {trial_id}"
+    )
 
 
 def _left_over(tmp_path: Path, cli_pid: int) -> list[int]:
@@ -68,9 +82,14 @@ def _left_over(tmp_path: Path, cli_pid: int) -> list[int]:
 
 
 def _resume(run_dir: Path, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bench", "suite", "--resume", str(run_dir),
-                           "--no-report"], capture_output=True, text=True, env=env, timeout=120,
-                          **kwargs)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bench", "suite", "--resume", str(run_dir), "--no-report"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        **kwargs,
+    )
 
 
 def _assert_resumes_to_complete(run_dir: Path, env: dict[str, str], n: int = 3) -> None:
@@ -91,9 +110,11 @@ def test_the_server_killed_mid_trial_stops_the_run_and_resume_completes(tmp_path
     assert code == 2, stderr
     line = stderr.strip().splitlines()[-1]
     [run_dir] = (tmp_path / "r").iterdir()
-    assert line == (f"flagbench: error: the flag server died during trial 1 (asyncio) (killed by "
-                    f"SIGKILL); 1 of 3 trials saved in {run_dir}; finish the run with: "
-                    f"flagbench suite --resume {run_dir}")  # fmt: skip
+    assert line == (
+        f"flagbench: error: the flag server died during trial 1 (asyncio) (killed by "
+        f"SIGKILL); 1 of 3 trials saved in {run_dir}; finish the run with: "
+        f"flagbench suite --resume {run_dir}"
+    )
     meta = json.loads((run_dir / "meta.json").read_text())
     assert meta["complete"] is False and "flag server died" in meta["stopped"]
     # the trial the server died in is not saved as a result: resume runs it again
@@ -140,15 +161,20 @@ def test_a_full_disk_stops_the_run_in_one_line_and_resume_completes(tmp_path, is
     out = tmp_path / "r"
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "suite", str(suite), "--out", str(out), "--no-report"],
-        capture_output=True, text=True, env=isolated_env, timeout=120,
+        capture_output=True,
+        text=True,
+        env=isolated_env,
+        timeout=120,
         preexec_fn=child_limits(fsize=FSIZE),
-    )  # fmt: skip
+    )
     assert proc.returncode == 2, proc.stderr
     [line] = [x for x in proc.stderr.splitlines() if x.startswith("flagbench: error:")]
     [run_dir] = out.iterdir()
     assert line.startswith("flagbench: error: the worker could not write its result: cannot write ")
-    assert (f"File too large; 1 of 2 trials saved in {run_dir}; finish the run with: "
-            f"flagbench suite --resume {run_dir}") in line  # fmt: skip
+    assert (
+        f"File too large; 1 of 2 trials saved in {run_dir}; finish the run with: "
+        f"flagbench suite --resume {run_dir}"
+    ) in line
     assert len(bench.load(run_dir).trials) == 1
 
     # the runner's own write fails next: raw/ is read-only (for root too, see limits.py)
@@ -174,10 +200,15 @@ def test_an_unwritable_results_folder_is_one_line(tmp_path, where):
     out = {"under-read-only": locked / "results", "a-file": a_file}[where]
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "run", "asyncio", "BR", "--out", str(out)],
-        capture_output=True, text=True, timeout=60, preexec_fn=child_limits(),
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=child_limits(),
+    )
     assert proc.returncode == 2, proc.stderr
-    why = "Permission denied" if where == "under-read-only" else "it, or a folder above it, is a file"
+    why = (
+        "Permission denied" if where == "under-read-only" else "it, or a folder above it, is a file"
+    )
     assert proc.stderr == f"flagbench: error: cannot make a run folder in {out}: {why}\n"
     assert list(locked.iterdir()) == []
 
@@ -185,10 +216,26 @@ def test_an_unwritable_results_folder_is_one_line(tmp_path, where):
 def test_ctrl_c_while_the_report_is_drawn_says_so(tmp_path, isolated_env):
     out = tmp_path / "r"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench", "run", "asyncio", "BR", "CN", "--repeats", "1",
-         "--warmup", "0", "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=isolated_env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "run",
+            "asyncio",
+            "BR",
+            "CN",
+            "--repeats",
+            "1",
+            "--warmup",
+            "0",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=isolated_env,
+    )
     deadline = time.monotonic() + 60
     while not list(out.glob("*/charts/*.png")) and time.monotonic() < deadline:
         assert proc.poll() is None, proc.communicate()
@@ -199,5 +246,6 @@ def test_ctrl_c_while_the_report_is_drawn_says_so(tmp_path, isolated_env):
     assert code == 130, stderr
     assert stderr.strip().splitlines()[-1] == (
         "flagbench: interrupted while drawing the report; the results are saved, draw it with: "
-        f"flagbench report {run_dir}")  # fmt: skip
+        f"flagbench report {run_dir}"
+    )
     assert bench.load(run_dir).meta["complete"] is True

@@ -16,10 +16,18 @@ from bench._exceptions import VenvError
 from bench.interpreters import Interpreter
 
 REQS = ["aiohttp>=3.9", "requests>=2.31"]
-BASE = Interpreter(executable="/opt/py/bin/python", real_executable="/opt/py/bin/python3.12",
-                   version="3.12.1", implementation="CPython", free_threaded=False,
-                   gil_enabled=True, is_venv=False, prefix="/opt/py",
-                   default_start_method="fork", markers={})  # fmt: skip
+BASE = Interpreter(
+    executable="/opt/py/bin/python",
+    real_executable="/opt/py/bin/python3.12",
+    version="3.12.1",
+    implementation="CPython",
+    free_threaded=False,
+    gil_enabled=True,
+    is_venv=False,
+    prefix="/opt/py",
+    default_start_method="fork",
+    markers={},
+)
 
 
 @pytest.fixture
@@ -79,7 +87,8 @@ def test_the_key_is_the_interpreters_real_path_its_version_and_the_requirements(
     ]
     assert len({name, *changed}) == len(changed) + 1
     assert venvs.venv_name(dataclasses.replace(BASE, free_threaded=True), REQS).startswith(
-        "cpython-3.12.1t-")
+        "cpython-3.12.1t-"
+    )
 
 
 def test_a_half_made_venv_is_not_trusted(tmp_path, builds):
@@ -137,11 +146,15 @@ def test_the_cache_folder_setting(monkeypatch, tmp_path):
 
 
 def test_a_failing_step_is_pips_first_error_in_one_line():
-    script = ("echo 'Looking in indexes: x'; echo 'ERROR: Could not find a version that "
-              "satisfies the requirement aiohttp>=3.9 (from versions: none)' >&2; "
-              "echo 'ERROR: No matching distribution found for aiohttp>=3.9' >&2; exit 1")
+    script = (
+        "echo 'Looking in indexes: x'; echo 'ERROR: Could not find a version that "
+        "satisfies the requirement aiohttp>=3.9 (from versions: none)' >&2; "
+        "echo 'ERROR: No matching distribution found for aiohttp>=3.9' >&2; exit 1"
+    )
     with pytest.raises(VenvError) as err:
         venvs._step(["sh", "-c", script], 30, "python = '3.12': could not create its venv")
-    assert str(err.value) == ("python = '3.12': could not create its venv: ERROR: Could not "
-                              "find a version that satisfies the requirement aiohttp>=3.9 "
-                              "(from versions: none)")
+    assert str(err.value) == (
+        "python = '3.12': could not create its venv: ERROR: Could not "
+        "find a version that satisfies the requirement aiohttp>=3.9 "
+        "(from versions: none)"
+    )

@@ -10,7 +10,8 @@ pytest_plugins = ["pytester"]
 def test_marker_configures_the_server_per_test(inner):
     """Closest marker wins, defaults come back, a bad marker fails in one line; with
     --strict-markers, so the marker is registered too."""
-    result = inner("""
+    result = inner(
+        """
 import pytest
 
 @pytest.mark.flagbench(latency="5ms", error_rate=0.2)
@@ -36,17 +37,23 @@ def test_bad_latency(flagbench_server):
 @pytest.mark.flagbench("20ms")
 def test_positional(flagbench_server):
     pass
-""", "--strict-markers")
+""",
+        "--strict-markers",
+    )
     result.assert_outcomes(passed=3, errors=2)
-    result.stdout.fnmatch_lines([
-        "*@pytest.mark.flagbench(latency='fast'): *latency*",
-        "*@pytest.mark.flagbench('20ms',): give the server settings by name*",
-    ], consecutive=False)  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "*@pytest.mark.flagbench(latency='fast'): *latency*",
+            "*@pytest.mark.flagbench('20ms',): give the server settings by name*",
+        ],
+        consecutive=False,
+    )
 
 
 def test_builtin_object_class_function_and_coroutine(inner, pytester):
     """Every kind of target, timed, with the stats reset before each round."""
-    result = inner("""
+    result = inner(
+        """
 import asyncio
 
 import aiohttp
@@ -98,11 +105,20 @@ def test_coroutine(flagbench_bench):
 @pytest.mark.flagbench(error_rate=0.25)
 def test_errors(flagbench_bench):
     flagbench_bench("threadpool", n_jobs=20, concurrency=5, latency="10ms", rounds=3)
-""", "--benchmark-json", "out.json")
+""",
+        "--benchmark-json",
+        "out.json",
+    )
     result.assert_outcomes(passed=6)
     found = benchmarks_json(pytester.path / "out.json")
-    assert set(found) == {"test_name", "test_object", "test_class", "test_errors",
-                          "test_function_sees_fresh_counters_each_round", "test_coroutine"}  # fmt: skip
+    assert set(found) == {
+        "test_name",
+        "test_object",
+        "test_class",
+        "test_errors",
+        "test_function_sees_fresh_counters_each_round",
+        "test_coroutine",
+    }
     assert found["test_function_sees_fresh_counters_each_round"]["stats"]["rounds"] == 4
     assert found["test_coroutine"]["group"] == "N=12 C=12 latency=20ms"
     check_extra_info(found["test_errors"])
@@ -162,23 +178,27 @@ def test_loop_factory_for_sync_code(flagbench_bench):
     flagbench_bench("sequential", loop_factory=asyncio.new_event_loop)
 """)
     result.assert_outcomes(failed=6)
-    result.stdout.fnmatch_lines([
-        "*flagbench_bench: round 2 of 3: 10 jobs, 9 final records: 1 job(s) without a final "
-        "record (*)",
-        "*flagbench_bench: warm-up round 1 of 1: the client reports 10 requests, the server "
-        "received 9",
-        "*flagbench_bench: flagbench_bench(): unknown key 'concurency'; allowed: codes,*",
-        "*flagbench_bench: unknown strategy 'asyncioo'*",
-        "*flagbench_bench: warm-up round 1 of 1: <lambda> returned None; return its "
-        "RequestRecords*",
-        "*flagbench_bench: loop_factory is for async code*",
-    ], consecutive=False)  # fmt: skip
+    result.stdout.fnmatch_lines(
+        [
+            "*flagbench_bench: round 2 of 3: 10 jobs, 9 final records: 1 job(s) without a final "
+            "record (*)",
+            "*flagbench_bench: warm-up round 1 of 1: the client reports 10 requests, the server "
+            "received 9",
+            "*flagbench_bench: flagbench_bench(): unknown key 'concurency'; allowed: codes,*",
+            "*flagbench_bench: unknown strategy 'asyncioo'*",
+            "*flagbench_bench: warm-up round 1 of 1: <lambda> returned None; return its "
+            "RequestRecords*",
+            "*flagbench_bench: loop_factory is for async code*",
+        ],
+        consecutive=False,
+    )
     assert "Traceback" not in result.stdout.str()
 
 
 def test_checks_run_under_benchmark_disable(inner):
     """CI runs the bodies once, untimed: a lost job still fails."""
-    result = inner("""
+    result = inner(
+        """
 import strategies
 
 def test_ok(flagbench_bench):
@@ -189,14 +209,19 @@ def test_lossy(flagbench_bench):
     def lossy(jobs, settings):
         return strategies.get("sequential").run(jobs, settings)[1:]
     flagbench_bench(lossy, n_jobs=5)
-""", "--benchmark-disable")
+""",
+        "--benchmark-disable",
+    )
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*the untimed run (--benchmark-disable): 5 jobs, 4 final*"])
 
 
 def test_skipped_with_benchmark_skip(inner):
-    result = inner("""
+    result = inner(
+        """
 def test_skipped(flagbench_bench):
     raise AssertionError("not run")
-""", "--benchmark-skip")
+""",
+        "--benchmark-skip",
+    )
     result.assert_outcomes(skipped=1)

@@ -33,8 +33,13 @@ def test_sorted(benchmark):
 
 
 def pytest_json(args: list[str], cwd: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
-                          cwd=cwd, capture_output=True, text=True, timeout=600)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 
 
@@ -42,8 +47,16 @@ def pytest_json(args: list[str], cwd: Path) -> None:
 def project_json(tmp_path_factory) -> Path:
     """The project's suite, a few of its benchmarks, timed: flagbench's and a plain one."""
     out = tmp_path_factory.mktemp("project") / "project.json"
-    pytest_json(["tests/benchmarks", "-k", "metadata_and_saving or synthetic_image_set",
-                 "--benchmark-only", f"--benchmark-json={out}"], ROOT)  # fmt: skip
+    pytest_json(
+        [
+            "tests/benchmarks",
+            "-k",
+            "metadata_and_saving or synthetic_image_set",
+            "--benchmark-only",
+            f"--benchmark-json={out}",
+        ],
+        ROOT,
+    )
     return out
 
 
@@ -54,16 +67,26 @@ def plain_files(tmp_path_factory) -> dict[str, Path]:
     tmp = tmp_path_factory.mktemp("plain")
     (tmp / "test_plain.py").write_text(PLAIN)
     files = {"json": tmp / "plain.json"}
-    pytest_json(["-p", "no:flagbench", "test_plain.py", f"--benchmark-json={files['json']}",
-                 "--benchmark-autosave", f"--benchmark-storage=file://{tmp}/saved"], tmp)  # fmt: skip
+    pytest_json(
+        [
+            "-p",
+            "no:flagbench",
+            "test_plain.py",
+            f"--benchmark-json={files['json']}",
+            "--benchmark-autosave",
+            f"--benchmark-storage=file://{tmp}/saved",
+        ],
+        tmp,
+    )
     files["saved"] = next((tmp / "saved").rglob("*.json"))
     return files
 
 
 def flagbench(*args: str) -> subprocess.CompletedProcess[str]:
     """The CLI as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "bench", *args], capture_output=True, text=True,
-                          timeout=300)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def import_(files: list[Path], out: Path, *args: str) -> Path:
@@ -80,11 +103,11 @@ def test_the_project_suite_imports_with_the_harness_ids(project_json, tmp_path):
     assert run.meta["schema"] == 2 and run.meta["imported_from"]["format"] == "pytest-benchmark"
     assert run.requests.empty and run.probes.empty
     t = run.trials.astype({"strategy": str, "config_id": str})
-    files = Workload(codes="all", n_jobs=30, concurrency=10, latency="5ms", metadata=True,
-                     save=True)  # fmt: skip
+    files = Workload(
+        codes="all", n_jobs=30, concurrency=10, latency="5ms", metadata=True, save=True
+    )
     ours = t[t["workload_id"].astype(str) == files.workload_id]
-    assert sorted(ours["strategy"].unique()) == sorted(
-        strategies.builtin_names())
+    assert sorted(ours["strategy"].unique()) == sorted(strategies.builtin_names())
     assert all(sorted(g) == [0, 1, 2] for _, g in ours.groupby("strategy")["repeat"])
     assert set(ours["config_id"]) == {f"{s}-{files.workload_id}" for s in ours["strategy"]}
     assert (ours["n_ok"] == 30).all() and (ours["n_requests"] == 60).all()
@@ -107,7 +130,9 @@ def test_plain_pytest_benchmark_files(plain_files, tmp_path):
     sum_rounds = next(b for b in doc["benchmarks"] if b["name"] == "test_sum")["stats"]["data"]
     assert list(t.loc[t["strategy"] == "test_sum", "wall_s"]) == sum_rounds
     assert dict(zip(t["strategy"], t["workload"], strict=True)) == {
-        "test_sorted": "sorting", "test_sum": "test_plain.py"}
+        "test_sorted": "sorting",
+        "test_sum": "test_plain.py",
+    }
     s = run.summary.set_index("strategy")
     low, mean, high = s.loc["test_sum", ["wall_ci_low_s", "wall_gmean_s", "wall_ci_high_s"]]
     assert s.loc["test_sum", "n"] == 6 and low < mean < high
@@ -115,8 +140,9 @@ def test_plain_pytest_benchmark_files(plain_files, tmp_path):
 
     saved = bench.load(import_([plain_files["saved"]], tmp_path / "saved"))
     assert saved.trials.empty  # saved without --benchmark-save-data: no rounds, no trials
-    stats = {b["name"]: b["stats"] for b in json.loads(plain_files["saved"].read_text())[
-        "benchmarks"]}  # fmt: skip
+    stats = {
+        b["name"]: b["stats"] for b in json.loads(plain_files["saved"].read_text())["benchmarks"]
+    }
     s = saved.summary.set_index("strategy")
     assert s.loc["test_sum", "wall_median_s"] == pytest.approx(stats["test_sum"]["median"])
     assert s.loc["test_sorted", "n"] == 4
@@ -139,8 +165,9 @@ def test_two_imported_runs_compare(plain_files, tmp_path, capsys):
     assert main(["compare", *runs, "--chart", str(tmp_path / "cmp.png")]) == 0
     out = capsys.readouterr().out
     assert "workload: sorting" in out and "workload: test_plain.py" in out
-    verdicts = {line.split()[0]: line.split()[-1] for line in out.splitlines()
-                if line.startswith("test_")}  # fmt: skip
+    verdicts = {
+        line.split()[0]: line.split()[-1] for line in out.splitlines() if line.startswith("test_")
+    }
     assert verdicts == {"test_sum": "slower", "test_sorted": "same"}
     assert main(["compare", *runs, "--fail-above", "20"]) == 1
 
@@ -165,12 +192,15 @@ BAD = {
     "no stats": ('{"benchmarks": [{"name": "t"}]}', "benchmarks[0] (t) has no stats"),
     "rounds and data disagree": (
         '{"benchmarks": [{"name": "t", "stats": {"min": 1, "max": 1, "mean": 1, "median": 1, '
-        '"rounds": 3, "data": [1, 1]}}]}', "stats.data has 2 times for 3 rounds"),
+        '"rounds": 3, "data": [1, 1]}}]}',
+        "stats.data has 2 times for 3 rounds",
+    ),
     "newer flagbench": (
         '{"benchmarks": [{"name": "t", "stats": {"min": 1, "max": 1, "mean": 1, "median": 1, '
         '"rounds": 1}, "extra_info": {"flagbench": {"schema": 99, "trials": []}}}]}',
-        "written by a newer flagbench (results schema 99"),
-}  # fmt: skip
+        "written by a newer flagbench (results schema 99",
+    ),
+}
 
 
 @pytest.mark.parametrize("case", list(BAD))

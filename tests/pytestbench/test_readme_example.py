@@ -16,7 +16,7 @@ HEADING = "## Benchmark your own strategy in pytest"
 def readme_example() -> str:
     """The first Python block of the section."""
     text = README.read_text(encoding="utf-8")
-    section = text[text.index(HEADING):]
+    section = text[text.index(HEADING) :]
     section = section[: section.index("\n## ", len(HEADING))]
     return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
 

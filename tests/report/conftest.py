@@ -18,17 +18,37 @@ from bench import report
 # Three strategies (sequential for speed-ups, threads for heartbeats, asyncio for loop lag),
 # two concurrency values (a sweep), injected errors, two repeats: about 12 short trials.
 RUN_ARGS = (
-    "run", "sequential", "threadpool", "asyncio", "-n", "16", "-m", "2,4",
-    "--latency", "10ms", "--error-rate", "0.2", "--repeats", "2", "--warmup", "0",
-    "--seed", "5", "--no-report",
+    "run",
+    "sequential",
+    "threadpool",
+    "asyncio",
+    "-n",
+    "16",
+    "-m",
+    "2,4",
+    "--latency",
+    "10ms",
+    "--error-rate",
+    "0.2",
+    "--repeats",
+    "2",
+    "--warmup",
+    "0",
+    "--seed",
+    "5",
+    "--no-report",
 )
 
 
 @pytest.fixture(scope="session")
 def run_dir(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("results")
-    proc = subprocess.run([sys.executable, "-m", "bench", *RUN_ARGS, "--out", str(out)],
-                          capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", *RUN_ARGS, "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (folder,) = [p for p in out.iterdir() if p.is_dir()]
     return folder

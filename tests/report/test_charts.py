@@ -62,9 +62,12 @@ def test_render_all_returns_what_it_wrote(real_run, tmp_path):
     # one workload, no requests, no probes: only the table-based charts remain (quick to draw)
     one = real_run.trials["workload_id"].astype(str).iloc[0]
     run = dataclasses.replace(
-        real_run, trials=real_run.trials[real_run.trials["workload_id"].astype(str) == one],
+        real_run,
+        trials=real_run.trials[real_run.trials["workload_id"].astype(str) == one],
         summary=real_run.summary[real_run.summary["workload_id"].astype(str) == one],
-        requests=real_run.requests.iloc[0:0], probes=real_run.probes.iloc[0:0])
+        requests=real_run.requests.iloc[0:0],
+        probes=real_run.probes.iloc[0:0],
+    )
     (tmp_path / "probes.png").write_bytes(b"from an earlier drawing")  # now skipped: removed
     (tmp_path / "mine.png").write_bytes(b"not ours")  # left alone
     paths = charts.render_all(run, tmp_path)
@@ -97,14 +100,20 @@ def test_charts_without_their_data_are_skipped(real_run, tmp_path):
     t = real_run.trials[real_run.trials["workload_id"].astype(str) == one]
     ids = set(t["trial_id"])
     single = _without(
-        real_run, trials=t,
+        real_run,
+        trials=t,
         requests=real_run.requests[real_run.requests["trial_id"].isin(ids)],
         probes=real_run.probes[real_run.probes["trial_id"].isin(ids)],
-        summary=real_run.summary[real_run.summary["workload_id"].astype(str) == one])
+        summary=real_run.summary[real_run.summary["workload_id"].astype(str) == one],
+    )
     assert charts.render_all(single, tmp_path, kinds=["scaling"]) == []
 
-    assert charts.render_all(_without(real_run, probes=real_run.probes.iloc[0:0]),
-                             tmp_path, kinds=["probes"]) == []
+    assert (
+        charts.render_all(
+            _without(real_run, probes=real_run.probes.iloc[0:0]), tmp_path, kinds=["probes"]
+        )
+        == []
+    )
 
     clean = real_run.trials.copy()
     fault_cols = [c for c in clean if c.startswith("server_injected_")]
@@ -119,8 +128,11 @@ def test_charts_without_their_data_are_skipped(real_run, tmp_path):
 def test_single_workload_run_still_gets_its_charts(real_run, tmp_path):
     one = real_run.trials["workload_id"].astype(str).iloc[0]
     t = real_run.trials[real_run.trials["workload_id"].astype(str) == one]
-    single = _without(real_run, trials=t,
-                      summary=real_run.summary[real_run.summary["workload_id"].astype(str) == one])
+    single = _without(
+        real_run,
+        trials=t,
+        summary=real_run.summary[real_run.summary["workload_id"].astype(str) == one],
+    )
     paths = charts.render_all(single, tmp_path, kinds=["wall"])
     assert [p.name for p in paths] == ["wall.png", "wall.svg"]
     check_png(paths[0])
@@ -152,8 +164,14 @@ def test_bookkeeping_records_are_not_requests_in_the_per_request_charts(real_run
     """Attempt 0 marks a job that ended without a request (a lost pool worker): like the
     collector, the timeline, latency and wait charts leave it out; the error chart keeps it."""
     req = real_run.requests
-    ghost = req.iloc[[0]].assign(attempt=0, t_start_s=0.0, t_end_s=0.0, latency_s=0.0,
-                                 outcome="error", error_kind="worker_lost")
+    ghost = req.iloc[[0]].assign(
+        attempt=0,
+        t_start_s=0.0,
+        t_end_s=0.0,
+        latency_s=0.0,
+        outcome="error",
+        error_kind="worker_lost",
+    )
     run = _without(real_run, requests=pd.concat([req, ghost], ignore_index=True))
     tid = req["trial_id"].iloc[0]
     sent = requests_of(run, [tid])
@@ -165,9 +183,24 @@ def test_bookkeeping_records_are_not_requests_in_the_per_request_charts(real_run
 def test_each_chart_is_declared_once_in_reading_order():
     declared = charts.all_charts()
     kinds = [c.kind for c in declared]
-    assert kinds == ["wall", "scaling", "gil", "scale_out", "blocking", "client_cpu",
-                     "interpreters", "switch_interval", "openloop_latency", "openloop_omission",
-                     "openloop_rate", "timeline", "latency", "breakdown", "probes", "errors"]
+    assert kinds == [
+        "wall",
+        "scaling",
+        "gil",
+        "scale_out",
+        "blocking",
+        "client_cpu",
+        "interpreters",
+        "switch_interval",
+        "openloop_latency",
+        "openloop_omission",
+        "openloop_rate",
+        "timeline",
+        "latency",
+        "breakdown",
+        "probes",
+        "errors",
+    ]
     assert len({c.stem for c in declared}) == len(declared)
     timeline = next(c for c in declared if c.kind == "timeline")
     assert timeline.owns("timeline") and timeline.owns("timeline-2-ab12cd34")
@@ -182,7 +215,8 @@ def test_drawing_only_some_kinds_leaves_the_other_files_alone(real_run, tmp_path
     (tmp_path / "wall.png").write_bytes(b"from an earlier drawing")
     (tmp_path / "scaling.png").write_bytes(b"from an earlier drawing")
     one = real_run.trials["workload_id"].astype(str).iloc[0]
-    single = _without(real_run,
-                      trials=real_run.trials[real_run.trials["workload_id"].astype(str) == one])
+    single = _without(
+        real_run, trials=real_run.trials[real_run.trials["workload_id"].astype(str) == one]
+    )
     assert charts.render_all(single, tmp_path, kinds=["scaling"]) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wall.png"]  # stale scaling removed

@@ -19,8 +19,7 @@ OTHER = "3.99.0"
 
 def with_second_interpreter(run, slower: float, free_threaded: bool = False):
     """The run's trials twice: as they ran, and on Python 3.99 taking ``slower`` times as long."""
-    mine = run.trials.astype({c: str for c in ("workload_id", "config_id", "strategy",
-                                                "workload")})  # fmt: skip
+    mine = run.trials.astype({c: str for c in ("workload_id", "config_id", "strategy", "workload")})
     other = mine.copy()
     other["python"] = OTHER
     other["python_requested"] = "3.99"
@@ -62,9 +61,12 @@ def test_the_heatmap_has_a_row_per_strategy_and_a_column_per_interpreter(real_ru
 def test_the_reading_names_a_difference_the_intervals_support(real_run):
     first, second = reading("interpreters", with_second_interpreter(real_run, 4.0))
     mine = str(real_run.trials["python"].iloc[0])
-    assert re.search(rf"took 4(\.0)?{TIMES} as long on Python {re.escape(OTHER)} as on "
-                     rf"{re.escape(mine)} \(95% CI [\d.]+{DASH}[\d.]+\), the largest difference "
-                     "between interpreters that the repeats support", first), first
+    assert re.search(
+        rf"took 4(\.0)?{TIMES} as long on Python {re.escape(OTHER)} as on "
+        rf"{re.escape(mine)} \(95% CI [\d.]+{DASH}[\d.]+\), the largest difference "
+        "between interpreters that the repeats support",
+        first,
+    ), first
     assert "other strategy/workload pair(s) differ measurably too" in first
     assert second.startswith(f"Median efficiency over every strategy and workload: Python {mine} ")
     assert f"Python {OTHER}" in second
@@ -72,6 +74,7 @@ def test_the_reading_names_a_difference_the_intervals_support(real_run):
 
 def test_the_reading_says_within_noise_when_the_intervals_overlap(real_run):
     first, _ = reading("interpreters", with_second_interpreter(real_run, 1.0))
-    assert first.startswith("No strategy ran measurably faster on one interpreter than on "
-                            "another"), first
+    assert first.startswith(
+        "No strategy ran measurably faster on one interpreter than on another"
+    ), first
     assert "is within noise (95% CI" in first

@@ -100,8 +100,10 @@ def test_every_chart_has_a_reading_from_the_data(written, real_run):
     s = real_run.summary.astype({"workload_id": str})
     first = s[s["workload_id"] == workloads(real_run)[0].workload_id]  # the chart's first panel
     best = first.loc[first["wall_median_s"].idxmin()]
-    tied = first[(first["wall_ci_low_s"] <= best["wall_ci_high_s"])
-                 & (first["wall_ci_high_s"] >= best["wall_ci_low_s"])]
+    tied = first[
+        (first["wall_ci_low_s"] <= best["wall_ci_high_s"])
+        & (first["wall_ci_high_s"] >= best["wall_ci_low_s"])
+    ]
     wall = next(c for c in captions if "fastest" in c)
     if len(tied) == 1:
         assert f"{best['strategy']} was fastest" in wall
@@ -129,8 +131,12 @@ def test_warnings_list_unstable_configurations_not_bottlenecks(written, real_run
 
 
 def test_a_busy_machine_is_warned_about_at_start_and_end(real_run):
-    meta = {**real_run.meta, "cpu_count": 2, "loadavg_at_start": [1.5, 1, 1],
-            "loadavg_at_end": [3.5, 2, 1]}
+    meta = {
+        **real_run.meta,
+        "cpu_count": 2,
+        "loadavg_at_start": [1.5, 1, 1],
+        "loadavg_at_end": [3.5, 2, 1],
+    }
     rep = report.build_report(dataclasses.replace(real_run, meta=meta), [])
     busy = [w for w in rep.warnings if "machine was busy" in w]
     assert len(busy) == 2 and "started" in busy[0] and "ended" in busy[1]
@@ -241,8 +247,12 @@ def test_a_worst_or_best_claim_needs_separated_intervals(real_run):
 
     from bench.report.readings import reading, standout
 
-    t = pd.DataFrame({"strategy": ["a"] * 3 + ["b"] * 3 + ["c"] * 3,
-                      "x": [1.0, 1.1, 0.9, 1.02, 1.05, 0.98, 5.0, 5.2, 4.9]})
+    t = pd.DataFrame(
+        {
+            "strategy": ["a"] * 3 + ["b"] * 3 + ["c"] * 3,
+            "x": [1.0, 1.1, 0.9, 1.02, 1.05, 0.98, 5.0, 5.2, 4.9],
+        }
+    )
     assert standout(t, "x") == "c"
     assert standout(t, "x", highest=False) is None  # a and b cannot be told apart
     one_spike = t.assign(x=[1.0, 1.1, 0.9, 1.02, 1.05, 0.98, 1.0, 1.1, 9.0])

@@ -18,10 +18,36 @@ from .test_charts import check_png
 @pytest.fixture(scope="module")
 def loops_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    proc = subprocess.run([sys.executable, "-m", "bench", "run", "asyncio", "multiprocess_asyncio",
-                           "-n", "12", "-m", "2,4", "--latency", "5ms", "--loop", "asyncio,uvloop",
-                           "--processes", "2", "--repeats", "1", "--warmup", "0", "--no-report",
-                           "--out", str(out)], capture_output=True, text=True, timeout=300)  # fmt: skip
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "run",
+            "asyncio",
+            "multiprocess_asyncio",
+            "-n",
+            "12",
+            "-m",
+            "2,4",
+            "--latency",
+            "5ms",
+            "--loop",
+            "asyncio,uvloop",
+            "--processes",
+            "2",
+            "--repeats",
+            "1",
+            "--warmup",
+            "0",
+            "--no-report",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     (folder,) = [p for p in out.iterdir() if p.is_dir()]
     return bench.load(folder)

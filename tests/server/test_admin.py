@@ -91,8 +91,20 @@ def test_loopback_peers_are_admitted(peer: str) -> None:
     assert is_loopback_peer(peer)
 
 
-@pytest.mark.parametrize("peer", ["10.0.0.5", "192.168.1.2", "8.8.8.8", "::ffff:10.0.0.1",
-                                  "fe80::1", "", None, "localhost", "not-an-ip"])
+@pytest.mark.parametrize(
+    "peer",
+    [
+        "10.0.0.5",
+        "192.168.1.2",
+        "8.8.8.8",
+        "::ffff:10.0.0.1",
+        "fe80::1",
+        "",
+        None,
+        "localhost",
+        "not-an-ip",
+    ],
+)
 def test_other_peers_are_refused(peer: str | None) -> None:
     assert not is_loopback_peer(peer)
 

@@ -19,8 +19,9 @@ from .conftest import TIMEOUT, first_line
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "flags_server", *args], capture_output=True,
-                          text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "flags_server", *args], capture_output=True, text=True, timeout=30
+    )
 
 
 @pytest.mark.parametrize(
@@ -95,19 +96,51 @@ def test_prints_the_url_serves_and_stops_cleanly_on_ctrl_c() -> None:
 
 def test_options_map_onto_the_config() -> None:
     args = build_parser().parse_args(
-        ["--port", "8002", "--error-rate", "0.25", "--error-codes", "500,429", "--seed", "7",
-         "--latency", "uniform:10ms..20ms", "--metadata-latency", "5ms", "--max-inflight", "4",
-         "--overflow", "reject", "--timeout-hold", "2", "--bandwidth", "1000",
-         "--payload-size", "12288", "--loop", "asyncio", "--retry-after", "2"]
+        [
+            "--port",
+            "8002",
+            "--error-rate",
+            "0.25",
+            "--error-codes",
+            "500,429",
+            "--seed",
+            "7",
+            "--latency",
+            "uniform:10ms..20ms",
+            "--metadata-latency",
+            "5ms",
+            "--max-inflight",
+            "4",
+            "--overflow",
+            "reject",
+            "--timeout-hold",
+            "2",
+            "--bandwidth",
+            "1000",
+            "--payload-size",
+            "12288",
+            "--loop",
+            "asyncio",
+            "--retry-after",
+            "2",
+        ]
     )
     config = config_from_args(args)
-    assert (config.port, config.error_rate, config.error_codes, config.seed) == \
-        (8002, 0.25, (500, 429), 7)
+    assert (config.port, config.error_rate, config.error_codes, config.seed) == (
+        8002,
+        0.25,
+        (500, 429),
+        7,
+    )
     assert config.latency_model.mean_s == pytest.approx(0.015)
     assert config.metadata_latency_model.mean_s == pytest.approx(0.005)
     assert (config.max_inflight, config.overflow, config.timeout_hold_s) == (4, "reject", 2.0)
-    assert (config.bandwidth_bps, config.payload_size, config.loop, config.retry_after_s) == \
-        (1000, 12288, "asyncio", 2)
+    assert (config.bandwidth_bps, config.payload_size, config.loop, config.retry_after_s) == (
+        1000,
+        12288,
+        "asyncio",
+        2,
+    )
 
 
 def test_defaults_suit_the_books_delay_server() -> None:

@@ -104,29 +104,32 @@ async def _list(_: web.Request) -> web.Response:
 
 @pytest.mark.asyncio
 async def test_403_on_config_is_an_admin_error_naming_call_url_and_answer(aiohttp_server):
-    client = await _serve(aiohttp_server, {("PUT", "/_config"): _forbidden,
-                                           ("GET", "/_stats"): _stats})  # fmt: skip
+    client = await _serve(
+        aiohttp_server, {("PUT", "/_config"): _forbidden, ("GET", "/_stats"): _stats}
+    )
     assert (await asyncio.to_thread(client.stats))["inflight"] == 0
     with pytest.raises(AdminError) as info:
         await asyncio.to_thread(client.configure, latency="100ms")
-    assert str(info.value) == (f"PUT {client.base_url}/_config: HTTP 403: "
-                               "configuration is locked")  # fmt: skip
+    assert str(info.value) == (f"PUT {client.base_url}/_config: HTTP 403: configuration is locked")
     assert info.value.status == 403
 
 
 @pytest.mark.asyncio
 async def test_a_server_without_the_admin_api(aiohttp_server):
     client = await _serve(aiohttp_server, {("GET", "/"): _html})
-    for call, method, path in ((client.stats, "GET", "/_stats"),
-                               (client.reset_stats, "POST", "/_stats/reset"),
-                               (client.health, "GET", "/_health")):  # fmt: skip
+    for call, method, path in (
+        (client.stats, "GET", "/_stats"),
+        (client.reset_stats, "POST", "/_stats/reset"),
+        (client.health, "GET", "/_health"),
+    ):
         with pytest.raises(AdminError, match=rf"^{method} {client.base_url}{path}: HTTP 404: "):
             await asyncio.to_thread(call)
 
 
 @pytest.mark.asyncio
-@pytest.mark.parametrize(("handler", "shown"), [(_html, "'<html><body>a web site"),
-                                                (_list, "'[1, 2]'")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("handler", "shown"), [(_html, "'<html><body>a web site"), (_list, "'[1, 2]'")]
+)
 async def test_an_answer_that_is_not_a_json_object(aiohttp_server, handler, shown):
     client = await _serve(aiohttp_server, {("GET", "/_config"): handler})
     with pytest.raises(AdminError, match="not a flags_server admin answer") as info:
@@ -152,7 +155,9 @@ def _free_port() -> int:
 
 def test_nothing_listening_is_an_admin_error() -> None:
     client = AdminClient(f"http://127.0.0.1:{_free_port()}", timeout=2)
-    with pytest.raises(AdminError, match=r"^GET http://127\.0\.0\.1:\d+/_stats: connection refused"):
+    with pytest.raises(
+        AdminError, match=r"^GET http://127\.0\.0\.1:\d+/_stats: connection refused"
+    ):
         client.stats()
 
 

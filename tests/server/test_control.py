@@ -59,8 +59,10 @@ def test_two_servers_get_different_free_ports() -> None:
 
 
 def test_a_bad_config_in_the_child_surfaces_as_config_error() -> None:
-    with pytest.raises(ConfigError, match="flags_zip"), \
-            running(ServerConfig(flags_zip="/nonexistent.zip")):
+    with (
+        pytest.raises(ConfigError, match="flags_zip"),
+        running(ServerConfig(flags_zip="/nonexistent.zip")),
+    ):
         pass
 
 

@@ -13,8 +13,14 @@ from flags_server.latency import parse_latency
 from .conftest import TIMEOUT
 from .rawhttp import raw_get
 
-CONFIG = dict(seed=11, latency="uniform:1ms..20ms", error_rate=0.2, error_codes=(500, 503),
-              reset_rate=0.15, truncate_rate=0.15)
+CONFIG = dict(
+    seed=11,
+    latency="uniform:1ms..20ms",
+    error_rate=0.2,
+    error_codes=(500, 503),
+    reset_rate=0.15,
+    truncate_rate=0.15,
+)
 CODES = ["br", "cn", "us", "in", "ru", "jp", "de", "fr", "gb", "it", "zz"]
 
 
@@ -52,8 +58,13 @@ def test_reset_restarts_each_paths_sequence(srv, session: requests.Session) -> N
         for cc in ("br", "cn", "us"):
             for _ in range(3):
                 r = session.get(f"{srv.flags_url}/{cc}/{cc}.gif", timeout=TIMEOUT)
-                out.append((r.status_code, r.headers["X-Flagbench-Attempt"],
-                            r.headers["X-Flagbench-Delay"]))
+                out.append(
+                    (
+                        r.status_code,
+                        r.headers["X-Flagbench-Attempt"],
+                        r.headers["X-Flagbench-Delay"],
+                    )
+                )
         return out
 
     first = run()
@@ -78,8 +89,9 @@ def test_seed_changes_the_decisions() -> None:
 
 
 def test_fault_shares_follow_the_rates() -> None:
-    rates = FaultRates(http_error=0.1, timeout=0.05, reset=0.2, truncate=0.0, slow=0.15,
-                       error_codes=(500, 429))
+    rates = FaultRates(
+        http_error=0.1, timeout=0.05, reset=0.2, truncate=0.0, slow=0.15, error_codes=(500, 429)
+    )
     model = parse_latency("10ms")
     n = 20_000
     counts: dict[str | None, int] = {}
@@ -89,8 +101,13 @@ def test_fault_shares_follow_the_rates() -> None:
         counts[d.fault] = counts.get(d.fault, 0) + 1
         codes[d.status] = codes.get(d.status, 0) + 1
         assert d.latency_s == 0.01
-    for kind, rate in (("http_error", 0.1), ("timeout", 0.05), ("reset", 0.2), ("slow", 0.15),
-                       (None, 0.5)):
+    for kind, rate in (
+        ("http_error", 0.1),
+        ("timeout", 0.05),
+        ("reset", 0.2),
+        ("slow", 0.15),
+        (None, 0.5),
+    ):
         assert abs(counts[kind] / n - rate) < 0.015, kind
     assert "truncate" not in counts
     assert abs(codes[500] - codes[429]) < 0.2 * counts["http_error"]
@@ -99,8 +116,9 @@ def test_fault_shares_follow_the_rates() -> None:
 def test_the_draws_of_a_seed_never_change() -> None:
     """Pinned decisions for seed 42: the fault table's order (the draw order) and the
     hashing must stay as they are, or old runs stop being comparable with new ones."""
-    rates = FaultRates((500, 503), http_error=0.15, timeout=0.15, reset=0.15, truncate=0.15,
-                       slow=0.15)
+    rates = FaultRates(
+        (500, 503), http_error=0.15, timeout=0.15, reset=0.15, truncate=0.15, slow=0.15
+    )
     model = parse_latency("10ms")
     seen = []
     for i in range(24):

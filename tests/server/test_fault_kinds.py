@@ -41,8 +41,13 @@ def test_the_table_is_well_formed() -> None:
 
 def test_the_draw_order_is_todays() -> None:
     """decide() draws in table order: reordering would change every seeded decision."""
-    assert [k.name for k in FAULT_KINDS][:5] == ["http_error", "timeout", "reset", "truncate",
-                                                 "slow"]
+    assert [k.name for k in FAULT_KINDS][:5] == [
+        "http_error",
+        "timeout",
+        "reset",
+        "truncate",
+        "slow",
+    ]
 
 
 def test_an_error_kind_with_a_code_needs_the_status() -> None:
@@ -87,8 +92,7 @@ def test_the_rates_add_up_to_at_most_one() -> None:
 
 def test_fault_rates_follow_the_table() -> None:
     values = {kind.name: (i + 1) / 100 for i, kind in enumerate(FAULT_KINDS)}
-    config = ServerConfig(error_codes=(503,),
-                          **{k.rate_field: values[k.name] for k in FAULT_KINDS})
+    config = ServerConfig(error_codes=(503,), **{k.rate_field: values[k.name] for k in FAULT_KINDS})
     rates = config.fault_rates
     assert rates.in_order() == tuple(values.items())
     assert rates.total == sum(values.values())
@@ -104,8 +108,10 @@ def test_stats_count_every_kind_then_rejections(srv: RunningServer) -> None:
 
 
 def _docs_table() -> str:
-    rows = ["| fault | option | the server | the client records | `/_stats` |",
-            "| --- | --- | --- | --- | --- |"]
+    rows = [
+        "| fault | option | the server | the client records | `/_stats` |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for k in FAULT_KINDS:
         client = f"`{k.client_error_kind}`" if k.client_error_kind else "ok (no error)"
         rows.append(f"| `{k.name}` | `{k.option} P` | {k.does} | {client} | `faults.{k.name}` |")
@@ -115,6 +121,6 @@ def _docs_table() -> str:
 def test_the_docs_table_matches() -> None:
     text = DOCS.read_text(encoding="utf-8")
     start = text.index("\n", text.index(DOCS_START)) + 1
-    found = text[start:text.index(DOCS_END, start)].strip()
+    found = text[start : text.index(DOCS_END, start)].strip()
     expected = _docs_table()
     assert found == expected, f"docs/server.md's fault table is stale; put there:\n{expected}"

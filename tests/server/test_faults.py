@@ -98,8 +98,28 @@ def test_faults_seen_by_an_aiohttp_client(srv) -> None:
             # reset or disconnect, so the server would count more requests than the
             # client saw; aiohttp's own test client switches that off the same way.
             s._retry_connection = False
-            for cc in ("br", "cn", "us", "in", "ru", "jp", "de", "fr", "gb", "it",
-                       "es", "mx", "ar", "ca", "au", "eg", "ng", "ke", "za", "tr"):
+            for cc in (
+                "br",
+                "cn",
+                "us",
+                "in",
+                "ru",
+                "jp",
+                "de",
+                "fr",
+                "gb",
+                "it",
+                "es",
+                "mx",
+                "ar",
+                "ca",
+                "au",
+                "eg",
+                "ng",
+                "ke",
+                "za",
+                "tr",
+            ):
                 try:
                     async with s.get(f"{srv.flags_url}/{cc}/{cc}.gif") as resp:
                         await resp.read()

@@ -61,11 +61,14 @@ def _eventually(call: Callable[[], Any], within_s: float = 10.0) -> Any:
 # ---------------------------------------------------------------- malformed bodies
 
 
-@pytest.mark.parametrize("body", [
-    b"[" * 60_000,
-    b"{\"a\":" * 12_000,
-    b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"[" * 60_000,
+        b'{"a":' * 12_000,
+        b"[" * (MAX_DEPTH + 1) + b"]" * (MAX_DEPTH + 1),
+    ],
+)
 def test_deeply_nested_json_is_a_400(srv, session, body) -> None:
     r = session.put(srv.base_url + "/_config", data=body, timeout=TIMEOUT)
     assert r.status_code == 400
@@ -77,16 +80,36 @@ def test_brackets_inside_strings_are_not_nesting() -> None:
     assert nesting_depth(b'{"latency": "[[[[\\"[[[", "x": [1, [2]]}') == 3
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(
-    st.binary(max_size=200),
-    st.recursive(st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
-                 lambda inner: st.lists(inner, max_size=4)
-                 | st.dictionaries(st.sampled_from(["latency", "error_rate", "seed", "prefix",
-                                                    "max_connections", "header_timeout_s", "x"]),
-                                   inner, max_size=4),
-                 max_leaves=20).map(lambda v: json.dumps(v).encode()),
-))  # fmt: skip
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    body=st.one_of(
+        st.binary(max_size=200),
+        st.recursive(
+            st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=20),
+            lambda inner: (
+                st.lists(inner, max_size=4)
+                | st.dictionaries(
+                    st.sampled_from(
+                        [
+                            "latency",
+                            "error_rate",
+                            "seed",
+                            "prefix",
+                            "max_connections",
+                            "header_timeout_s",
+                            "x",
+                        ]
+                    ),
+                    inner,
+                    max_size=4,
+                )
+            ),
+            max_leaves=20,
+        ).map(lambda v: json.dumps(v).encode()),
+    )
+)
 def test_any_config_body_is_answered_200_or_400_never_500(srv, session, body) -> None:
     r = session.put(srv.base_url + "/_config", data=body, timeout=TIMEOUT)
     assert r.status_code in (200, 400), (body, r.text)
@@ -104,8 +127,10 @@ def test_malformed_requests_are_answered_below_500(srv, raw) -> None:
 def test_every_bad_config_body_is_a_400(srv) -> None:
     before = srv.config()
     for body in bad_config_bodies():
-        head = (f"PUT /_config HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n")  # fmt: skip
+        head = (
+            f"PUT /_config HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        )
         assert exchange(srv.base_url, head.encode() + body) == [400], body[:80]
     assert srv.config() == before
 
@@ -172,10 +197,12 @@ def low_fd_server() -> Iterator[tuple[subprocess.Popen[bytes], AdminClient]]:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_NOFILE, (160, 160))
 
-    proc = subprocess.Popen([sys.executable, "-m", "flags_server", "--port", "0",
-                             "--header-timeout", "0.5"],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            preexec_fn=limit)  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flags_server", "--port", "0", "--header-timeout", "0.5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=limit,
+    )
     try:
         line = first_line(proc)
         url = line.split("Serving flags at ", 1)[1].split("/flags", 1)[0]

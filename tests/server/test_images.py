@@ -86,6 +86,8 @@ def test_flags_zip_serves_the_real_set() -> None:
 def test_flags_zip_that_is_not_a_zip_is_a_config_error(tmp_path: Path) -> None:
     bogus = tmp_path / "flags.zip"
     bogus.write_text("not a zip")
-    with pytest.raises(ConfigError, match="cannot be read as a zip"), \
-            running(ServerConfig(flags_zip=str(bogus))):
+    with (
+        pytest.raises(ConfigError, match="cannot be read as a zip"),
+        running(ServerConfig(flags_zip=str(bogus))),
+    ):
         pass

@@ -36,9 +36,15 @@ def test_specs_parse_to_models(spec: str, canonical: str, mean: float) -> None:
 
 @pytest.mark.parametrize(
     "spec",
-    ["uniform:0.05..0.5", "normal:mean=50ms,sd=40ms", "lognormal:median=80ms,sigma=1",
-     "exp:mean=30ms", "normal:mean=0,sd=10ms", "normal:mean=60s,sd=60s",
-     "exp:mean=30s"],
+    [
+        "uniform:0.05..0.5",
+        "normal:mean=50ms,sd=40ms",
+        "lognormal:median=80ms,sigma=1",
+        "exp:mean=30ms",
+        "normal:mean=0,sd=10ms",
+        "normal:mean=60s,sd=60s",
+        "exp:mean=30s",
+    ],
 )
 def test_mean_s_is_the_mean_of_the_samples(spec: str) -> None:
     model = parse_latency(spec)
@@ -112,8 +118,11 @@ def test_uniform_specs_round_trip_and_stay_in_bounds(lo: str, hi: str, u: float)
     assert lo_s - 1e-9 <= model.sample(u) <= hi_s + 1e-9
 
 
-@given(median=st.floats(min_value=0, max_value=60), sigma=st.floats(min_value=0, max_value=5),
-       u=st.floats(min_value=0, max_value=1))
+@given(
+    median=st.floats(min_value=0, max_value=60),
+    sigma=st.floats(min_value=0, max_value=5),
+    u=st.floats(min_value=0, max_value=1),
+)
 def test_lognormal_samples_are_bounded(median: float, sigma: float, u: float) -> None:
     model = parse_latency(f"lognormal:median={median!r},sigma={sigma!r}")
     assert 0 <= model.sample(u) <= MAX_LATENCY_S

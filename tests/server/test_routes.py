@@ -27,8 +27,12 @@ def test_metadata_has_the_books_layout(srv, session: requests.Session) -> None:
     r = session.get(f"{srv.flags_url}/gb/metadata.json", timeout=TIMEOUT)
     assert r.status_code == 200
     assert r.headers["Content-Type"].startswith("application/json")
-    assert r.json() == {"tld_cc": ".uk", "iso_cc": "GB", "country": "United Kingdom",
-                        "gec_cc": "UK"}
+    assert r.json() == {
+        "tld_cc": ".uk",
+        "iso_cc": "GB",
+        "country": "United Kingdom",
+        "gec_cc": "UK",
+    }
     assert list(json.loads(r.content)) == ["tld_cc", "iso_cc", "country", "gec_cc"]
 
 
@@ -52,8 +56,19 @@ def test_unknown_two_letter_code_is_404(srv, session: requests.Session) -> None:
 
 
 def test_paths_that_are_not_two_letter_codes_are_404(srv, session: requests.Session) -> None:
-    bad = ["bra/bra.gif", "b/b.gif", "br/ar.gif", "br/BR.gif", "br/br.png", "br",
-           "br/br.gif/x", "1a/1a.gif", "%2e%2e/%2e%2e.gif", "../../etc/passwd", "br/"]
+    bad = [
+        "bra/bra.gif",
+        "b/b.gif",
+        "br/ar.gif",
+        "br/BR.gif",
+        "br/br.png",
+        "br",
+        "br/br.gif/x",
+        "1a/1a.gif",
+        "%2e%2e/%2e%2e.gif",
+        "../../etc/passwd",
+        "br/",
+    ]
     for path in bad:
         r = session.get(f"{srv.flags_url}/{path}", timeout=TIMEOUT)
         assert r.status_code == 404, path

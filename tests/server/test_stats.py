@@ -13,8 +13,9 @@ from .conftest import TIMEOUT, burst
 
 
 def test_counts_match_a_mixed_client_run(srv) -> None:
-    srv.configure(latency="5ms", error_rate=0.2, error_codes=[500, 404], reset_rate=0.1,
-                  truncate_rate=0.1)
+    srv.configure(
+        latency="5ms", error_rate=0.2, error_codes=[500, 404], reset_rate=0.1, truncate_rate=0.1
+    )
     seen = {"status": {}, "reset": 0, "truncate": 0}
     codes = ["br", "cn", "us", "in", "ru", "jp", "de", "fr", "gb", "it", "zz", "qq"]
     with requests.Session() as session:
@@ -78,8 +79,17 @@ def test_reset_zeroes_the_counts_but_not_the_gauges(srv, session: requests.Sessi
 
 def test_stats_document_has_every_documented_key(srv) -> None:
     stats = srv.stats()
-    for key in ("requests", "by_route", "by_status", "faults", "inflight", "peak_inflight",
-                "connections", "latency", "cpu_s"):
+    for key in (
+        "requests",
+        "by_route",
+        "by_status",
+        "faults",
+        "inflight",
+        "peak_inflight",
+        "connections",
+        "latency",
+        "cpu_s",
+    ):
         assert key in stats
     assert set(stats["faults"]) >= {"http_error", "timeout", "reset", "truncate", "slow"}
     assert set(stats["latency"]) == {"count", "mean", "p50", "p99", "max"}

@@ -31,15 +31,32 @@ class CliCluster:
 
     def _spawn(self, *args: str, log: str) -> None:
         with open(self.folder / log, "wb") as out:
-            self.procs.append(subprocess.Popen([_dask(), *args], stdin=subprocess.DEVNULL,
-                                               stdout=out, stderr=subprocess.STDOUT,
-                                               cwd=self.folder, start_new_session=True))
+            self.procs.append(
+                subprocess.Popen(
+                    [_dask(), *args],
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.folder,
+                    start_new_session=True,
+                )
+            )
 
     def start(self) -> CliCluster:
         info = self.folder / "scheduler.json"
-        self._spawn("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-                    "--dashboard-address", "127.0.0.1:0", "--scheduler-file", str(info),
-                    log="scheduler.log")
+        self._spawn(
+            "scheduler",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--no-dashboard",
+            "--dashboard-address",
+            "127.0.0.1:0",
+            "--scheduler-file",
+            str(info),
+            log="scheduler.log",
+        )
         deadline = time.monotonic() + START_TIMEOUT_S
         while not info.exists() or not info.read_text().strip():
             if time.monotonic() > deadline or self.procs[0].poll() is not None:
@@ -47,10 +64,21 @@ class CliCluster:
             time.sleep(0.05)
         self.address = json.loads(info.read_text())["address"]
         for k in range(self.n_workers):
-            self._spawn("worker", "--scheduler-file", str(info), "--host", "127.0.0.1",
-                        "--nthreads", str(self.threads), "--no-dashboard",
-                        "--dashboard-address", "127.0.0.1:0",
-                        "--local-directory", str(self.folder), log=f"worker-{k}.log")
+            self._spawn(
+                "worker",
+                "--scheduler-file",
+                str(info),
+                "--host",
+                "127.0.0.1",
+                "--nthreads",
+                str(self.threads),
+                "--no-dashboard",
+                "--dashboard-address",
+                "127.0.0.1:0",
+                "--local-directory",
+                str(self.folder),
+                log=f"worker-{k}.log",
+            )
         import distributed
 
         with distributed.Client(self.address, timeout=START_TIMEOUT_S) as client:

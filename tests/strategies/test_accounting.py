@@ -81,8 +81,9 @@ def test_retries_recover_injected_errors(flag_server, run_variant, variant) -> N
     finals = {}
     for retries in (0, 3):
         cfg = prepare(flag_server, **mix)
-        settings = Settings(concurrency=6, timeout_s=2.0, retries=retries, backoff_s=0.002,
-                            metadata=True)
+        settings = Settings(
+            concurrency=6, timeout_s=2.0, retries=retries, backoff_s=0.002, metadata=True
+        )
         records = run_variant(variant, jobs, settings)
         check_records(records, jobs)
         stats = flag_server.wait_idle()
@@ -95,15 +96,17 @@ def test_retries_recover_injected_errors(flag_server, run_variant, variant) -> N
         final = {r.cc: r.error_kind for r in records if r.final}
         assert final == {j.cc: _expected_final(cfg, j.cc, retries, True) for j in jobs}
         finals[retries] = Counter(final.values())
-    errors = {r: sum(n for k, n in c.items() if k not in (None, "not_found"))
-              for r, c in finals.items()}
+    errors = {
+        r: sum(n for k, n in c.items() if k not in (None, "not_found")) for r, c in finals.items()
+    }
     assert errors[0] >= 8, finals  # the faults were there ...
     assert errors[3] < errors[0] / 4, finals  # ... and retrying recovered most of them
     assert finals[3]["not_found"] == finals[0]["not_found"] == 2  # 404 is final, not retried
 
 
-@pytest.mark.parametrize("variant", [v for v in COVERING
-                                     if v.name in ("sequential", "asyncio")], ids=str)
+@pytest.mark.parametrize(
+    "variant", [v for v in COVERING if v.name in ("sequential", "asyncio")], ids=str
+)
 def test_retry_after_of_a_429_is_obeyed(flag_server, run_variant, variant) -> None:
     prepare(flag_server, error_rate=1.0, error_codes=[429], retry_after_s=1)
     jobs = jobs_for(flag_server, 1)

@@ -87,7 +87,8 @@ def test_reset_os_error_on_a_kept_alive_connection_is_a_reset() -> None:
 )
 def test_responses_map_to_outcomes(status: int, body: bytes, headers: dict, kind) -> None:
     records = _run(
-        "asyncio", Settings(),
+        "asyncio",
+        Settings(),
         lambda m: _reply(m, FLAG, status=status, body=body, headers=headers),
     )
     assert [(r.status, r.error_kind) for r in records] == [(status, kind)]
@@ -112,6 +113,8 @@ def test_retry_after_then_success_with_retries() -> None:
 
     records = _run("asyncio", Settings(retries=2, backoff_s=0.0), mock)
     assert [(r.attempt, r.error_kind, r.final) for r in records] == [
-        (1, "http_429", False), (2, "connection_reset", False), (3, None, True)
+        (1, "http_429", False),
+        (2, "connection_reset", False),
+        (3, None, True),
     ]
     assert records[1].t_start - records[0].t_end >= 0.05

@@ -18,8 +18,9 @@ CONCURRENT = [v for v in VARIANTS if v.name != "sequential"]
 
 
 @pytest.mark.parametrize("variant", CONCURRENT, ids=str)
-def test_server_sees_exactly_c_in_flight_over_kept_alive_connections(flag_server, run_variant,
-                                                                     variant) -> None:
+def test_server_sees_exactly_c_in_flight_over_kept_alive_connections(
+    flag_server, run_variant, variant
+) -> None:
     prepare(flag_server, latency="200ms")
     jobs = jobs_for(flag_server, 100)
     records = run_variant(variant, jobs, Settings(concurrency=20, timeout_s=5.0))
@@ -31,8 +32,9 @@ def test_server_sees_exactly_c_in_flight_over_kept_alive_connections(flag_server
 
 
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if v.name == "sequential"], ids=str)
-def test_sequential_has_one_request_in_flight_on_one_connection(flag_server, run_variant,
-                                                                 variant) -> None:
+def test_sequential_has_one_request_in_flight_on_one_connection(
+    flag_server, run_variant, variant
+) -> None:
     prepare(flag_server, latency="10ms")
     jobs = jobs_for(flag_server, 60)
     records = run_variant(variant, jobs, Settings(concurrency=20))

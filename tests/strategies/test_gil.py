@@ -52,9 +52,10 @@ def test_python_work_holds_the_gil() -> None:
     assert two >= 1.6 * one, (one, two)
 
 
-@pytest.mark.skipif(usable_cores() < 2,
-                    reason=f"hashlib can only overlap on two cores; this process may use "
-                           f"{usable_cores()}")  # fmt: skip
+@pytest.mark.skipif(
+    usable_cores() < 2,
+    reason=f"hashlib can only overlap on two cores; this process may use {usable_cores()}",
+)
 def test_hashlib_work_releases_the_gil() -> None:
     """Two threads of hashing take about as long as one, on two cores.
 
@@ -68,8 +69,10 @@ def test_hashlib_work_releases_the_gil() -> None:
     if two > 1.3 * one:
         apart = _in_two_processes(work)
         if apart > 1.3 * one:
-            pytest.skip(f"two cores are not free now: two processes took {apart / one:.2f}x "
-                        f"as long as one (threads {two / one:.2f}x)")
+            pytest.skip(
+                f"two cores are not free now: two processes took {apart / one:.2f}x "
+                f"as long as one (threads {two / one:.2f}x)"
+            )
     assert two <= 1.3 * one, (one, two)
 
 
@@ -124,24 +127,27 @@ def test_executor_of_processes_runs_the_blocking_steps_in_children(flag_server, 
     flag, its settings and the step are pickled); the files are all there, whole."""
     prepare(flag_server, latency="5ms")
     jobs = jobs_for(flag_server, 8)
-    settings = Settings(concurrency=4, cpu_work=calibrate("python", 2), save_dir=str(tmp_path),
-                        executor="process")  # fmt: skip
+    settings = Settings(
+        concurrency=4, cpu_work=calibrate("python", 2), save_dir=str(tmp_path), executor="process"
+    )
     records = strategies.get("asyncio_executor").run(jobs, settings)
     assert check_records(records, jobs)["ok"] == 8
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{j.cc}.gif" for j in jobs)
     assert all(p.read_bytes().startswith(b"GIF") for p in tmp_path.iterdir())
 
 
-def test_blocking_writes_stall_the_loop_inline_and_not_through_the_executor(flag_server,
-                                                                            tmp_path) -> None:
+def test_blocking_writes_stall_the_loop_inline_and_not_through_the_executor(
+    flag_server, tmp_path
+) -> None:
     """20 ms per write: inline, the loop-lag probe wakes a write late; offloaded, it does not."""
     prepare(flag_server, latency="10ms")
     jobs = jobs_for(flag_server, 12)
     worst = {}
     for name in ("asyncio", "asyncio_executor"):
         probes: list[ProbeSample] = []
-        settings = Settings(concurrency=4, save_dir=str(tmp_path / name), save_delay_s=0.02,
-                            probe_interval_s=0.005)  # fmt: skip
+        settings = Settings(
+            concurrency=4, save_dir=str(tmp_path / name), save_delay_s=0.02, probe_interval_s=0.005
+        )
         records = strategies.get(name).run(jobs, settings, probes=probes)
         assert check_records(records, jobs)["ok"] == 12
         worst[name] = max(p.lag_s for p in probes if p.kind == "loop_lag")

@@ -39,8 +39,9 @@ def test_a_ramp_climbs_to_the_rate_then_holds_it() -> None:
 
 
 @pytest.mark.parametrize("name", OPEN)
-def test_under_capacity_corrected_and_uncorrected_agree_at_the_target_rate(flag_server,
-                                                                           name) -> None:
+def test_under_capacity_corrected_and_uncorrected_agree_at_the_target_rate(
+    flag_server, name
+) -> None:
     prepare(flag_server, latency="50ms")
     jobs = jobs_for(flag_server, 60)
     settings = Settings(concurrency=20, rate=40.0, timeout_s=5.0)  # capacity: 400 per second
@@ -61,13 +62,13 @@ def _corrected_and_uncorrected_p99(srv, name: str, n: int) -> tuple[float, float
     settings = Settings(concurrency=2, rate=80.0, timeout_s=10.0)  # capacity: 40 per second
     sent = _sent(strategies.get(name).run(jobs, settings))
     assert len(sent) == n
-    return (_p99([r.t_end - r.t_intended for r in sent]),
-            _p99([r.t_end - r.t_start for r in sent]))  # fmt: skip
+    return (_p99([r.t_end - r.t_intended for r in sent]), _p99([r.t_end - r.t_start for r in sent]))
 
 
 @pytest.mark.parametrize("name", ("threadpool", "asyncio"))
 def test_over_capacity_the_corrected_p99_grows_with_the_run_the_uncorrected_does_not(
-        flag_server, name) -> None:  # fmt: skip
+    flag_server, name
+) -> None:
     prepare(flag_server, latency="50ms")
     short = _corrected_and_uncorrected_p99(flag_server, name, 30)
     long = _corrected_and_uncorrected_p99(flag_server, name, 90)
@@ -92,8 +93,16 @@ def test_overflow_drop_sends_no_more_than_the_cap_allows(flag_server, name) -> N
     assert stats["peak_inflight"] <= 2
 
 
-@pytest.mark.parametrize("bad", [{"rate": -1.0}, {"rate": float("inf")}, {"arrivals": "burst"},
-                                 {"overflow": "spill"}, {"ramp_s": -1.0}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"rate": -1.0},
+        {"rate": float("inf")},
+        {"arrivals": "burst"},
+        {"overflow": "spill"},
+        {"ramp_s": -1.0},
+    ],
+)
 def test_open_loop_settings_are_checked(bad) -> None:
     with pytest.raises(ValueError):
         Settings(**bad)

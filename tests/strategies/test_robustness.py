@@ -25,8 +25,9 @@ def _closed_port() -> int:
 @pytest.mark.parametrize("variant", COVERING, ids=str)
 def test_refused_connections_are_errors_not_exceptions(run_variant, variant) -> None:
     jobs = make_jobs(f"http://127.0.0.1:{_closed_port()}/flags", ["BR", "CN", "IN"])
-    records = run_variant(variant, jobs, Settings(concurrency=2, timeout_s=2.0, retries=1,
-                                                  backoff_s=0.001))
+    records = run_variant(
+        variant, jobs, Settings(concurrency=2, timeout_s=2.0, retries=1, backoff_s=0.001)
+    )
     assert check_records(records, jobs) == {"ok": 0, "not_found": 0, "error": 3}
     assert {r.error_kind for r in records} == {"connection_refused"}
     assert len(records) == 6  # each job tried twice
@@ -57,8 +58,9 @@ def test_ctrl_c_stops_promptly_and_returns_what_finished(flag_server, run_varian
             interrupted.append(True)
             signal.raise_signal(signal.SIGINT)
 
-    records = run_variant(Variant(name), jobs, Settings(concurrency=4, timeout_s=5.0),
-                          progress=progress)
+    records = run_variant(
+        Variant(name), jobs, Settings(concurrency=4, timeout_s=5.0), progress=progress
+    )
     assert interrupted
     counts = check_records(records, jobs)
     finals = Counter(r.error_kind for r in records if r.final)
@@ -72,8 +74,11 @@ rates = st.sampled_from([0.0, 0.05, 0.15])
 
 
 # run_variant only builds settings: sharing it between examples is harmless
-@settings(max_examples=15, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(
     name=st.sampled_from(STRATEGIES),
     concurrency=st.integers(1, 12),
@@ -87,12 +92,21 @@ rates = st.sampled_from([0.0, 0.05, 0.15])
 def test_accounting_holds_for_any_fault_mix(
     flag_server, run_variant, name, concurrency, error, timeout, reset, truncate, retries, metadata
 ) -> None:
-    prepare(flag_server, latency="0", error_rate=error, error_codes=[500, 503], timeout_rate=timeout,
-            timeout_hold_s=0.6, reset_rate=reset, truncate_rate=truncate)
+    prepare(
+        flag_server,
+        latency="0",
+        error_rate=error,
+        error_codes=[500, 503],
+        timeout_rate=timeout,
+        timeout_hold_s=0.6,
+        reset_rate=reset,
+        truncate_rate=truncate,
+    )
     jobs = jobs_for(flag_server, 12, 2)
     # 0.3 s: far above a loopback answer even on a loaded machine, below the server's hold
-    run_settings = Settings(concurrency=concurrency, timeout_s=0.3, retries=retries,
-                            backoff_s=0.001, metadata=metadata)
+    run_settings = Settings(
+        concurrency=concurrency, timeout_s=0.3, retries=retries, backoff_s=0.001, metadata=metadata
+    )
     records = run_variant(Variant(name), jobs, run_settings)
     check_records(records, jobs)
     stats = flag_server.wait_idle()

@@ -25,16 +25,20 @@ def _check_gifs(directory: Path, names: set[str], sizes: dict[str, int]) -> None
 
 
 @pytest.mark.parametrize("name", STRATEGIES)
-def test_with_metadata_files_are_named_after_the_country(flag_server, run_variant, name,
-                                                         tmp_path) -> None:  # fmt: skip
+def test_with_metadata_files_are_named_after_the_country(
+    flag_server, run_variant, name, tmp_path
+) -> None:
     prepare(flag_server, latency="10ms")
     jobs = jobs_for(flag_server, 12, 1)
     settings = Settings(concurrency=4, save_dir=str(tmp_path / "out"), metadata=True)
     records = run_variant(Variant(name), jobs, settings)
     assert check_records(records, jobs) == {"ok": 12, "not_found": 1, "error": 0}
     catalog = countries()
-    sizes = {flag_filename(r.cc, catalog[r.cc].name): r.nbytes
-             for r in records if r.resource == "flag" and r.outcome == "ok"}
+    sizes = {
+        flag_filename(r.cc, catalog[r.cc].name): r.nbytes
+        for r in records
+        if r.resource == "flag" and r.outcome == "ok"
+    }
     assert len(sizes) == 12
     _check_gifs(tmp_path / "out", set(sizes), sizes)
     stats = flag_server.wait_idle()

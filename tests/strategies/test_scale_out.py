@@ -48,8 +48,10 @@ def _helper(entry: Path) -> bool:
         return False
 
 
-@pytest.mark.parametrize(("total", "parts", "shares"),
-                         [(100, 2, [50, 50]), (5, 2, [3, 2]), (7, 3, [3, 2, 2]), (3, 3, [1, 1, 1])])
+@pytest.mark.parametrize(
+    ("total", "parts", "shares"),
+    [(100, 2, [50, 50]), (5, 2, [3, 2]), (7, 3, [3, 2, 2]), (3, 3, [1, 1, 1])],
+)
 def test_c_splits_into_shares_that_add_up_to_c(total, parts, shares) -> None:
     assert _shards.split(total, parts) == shares
     assert _shards.places(8, 3, 100) == 3 and _shards.places(2, 100, 1) == 1
@@ -111,12 +113,16 @@ def test_a_dead_loop_process_loses_no_job(flag_server, monkeypatch) -> None:
     before = _children()
     import strategies._jobs
 
-    monkeypatch.setattr(strategies._jobs, "post_process",
-                        lambda body, cc, *rest: os._exit(3) if cc == "AF" else None)  # fmt: skip
+    monkeypatch.setattr(
+        strategies._jobs,
+        "post_process",
+        lambda body, cc, *rest: os._exit(3) if cc == "AF" else None,
+    )
     prepare(flag_server, latency="0")
     jobs = make_jobs(flag_server.flags_url, ["AF", "BR", "CN", "IN"])
     records = strategies.get("multiprocess_asyncio").run(
-        jobs, Settings(concurrency=2, processes=2, start_method="fork"))
+        jobs, Settings(concurrency=2, processes=2, start_method="fork")
+    )
     check_records(records, jobs)
     finals = {r.cc: r.error_kind for r in records if r.final}
     # shares 1 and 1: AF and CN form one shard, BR and IN the other
@@ -188,8 +194,10 @@ def test_a_dask_worker_that_dies_loses_only_its_own_batches(flag_server, tmp_pat
     try:
         t0 = time.perf_counter()
         records = strategies.get("dask").run(
-            jobs, Settings(concurrency=4, scheduler=cluster.address, timeout_s=5.0),
-            progress=progress)
+            jobs,
+            Settings(concurrency=4, scheduler=cluster.address, timeout_s=5.0),
+            progress=progress,
+        )
         took = time.perf_counter() - t0
     finally:
         cluster.stop()
@@ -220,11 +228,19 @@ def test_dask_shifts_records_by_each_workers_clock_offset() -> None:
 def test_a_client_or_loop_a_strategy_cannot_use_is_refused_before_any_request(flag_server) -> None:
     prepare(flag_server, latency="0")
     jobs = jobs_for(flag_server, 3)
-    cases = [("asyncio", Settings(client="urllib3"), "cannot use client 'urllib3'; it can use: "
-              "aiohttp, httpx"),
-             ("threadpool", Settings(client="aiohttp"), "it can use: requests, httpx, urllib3"),
-             ("sequential", Settings(loop="uvloop"), "cannot run on loop 'uvloop'; it has no "
-              "event loop")]  # fmt: skip
+    cases = [
+        (
+            "asyncio",
+            Settings(client="urllib3"),
+            "cannot use client 'urllib3'; it can use: aiohttp, httpx",
+        ),
+        ("threadpool", Settings(client="aiohttp"), "it can use: requests, httpx, urllib3"),
+        (
+            "sequential",
+            Settings(loop="uvloop"),
+            "cannot run on loop 'uvloop'; it has no event loop",
+        ),
+    ]
     for name, settings, message in cases:
         with pytest.raises(UnsupportedSetting, match=message):
             strategies.get(name).run(jobs, settings)
@@ -240,20 +256,23 @@ def test_dask_scheduler_address_is_checked() -> None:
 
 def test_without_dask_installed_the_strategy_says_how_to_install_it(tmp_path) -> None:
     """One line, before anything runs, from the library and from the command line."""
-    code = ("import sys; sys.modules['distributed'] = None\n"
-            "import strategies\n"
-            "from strategies.base import Settings\n"
-            "from strategies.clients import check\n"
-            "try:\n"
-            "    check(strategies.get('dask'), Settings())\n"
-            "except strategies.StrategyError as exc:\n"
-            "    print(exc)\n"
-            "from bench.cli import main\n"
-            f"sys.exit(main(['run', 'dask', 'BR', '--out', {str(tmp_path)!r}]))\n")  # fmt: skip
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)  # fmt: skip
-    line = ("the dask strategy needs dask.distributed, which is not installed; install it "
-            "with: pip install 'flagbench[dask]'")
+    code = (
+        "import sys; sys.modules['distributed'] = None\n"
+        "import strategies\n"
+        "from strategies.base import Settings\n"
+        "from strategies.clients import check\n"
+        "try:\n"
+        "    check(strategies.get('dask'), Settings())\n"
+        "except strategies.StrategyError as exc:\n"
+        "    print(exc)\n"
+        "from bench.cli import main\n"
+        f"sys.exit(main(['run', 'dask', 'BR', '--out', {str(tmp_path)!r}]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    line = (
+        "the dask strategy needs dask.distributed, which is not installed; install it "
+        "with: pip install 'flagbench[dask]'"
+    )
     assert proc.stdout.strip() == line
     assert proc.returncode == 2 and proc.stderr.strip() == f"flagbench: error: {line}"
     assert not list(tmp_path.iterdir())

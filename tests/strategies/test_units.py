@@ -38,21 +38,50 @@ def _raised(outer: type[BaseException], *args: object, cause: BaseException) -> 
 
 
 REQUESTS_ERRORS = [
-    (requests.ConnectionError(u3.ProtocolError("Connection aborted.",
-                                               ConnectionResetError(104, "reset"))),
-     "connection_reset"),
-    (requests.ConnectionError(u3.ProtocolError(
-        "Connection aborted.", http.client.RemoteDisconnected("closed without response"))),
-     "connection_reset"),
-    (requests.ConnectionError(u3.MaxRetryError(
-        None, "/", _raised(u3.NewConnectionError, None, "Failed to establish",
-                           cause=ConnectionRefusedError(111, "Connection refused")))),
-     "connection_refused"),
-    (requests.exceptions.ChunkedEncodingError(u3.ProtocolError(
-        "Connection broken: IncompleteRead(5 bytes read, 10 more expected)",
-        u3.IncompleteRead(5, 10))), "truncated"),
-    (requests.exceptions.ChunkedEncodingError(u3.ProtocolError(
-        "Connection broken", u3.ReadTimeoutError(None, "/", "Read timed out."))), "timeout"),
+    (
+        requests.ConnectionError(
+            u3.ProtocolError("Connection aborted.", ConnectionResetError(104, "reset"))
+        ),
+        "connection_reset",
+    ),
+    (
+        requests.ConnectionError(
+            u3.ProtocolError(
+                "Connection aborted.", http.client.RemoteDisconnected("closed without response")
+            )
+        ),
+        "connection_reset",
+    ),
+    (
+        requests.ConnectionError(
+            u3.MaxRetryError(
+                None,
+                "/",
+                _raised(
+                    u3.NewConnectionError,
+                    None,
+                    "Failed to establish",
+                    cause=ConnectionRefusedError(111, "Connection refused"),
+                ),
+            )
+        ),
+        "connection_refused",
+    ),
+    (
+        requests.exceptions.ChunkedEncodingError(
+            u3.ProtocolError(
+                "Connection broken: IncompleteRead(5 bytes read, 10 more expected)",
+                u3.IncompleteRead(5, 10),
+            )
+        ),
+        "truncated",
+    ),
+    (
+        requests.exceptions.ChunkedEncodingError(
+            u3.ProtocolError("Connection broken", u3.ReadTimeoutError(None, "/", "Read timed out."))
+        ),
+        "timeout",
+    ),
     (requests.ReadTimeout("read timed out"), "timeout"),
     (requests.ConnectTimeout("connect timed out"), "timeout"),
     (DeadlineExceeded("body still arriving"), "timeout"),
@@ -90,14 +119,16 @@ def test_classify(args: tuple, kwargs: dict, expected: tuple) -> None:
     assert classify(*args, **kwargs) == expected
 
 
-@pytest.mark.parametrize(("encoding", "checked"), [(None, 52), ("identity", 52), ("gzip", None),
-                                                   ("br", None)])
+@pytest.mark.parametrize(
+    ("encoding", "checked"), [(None, 52), ("identity", 52), ("gzip", None), ("br", None)]
+)
 def test_a_compressed_body_is_not_checked_against_its_encoded_length(encoding, checked) -> None:
     """Both clients count decoded bytes; a gzip answer's Content-Length counts encoded ones."""
     assert content_length("52", encoding) == checked
     body = json.dumps({"country": "Brazil", "pad": "x" * 2000}).encode()
-    got = Fetched(status=200, body=body, nbytes=len(body),
-                  content_length=content_length("52", encoding))
+    got = Fetched(
+        status=200, body=body, nbytes=len(body), content_length=content_length("52", encoding)
+    )
     job = make_jobs("http://127.0.0.1:9/flags", ["BR"])[0]
     kind = "invalid_body" if checked else None  # more bytes than announced: not this body
     assert record(job, "metadata", 1, 0.0, 0.0, 0.0, got, "w").error_kind == kind
@@ -170,9 +201,17 @@ def test_calibrate_rejects_bad_values(kind: str, ms: float) -> None:
 
 @pytest.mark.parametrize(
     "changes",
-    [{"concurrency": 0}, {"concurrency": 2.5}, {"concurrency": True}, {"timeout_s": 0},
-     {"retries": -1}, {"retries": 1.5}, {"backoff_s": -1}, {"probe_interval_s": 0},
-     {"start_method": "teleport"}],
+    [
+        {"concurrency": 0},
+        {"concurrency": 2.5},
+        {"concurrency": True},
+        {"timeout_s": 0},
+        {"retries": -1},
+        {"retries": 1.5},
+        {"backoff_s": -1},
+        {"probe_interval_s": 0},
+        {"start_method": "teleport"},
+    ],
 )
 def test_settings_reject_bad_values(changes: dict) -> None:
     with pytest.raises(ValueError, match=next(iter(changes))):
@@ -188,15 +227,23 @@ def test_cpu_work_rejects_bad_values(kind: str, loops) -> None:
 def test_settings_and_records_cross_process_boundaries() -> None:
     settings = Settings(concurrency=3, cpu_work=CpuWork("hashlib", 5), start_method="spawn")
     assert pickle.loads(pickle.dumps(settings)) == settings
-    record = RequestRecord("BR", "flag", 2, 1.0, 1.5, 2.0, 503, "error", "http_503", 17,
-                           "123/spawn", final=False)
+    record = RequestRecord(
+        "BR", "flag", 2, 1.0, 1.5, 2.0, 503, "error", "http_503", 17, "123/spawn", final=False
+    )
     assert pickle.loads(pickle.dumps(record)) == record  # process-pool results travel so
 
 
 def test_registry_lists_builtins_and_builds_fresh_instances() -> None:
     names = strategies.names()
-    assert names[:7] == ["sequential", "threadpool", "processpool", "asyncio", "asyncio_executor",
-                         "multiprocess_asyncio", "dask"]
+    assert names[:7] == [
+        "sequential",
+        "threadpool",
+        "processpool",
+        "asyncio",
+        "asyncio_executor",
+        "multiprocess_asyncio",
+        "dask",
+    ]
     assert strategies.builtin_names() == names[:7]
     for name in names[:7]:
         one, two = strategies.get(name), strategies.get(name)
@@ -255,11 +302,18 @@ def test_strategies_never_print_nor_import_the_harness_or_plotting() -> None:
     package = Path(strategies.__file__).parent
     for source in package.glob("*.py"):
         tree = ast.parse(source.read_text(encoding="utf-8"))
-        calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)
-                 and isinstance(n.func, ast.Name) and n.func.id == "print"]
+        calls = [
+            n
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "print"
+        ]
         assert not calls, f"{source.name} prints"
-    modules = ", ".join(f"strategies.{p.stem}" for p in package.glob("*.py") if p.stem != "__init__")
-    code = (f"import sys, {modules}\n"
-            "bad = [m for m in ('pandas', 'matplotlib', 'bench') if m in sys.modules]\n"
-            "assert not bad, bad")
+    modules = ", ".join(
+        f"strategies.{p.stem}" for p in package.glob("*.py") if p.stem != "__init__"
+    )
+    code = (
+        f"import sys, {modules}\n"
+        "bad = [m for m in ('pandas', 'matplotlib', 'bench') if m in sys.modules]\n"
+        "assert not bad, bad"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
