@@ -19,8 +19,10 @@ from .spec import Trial
 from .workload import Workload
 
 #: 1: the first results folders (no "schema" key); 2: typed records, ids from non-default
-#: workload values, the baseline named in the summary.
-SCHEMA_VERSION = 2
+#: workload values, the baseline named in the summary; 3: the tables' columns of the GIL,
+#: client, event-loop, interpreter and load-model axes and of failed accounting (the raw
+#: files read as they are, every new field having a default: their tables are rebuilt).
+SCHEMA_VERSION = 3
 #: The worker's exit status when it could not write its result (a full disk): the run stops
 #: rather than fail every trial that follows for the same reason.
 WORKER_WRITE_FAILED = os.EX_IOERR

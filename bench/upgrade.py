@@ -53,8 +53,20 @@ def _meta_1_to_2(meta: dict[str, Any]) -> dict[str, Any]:
     return {**meta, "spec": spec}
 
 
-_RAW_STEPS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _raw_1_to_2}
-_META_STEPS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _meta_1_to_2}
+def _unchanged(data: dict[str, Any]) -> dict[str, Any]:
+    """Every field added since has a default: the file reads as it is, only its tables,
+    which lack the new columns, are rebuilt."""
+    return data
+
+
+_RAW_STEPS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _raw_1_to_2,
+    2: _unchanged,
+}
+_META_STEPS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _meta_1_to_2,
+    2: _unchanged,
+}
 
 
 def _upgrade(where: Path, data: dict[str, Any], steps: dict[int, Any]) -> dict[str, Any]:

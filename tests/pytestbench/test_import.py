@@ -17,6 +17,7 @@ import pytest
 import bench
 import strategies
 from bench.cli import main
+from bench.records import SCHEMA_VERSION
 from bench.workload import Workload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +101,7 @@ def test_the_project_suite_imports_with_the_harness_ids(project_json, tmp_path):
     assert proc.returncode == 0, proc.stderr
     (run_dir,) = tmp_path.iterdir()
     run = bench.load(run_dir)
-    assert run.meta["schema"] == 2 and run.meta["imported_from"]["format"] == "pytest-benchmark"
+    assert run.meta["schema"] == SCHEMA_VERSION and run.meta["imported_from"]["format"] == "pytest-benchmark"
     assert run.requests.empty and run.probes.empty
     t = run.trials.astype({"strategy": str, "config_id": str})
     files = Workload(
