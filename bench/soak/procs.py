@@ -50,6 +50,25 @@ def pool_process(worker: int) -> int | None:
     return next((p for p in children if "resource_tracker" not in cmdline(p)), None)
 
 
+def busy_pool_process(worker: int) -> int | None:
+    """A pool process with a TCP connection open (a request under way, or kept alive):
+    killing one that is still starting up would test the pool's start, not the loss of a
+    process that does the work."""
+    child = pool_process(worker)
+    if child is None:
+        return None
+    try:
+        links = [os.readlink(f"/proc/{child}/fd/{fd}") for fd in os.listdir(f"/proc/{child}/fd")]
+        tcp = (
+            Path(f"/proc/{child}/net/tcp").read_text() + Path(f"/proc/{child}/net/tcp6").read_text()
+        )
+    except OSError:
+        return None
+    inodes = {link[8:-1] for link in links if link.startswith("socket:[")}
+    listed = {line.split()[9] for line in tcp.splitlines()[1:] if len(line.split()) > 9}
+    return child if inodes & listed else None
+
+
 def descendants(root: int) -> list[int]:
     """Every live process below ``root``, by the parent links in /proc."""
     children: dict[int, list[int]] = {}

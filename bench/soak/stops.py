@@ -44,7 +44,7 @@ def _kill_worker(cli: int, worker: int) -> None:
 
 
 def _kill_pool_process(cli: int, worker: int) -> None:
-    child = procs.wait_for(lambda: procs.pool_process(worker), 30, "pool process")
+    child = procs.wait_for(lambda: procs.busy_pool_process(worker), 30, "pool process")
     os.kill(child, signal.SIGKILL)
 
 

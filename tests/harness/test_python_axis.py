@@ -165,7 +165,10 @@ def tiny_pythons_suite(second_python: str) -> str:
             'strategies = ["threadpool", "asyncio", "asyncio_executor", "processpool"]',
             'strategies = ["threadpool", "asyncio"]',
         ),
-        ("seed = 42\n", 'seed = 42\nstrategies = ["sequential", "asyncio"]\n'),
+        (
+            'strategies = ["sequential", "threadpool", "processpool", "asyncio", "asyncio_executor"]',
+            'strategies = ["sequential", "asyncio"]',
+        ),
     ):
         assert old in text, old
         text = text.replace(old, new)

@@ -101,7 +101,10 @@ def test_the_project_suite_imports_with_the_harness_ids(project_json, tmp_path):
     assert proc.returncode == 0, proc.stderr
     (run_dir,) = tmp_path.iterdir()
     run = bench.load(run_dir)
-    assert run.meta["schema"] == SCHEMA_VERSION and run.meta["imported_from"]["format"] == "pytest-benchmark"
+    assert (
+        run.meta["schema"] == SCHEMA_VERSION
+        and run.meta["imported_from"]["format"] == "pytest-benchmark"
+    )
     assert run.requests.empty and run.probes.empty
     t = run.trials.astype({"strategy": str, "config_id": str})
     files = Workload(
