@@ -38,7 +38,7 @@ from typing import Any
 from ._exceptions import SpecError
 from .pythons import expand_all
 from .suggest import did_you_mean
-from .workload import FIELDS, Workload, expand
+from .workload import FIELDS, Workload, expand, kind_name
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -138,12 +138,6 @@ class Suite:
 def _check_type(where: str, key: str, value: Any, kind: type | tuple[type, ...]) -> None:
     if isinstance(value, bool) or not isinstance(value, kind):
         raise SpecError(f"{where}: {key} = {value!r} must be {kind_name(kind)}")
-
-
-def kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {int: "an integer", float: "a number", str: "a string", list: "a list"}
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
 def _check_keys(where: str, table: Mapping[str, Any], allowed: Iterable[str]) -> None:

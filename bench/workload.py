@@ -80,7 +80,7 @@ class Field:
         kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
         # bool is an int in Python; `concurrency = true` is a mistake, not 1
         if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-            raise SpecError(f"{said} must be {_kind_name(kinds)}")
+            raise SpecError(f"{said} must be {kind_name(kinds)}")
         value = self.coerce(value)
         if self.check is not None:
             try:
@@ -90,10 +90,18 @@ class Field:
         return self.canon(value) if self.canon is not None else value
 
 
-def _kind_name(kinds: tuple[type, ...]) -> str:
-    names = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+def kind_name(kind: type | tuple[type, ...]) -> str:
+    """How an error names the type a value must have ("an integer", "a number", ...)."""
+    kinds = kind if isinstance(kind, tuple) else (kind,)
     if kinds == _NUMBER:
         return "a number"
+    names = {
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        bool: "true or false",
+        list: "a list",
+    }
     return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
