@@ -97,7 +97,7 @@ def _warn(message: object) -> None:
 # ---------------------------------------------------------------- options
 
 
-def _add_output_options(p: argparse.ArgumentParser) -> None:
+def _add_out_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--out",
         type=Path,
@@ -105,6 +105,10 @@ def _add_output_options(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="folder for run folders (default: results)",
     )
+
+
+def _add_output_options(p: argparse.ArgumentParser) -> None:
+    _add_out_option(p)
     p.add_argument(
         "--server",
         metavar="URL",
@@ -286,13 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.json",
         help="JSON files written by pytest-benchmark",
     )
-    imported.add_argument(
-        "--out",
-        type=Path,
-        default=Path("results"),
-        metavar="DIR",
-        help="folder for run folders (default: results)",
-    )
+    _add_out_option(imported)
     imported.add_argument(
         "--baseline",
         metavar="NAME",
