@@ -50,15 +50,21 @@ async def _idle_stats(_: web.Request) -> web.Response:
     return web.json_response({"inflight": 0, "waiting": 0, "requests": 0})
 
 
-@pytest_asyncio.fixture
-async def locked_server(aiohttp_server) -> str:
-    """A server whose admin API answers /_stats but refuses ``PUT /_config`` with 403."""
+async def _admin_server(aiohttp_server, put_config) -> str:
+    """A loopback server whose admin API answers /_stats as an idle flags_server would, and
+    ``PUT /_config`` with ``put_config``."""
     app = web.Application()
-    app.router.add_put("/_config", _locked_config)
+    app.router.add_put("/_config", put_config)
     app.router.add_get("/_stats", _idle_stats)
     app.router.add_post("/_stats/reset", _idle_stats)
     server = await aiohttp_server(app, host="127.0.0.1")
     return f"http://127.0.0.1:{server.port}"
+
+
+@pytest_asyncio.fixture
+async def locked_server(aiohttp_server) -> str:
+    """A server whose admin API answers /_stats but refuses ``PUT /_config`` with 403."""
+    return await _admin_server(aiohttp_server, _locked_config)
 
 
 @pytest.mark.asyncio
@@ -94,12 +100,7 @@ async def _ignored_config(_: web.Request) -> web.Response:
 @pytest_asyncio.fixture
 async def deaf_server(aiohttp_server) -> str:
     """A server whose ``PUT /_config`` answers 200 with a configuration it did not change."""
-    app = web.Application()
-    app.router.add_put("/_config", _ignored_config)
-    app.router.add_get("/_stats", _idle_stats)
-    app.router.add_post("/_stats/reset", _idle_stats)
-    server = await aiohttp_server(app, host="127.0.0.1")
-    return f"http://127.0.0.1:{server.port}"
+    return await _admin_server(aiohttp_server, _ignored_config)
 
 
 @pytest.mark.asyncio
