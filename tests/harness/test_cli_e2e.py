@@ -19,6 +19,8 @@ from bench.runner import check_remote
 from bench.spec import Suite
 from bench.workload import Workload
 
+from .plugins import installed_plugin
+
 TINY = """
 [suite]
 name = "tiny"
@@ -291,15 +293,13 @@ class HangStrategy:
 
 def test_watchdog_kills_a_hung_strategy_and_the_suite_goes_on(tmp_path, isolated_env, run_cli):
     # A real plugin, found through the entry-point group like any installed package.
-    site = tmp_path / "site"
-    dist = site / "hang_plugin-0.dist-info"
-    dist.mkdir(parents=True)
-    (site / "hang_plugin.py").write_text(HANG_PLUGIN)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: hang-plugin\nVersion: 0\n")
-    (dist / "entry_points.txt").write_text(
-        "[flagbench.strategies]\nhang = hang_plugin:HangStrategy\n"
+    env = installed_plugin(
+        tmp_path / "site",
+        "hang_plugin",
+        "[flagbench.strategies]\nhang = hang_plugin:HangStrategy\n",
+        {"hang_plugin.py": HANG_PLUGIN},
+        isolated_env,
     )
-    env = {**isolated_env, "PYTHONPATH": str(site)}
     suite = tmp_path / "hang.toml"
     suite.write_text(
         textwrap.dedent("""

@@ -29,18 +29,18 @@ from bench.workload import Workload
 from flags_server import ServerConfig, running
 from strategies.base import RequestRecord
 
+from .plugins import installed_plugin
+
 
 def _plugin_env(tmp_path: Path, env: dict[str, str], name: str, source: str) -> dict[str, str]:
     """An installed-looking distribution whose entry point registers strategy ``name``."""
-    site = tmp_path / "site"
-    dist = site / f"{name}_plugin-0.dist-info"
-    dist.mkdir(parents=True)
-    (site / f"{name}_plugin.py").write_text(source)
-    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}-plugin\nVersion: 0\n")
-    (dist / "entry_points.txt").write_text(
-        f"[flagbench.strategies]\n{name} = {name}_plugin:Strategy\n"
+    return installed_plugin(
+        tmp_path / "site",
+        f"{name}_plugin",
+        f"[flagbench.strategies]\n{name} = {name}_plugin:Strategy\n",
+        {f"{name}_plugin.py": source},
+        env,
     )
-    return {**env, "PYTHONPATH": str(site)}
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from .plugins import installed_plugin
+
 ENTRY_POINTS = """\
 [flagbench.strategies]
 broken = brokenplugin:BrokenStrategy
@@ -33,16 +35,9 @@ MODULES = {
 
 @pytest.fixture
 def plugin_env(tmp_path: Path) -> dict[str, str]:
-    site = tmp_path / "site"
-    dist = site / "brokenplugin-0.1.dist-info"
-    dist.mkdir(parents=True)
-    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: brokenplugin\nVersion: 0.1\n")
-    (dist / "entry_points.txt").write_text(ENTRY_POINTS)
-    for name, source in MODULES.items():
-        (site / name).write_text(source)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
-    return env
+    return installed_plugin(
+        tmp_path / "site", "brokenplugin", ENTRY_POINTS, MODULES, dict(os.environ)
+    )
 
 
 def test_list_names_and_skips_broken_plugins(plugin_env, run_cli):
