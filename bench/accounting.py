@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from ._words import plural
 from .records import TrialResult
 
 #: Bookkeeping records (attempt 0, nothing was sent) and what each says about the trial.
@@ -21,10 +22,6 @@ LOST = {
     "internal_error": "ended by a bug in the strategy",
     "cancelled": "never finished",
 }
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def failure_of(trial: TrialResult) -> str:
@@ -39,16 +36,16 @@ def failure_of(trial: TrialResult) -> str:
     finals = Counter(row[outcome] for row in result.records if row[final])
     n_final = sum(finals.values())
     if n_final != trial.n_jobs or n_final != finals["ok"] + finals["not_found"] + finals["error"]:
-        return f"the strategy returned {n_final} final outcomes for {_plural(trial.n_jobs, 'job')}"
+        return f"the strategy returned {n_final} final outcomes for {plural(trial.n_jobs, 'job')}"
     kinds = Counter(row[kind] for row in result.records if row[final] and row[attempt] == 0)
     for name, what in LOST.items():
         if kinds[name]:
-            return f"{_plural(kinds[name], 'job')} {what} ({name})"
+            return f"{plural(kinds[name], 'job')} {what} ({name})"
     sent = sum(1 for row in result.records if row[attempt] > 0)
     refused = sum(1 for row in result.records if row[kind] == "connection_refused")
     if refused:
         return (
-            f"{_plural(refused, 'request')} refused: the flag server was not listening "
+            f"{plural(refused, 'request')} refused: the flag server was not listening "
             "(connection_refused)"
         )
     return server_disagreement(trial.server, sent)
@@ -66,7 +63,7 @@ def server_disagreement(server: dict[str, Any] | None, sent: int) -> str:
     turned_away = server.get("connections_rejected", 0) + server.get("header_timeouts", 0)
     if turned_away:
         return (
-            f"the server closed {_plural(turned_away, 'connection')} at once or "
+            f"the server closed {plural(turned_away, 'connection')} at once or "
             "mid-request (over its connection cap, or a request head overdue)"
         )
     counted = server.get("requests")

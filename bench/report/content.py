@@ -21,6 +21,8 @@ from bench.report.readings import reading
 from bench.stats import MIN_SAMPLES
 from bench.system import is_busy
 
+from .._words import plural
+
 # The collector's bottleneck labels (bench/collect.py) in words.
 BOTTLENECK_WORDS = {
     "client_cpu": "client-CPU-bound",
@@ -79,9 +81,9 @@ def _overview(run: RunLike) -> list[str]:
     strategies = row_order(run) if len(t) else []
     duration = _duration(meta.get("started"), meta.get("ended"))
     lines = [
-        f"{_plural(n_trials, 'trial')} ({n_failed} failed) of {_plural(len(strategies), 'strategy')}"
+        f"{plural(n_trials, 'trial')} ({n_failed} failed) of {plural(len(strategies), 'strategy')}"
         + (f" ({', '.join(strategies)})" if strategies else "")
-        + f" on {_plural(n_workloads, 'workload')}"
+        + f" on {plural(n_workloads, 'workload')}"
         + (f", run in {duration}" if duration else "")
         + ".",
     ]
@@ -94,12 +96,6 @@ def _overview(run: RunLike) -> list[str]:
             f" with {meta.get('cpu_count', '?')} CPUs."
         )
     return lines
-
-
-def _plural(n: int, noun: str) -> str:
-    if n == 1:
-        return f"1 {noun}"
-    return f"{n} {noun[:-1] + 'ies' if noun.endswith('y') else noun + 's'}"
 
 
 def _duration(start: Any, end: Any) -> str:
@@ -164,7 +160,7 @@ def _warnings(run: RunLike) -> list[str]:
         few = s[stability == "not assessed"]
         if len(few):
             out.append(
-                f"Stability not assessed for {_plural(len(few), 'configuration')}: "
+                f"Stability not assessed for {plural(len(few), 'configuration')}: "
                 f"fewer than {MIN_SAMPLES} repeats cannot tell a steady result from noise."
             )
     return out
