@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 import resource
 import sys
@@ -14,10 +13,10 @@ from urllib.parse import urlsplit
 from packaging.requirements import Requirement
 
 from flags_server.config import is_loopback_host
-from flags_server.latency import parse_latency
 
 from ._exceptions import RemoteRefused, SpecError, VenvError
 from .interpreters import TrialPython, WorkerCheck, check_worker, probe
+from .plan import effective_concurrency, job_wait_s, strategy_class
 from .pythons import resolve_python
 from .spec import Suite, Trial
 
@@ -166,21 +165,11 @@ def prepare_pythons(
     return prepared
 
 
-@functools.cache
-def _max_concurrency(strategy: str) -> float:
-    import strategies
-
-    return getattr(strategies.get(strategy), "max_concurrency", None) or math.inf
-
-
 def least_trial_s(trial: Trial) -> float:
     """A lower bound of one trial's time: its rounds of C requests at the mean latency."""
     w = trial.workload
-    concurrency = min(w.concurrency, _max_concurrency(trial.strategy))
-    per_job = parse_latency(w.latency).mean_s
-    if w.metadata:
-        per_job += parse_latency(w.metadata_latency or w.latency).mean_s
-    return TRIAL_OVERHEAD_S + math.ceil(w.jobs_count() / concurrency) * per_job
+    concurrency = effective_concurrency(strategy_class(trial.strategy), w)
+    return TRIAL_OVERHEAD_S + math.ceil(w.jobs_count() / concurrency) * job_wait_s(w)
 
 
 def _duration(seconds: float) -> str:

@@ -12,6 +12,7 @@ less than one round of C requests).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 
@@ -21,6 +22,7 @@ WARMUP_BUDGET_S = 2.0
 _MIN_JOB_S = 0.001  # a job's floor when the server adds no latency: the harness's own cost
 
 
+@functools.cache
 def strategy_class(name: str) -> object:
     """The strategy, for its declared caps; a strategy that cannot be loaded (a plugin gone since
     the run) declares none."""
@@ -32,20 +34,27 @@ def strategy_class(name: str) -> object:
         return object()
 
 
-def job_seconds(w: Workload) -> float:
-    """Expected seconds one job keeps a slot busy: its requests' mean latency plus CPU work."""
+def job_wait_s(w: Workload) -> float:
+    """Expected network wait of one job: the image, plus its metadata when fetched."""
     from flags_server.latency import parse_latency
-
-    from .workload import parse_cpu_work
 
     wait = parse_latency(w.latency).mean_s
     if w.metadata:
         wait += parse_latency(w.metadata_latency or w.latency).mean_s
+    return wait
+
+
+def job_seconds(w: Workload) -> float:
+    """Expected seconds one job keeps a slot busy: its requests' mean latency plus CPU work."""
+    from .workload import parse_cpu_work
+
     cpu = parse_cpu_work(w.cpu_work)[1] / 1000 if w.cpu_work else 0.0
-    return max(wait + cpu, _MIN_JOB_S)
+    return max(job_wait_s(w) + cpu, _MIN_JOB_S)
 
 
 def effective_concurrency(strategy: object, w: Workload) -> int:
+    """The workload's C as the strategy sees it: less for one that declares
+    ``max_concurrency`` (sequential)."""
     return observed(w, strategy).concurrency
 
 

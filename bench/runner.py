@@ -31,7 +31,6 @@ from flags_server import (
     ServerStartError,
     running,
 )
-from flags_server.latency import parse_latency
 
 from . import accounting, collect, ideal, metadata, openloop, store
 from ._exceptions import HarnessError, RunDirError, RunStopped, ServerLost, SpecError
@@ -45,6 +44,7 @@ from .checks import (
     raise_open_files_limit,
 )
 from .interpreters import TrialPython
+from .plan import effective_concurrency, job_wait_s, strategy_class
 from .pythons import resolve_python
 from .records import SCHEMA_VERSION, TrialResult, WorkerResult, WorkerTask
 from .spec import Suite, Trial
@@ -149,22 +149,6 @@ def _server(suite: Suite, options: RunOptions) -> Iterator[AdminClient]:
 
 
 # ---------------------------------------------------------------- trials
-
-
-def expected_job_latency(w: Workload) -> float:
-    """Expected network wait of one job: the image, plus its metadata when fetched."""
-    image = parse_latency(w.latency).mean_s
-    if not w.metadata:
-        return image
-    return image + parse_latency(w.metadata_latency or w.latency).mean_s
-
-
-def effective_concurrency(trial: Trial) -> int:
-    """The workload's C, or less for a strategy that declares ``max_concurrency`` (sequential)."""
-    import strategies
-
-    cap = getattr(strategies.get(trial.strategy), "max_concurrency", None)
-    return min(cap or trial.workload.concurrency, trial.workload.concurrency)
 
 
 def draws_for(srv: AdminClient, w: Workload, codes: list[str]) -> list[ideal.JobDraw] | None:
@@ -279,10 +263,10 @@ def run_trial(
     the workload's interpreter itself."""
     w = trial.workload
     codes = w.codes_list()
-    concurrency = effective_concurrency(trial)
+    concurrency = effective_concurrency(strategy_class(trial.strategy), w)
     apply_workload(srv, w)
     draws = draws_for(srv, w, codes)
-    latency_s = expected_job_latency(w)
+    latency_s = job_wait_s(w)
     failed = TrialResult(
         trial,
         n_jobs=len(codes),

@@ -23,8 +23,9 @@ from flags_server import ConfigError
 from strategies.base import Settings, make_jobs
 
 from .._exceptions import SpecError
+from ..plan import job_wait_s
 from ..probes import cpu_times
-from ..runner import draws_for, expected_job_latency, io_ideal
+from ..runner import draws_for, io_ideal
 from ..spec import Trial
 from ..worker import settings_for
 from ..workload import FIELDS, Workload
@@ -180,7 +181,7 @@ class FlagbenchBench:
         stats = getattr(self.benchmark, "stats", None)
         if timed and stats is not None and len(stats.stats.data) == len(measured):
             walls = list(stats.stats.data)
-        latency_mean = expected_job_latency(w)
+        latency_mean = job_wait_s(w)
         done = []
         for repeat, (data, wall) in enumerate(zip(measured, walls, strict=True)):
             trial = Trial(repeat, target.name, w, repeat)
