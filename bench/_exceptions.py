@@ -62,3 +62,8 @@ class RunStopped(HarnessError):
         self.run_dir = run_dir
         self.n_saved = n_saved
         self.n_planned = n_planned
+
+
+class PythonBuildError(BenchError):
+    """``flagbench python install`` cannot build the interpreter asked for (no compiler, no
+    source for that version, a failed build step)."""

@@ -61,6 +61,10 @@ EXAMPLES = {
   flagbench collect results/20261126-101500-quick""",
     "list": """examples:
   flagbench list""",
+    "python": """examples:
+  flagbench python install 3.13t     # the free-threaded build of 3.13, built once, cached
+  flagbench python install 3.13      # the GIL build of the same release, to compare
+  flagbench run threadpool --cpu-work python:5ms --python 3.13t --python 3.13""",
     "serve": """examples:
   flagbench serve --port 8001 --latency 0.5        # the book's DELAY server
   flagbench serve --port 8002 --latency uniform:0.5..5 --error-rate 0.25    # its ERROR server""",
@@ -315,6 +319,22 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     collect.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    python = sub.add_parser(
+        "python",
+        help="build a CPython (a free-threaded one too) for the python axis",
+        description="Build CPython from its source (a cached tarball, else Debian's source "
+        "package through apt) into flagbench's cache, once; --python VERSION then finds it.",
+        epilog=EXAMPLES["python"],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    python_sub = python.add_subparsers(dest="python_command", required=True, parser_class=Parser)
+    install = python_sub.add_parser(
+        "install",
+        help="build and install one version (reused when already built)",
+        description="Build VERSION (3.13, 3.13t, 3.13.5t) once into the cache folder "
+        "(FLAGBENCH_PYTHONS_DIR, else ~/.cache/flagbench/pythons); print its executable.",
+    )
+    install.add_argument("version", metavar="VERSION")
     return parser
 
 
@@ -633,6 +653,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "collect":
             return _cmd_collect(args)
+        if args.command == "python":
+            return _cmd_python(args)
         if args.command == "import-pytest-benchmark":
             return _cmd_import(args)
     except USER_ERRORS as exc:
@@ -656,6 +678,13 @@ def _cmd_suite(args: argparse.Namespace) -> int:
             f"--resume {args.resume}: that run is of suite {suite.name!r}, not {args.suite!r}"
         )
     return _execute(suite, args, resume=args.resume)
+
+
+def _cmd_python(args: argparse.Namespace) -> int:
+    from .pybuild import install
+
+    print(install(args.version, lambda line: print(line, flush=True)))
+    return 0
 
 
 def _cmd_collect(args: argparse.Namespace) -> int:

@@ -1,9 +1,10 @@
 """Find the interpreter a trial asks for: a version such as ``3.12`` (``3.13t`` for a
 free-threaded build) or a path; and every interpreter this machine has, for ``python = "all"``.
 
-Interpreters are looked for under pyenv's versions first, then on ``PATH`` as ``python3.X``:
-pyenv's shims refuse versions that are not "global", and a pyenv tree is where a user who
-compares interpreters keeps them.
+Interpreters are looked for under pyenv's versions and the builds of ``flagbench python
+install`` first (the newest patch release of either), then on ``PATH`` as ``python3.X`` (a
+system package, uv's ``python3.13t``): pyenv's shims refuse versions that are not "global",
+and a pyenv tree is where a user who compares interpreters keeps them.
 """
 
 from __future__ import annotations
@@ -34,11 +35,18 @@ def _parts(version: str) -> tuple[int, ...]:
 
 
 def _pyenv_versions() -> list[tuple[tuple[int, ...], bool, Path]]:
-    """(version, free-threaded, executable) of each pyenv-installed CPython."""
+    """(version, free-threaded, executable) of each pyenv-installed CPython, and of each
+    build of ``flagbench python install`` (finished: its marker written last)."""
+    from .pybuild import MARKER, pythons_dir
+
     found = []
     for exe in _pyenv_root().glob("versions/*/bin/python"):
         m = _VERSION.fullmatch(exe.parent.parent.name)
         if m:
+            found.append((_parts(m.group(1)), bool(m.group(2)), exe))
+    for exe in pythons_dir().glob("*/bin/python3"):
+        m = _VERSION.fullmatch(exe.parent.parent.name)
+        if m and (exe.parent.parent / MARKER).exists():
             found.append((_parts(m.group(1)), bool(m.group(2)), exe))
     return found
 
@@ -66,7 +74,12 @@ def resolve_python(spec: str) -> str:
     on_path = shutil.which(f"python{spec}")
     if on_path:
         return on_path
-    raise ValueError(f"no python{spec} on PATH or under {_pyenv_root()}/versions")
+    from .pybuild import pythons_dir
+
+    hint = "; flagbench python install " + spec + " builds it" if m.group(2) or "." in spec else ""
+    raise ValueError(
+        f"no python{spec} on PATH, under {_pyenv_root()}/versions or {pythons_dir()}{hint}"
+    )
 
 
 def found_pythons(supported: Callable[[tuple[int, ...]], bool]) -> list[str]:

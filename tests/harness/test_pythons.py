@@ -34,6 +34,7 @@ def machine(tmp_path, monkeypatch):
     root, bin_dir = tmp_path / "pyenv", tmp_path / "bin"
     bin_dir.mkdir()
     monkeypatch.setenv("PYENV_ROOT", str(root))
+    monkeypatch.setenv("FLAGBENCH_PYTHONS_DIR", str(tmp_path / "builds"))
     monkeypatch.setenv("PATH", str(bin_dir))
     return root, bin_dir
 
