@@ -161,8 +161,34 @@ def prepare_pythons(
                 f"{where}: its venv {venv.path} cannot run the worker: {check.error}; "
                 f"delete that folder and it is made again"
             )
-        prepared[spec] = TrialPython(spec, venv.python, base, str(venv.path), check)
+        prepared[spec] = TrialPython(
+            spec, venv.python, base, str(venv.path), check, venv.built_from_source
+        )
     return prepared
+
+
+def unavailable_strategies(
+    suite: Suite, pythons: dict[str, TrialPython]
+) -> dict[tuple[str, str], str]:
+    """(python, strategy) pairs that cannot run, with why: a strategy that needs what an
+    interpreter lacks (``interpreterpool`` before 3.13) says so with ``unavailable()``, asked
+    in that interpreter by its worker check, or here for the running one."""
+    import strategies
+
+    out = {}
+    for spec, python in pythons.items():
+        if spec:
+            reasons = python.check.unavailable
+        else:
+            reasons = {}
+            for name in suite.strategies:
+                why = getattr(strategies.get(name), "unavailable", lambda: "")()
+                if why:
+                    reasons[name] = why
+        for name, why in reasons.items():
+            if name in suite.strategies:
+                out[(spec, name)] = why
+    return out
 
 
 def least_trial_s(trial: Trial) -> float:

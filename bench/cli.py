@@ -600,11 +600,17 @@ def cmd_list() -> int:
     print("strategies:")
     for name in strategies.names():
         try:
-            description = strategies.get(name).description
+            strategy = strategies.get(name)
         except StrategyError as exc:  # a broken plugin must not hide the others
             _warn(f"{exc}; skipped")
             continue
-        print(f"  {name:<22} {description}")
+        print(f"  {name:<22} {strategy.description}")
+        clients = getattr(strategy, "clients", ())
+        if name == "interpreterpool":  # the one whose clients are limited by where it runs
+            print(f"  {'':<22} clients that load in a subinterpreter: {', '.join(clients)}")
+        why = getattr(strategy, "unavailable", lambda: "")()
+        if why:
+            print(f"  {'':<22} not on this interpreter: {why}")
     from . import dependencies, venvs
     from .pythons import ALL, found_pythons
 

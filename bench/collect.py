@@ -49,6 +49,7 @@ from flags_server.stats import STAT_FAULTS
 
 from . import accounting, openloop, stats
 from .ideal import ideal_parts
+from .interpreters import full_version, interpreter_name
 from .records import RECORD_DEFAULTS, RECORD_FIELDS, TrialResult
 
 if TYPE_CHECKING:
@@ -149,9 +150,13 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         "workload": w.label,
         "repeat": trial.repeat,
         "strategy": trial.strategy,
-        "python": result.python if result else "",
+        "python": full_version(result.python, result.free_threaded) if result else "",
+        "interpreter": interpreter_name(result.python, result.free_threaded, result.gil_enabled)
+        if result
+        else "",
         "implementation": result.implementation if result else "",
         "gil_enabled": result.gil_enabled if result else None,
+        "gil_enabled_by": ", ".join(result.gil_enabled_by) if result else "",
         "free_threaded": result.free_threaded if result else None,
         "start_method": result.start_method if result else None,
         "client": result.client if result else "",
@@ -308,6 +313,18 @@ def _plan_from_suite(suite: Suite) -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
+def _mode(group: pd.DataFrame, column: str) -> str:
+    return str(group[column].astype(str).mode().iloc[0]) if column in group else ""
+
+
+def _gil(group: pd.DataFrame) -> bool | None:
+    """True if the GIL was on in any repeat (then the configuration's numbers are not free
+    threading's); None for runs from before the worker said."""
+    if "gil_enabled" not in group or group["gil_enabled"].isna().all():
+        return None
+    return bool(group["gil_enabled"].fillna(True).astype(bool).any())
+
+
 def summarize(
     trials: pd.DataFrame, baseline: str = "sequential", suite: Suite | None = None
 ) -> pd.DataFrame:
@@ -351,6 +368,9 @@ def summarize(
             "workload_id": workload_id,
             "workload": about["workload"],
             "strategy": strategy,
+            # what ran, as the worker saw it: "3.13t (GIL re-enabled)" if the GIL came back
+            "interpreter": _mode(group, "interpreter"),
+            "gil_enabled": _gil(group),
             "n_jobs": about["n_jobs"],
             "concurrency": about["concurrency"],
             "latency": about["latency"],

@@ -87,6 +87,21 @@ class Interpreter:
         return dataclasses.asdict(self)
 
 
+def full_version(version: str, free_threaded: bool | None) -> str:
+    """The release, with a "t" for a free-threaded build: "3.13.5t" (the trials' ``python``)."""
+    return version + ("t" if free_threaded and not version.endswith("t") else "")
+
+
+def interpreter_name(version: str, free_threaded: bool | None, gil_enabled: bool | None) -> str:
+    """How tables, charts and the report name what ran: "3.13", "3.13t", or "3.13t (GIL
+    re-enabled)" when a free-threaded build ran with the GIL on (an extension module turned
+    it on at import, or ``PYTHON_GIL=1``): its numbers then do not show free threading."""
+    minor = ".".join(version.rstrip("t").split(".")[:2])
+    if not free_threaded:
+        return minor
+    return f"{minor}t" + (" (GIL re-enabled)" if gil_enabled else "")
+
+
 def probe(executable: str, where: str) -> Interpreter:
     """What ``executable`` is; ``where`` names it in the one-line error if it cannot say."""
     try:
@@ -111,20 +126,36 @@ def probe(executable: str, where: str) -> Interpreter:
 # Runs with the worker's environment (the project on PYTHONPATH): each strategy is built from
 # its reference ("module:attribute"), as the worker will build it, with no installed metadata.
 _WORKER_CHECK = r"""
-import json, sys
+import json, re, sys, warnings
 from importlib import metadata
-import bench.worker, strategies
-asked = json.loads(sys.argv[1])
-for name, reference in asked["strategies"].items():
-    strategies.from_ref(name, reference)
+with warnings.catch_warnings(record=True) as heard:
+    warnings.simplefilter("always")
+    import bench.worker, strategies
+    asked = json.loads(sys.argv[1])
+    unavailable = {}
+    for name, reference in asked["strategies"].items():
+        why = getattr(strategies.from_ref(name, reference), "unavailable", lambda: "")()
+        if why:
+            unavailable[name] = why
+    # each package's modules too: a client a strategy imports as it runs can enable the GIL
+    wanted = {n.lower().replace("_", "-") for n in asked["packages"]}
+    for module, dists in metadata.packages_distributions().items():
+        if wanted & {d.lower().replace("_", "-") for d in dists} and module.isidentifier():
+            try:
+                __import__(module)
+            except Exception:
+                pass
 def version(name):
     try:
         return metadata.version(name)
     except metadata.PackageNotFoundError:
         return None
+named = [re.search(r"enabled to load module '([^']+)'", str(w.message)) for w in heard]
 gil = getattr(sys, "_is_gil_enabled", None)
 print(json.dumps({"packages": {name: version(name) for name in asked["packages"]},
-                  "gil_enabled": gil() if gil is not None else True}))
+                  "gil_enabled": gil() if gil is not None else True,
+                  "gil_enabled_by": list(dict.fromkeys(m.group(1) for m in named if m)),
+                  "unavailable": unavailable}))
 """
 
 
@@ -135,6 +166,10 @@ class WorkerCheck:
     error: str  # its last line of stderr; "" when the worker's imports all succeeded
     packages: dict[str, str | None] = dataclasses.field(default_factory=dict)
     gil_enabled: bool | None = None  # after those imports: an extension can turn the GIL on
+    gil_enabled_by: tuple[str, ...] = ()  # the modules that did (their warning names them)
+    # strategies that cannot run there, with the reason (``unavailable()``, e.g. no
+    # InterpreterPoolExecutor): suites skip them on that interpreter
+    unavailable: dict[str, str] = dataclasses.field(default_factory=dict)
 
 
 def check_worker(
@@ -163,7 +198,13 @@ def check_worker(
     missing = [name for name, version in data["packages"].items() if version is None]
     if missing:
         return WorkerCheck(f"not installed there: {', '.join(missing)}", data["packages"])
-    return WorkerCheck("", data["packages"], data["gil_enabled"])
+    return WorkerCheck(
+        "",
+        data["packages"],
+        data["gil_enabled"],
+        tuple(data.get("gil_enabled_by", ())),
+        data.get("unavailable", {}),
+    )
 
 
 @dataclass(frozen=True)
@@ -175,6 +216,7 @@ class TrialPython:
     interpreter: Interpreter
     venv: str | None  # the venv flagbench made for it; None when used as it is
     check: WorkerCheck
+    built_from_source: tuple[str, ...] = ()  # what its venv's pip had to build (no wheel)
 
     def meta(self) -> dict[str, Any]:
         """Its entry in ``meta.json``'s ``interpreters``."""
@@ -191,6 +233,8 @@ class TrialPython:
             "gil_enabled": i.gil_enabled
             if self.check.gil_enabled is None
             else self.check.gil_enabled,
+            "gil_enabled_by": list(self.check.gil_enabled_by),
             "default_start_method": i.default_start_method,
             "packages": self.check.packages,
+            "built_from_source": list(self.built_from_source),
         }

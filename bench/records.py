@@ -82,6 +82,8 @@ class WorkerResult:
     python: str  # "3.12.4"
     implementation: str = "CPython"
     gil_enabled: bool | None = None  # False on a free-threaded build running without it
+    gil_enabled_by: list[str] = dataclasses.field(default_factory=list)  # the modules that
+    # turned it back on at import (their RuntimeWarning names them): see bench.gilwatch
     pid: int = 0
     free_threaded: bool | None = None  # built with Py_GIL_DISABLED (a "3.13t")
     # the multiprocessing start method a process-based strategy used; None for strategies

@@ -42,6 +42,7 @@ from .checks import (
     check_strategies,
     prepare_pythons,
     raise_open_files_limit,
+    unavailable_strategies,
 )
 from .interpreters import TrialPython
 from .plan import effective_concurrency, job_wait_s, strategy_class
@@ -466,10 +467,15 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     )
     check_strategies(suite)
     pythons = prepare_pythons(suite, options.note, options.venv_dir)
+    skipped = unavailable_strategies(suite, pythons)
+    planned = [t for t in suite.trials() if (t.workload.python, t.strategy) not in skipped]
+    if not planned:
+        raise SpecError("nothing can run: " + "; ".join(sorted(set(skipped.values()))))
+    for (spec, name), why in skipped.items():
+        options.warn(f"{name} skipped on python = {spec or 'this interpreter'!r}: {why}")
     check_server(suite, options)
     raise_open_files_limit(suite, options.warn)
     run_dir, meta = resume, store.read_meta(resume) if resume is not None else {}
-    planned = suite.trials()
     done = {r.trial.trial_id for r in store.load_raw(run_dir)} if run_dir else set()
     todo = [t for t in planned if t.trial_id not in done]
     check_size(todo, options.warn)
@@ -482,6 +488,10 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
             if run_dir is None:
                 run_dir, meta = start_run(suite, options)
             meta["interpreters"] = interpreters_meta(meta, pythons)
+            meta["skipped"] = [
+                {"python": spec, "strategy": name, "reason": why}
+                for (spec, name), why in sorted(skipped.items())
+            ]
             meta["server"]["url"] = srv.base_url
             store.write_json_atomic(run_dir / "meta.json", meta)
             options.on_start(run_dir, len(todo))

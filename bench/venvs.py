@@ -60,6 +60,7 @@ class Venv:
     path: Path
     requirements: tuple[str, ...]
     created: bool  # made by this call (else found in the cache)
+    built_from_source: tuple[str, ...] = ()  # "name version" of what pip had to build
 
     @property
     def python(self) -> str:
@@ -75,6 +76,7 @@ def venv_name(base: Interpreter, requirements: list[str]) -> str:
             "version": base.label,
             "implementation": base.implementation,
             "requirements": requirements,
+            **({"pip": list(_pip_options(base))} if _pip_options(base) else {}),
         },
         sort_keys=True,
     )
@@ -102,7 +104,7 @@ def ensure_venv(
         lambda: note(f"{where}: waiting for another flagbench that is creating {final}"),
     ):
         if _trusted(final, name):
-            return Venv(final, tuple(requirements), created=False)
+            return Venv(final, tuple(requirements), False, _from_source(final / MARKER))
         if final.exists() or final.is_symlink():
             note(f"{where}: {final} is not a finished venv (no {MARKER}); rebuilding it")
             _discard(final, root, name)
@@ -115,7 +117,7 @@ def ensure_venv(
         tmp = Path(tempfile.mkdtemp(prefix=f".{name}.tmp-", dir=root))
         try:
             tmp.chmod(0o755)  # mkdtemp's 0700 is for secrets; a venv is readable as usual
-            packages = _build(base, tmp, requirements, where, final)
+            packages, from_source = _build(base, tmp, requirements, where, final)
             marker = {
                 "name": name,
                 "layout": LAYOUT,
@@ -124,6 +126,8 @@ def ensure_venv(
                 "implementation": base.implementation,
                 "requirements": requirements,
                 "packages": packages,
+                "built_from_source": from_source,
+                "pip_options": list(_pip_options(base)),
                 "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             }
             (tmp / MARKER).write_text(json.dumps(marker, indent=1), encoding="utf-8")
@@ -131,8 +135,24 @@ def ensure_venv(
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        note(f"{where}: venv ready after {time.monotonic() - started:.0f} s")
-    return Venv(final, tuple(requirements), created=True)
+        built = f"; built from source (no wheel for it): {', '.join(from_source)}"
+        note(
+            f"{where}: venv ready after {time.monotonic() - started:.0f} s{built if from_source else ''}"
+        )
+    return Venv(final, tuple(requirements), True, tuple(from_source))
+
+
+def _pip_options(base: Interpreter) -> tuple[str, ...]:
+    """A free-threaded build prefers an older release's wheel to a newer one's sdist: few
+    packages ship cp313t wheels yet, and building pandas from source took over 10 minutes."""
+    return ("--prefer-binary",) if base.free_threaded else ()
+
+
+def _from_source(marker: Path) -> tuple[str, ...]:
+    try:
+        return tuple(json.loads(marker.read_text(encoding="utf-8")).get("built_from_source", ()))
+    except (OSError, ValueError):
+        return ()
 
 
 def _trusted(final: Path, name: str) -> bool:
@@ -180,22 +200,38 @@ def _env() -> dict[str, str]:
 
 def _build(
     base: Interpreter, tmp: Path, requirements: list[str], where: str, final: Path
-) -> dict[str, str | None]:
-    """venv, pip install, then the worker's imports; the installed versions."""
+) -> tuple[dict[str, str | None], list[str]]:
+    """venv, pip install, then the worker's imports; the installed versions, and what pip
+    built from a source distribution (its ``--report`` says where each package came from)."""
     fail = f"{where}: could not create its venv in {final}"
     _step(
         [base.executable, "-m", "venv", str(tmp)], VENV_TIMEOUT_S, f"{fail}: python -m venv failed"
     )
     python = str(tmp / "bin" / "python")
+    report = tmp / "pip-report.json"
+    pip = [python, "-m", "pip", "install", "--quiet", *_pip_options(base), "--report", str(report)]
     _step(
-        [python, "-m", "pip", "install", "--quiet", *requirements],
+        [*pip, *requirements],
         PIP_TIMEOUT_S,
         f"{fail}: pip install failed (it needs PyPI or your package index)",
     )
     check = check_worker(python, [Requirement(r).name for r in requirements])
     if check.error:
         raise VenvError(f"{fail}: the worker does not import there: {check.error}")
-    return check.packages
+    return check.packages, built_from_source(report)
+
+
+def built_from_source(report: Path) -> list[str]:
+    """ "name version" of each package pip installed from anything but a wheel."""
+    try:
+        items = json.loads(report.read_text(encoding="utf-8")).get("install", [])
+    except (OSError, ValueError):
+        return []
+    return [
+        f"{i['metadata']['name']} {i['metadata']['version']}"
+        for i in items
+        if not str(i.get("download_info", {}).get("url", "")).endswith(".whl")
+    ]
 
 
 def _step(cmd: list[str], timeout: float, fail: str) -> None:

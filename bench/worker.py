@@ -18,6 +18,8 @@ import sys
 import time
 from pathlib import Path
 
+# first of all: the watch must hear the imports of strategies and clients (bench.gilwatch)
+import bench.gilwatch
 import strategies
 from strategies.base import CpuWork, Job, ProbeSample, Settings, Strategy, make_jobs
 from strategies.clients import check
@@ -95,12 +97,6 @@ def _plus_elsewhere(strategy: Strategy, user: float, system: float) -> tuple[flo
     return user + more_user, system + more_system
 
 
-def gil_enabled() -> bool:
-    """False only on a free-threaded build running without the GIL (3.13+ can ask)."""
-    check = getattr(sys, "_is_gil_enabled", None)
-    return check() if check is not None else True
-
-
 def free_threaded_build() -> bool:
     """Whether this interpreter was built free-threaded ("3.13t"), whatever the GIL does now."""
     import sysconfig
@@ -126,7 +122,7 @@ def run_trial(task: WorkerTask) -> WorkerResult:
         bar = tqdm(total=len(jobs), desc=task.strategy, unit="flag", leave=False)
         progress = lambda record: bar.update()  # noqa: E731
     probes: list[ProbeSample] = []
-    cores, gil = usable_cores(), gil_enabled()
+    cores, gil = usable_cores(), bench.gilwatch.gil_enabled()
     spread = spread_of(strategy, settings, cores, gil)
     startup_s, startup = start_up(strategy, jobs, settings)
     try:
@@ -160,7 +156,8 @@ def run_trial(task: WorkerTask) -> WorkerResult:
         probes=[[p.kind, p.t - t0, p.lag_s] for p in probes if p.t >= t0],
         python=platform.python_version(),
         implementation=platform.python_implementation(),
-        gil_enabled=gil,
+        gil_enabled=gil and bench.gilwatch.gil_enabled(),  # an import during the run can turn it on
+        gil_enabled_by=list(bench.gilwatch.WATCH.modules),
         pid=os.getpid(),
         free_threaded=free_threaded_build(),
         start_method=resolved_start_method(settings.start_method) if spread.processes else None,

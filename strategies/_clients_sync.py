@@ -176,6 +176,50 @@ class Urllib3Transport:
         self.pool.clear()
 
 
+class HttpClientTransport:
+    """The standard library's ``http.client``: one keep-alive connection per host, and no
+    third-party module, so it loads where those may not (an isolated subinterpreter refuses
+    extension modules that do not declare support for several interpreters)."""
+
+    name = "http.client"
+
+    def __init__(self) -> None:
+        import http.client
+        from urllib.parse import urlsplit
+
+        self._connection = http.client.HTTPConnection
+        self._split = urlsplit
+        self._open: dict[tuple[str, int | None], Any] = {}
+
+    def fetch(self, url: str, timeout_s: float) -> Fetched:
+        got = Fetched(client=self.name)
+        deadline = time.perf_counter() + timeout_s
+        parts = self._split(url)
+        key = (parts.hostname or "", parts.port)
+        conn = self._open.get(key)
+        if conn is None:
+            conn = self._open[key] = self._connection(key[0], key[1], timeout=timeout_s)
+        conn.timeout = timeout_s  # for the next socket; the open one is set below
+        if conn.sock is not None:
+            conn.sock.settimeout(timeout_s)
+        try:
+            conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
+            resp = conn.getresponse()
+            _head(got, resp.status, resp.headers)
+            _collect(got, iter(lambda: resp.read1(READ1_BYTES), b""), deadline, timeout_s)
+            if resp.will_close:
+                conn.close()
+        except Exception as exc:
+            conn.close()  # half-read or broken: the next request opens a new connection
+            got.exc = exc
+        return got
+
+    def close(self) -> None:
+        for conn in self._open.values():
+            conn.close()
+        self._open.clear()
+
+
 _FACTORIES: dict[str, Callable[[], SyncTransport]] = {
-    t.name: t for t in (RequestsTransport, HttpxTransport, Urllib3Transport)
+    t.name: t for t in (RequestsTransport, HttpxTransport, Urllib3Transport, HttpClientTransport)
 }

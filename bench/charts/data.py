@@ -323,9 +323,29 @@ class InterpreterGrid:
 
 
 def interpreter_label(trials: pd.DataFrame) -> pd.Series:
-    """The version each trial ran on, "t" added for a free-threaded build ("3.13.0t")."""
-    threaded = trials.get("free_threaded", pd.Series(False, index=trials.index))
-    return trials["python"].astype(str) + np.where(threaded.fillna(False).astype(bool), "t", "")
+    """What each trial ran on, as its worker said: "3.13", "3.13t", "3.13t (GIL re-enabled)";
+    the release ("3.13.5t") instead where one run has two releases under one name."""
+    from bench.interpreters import full_version, interpreter_name
+
+    def column(name: str, default: object) -> pd.Series:
+        return trials[name] if name in trials else pd.Series(default, index=trials.index)
+
+    threaded = column("free_threaded", False).astype(object).where(lambda c: c.notna(), False)
+    gil = column("gil_enabled", True).astype(object).where(lambda c: c.notna(), True)
+    python = trials["python"].astype(str)
+    full = pd.Series(
+        [full_version(p, bool(t)) for p, t in zip(python, threaded, strict=True)],
+        index=trials.index,
+    )
+    names = pd.Series(
+        [
+            interpreter_name(p, bool(t), bool(g))
+            for p, t, g in zip(python, threaded, gil, strict=True)
+        ],
+        index=trials.index,
+    )
+    releases = full.groupby(names).transform("nunique")
+    return names.where(releases < 2, full + names.str.extract(r"( \(.*\))$")[0].fillna(""))
 
 
 def _version_key(label: str) -> tuple:

@@ -24,9 +24,9 @@ from strategies.base import Job, ProbeSample, RequestRecord
 from strategies.classify import CONNECTION_REFUSED, classify
 
 from .. import collect
+from ..gilwatch import gil_enabled
 from ..records import RECORD_FIELDS, TrialResult, WorkerResult, record_row
 from ..spec import Trial
-from ..worker import gil_enabled
 
 _SHOWN = 5  # country codes named in a failure message
 

@@ -126,6 +126,11 @@ def _warnings(run: RunLike) -> list[str]:
                 f"The machine was busy when the run {when} (load average {load:.2f} on "
                 f"{cpus} CPUs): timings may be noisier and slower than on a quiet machine."
             )
+    for e in meta.get("skipped") or []:
+        out.append(
+            f"{e.get('strategy')} did not run on python = {e.get('python') or 'the running one'!r}"
+            f": {e.get('reason')}."
+        )
     t = run.trials.copy()
     if len(t):
         t["strategy"] = t["strategy"].astype(str)
@@ -136,6 +141,7 @@ def _warnings(run: RunLike) -> list[str]:
                 f"{r.repeat}): {r.failure or 'no reason recorded'}."
             )
         ok = t[t["status"].astype(str) == "ok"]
+        out += _gil_warnings(ok)
         bad = ok[ok["counts_match"].eq(False)]  # unknown (an imported benchmark) is no mismatch
         for r in bad.itertuples(index=False):
             out.append(
@@ -163,6 +169,27 @@ def _warnings(run: RunLike) -> list[str]:
                 f"Stability not assessed for {plural(len(few), 'configuration')}: "
                 f"fewer than {MIN_SAMPLES} repeats cannot tell a steady result from noise."
             )
+    return out
+
+
+def _gil_warnings(ok: pd.DataFrame) -> list[str]:
+    """Trials of a free-threaded build that ran with the GIL on: not free threading's numbers."""
+    if not {"free_threaded", "gil_enabled"} <= set(ok.columns):
+        return []
+    on = ok[ok["free_threaded"].eq(True) & ok["gil_enabled"].eq(True)]
+    out = []
+    by = on["gil_enabled_by"] if "gil_enabled_by" in on else pd.Series("", index=on.index)
+    for (python, modules), g in on.groupby([on["python"].astype(str), by.fillna("")]):
+        cause = (
+            f"importing {modules} re-enabled it"
+            if modules
+            else "no import said it re-enabled it (PYTHON_GIL=1 or -X gil=1?)"
+        )
+        out.append(
+            f"{plural(len(g), 'trial')} on the free-threaded Python {python} ran with the GIL "
+            f"on ({cause}; trials {', '.join(map(str, g['trial_id']))}): their numbers do not "
+            "show free threading."
+        )
     return out
 
 
@@ -204,7 +231,9 @@ def _summary_tables(run: RunLike) -> list[Table]:
             continue
         rows = tuple(_summary_row(r) for _, r in g.iterrows())
         numeric = (False, True, True, True, True, True, True, False, False)
-        tables.append(Table(w.label, header, rows, numeric))
+        ran = sorted(set(g["interpreter"].astype(str)) - {""}) if "interpreter" in g else []
+        title = w.label + (f" (ran on Python {', '.join(ran)})" if ran else "")
+        tables.append(Table(title, header, rows, numeric))
     return tables
 
 
@@ -242,13 +271,19 @@ def _command(meta: dict[str, Any]) -> str:
 
 def _interpreters(meta: dict[str, Any]) -> str:
     """The interpreters the trials ran on, as ``meta.json`` lists them (runs since it does)."""
+    from bench.interpreters import interpreter_name
+
     out = []
     for e in meta.get("interpreters") or []:
-        text = (
-            f"{e.get('implementation', '')} {e.get('label') or e.get('version')} ({e.get('path')}"
-        )
+        version = str(e.get("version") or e.get("label") or "")
+        name = interpreter_name(version, e.get("free_threaded"), e.get("gil_enabled"))
+        text = f"{e.get('implementation', '')} {name} ({e.get('label') or version}, {e.get('path')}"
         if e.get("free_threaded"):
             text += ", free-threaded, GIL " + ("on" if e.get("gil_enabled") else "off")
+            if e.get("gil_enabled_by"):
+                text += f" after importing {', '.join(e['gil_enabled_by'])}"
+        if e.get("built_from_source"):
+            text += f"; built from source for it: {', '.join(e['built_from_source'])}"
         text += f"; venv {e['venv']})" if e.get("venv") else ")"
         out.append(text.strip())
     return "; ".join(out)
