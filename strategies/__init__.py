@@ -79,6 +79,12 @@ def names() -> list[str]:
     return [*builtin_names(), *sorted(plugins)]
 
 
+def runnable_names() -> list[str]:
+    """The built-ins this interpreter can run: a strategy that needs what it lacks says so
+    with ``unavailable()`` (``interpreterpool`` without InterpreterPoolExecutor)."""
+    return [n for n in builtin_names() if not getattr(get(n), "unavailable", str)()]
+
+
 def _entry_point(name: str) -> EntryPoint:
     builtins, plugins = _registry()
     ep = builtins.get(name) or plugins.get(name)

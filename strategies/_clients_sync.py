@@ -185,8 +185,10 @@ class HttpClientTransport:
 
     def __init__(self) -> None:
         import http.client
+        import select
         from urllib.parse import urlsplit
 
+        self._select = select.select
         self._connection = http.client.HTTPConnection
         self._split = urlsplit
         self._open: dict[tuple[str, int | None], Any] = {}
@@ -201,13 +203,17 @@ class HttpClientTransport:
             conn = self._open[key] = self._connection(key[0], key[1], timeout=timeout_s)
         conn.timeout = timeout_s  # for the next socket; the open one is set below
         if conn.sock is not None:
-            conn.sock.settimeout(timeout_s)
+            if self._select([conn.sock], [], [], 0)[0]:  # closed by the server while idle
+                conn.close()  # (urllib3 checks so too): a new one, not a failed request
+            else:
+                conn.sock.settimeout(timeout_s)
         try:
             conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""))
             resp = conn.getresponse()
             _head(got, resp.status, resp.headers)
             _collect(got, iter(lambda: resp.read1(READ1_BYTES), b""), deadline, timeout_s)
-            if resp.will_close:
+            short = got.content_length is not None and got.nbytes < got.content_length
+            if resp.will_close or short:  # a truncated body: the server closes its end
                 conn.close()
         except Exception as exc:
             conn.close()  # half-read or broken: the next request opens a new connection

@@ -8,7 +8,8 @@ so in one line (``unavailable``), and suites skip it.
 
 A subinterpreter is isolated: it imports its own copy of every module, and refuses extension
 modules that do not declare support for several interpreters. The client is therefore the
-standard library's ``http.client`` by default, one keep-alive connection per subinterpreter,
+standard library's ``http.client`` by default (urllib3, requests and httpx where they load;
+``start`` tries the chosen one first), one keep-alive connection per subinterpreter,
 made by the pool's initializer and kept in this module's global (each subinterpreter has its
 own copy of it, as each process has in ``processpool``). Work reaches a subinterpreter pickled:
 the functions it runs live here, in an importable module, never in ``__main__``. Jobs travel in
@@ -32,10 +33,10 @@ from .classify import WORKER_LOST
 from .processpool import chunk_size
 from .spread import Spread
 
-#: The clients a subinterpreter can load: the standard library's, and urllib3, which is pure
-#: Python. requests and httpx import extension modules (charset_normalizer's, for one) that
-#: refuse to load in an isolated subinterpreter.
-CLIENTS = ("http.client", "urllib3")
+#: The clients it offers, the standard library's first: it always loads in a subinterpreter.
+#: A third-party one loads only if every extension module it imports supports several
+#: interpreters; ``start`` tries it in a subinterpreter, and says in one line if it cannot.
+CLIENTS = ("http.client", "urllib3", "requests", "httpx")
 
 # The client of *this* subinterpreter (each has its own copy of this module).
 _client: Client | None = None
@@ -84,6 +85,12 @@ _Chunk = list[tuple[int, Job]]
 _Results = list[tuple[int, list[RequestRecord]]]
 
 
+def _load_client(client: str) -> str:
+    """Run in a fresh subinterpreter: open (and close) a client of the library there."""
+    new_session(client).close()
+    return client
+
+
 def _run_chunk(chunk: _Chunk, t_queued: float) -> _Results:
     assert _client is not None, "the pool initializer did not run"
     return [(index, run_job(_client, job, t_queued)) for index, job in chunk]
@@ -100,6 +107,26 @@ class InterpreterPoolStrategy:
 
     def unavailable(self) -> str:
         return unavailable()
+
+    def start(self, jobs: Sequence[Job], settings: Settings) -> dict[str, Any]:
+        """Before the clock: can the client load in a subinterpreter here? One line if not."""
+        from ._exceptions import UnsupportedSetting
+        from .clients import choose
+
+        client = choose(self, settings).client
+        pool = executor_class()
+        if pool is None:
+            raise UnsupportedSetting(unavailable())
+        with pool(max_workers=1) as probe:
+            try:
+                probe.submit(_load_client, client).result(timeout=120)
+            except Exception as exc:
+                why = (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+                raise UnsupportedSetting(
+                    f"interpreterpool: client {client!r} cannot load in a subinterpreter "
+                    f"here ({why}); http.client always can"
+                ) from None
+        return {"client_in_subinterpreter": client}
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         """Each subinterpreter has its own GIL: either kind of work spreads over the cores."""

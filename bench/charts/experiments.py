@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bench.charts.data import RunLike, joined, ok_trials, summary
+from bench.charts.data import RunLike, interpreter_label, joined, ok_trials, summary
 from bench.values import Duration, parse_cpu_work
 from bench.workload import sweep_params
 
@@ -68,42 +68,55 @@ def _cpu(spec: str) -> tuple[str, float]:
 
 
 def gil_table(run: RunLike) -> pd.DataFrame:
-    """Per model, CPU kind and cost, and workers C: the speed-up over the baseline strategy on
-    the same workload (whatever its C), and the ideal speed-up (the two ideals' ratio).
+    """Per model, interpreter, CPU kind and cost, and workers C: the speed-up over the
+    baseline strategy on the same interpreter and workload (whatever its C), and the ideal
+    speed-up (the two ideals' ratio).
 
-    Only the largest group of workloads that differ in CPU work, C and executor alone is
-    kept, so a run with other sweeps beside gives one coherent picture.
+    Only the largest group of workloads that differ in CPU work, C, executor and interpreter
+    alone is kept, so a run with other sweeps beside gives one coherent picture; every
+    interpreter of the run is in it, and a model's name says which when there are several.
     """
     t = _trials(run)
     s = summary(run)
     if t.empty or s.empty:
         return pd.DataFrame()
     baseline = str(s["baseline"].iloc[0])
-    t = _main_group(t, ("cpu_work", "executor", "concurrency"), among=t["strategy"] != baseline)
+    varying = ("cpu_work", "executor", "concurrency", "python_requested")
+    t = _main_group(t, varying, among=t["strategy"] != baseline)
     if t.empty:
         return pd.DataFrame()
-    t = t.assign(model=model_names(t))
-    base = t[t["strategy"] == baseline].groupby("cpu_work")[["wall_s", "ideal_s"]].median()
+    t = t.assign(interpreter=interpreter_label(t))
+    several = t["interpreter"].nunique() > 1
+    t = t.assign(
+        model=model_names(t) + ((" on " + t["interpreter"]) if several else ""),
+    )
+    base = (
+        t[t["strategy"] == baseline]
+        .groupby(["interpreter", "cpu_work"])[["wall_s", "ideal_s"]]
+        .median()
+    )
     rows = []
-    for (model, cpu_work, c), g in t[t["strategy"] != baseline].groupby(
-        ["model", "cpu_work", "concurrency"]
+    for (model, python, cpu_work, c), g in t[t["strategy"] != baseline].groupby(
+        ["model", "interpreter", "cpu_work", "concurrency"]
     ):
-        if cpu_work not in base.index:
+        if (python, cpu_work) not in base.index:
             continue
         kind, ms = _cpu(cpu_work)
+        ref = base.loc[(python, cpu_work)]
         wall, ideal = float(g["wall_s"].median()), float(g["ideal_s"].median())
         rows.append(
             {
                 "model": model,
                 "strategy": g["strategy"].iloc[0],
                 "executor": g["executor"].iloc[0],
+                "interpreter": python,
                 "kind": kind,
                 "cpu_ms": ms,
                 "concurrency": int(c),
                 "wall_s": wall,
                 "ideal_s": ideal,
-                "speedup": base.loc[cpu_work, "wall_s"] / wall,
-                "ideal_speedup": base.loc[cpu_work, "ideal_s"] / ideal,
+                "speedup": ref["wall_s"] / wall,
+                "ideal_speedup": ref["ideal_s"] / ideal,
                 "cpu_cores": int(g["cpu_cores"].median()) if g["cpu_cores"].notna().any() else 0,
                 "cpu_limit": str(g["cpu_limit"].mode().iloc[0]),
                 "loop_lag_p99_s": float(g["loop_lag_p99_s"].median()),

@@ -64,6 +64,29 @@ def _gil_others(table: pd.DataFrame, ms: float, c: int) -> str:
     return ("With python work at that cost, " + "; ".join(parts) + ".") if parts else ""
 
 
+def _gil_interpreters(table: pd.DataFrame, ms: float, c: int) -> list[str]:
+    """With several interpreters: threads on each, python and hashlib work side by side."""
+    parts = []
+    for python, g in table.groupby("interpreter", sort=False):
+        py = _at(g, "threadpool", "python", ms, c)
+        hl = _at(g, "threadpool", "hashlib", ms, c)
+        said = [
+            f"{fmt_x(r['speedup'])} with {kind} work (ideal {fmt_x(r['ideal_speedup'])})"
+            for kind, r in (("python", py), ("hashlib", hl))
+            if r is not None
+        ]
+        if said:
+            parts.append(f"on Python {python} " + " and ".join(said))
+    if not parts:
+        return []
+    base = table["baseline"].iloc[0]
+    first = (
+        f"At {ms:g} ms of CPU work per flag and C={c}, threads reached, against {base} on "
+        f"the same interpreter: " + "; ".join(parts) + "."
+    )
+    return [first]
+
+
 @reads("gil")
 def _gil(run: RunLike, _wid: str | None) -> list[str]:
     table = gil_table(run)
@@ -71,6 +94,8 @@ def _gil(run: RunLike, _wid: str | None) -> list[str]:
         return []
     ms = float(table["cpu_ms"].max())
     c = int(table["concurrency"].max())
+    if table["interpreter"].nunique() > 1:
+        return _gil_interpreters(table, ms, c)
     first = _gil_threads(table, ms, c)
     if not first:  # no thread pool in this run: the model that gained most instead
         top = table[(table["cpu_ms"] == ms) & (table["concurrency"] == c)]

@@ -28,7 +28,7 @@ FAULTS_WORKLOAD = dict(
 FILES = dict(n_jobs=30, concurrency=10, latency="5ms", metadata=True, save=True)
 # requests go out at the pace of the processes starting (forked one by one)
 PROCESS_POOL = "processpool"
-CONCURRENT = [n for n in strategies.builtin_names() if n != "sequential"]
+CONCURRENT = [n for n in strategies.runnable_names() if n != "sequential"]
 
 
 def expected_outcomes(config: dict, codes: list[str], retries: int) -> tuple[dict[str, int], int]:
@@ -50,7 +50,7 @@ def expected_outcomes(config: dict, codes: list[str], retries: int) -> tuple[dic
     return counts, requests
 
 
-@pytest.mark.parametrize("name", strategies.builtin_names())
+@pytest.mark.parametrize("name", strategies.runnable_names())
 def test_latency_bound(flagbench_bench, name):
     """40 flags at 150 ms with C = 20: the ideal is 2 x 150 ms (40 x 150 ms for sequential)."""
     result = flagbench_bench(name, **LATENCY, **ROUNDS)
@@ -72,7 +72,7 @@ def test_latency_bound(flagbench_bench, name):
         assert all(sequential_ideal / r.wall_s >= floor for r in result.rounds)
 
 
-@pytest.mark.parametrize("name", strategies.builtin_names())
+@pytest.mark.parametrize("name", strategies.runnable_names())
 def test_faults_and_retries(flagbench_bench, flagbench_server, name):
     """10% HTTP errors and 5% resets, one retry: the seeded draws fix every count."""
     result = flagbench_bench(name, **FAULTS_WORKLOAD, **ROUNDS)
@@ -87,7 +87,7 @@ def test_faults_and_retries(flagbench_bench, flagbench_server, name):
         assert r.server["peak_inflight"] <= (1 if name == "sequential" else 10)
 
 
-@pytest.mark.parametrize("name", strategies.builtin_names())
+@pytest.mark.parametrize("name", strategies.runnable_names())
 def test_metadata_and_saving(flagbench_bench, name):
     """Metadata first, then the flag, saved to disk: two requests and one file per job."""
     result = flagbench_bench(name, **FILES, **ROUNDS)

@@ -111,7 +111,7 @@ def test_the_project_suite_imports_with_the_harness_ids(project_json, tmp_path):
         codes="all", n_jobs=30, concurrency=10, latency="5ms", metadata=True, save=True
     )
     ours = t[t["workload_id"].astype(str) == files.workload_id]
-    assert sorted(ours["strategy"].unique()) == sorted(strategies.builtin_names())
+    assert sorted(ours["strategy"].unique()) == sorted(strategies.runnable_names())
     assert all(sorted(g) == [0, 1, 2] for _, g in ours.groupby("strategy")["repeat"])
     assert set(ours["config_id"]) == {f"{s}-{files.workload_id}" for s in ours["strategy"]}
     assert (ours["n_ok"] == 30).all() and (ours["n_requests"] == 60).all()

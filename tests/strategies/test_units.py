@@ -235,17 +235,18 @@ def test_settings_and_records_cross_process_boundaries() -> None:
 
 def test_registry_lists_builtins_and_builds_fresh_instances() -> None:
     names = strategies.names()
-    assert names[:7] == [
+    assert names[:8] == [
         "sequential",
         "threadpool",
         "processpool",
         "asyncio",
         "asyncio_executor",
+        "interpreterpool",
         "multiprocess_asyncio",
         "dask",
     ]
-    assert strategies.builtin_names() == names[:7]
-    for name in names[:7]:
+    assert strategies.builtin_names() == names[:8]
+    for name in names[:8]:
         one, two = strategies.get(name), strategies.get(name)
         assert isinstance(one, Strategy) and one is not two
         assert one.name == name and one.description
