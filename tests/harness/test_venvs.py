@@ -7,6 +7,7 @@ The building itself (venv + pip) is replaced here by a stand-in that lays out a 
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,7 @@ def builds(monkeypatch):
         made.append(tmp)
         if fail:
             raise fail.pop()
-        return {"aiohttp": "3.9.5"}
+        return {"aiohttp": "3.9.5"}, (["uvloop 0.23.0"] if base.free_threaded else [])
 
     monkeypatch.setattr(venvs, "_build", build)
     return made, fail
@@ -158,3 +159,38 @@ def test_a_failing_step_is_pips_first_error_in_one_line():
         "find a version that satisfies the requirement aiohttp>=3.9 "
         "(from versions: none)"
     )
+
+
+def test_a_free_threaded_build_prefers_wheels_and_says_what_built_from_source(builds, tmp_path):
+    threaded = dataclasses.replace(BASE, free_threaded=True)
+    venv, notes = ensure(tmp_path, threaded)
+    assert venv.built_from_source == ("uvloop 0.23.0",)
+    assert "built from source (no wheel for it): uvloop 0.23.0" in notes[-1]
+    marker = json.loads((venv.path / venvs.MARKER).read_text())
+    assert marker["pip_options"] == ["--prefer-binary"]
+    assert marker["built_from_source"] == ["uvloop 0.23.0"]
+    assert venvs.venv_name(threaded, list(REQS)) != venvs.venv_name(BASE, list(REQS))
+    again, _ = ensure(tmp_path, threaded)  # from the cache: it still says so
+    assert not again.created and again.built_from_source == ("uvloop 0.23.0",)
+
+
+def test_what_pip_built_from_source_is_read_from_its_report(tmp_path):
+    report = tmp_path / "report.json"
+    report.write_text(
+        json.dumps(
+            {
+                "install": [
+                    {
+                        "metadata": {"name": "aiohttp", "version": "3.14.5"},
+                        "download_info": {"url": "https://x/aiohttp-3.14.5-cp313-cp313t.whl"},
+                    },
+                    {
+                        "metadata": {"name": "uvloop", "version": "0.23.0"},
+                        "download_info": {"url": "https://x/uvloop-0.23.0.tar.gz"},
+                    },
+                ]
+            }
+        )
+    )
+    assert venvs.built_from_source(report) == ["uvloop 0.23.0"]
+    assert venvs.built_from_source(tmp_path / "missing.json") == []
