@@ -1,7 +1,8 @@
 """Per-flag CPU work of a known cost, in two kinds that treat the GIL differently.
 
 ``python`` is a pure-Python integer loop: it holds the GIL, so threads doing it run one at a
-time and an event loop doing it stalls. ``hashlib`` hashes a 64 KiB buffer per loop:
+time and an event loop doing it stalls; on a free-threaded build they run at once, and the
+loop shares no object between threads, so what it shows is the interpreter's scaling. ``hashlib`` hashes a 64 KiB buffer per loop:
 CPython's hashlib releases the GIL for buffers larger than 2 KiB, so threads can overlap it
 on several cores. Work is counted in loops, not seconds, so every strategy does exactly the
 same work; ``calibrate`` turns milliseconds into loops once, before timing starts.
@@ -17,6 +18,7 @@ from typing import get_args
 from .base import CpuKind, CpuWork
 
 _BLOCK = bytes(1 << 16)
+_MULTIPLIER, _MASK = "1103515245", "4294967295"  # digits, not ints: see _python_loops
 _CALIBRATION_S = 0.02
 _REPEATS = 3
 KINDS: tuple[str, ...] = get_args(CpuKind)
@@ -32,9 +34,15 @@ def burn(work: CpuWork | None) -> int:
 
 
 def _python_loops(n: int) -> int:
+    # The loop's two constants are made here, by the thread that runs it. A free-threaded
+    # CPython (3.13t) counts the references to an object that another thread owns with
+    # atomic operations on one shared counter, and does not make a code object's integer
+    # constants immortal: threads looping over the same two constant objects would contend
+    # for their counters, and the knob would measure itself instead of the interpreter.
+    a, m = int(_MULTIPLIER), int(_MASK)
     x = 0
     for i in range(n):
-        x = (x * 1103515245 + i) & 0xFFFFFFFF
+        x = (x * a + i) & m
     return x
 
 
