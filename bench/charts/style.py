@@ -31,12 +31,12 @@ _FIXED = {
     "processpool": "#009E73",
     "asyncio": "#D55E00",
     "asyncio_executor": "#CC79A7",
+    "interpreterpool": "#8C564B",
     "multiprocess_asyncio": "#E69F00",
     "dask": "#56B4E9",
 }
 _SPARE = (
     "#F0E442",
-    "#8C564B",
     "#17BECF",
     "#BCBD22",
     "#7F7F7F",

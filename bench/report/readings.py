@@ -10,12 +10,17 @@ run's tables, about exactly the series its chart draws.
 from __future__ import annotations
 
 from bench.charts.data import RunLike
-from bench.report import basic_readings, experiment_readings, openloop_readings
+from bench.report import (
+    basic_readings,
+    experiment_readings,
+    freethreading_readings,
+    openloop_readings,
+)
 from bench.report.basic_readings import standout
 from bench.report.reader import kinds_read, lookup
 
 __all__ = ["kinds_read", "reading", "standout"]
-_REGISTERED = (basic_readings, experiment_readings, openloop_readings)
+_REGISTERED = (basic_readings, experiment_readings, freethreading_readings, openloop_readings)
 
 
 def reading(kind: str, run: RunLike, workload_id: str | None = None) -> list[str]:
