@@ -11,7 +11,7 @@ from bench.cli.workload_options import add_workload_options, workload_table
 from bench.define.codes import resolve_codes
 from bench.define.pythons import expand_all
 from bench.define.spec import Suite
-from bench.define.workload import expand
+from bench.define.sweeps import expand
 from bench.suggest import did_you_mean
 
 EXAMPLES = """examples:

@@ -17,7 +17,8 @@ import math
 from collections.abc import Sequence
 
 import strategies
-from bench.define.workload import Workload, observed
+from bench.define.sweeps import observed
+from bench.define.workload import Workload
 
 WARMUP_BUDGET_S = 2.0
 _MIN_JOB_S = 0.001  # a job's floor when the server adds no latency: the harness's own cost

@@ -40,7 +40,8 @@ from bench._exceptions import SpecError
 from bench.define.fields import kind_name
 from bench.define.plan import measured_configs, warmup_workload
 from bench.define.pythons import expand_all
-from bench.define.workload import FIELDS, Workload, expand
+from bench.define.sweeps import expand
+from bench.define.workload import FIELDS, Workload
 from bench.suggest import did_you_mean
 from flags_server import ServerConfig
 from flags_server.config import CONFIG_FIELDS

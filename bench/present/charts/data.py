@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bench.define.workload import FIELDS, sweep_params
+from bench.define.sweeps import sweep_params
+from bench.define.workload import FIELDS
 from bench.present.charts.style import strategy_order
 from bench.results.store import (
     Run as RunLike,  # what ``bench.load`` returns; charts read nothing else

@@ -12,7 +12,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from bench.define.workload import sweep_params
+from bench.define.sweeps import sweep_params
 from bench.present.charts.data import RunLike, joined, ok_trials, strategies
 from bench.present.charts.registry import chart
 from bench.present.charts.style import (

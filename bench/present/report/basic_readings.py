@@ -28,8 +28,8 @@ from bench.present.charts.data import (
     sweeps,
     workloads,
 )
+from bench.present.charts.registry import reads
 from bench.present.charts.text import DASH, fmt_s, fmt_x
-from bench.present.report.reader import reads
 from bench.results import stats
 
 

@@ -10,8 +10,8 @@ import pandas as pd
 
 from bench.present.charts.data import RunLike
 from bench.present.charts.experiments import blocking_table, gil_table, switch_table
+from bench.present.charts.registry import reads
 from bench.present.charts.text import TIMES, fmt_s, fmt_x
-from bench.present.report.reader import reads
 
 
 def _at(

@@ -9,8 +9,8 @@ import pandas as pd
 
 from bench.present.charts.data import RunLike, strategies
 from bench.present.charts.openloop import open_loop_table
+from bench.present.charts.registry import reads
 from bench.present.charts.text import TIMES, fmt_s
-from bench.present.report.reader import reads
 
 KEEPING_UP = 0.95  # achieved over target at or above this: the model carried the load
 
