@@ -12,9 +12,12 @@ out single reads, so a body trickling in could otherwise run for ever.
 
 from __future__ import annotations
 
+import http.client
+import select
 import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from . import _jobs
 from ._exceptions import DeadlineExceeded
@@ -76,6 +79,7 @@ class RequestsTransport:
     name = "requests"
 
     def __init__(self) -> None:
+        # deferred: a client library loads only when a trial chooses it
         import requests
         from requests.adapters import HTTPAdapter
 
@@ -109,6 +113,7 @@ class HttpxTransport:
     name = "httpx"
 
     def __init__(self) -> None:
+        # deferred: a client library loads only when a trial chooses it
         import httpx
 
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
@@ -141,6 +146,7 @@ class Urllib3Transport:
     name = "urllib3"
 
     def __init__(self) -> None:
+        # deferred: a client library loads only when a trial chooses it
         import urllib3
 
         self._timeout = urllib3.Timeout
@@ -184,26 +190,19 @@ class HttpClientTransport:
     name = "http.client"
 
     def __init__(self) -> None:
-        import http.client
-        import select
-        from urllib.parse import urlsplit
-
-        self._select = select.select
-        self._connection = http.client.HTTPConnection
-        self._split = urlsplit
         self._open: dict[tuple[str, int | None], Any] = {}
 
     def fetch(self, url: str, timeout_s: float) -> Fetched:
         got = Fetched(client=self.name)
         deadline = time.perf_counter() + timeout_s
-        parts = self._split(url)
+        parts = urlsplit(url)
         key = (parts.hostname or "", parts.port)
         conn = self._open.get(key)
         if conn is None:
-            conn = self._open[key] = self._connection(key[0], key[1], timeout=timeout_s)
+            conn = self._open[key] = http.client.HTTPConnection(key[0], key[1], timeout=timeout_s)
         conn.timeout = timeout_s  # for the next socket; the open one is set below
         if conn.sock is not None:
-            if self._select([conn.sock], [], [], 0)[0]:  # closed by the server while idle
+            if select.select([conn.sock], [], [], 0)[0]:  # closed by the server while idle
                 conn.close()  # (urllib3 checks so too): a new one, not a failed request
             else:
                 conn.sock.settimeout(timeout_s)

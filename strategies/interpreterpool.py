@@ -27,9 +27,11 @@ from concurrent.futures import Future, as_completed
 from typing import Any
 
 from . import _jobs
+from ._exceptions import UnsupportedSetting
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
 from .classify import WORKER_LOST
+from .clients import choose
 from .processpool import chunk_size
 from .spread import Spread
 
@@ -44,13 +46,13 @@ _client: Client | None = None
 
 def executor_class() -> Any | None:
     """``InterpreterPoolExecutor`` from the standard library (3.14+) or the backport (3.13)."""
-    try:
+    try:  # deferred: 3.14's, absent before
         from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined]
 
         return InterpreterPoolExecutor
     except ImportError:
         pass
-    try:
+    try:  # deferred: an optional package, on 3.13 only
         from interpreters_backport.concurrent.futures import (  # type: ignore[import-not-found]
             InterpreterPoolExecutor,
         )
@@ -110,9 +112,6 @@ class InterpreterPoolStrategy:
 
     def start(self, jobs: Sequence[Job], settings: Settings) -> dict[str, Any]:
         """Before the clock: can the client load in a subinterpreter here? One line if not."""
-        from ._exceptions import UnsupportedSetting
-        from .clients import choose
-
         client = choose(self, settings).client
         pool = executor_class()
         if pool is None:
@@ -140,13 +139,9 @@ class InterpreterPoolStrategy:
         progress: Progress | None = None,
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
-        from .clients import choose
-
         choice = choose(self, settings)
         pool = executor_class()
         if pool is None:
-            from ._exceptions import UnsupportedSetting
-
             raise UnsupportedSetting(unavailable())
         t0 = time.perf_counter()
         ledger = _jobs.Ledger(jobs, t0, progress)

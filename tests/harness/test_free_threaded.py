@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 
 import bench
-from bench._process import run_captured, worker_env
-from bench.interpreters import interpreter_name, probe
-from bench.pythons import resolve_python
+from bench.define.pythons import interpreter_name, resolve_python
+from bench.run.interpreters import probe
+from bench.run.process import run_captured, worker_env
 
 TINY = ["sequential", "-m", "3", "--repeats", "1", "--latency", "0"]
 
@@ -123,7 +123,7 @@ def test_the_module_that_re_enabled_the_gil_is_named(tmp_path) -> None:
         [
             exe,
             "-c",
-            "import bench.gilwatch as w, sys; before = sys._is_gil_enabled(); import gilful; "
+            "import bench.run.gilwatch as w, sys; before = sys._is_gil_enabled(); import gilful; "
             "print(before, sys._is_gil_enabled(), w.WATCH.modules)",
         ],
         60,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bench._process import run_captured
-from bench.pybuild import MARKER, parse_target, pythons_dir
-from bench.pythons import resolve_python
+from bench.define.pybuild import MARKER, parse_target, pythons_dir
+from bench.define.pythons import resolve_python
+from bench.run.process import run_captured
 
 
 def _one_line(proc) -> str:
@@ -95,7 +95,7 @@ def test_targets():
 
 
 def _cached(spec: str) -> str:
-    from bench.pybuild import installed
+    from bench.define.pybuild import installed
 
     found = installed(pythons_dir(), parse_target(spec))
     if not found:

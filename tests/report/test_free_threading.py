@@ -12,9 +12,9 @@ import pytest
 from PIL import Image
 
 import bench
-from bench.charts.freethreading import free_threading_tables
-from bench.pythons import resolve_python
-from bench.report.readings import reading
+from bench.define.pythons import resolve_python
+from bench.present.charts.freethreading import free_threading_tables
+from bench.present.report.readings import reading
 
 SUITE = """
 [suite]

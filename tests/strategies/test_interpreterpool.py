@@ -14,7 +14,7 @@ import pytest
 
 import strategies
 from bench._exceptions import BenchError
-from bench._process import run_captured, worker_env
+from bench.run.process import run_captured, worker_env
 from strategies.base import RequestRecord, Settings
 from strategies.clients import choose
 from strategies.interpreterpool import CLIENTS, InterpreterPoolStrategy, unavailable
@@ -30,8 +30,8 @@ def pool_python() -> str:
     """An interpreter that can run the strategy: this one, else a cached 3.13t or 3.13."""
     if not unavailable():
         return sys.executable
-    from bench.checks import prepare_pythons
-    from bench.spec import suite_from_mapping
+    from bench.define.spec import suite_from_mapping
+    from bench.run.checks import prepare_pythons
 
     reasons = []
     for spec in ("3.13t", "3.13"):
