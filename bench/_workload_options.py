@@ -11,6 +11,7 @@ from .workload import FIELDS, Field
 
 def _converter(f: Field) -> Callable[[str], Any]:
     kinds = f.kind if isinstance(f.kind, tuple) else (f.kind,)
+    convert: Callable[[str], Any]
     if float in kinds:
         convert, what = float, "a number"
     elif int in kinds:

@@ -82,10 +82,13 @@ def flagbench_jobs(flagbench_server: Any) -> Callable[..., list[Any]]:
     """``flagbench_jobs(codes="pop20", n=None)``: jobs for the server, in the book's vocabulary."""
     from strategies.base import make_jobs
 
+    from .values import Codes
     from .workload import Workload
 
     def make(codes: str = "pop20", n: int | None = None) -> list[Any]:
-        return make_jobs(flagbench_server.flags_url, Workload(codes=codes, n_jobs=n).codes_list())
+        return make_jobs(
+            flagbench_server.flags_url, Workload(codes=Codes(codes), n_jobs=n).codes_list()
+        )
 
     return make
 

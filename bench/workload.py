@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from flags_server.fault_kinds import FAULT_KINDS, RATE_FIELDS
 from strategies.arrivals import ARRIVALS, OVERFLOWS
-from strategies.base import EXECUTORS
+from strategies.base import EXECUTORS, ExecutorKind
 from strategies.clients import ALL_CLIENTS, LOOPS
 
 from ._exceptions import SpecError
@@ -303,7 +303,7 @@ class Workload:
         canon=Duration,
         example="0.5ms",
     )
-    executor: str = declare(
+    executor: ExecutorKind = declare(
         "thread",
         str,
         "where asyncio_executor runs CPU work and saving: thread "
@@ -606,7 +606,7 @@ def sweep_params() -> tuple[str, ...]:
     return tuple(f.column_name for f in FIELDS if not f.size)
 
 
-def observed(w: Workload, strategy: type) -> Workload:
+def observed(w: Workload, strategy: object) -> Workload:
     """The workload as ``strategy`` sees it: each field that the strategy caps (sequential's
     ``max_concurrency = 1`` caps C) cut to the cap, so sweep points it cannot tell apart are
     one configuration, run once."""

@@ -28,6 +28,7 @@ from pathlib import Path
 from bench import collect
 from bench.runner import RunOptions, run_trial
 from bench.spec import Suite, Trial
+from bench.values import Codes, Latency
 from bench.workload import Workload
 from flags_server import ServerConfig, running
 
@@ -55,7 +56,10 @@ def main() -> None:
     args = parser.parse_args()
 
     workload = Workload(
-        codes="all", n_jobs=args.jobs, concurrency=args.concurrency, latency=args.latency
+        codes=Codes("all"),
+        n_jobs=args.jobs,
+        concurrency=args.concurrency,
+        latency=Latency(args.latency),
     )
     suite = Suite("harness-bench", tuple(args.strategies), (workload,), seed=1)
     results: dict[str, dict[str, list[float]]] = {
