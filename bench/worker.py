@@ -47,26 +47,10 @@ def settings_for(
     """The strategy's settings: the workload fields that configure the worker (without the
     CPU work, which takes a calibration, when ``calibrate`` is False: for checks)."""
     return Settings(
-        concurrency=w.concurrency,
-        timeout_s=w.timeout_s,
-        retries=w.retries,
+        **w.settings_values(),
         save_dir=save_dir,
-        save_delay_s=w.save_delay.seconds,
         cpu_work=_cpu_work(w.cpu_work) if calibrate else None,
-        metadata=w.metadata,
-        executor=w.executor,
-        start_method=w.start_method or None,
         probe_interval_s=probe_interval_s,
-        client=w.client or None,
-        loop=w.loop or None,
-        processes=w.processes,
-        scheduler=w.scheduler,
-        dask_workers=w.dask_workers,
-        dask_threads=w.dask_threads,
-        rate=w.rate,
-        arrivals=w.arrivals,
-        ramp_s=w.ramp.seconds,
-        overflow=w.overflow,
     )
 
 

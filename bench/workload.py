@@ -61,6 +61,9 @@ class Field:
     # The strategy attribute that caps this field (``max_concurrency``): to a strategy that
     # declares it, values above the cap are one and the same configuration.
     capped_by: str = ""
+    # The strategy ``Settings`` attribute this field sets ("" none): ``settings_values`` fills
+    # them all, a duration as seconds and an unset text as None.
+    setting: str = ""
 
     @property
     def option(self) -> str:
@@ -233,6 +236,7 @@ class Workload:
         size=True,
         example=2,
         capped_by="max_concurrency",
+        setting="concurrency",
     )
     latency: Latency = declare(
         Latency("0"),
@@ -278,6 +282,7 @@ class Workload:
         metavar="DURATION[,...]",
         canon=Duration,
         example="5ms",
+        setting="save_delay_s",
     )
     background_threads: int = declare(
         0,
@@ -314,6 +319,7 @@ class Workload:
         cli_list=True,
         metavar="thread|process",
         example="process",
+        setting="executor",
     )
     start_method: str = declare(
         "",
@@ -326,6 +332,7 @@ class Workload:
         metavar="METHOD[,...]",
         column="start_method_requested",
         example="spawn",
+        setting="start_method",
     )
     rate: float = declare(
         0.0,
@@ -339,6 +346,7 @@ class Workload:
         cli_list=True,
         metavar="R[,R...]",
         example=20.0,
+        setting="rate",
     )
     arrivals: str = declare(
         "constant",
@@ -348,6 +356,7 @@ class Workload:
         one_of(*ARRIVALS),
         metavar="constant|poisson",
         example="poisson",
+        setting="arrivals",
     )
     ramp: Duration = declare(
         Duration("0ms"),
@@ -358,6 +367,7 @@ class Workload:
         metavar="DURATION",
         canon=Duration,
         example="500ms",
+        setting="ramp_s",
     )
     overflow: str = declare(
         "queue",
@@ -368,6 +378,7 @@ class Workload:
         one_of(*OVERFLOWS),
         metavar="queue|drop",
         example="drop",
+        setting="overflow",
     )
     metadata: bool = declare(
         False,
@@ -375,6 +386,7 @@ class Workload:
         "fetch metadata.json first, as the book's flags3",
         "worker",
         example=True,
+        setting="metadata",
     )
     retries: int = declare(
         0,
@@ -384,6 +396,7 @@ class Workload:
         between(0, 10),
         metavar="N",
         example=1,
+        setting="retries",
     )
     timeout_s: float = declare(
         10.0,
@@ -395,6 +408,7 @@ class Workload:
         flags=("--timeout",),
         metavar="S",
         example=5.0,
+        setting="timeout_s",
     )
     client: str = declare(
         "",
@@ -408,6 +422,7 @@ class Workload:
         metavar="NAME[,NAME...]",
         column="client_requested",
         example="httpx",
+        setting="client",
     )
     loop: str = declare(
         "",
@@ -420,6 +435,7 @@ class Workload:
         metavar="NAME[,NAME...]",
         column="loop_requested",
         example="uvloop",
+        setting="loop",
     )
     processes: int | None = declare(
         None,
@@ -429,6 +445,7 @@ class Workload:
         between(1, 256),
         metavar="P",
         example=2,
+        setting="processes",
     )
     scheduler: str | None = declare(
         None,
@@ -440,6 +457,7 @@ class Workload:
         metavar="tcp://HOST:PORT",
         axis=False,
         example="tcp://127.0.0.1:8786",
+        setting="scheduler",
     )
     dask_workers: int | None = declare(
         None,
@@ -449,6 +467,7 @@ class Workload:
         between(1, 64),
         metavar="W",
         example=2,
+        setting="dask_workers",
     )
     dask_threads: int | None = declare(
         None,
@@ -458,6 +477,7 @@ class Workload:
         between(1, 64),
         metavar="T",
         example=1,
+        setting="dask_threads",
     )
     python: str = declare(
         "",
@@ -507,6 +527,10 @@ class Workload:
     def blocking_steps_s(self) -> tuple[float, float]:
         """Per job whose flag comes back: seconds of calibrated CPU work and of slow write."""
         return self.cpu_work.seconds, self.save_delay.seconds if self.save else 0.0
+
+    def settings_values(self) -> dict[str, Any]:
+        """The strategy settings this workload sets (``Field.setting``), in their types."""
+        return {f.setting: _setting_value(getattr(self, f.name)) for f in FIELDS if f.setting}
 
     def server_changes(self) -> dict[str, Any]:
         """The server settings this workload needs, applied through ``/_config`` before a trial."""
@@ -561,6 +585,12 @@ BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 _missing = [r for r in RATE_FIELDS if r not in BY_NAME]
 if _missing:  # a fault kind added to the server's table without its workload field
     raise ImportError(f"bench.workload: declare the field(s) {', '.join(_missing)} (see _rate)")
+
+
+def _setting_value(value: Any) -> Any:
+    if isinstance(value, Duration):
+        return value.seconds
+    return None if value == "" else value
 
 
 def _cell(f: Field, value: Any) -> Any:
