@@ -65,9 +65,8 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    from bench.cli.execute import (
-        execute,  # deferred: pandas takes most of a second to load; --help should not wait
-    )
+    # deferred: pandas takes most of a second to load; --help should not wait
+    from bench.cli.execute import execute
 
     return execute(suite_from_run_args(args), args)
 

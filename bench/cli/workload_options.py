@@ -6,7 +6,8 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from bench.define.workload import FIELDS, Field
+from bench.define.fields import Field
+from bench.define.workload import FIELDS
 
 
 def _converter(f: Field) -> Callable[[str], Any]:

@@ -16,6 +16,7 @@ import functools
 import math
 from collections.abc import Sequence
 
+import strategies
 from bench.define.workload import Workload, observed
 
 WARMUP_BUDGET_S = 2.0
@@ -26,7 +27,6 @@ _MIN_JOB_S = 0.001  # a job's floor when the server adds no latency: the harness
 def strategy_class(name: str) -> object:
     """The strategy, for its declared caps; a strategy that cannot be loaded (a plugin gone since
     the run) declares none."""
-    import strategies
 
     try:
         return strategies.get(name)

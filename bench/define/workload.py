@@ -20,155 +20,32 @@ import json
 import math
 import multiprocessing
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from bench._exceptions import SpecError
+from bench.define.fields import (
+    DECLARATION,
+    NUMBER,
+    Field,
+    a_or_an,
+    between,
+    declare,
+    duration_between,
+    one_of,
+)
+from bench.define.pythons import resolve_python
 from bench.define.values import Codes, CpuWork, Duration, Latency
 from flags_server.fault_kinds import FAULT_KINDS, RATE_FIELDS
+from strategies import StrategyError
 from strategies.arrivals import ARRIVALS, OVERFLOWS
 from strategies.base import EXECUTORS, ExecutorKind
 from strategies.clients import ALL_CLIENTS, LOOPS
-
-Configures = Literal["server", "worker", "jobs", "interpreter"]
-_NUMBER = (int, float)
-_DECLARATION = "flagbench"  # the key of a field's declaration in its dataclass metadata
-
-
-@dataclass(frozen=True)
-class Field:
-    """One workload field's declaration. ``canon`` makes the typed value (raising ValueError
-    with what is allowed); ``check`` then checks its range."""
-
-    name: str
-    kind: type | tuple[type, ...]  # the TOML/JSON types accepted
-    default: Any
-    help: str
-    configures: Configures
-    check: Callable[[Any], None] | None = None
-    unit: str = ""
-    flags: tuple[str, ...] = ()  # the `flagbench run` option; () means --name-with-dashes
-    cli: bool = True  # offered as a `flagbench run` option (codes are positional there)
-    cli_list: bool = False  # the option takes comma-separated values: a sweep
-    metavar: str = "VALUE"
-    axis: bool = True  # a list value in a suite sweeps it
-    size: bool = False  # N or C: what a sweep chart puts on its x axis
-    column: str = ""  # its trials-table column; "" means its name
-    canon: Callable[[Any], Any] | None = None  # the typed value, in one spelling per value
-    example: Any = None  # a valid value other than the default, for docs and tests
-    # The strategy attribute that caps this field (``max_concurrency``): to a strategy that
-    # declares it, values above the cap are one and the same configuration.
-    capped_by: str = ""
-    # The strategy ``Settings`` attribute this field sets ("" none): ``settings_values`` fills
-    # them all, a duration as seconds and an unset text as None.
-    setting: str = ""
-
-    @property
-    def option(self) -> str:
-        return self.flags[-1] if self.flags else "--" + self.name.replace("_", "-")
-
-    @property
-    def column_name(self) -> str:
-        return self.column or self.name
-
-    def coerce(self, value: Any) -> Any:
-        """TOML gives ``1`` for a rate of 1.0: store the declared type, typed."""
-        if value is None:
-            return None
-        if self.kind == _NUMBER:
-            return float(value)
-        if self.canon is not None:
-            return self.canon(value)
-        return value
-
-    def validate(self, where: str, value: Any, cli: bool = False) -> Any:
-        """The value, checked and typed; a SpecError names the key (or the command-line
-        option) and what is allowed."""
-        if value is None and self.default is None:
-            return None
-        said = f"{self.option} {value}" if cli else f"{where}: {self.name} = {value!r}"
-        kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
-        # bool is an int in Python; `concurrency = true` is a mistake, not 1
-        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-            raise SpecError(f"{said} must be {kind_name(kinds)}")
-        try:
-            value = self.coerce(value)
-            if self.check is not None:
-                self.check(value)
-        except ValueError as exc:
-            raise SpecError(f"{said}: {exc}") from None
-        return value
-
-
-def declare(
-    default: Any,
-    kind: type | tuple[type, ...],
-    help: str,
-    configures: Configures,
-    check: Callable[[Any], None] | None = None,
-    **options: Any,
-) -> Any:
-    """A ``Workload`` field with its declaration in the metadata (the name is filled in from
-    the attribute). Typed as Any so that the annotation on the attribute is what checkers see."""
-    declaration = Field("", kind, default, help, configures, check, **options)
-    return dataclasses.field(default=default, metadata={_DECLARATION: declaration})
-
-
-def kind_name(kind: type | tuple[type, ...]) -> str:
-    """How an error names the type a value must have ("an integer", "a number", ...)."""
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if kinds == _NUMBER:
-        return "a number"
-    names = {
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        bool: "true or false",
-        list: "a list",
-    }
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
-def between(lo: float, hi: float, unit: str = "") -> Callable[[Any], None]:
-    def check(value: Any) -> None:
-        if not lo <= value <= hi:
-            raise ValueError(f"must be between {lo:g} and {hi:g}{unit}")
-
-    return check
-
-
-def _a(word: str) -> str:
-    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
-
-
-def duration_between(lo_s: float, hi_s: float, *, above: bool = False) -> Callable[[Any], None]:
-    """A duration's range; ``above`` makes ``lo_s`` itself not allowed."""
-
-    def check(value: Duration) -> None:
-        if value == "":
-            return
-        seconds = value.seconds
-        if seconds < lo_s or (above and seconds == lo_s) or seconds > hi_s:
-            low = "more than" if above else "at least"
-            raise ValueError(f"must be {low} {lo_s * 1e3:g}ms and at most {hi_s * 1e3:g}ms")
-
-    return check
-
-
-def one_of(*allowed: str) -> Callable[[Any], None]:
-    """A name from ``allowed``, or "" for the default."""
-
-    def check(value: Any) -> None:
-        if value and value not in allowed:
-            raise ValueError(f"allowed: {', '.join(allowed)} (or leave it out for the default)")
-
-    return check
+from strategies.dask_distributed import check_address
 
 
 def _check_scheduler(address: str) -> None:
-    from strategies import StrategyError
-    from strategies.dask_distributed import check_address
 
     try:
         check_address(address)
@@ -178,8 +55,6 @@ def _check_scheduler(address: str) -> None:
 
 def _check_python(spec: str) -> None:
     if spec:
-        from bench.define.pythons import resolve_python
-
         resolve_python(spec)
 
 
@@ -188,8 +63,8 @@ def _rate(rate_field: str) -> Any:
     (k,) = [k for k in FAULT_KINDS if k.rate_field == rate_field]
     return declare(
         0.0,
-        _NUMBER,
-        f"fraction of requests that get {_a(k.name)} fault: the server {k.does} (0..1)",
+        NUMBER,
+        f"fraction of requests that get {a_or_an(k.name)} fault: the server {k.does} (0..1)",
         "server",
         between(0, 1),
         metavar="R",
@@ -335,7 +210,7 @@ class Workload:
     )
     rate: float = declare(
         0.0,
-        _NUMBER,
+        NUMBER,
         "open loop: R arrivals per second, each started when due "
         "and C a cap on requests in flight (0: closed loop, C at a time); a comma list is "
         "a sweep",
@@ -399,7 +274,7 @@ class Workload:
     )
     timeout_s: float = declare(
         10.0,
-        _NUMBER,
+        NUMBER,
         "per-request timeout (connect + read)",
         "worker",
         between(0.01, 600, " seconds"),
@@ -577,7 +452,7 @@ class Workload:
 
 
 FIELDS: tuple[Field, ...] = tuple(
-    dataclasses.replace(f.metadata[_DECLARATION], name=f.name) for f in dataclasses.fields(Workload)
+    dataclasses.replace(f.metadata[DECLARATION], name=f.name) for f in dataclasses.fields(Workload)
 )
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 
