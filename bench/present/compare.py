@@ -79,7 +79,7 @@ def _differing_axes(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
     return [f.name for f in FIELDS if set(_axis(a, f)) != set(_axis(b, f))]
 
 
-def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, int]:
+def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, tuple[int, int]]:
     """Keys in the reference summary's row order (the suite's strategy order, baseline first)."""
     s = ref.summary
     listed: list[str] = []

@@ -421,7 +421,7 @@ def collect(
     results: Sequence[TrialResult],
     baseline: str = "sequential",
     suite: Suite | None = None,
-):
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """All tables of a run from its finished (non-warm-up) trials."""
     measured = [r for r in results if not r.trial.warmup]
     requests = requests_frame(run_id, measured)
