@@ -47,13 +47,13 @@ _client: Client | None = None
 def executor_class() -> Any | None:
     """``InterpreterPoolExecutor`` from the standard library (3.14+) or the backport (3.13)."""
     try:  # deferred: 3.14's, absent before
-        from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined]
+        from concurrent.futures import InterpreterPoolExecutor  # type: ignore[attr-defined,unused-ignore]
 
         return InterpreterPoolExecutor
     except ImportError:
         pass
     try:  # deferred: an optional package, on 3.13 only
-        from interpreters_backport.concurrent.futures import (  # type: ignore[import-not-found]
+        from interpreters_backport.concurrent.futures import (  # type: ignore[import-not-found,unused-ignore]
             InterpreterPoolExecutor,
         )
     except ImportError:

@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from bench._exceptions import PythonBuildError
 
@@ -309,7 +310,7 @@ def _build(tarball: Path, version: str, target: Target, prefix: Path, root: Path
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _step(cmd: list[str], cwd: Path, out, limit: float, name: str, log: Path) -> None:
+def _step(cmd: list[str], cwd: Path, out: IO[str], limit: float, name: str, log: Path) -> None:
     """One build step, its output in the log; stopped with its children after ``limit``."""
     proc = subprocess.Popen(
         cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True

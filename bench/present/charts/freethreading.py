@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
@@ -211,7 +212,7 @@ def fig_free_threading(run: RunLike) -> Figure | None:
     return fig
 
 
-def _single_panel(ax, ft: FreeThreading, pythons: list[str], kinds: list[str]) -> None:
+def _single_panel(ax: Axes, ft: FreeThreading, pythons: list[str], kinds: list[str]) -> None:
     """Sequential's time per kind of work and interpreter: what one thread pays."""
     width = 0.8 / len(pythons)
     shades = ["#4477AA", "#EE6677", "#228833", "#CCBB44"]
@@ -233,7 +234,7 @@ def _single_panel(ax, ft: FreeThreading, pythons: list[str], kinds: list[str]) -
     ax.legend(fontsize=8, loc="lower right")
 
 
-def _io_panel(ax, ft: FreeThreading, pythons: list[str], colours: dict[str, str]) -> None:
+def _io_panel(ax: Axes, ft: FreeThreading, pythons: list[str], colours: dict[str, str]) -> None:
     """Throughput with no CPU work and no latency, per strategy and interpreter."""
     io = ft.io
     names = [n for n in [BASELINE, *colours] if n in set(io["strategy"])]
