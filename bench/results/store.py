@@ -136,7 +136,8 @@ def load(run_dir: str | os.PathLike[str]) -> Run:
         frames[name] = pd.read_parquet(file)
     summary_file = path / "summary.csv"
     try:
-        summary = pd.read_csv(summary_file)
+        # "3.10" is an interpreter's name, not the number 3.1
+        summary = pd.read_csv(summary_file, dtype={"interpreter": str})
     except (FileNotFoundError, pd.errors.EmptyDataError):  # no trial succeeded
         summary = pd.DataFrame()
     return Run(path, meta, frames["trials"], frames["requests"], frames["probes"], summary)

@@ -14,7 +14,6 @@ import sys
 import sysconfig
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 import bench
@@ -50,7 +49,7 @@ def test_names_come_from_the_running_interpreter(run_cli, tmp_path) -> None:
     gil = getattr(sys, "_is_gil_enabled", lambda: True)()
     assert list(t["interpreter"]) == [interpreter_name(minor, threaded, gil)]
     assert t["interpreter"].iloc[0].startswith(minor)
-    summary = pd.read_csv(run.path / "summary.csv", dtype={"interpreter": str})
+    summary = run.summary
     assert list(summary["interpreter"]) == list(t["interpreter"])
     assert list(summary["gil_enabled"]) == [gil]
 
@@ -64,7 +63,7 @@ def test_names_of_a_free_threaded_interpreter(run_cli, tmp_path) -> None:
     assert list(t["python"]) == [own.version + "t"]  # "3.13.5t", never "3.13.5"
     assert list(t["interpreter"]) == [f"{minor}t"]
     assert list(t["gil_enabled"]) == [False] and list(t["free_threaded"]) == [True]
-    summary = pd.read_csv(run.path / "summary.csv", dtype={"interpreter": str})
+    summary = run.summary
     assert list(summary["interpreter"]) == [f"{minor}t"]
     assert list(summary["gil_enabled"]) == [False]
 

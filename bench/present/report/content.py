@@ -231,10 +231,30 @@ def _summary_tables(run: RunLike) -> list[Table]:
             continue
         rows = tuple(_summary_row(r) for _, r in g.iterrows())
         numeric = (False, True, True, True, True, True, True, False, False)
-        ran = sorted(set(g["interpreter"].astype(str)) - {""}) if "interpreter" in g else []
-        title = w.label + (f" (ran on Python {', '.join(ran)})" if ran else "")
-        tables.append(Table(title, header, rows, numeric))
+        if _named(s):  # the interpreter as it named itself: "3.13t (GIL re-enabled)"
+            rows = tuple(
+                (row[0], _name(r), *row[1:]) for row, (_, r) in zip(rows, g.iterrows(), strict=True)
+            )
+            tables.append(
+                Table(w.label, (header[0], "Python", *header[1:]), rows, (False, *numeric))
+            )
+        else:
+            tables.append(Table(w.label, header, rows, numeric))
     return tables
+
+
+def _name(r: pd.Series) -> str:
+    value = r.get("interpreter")
+    return value if isinstance(value, str) else ""
+
+
+def _named(s: pd.DataFrame) -> bool:
+    """Runs on more than one interpreter, or on a free-threaded one: each row says which (a
+    run on the running interpreter alone has it in its metadata)."""
+    if "interpreter" not in s:
+        return False
+    names = {v for v in s["interpreter"] if isinstance(v, str)}
+    return len(names) > 1 or any("t" in n.split(" ")[0] for n in names)
 
 
 def _summary_row(r: pd.Series) -> tuple[str, ...]:
