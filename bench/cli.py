@@ -2,7 +2,8 @@
 
 User errors (the base error of each package: bench, flags_server, strategies) become one
 line on stderr and exit status 2, in ``main`` alone; Ctrl-C saves what finished and exits 130
-with the command that resumes the run.
+with the command that resumes the run. A crash of flagbench itself (a bug) exits 3, with its
+traceback, so that CI never reads it as a regression (1) or a user's error (2).
 """
 
 from __future__ import annotations
@@ -25,6 +26,12 @@ if TYPE_CHECKING:
 
 #: Each package's base error: something the user can fix, said in one line (see ``main``).
 USER_ERRORS = (BenchError, FlagsServerError, StrategyError)
+
+#: Exit statuses, distinct so that CI can tell them apart (docs/harness.md, Exit statuses).
+EXIT_OK = 0
+EXIT_FAILED = 1  # a regression found by compare --fail-above; failed trials in a run
+EXIT_USAGE = 2  # a bad option, a bad or unreadable input file, a refused run
+EXIT_CRASH = 3  # flagbench itself failed: a bug, with its traceback
 
 EXAMPLES = {
     "run": """examples:
@@ -71,7 +78,10 @@ Compare runs configuration by configuration: the ratio of wall times (geometric 
 run against the first, with a 95% interval (Welch's t on the log times, plus a drift allowance
 between runs), and a verdict from a gate that keeps the chance of any false alarm over all the
 configurations at 5% (Holm's rule). Configurations match on every workload axis and the
-strategy, except the axes named in --ignore."""
+strategy, except the axes named in --ignore.
+
+exit status: 0 no regression (or no --fail-above), 1 a regression under --fail-above,
+2 a usage error or an unreadable run (one line naming the file), 3 a crash of flagbench."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -87,7 +97,7 @@ def _one_line(message: object) -> str:
 
 def _fail(message: object) -> int:
     print(f"flagbench: error: {_one_line(message)}", file=sys.stderr)
-    return 2
+    return EXIT_USAGE
 
 
 def _warn(message: object) -> None:
@@ -639,6 +649,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(exc)
     except KeyboardInterrupt:  # outside a run (a run handles its own): nothing to save
         return 130
+    except Exception as exc:  # a bug: its traceback for the report, and a status of its own
+        import traceback
+
+        traceback.print_exc()
+        print(
+            f"flagbench: internal error ({type(exc).__name__}: {_one_line(exc)}); this is a "
+            "bug in flagbench, not a result: please report it with the traceback above",
+            file=sys.stderr,
+        )
+        return EXIT_CRASH
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover
 
 

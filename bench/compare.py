@@ -207,8 +207,8 @@ def format_comparison(table: pd.DataFrame, drift: float = gate.DEFAULT_DRIFT) ->
         )
     if few:
         lines.append(
-            f"{few} configuration(s) with fewer than 2 repeats a side: too few repeats "
-            "to decide anything (run 3 or more)"
+            f"{few} configuration(s) with fewer than 2 repeats a side: not enough repeats "
+            "to test (run 3 or more)"
         )
     return "\n".join(lines).lstrip("\n")
 
@@ -280,5 +280,5 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 f"{len(bad)} configuration(s) significantly slower by more than "
                 f"{args.fail_above:g}%"
             )
-            return 1
+            return 1  # bench.cli.EXIT_FAILED: the one status that means a regression
     return 0

@@ -132,13 +132,14 @@ def mann_whitney_p(a: Sequence[float], b: Sequence[float], seed: int = 0) -> flo
     every split when there are at most ``PERMUTATIONS`` of them and sampled with ``seed``
     beyond; for large samples, the tie-corrected normal approximation. With 3 repeats a side
     the smallest possible p is 0.1: three repeats cannot show a significant difference by
-    ranks alone, and this says so.
+    ranks alone, and this says so. With fewer than two values a side there is nothing to
+    test: NaN (not enough repeats), never an error.
     """
     from scipy import stats as sps
 
     x = np.asarray(a, dtype=float)
     y = np.asarray(b, dtype=float)
-    if len(x) == 0 or len(y) == 0:
+    if len(x) < 2 or len(y) < 2:
         return math.nan
     pooled = np.concatenate([x, y])
     if len(pooled) > EXACT_MAX_N:

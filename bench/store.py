@@ -24,6 +24,8 @@ from .records import SCHEMA_VERSION, TrialResult
 from .spec import Suite
 
 TABLES = ("trials", "requests", "probes")
+#: Columns every reader of a table relies on; a table without them is not flagbench's.
+REQUIRED_COLUMNS = {"trials": ("trial_id", "config_id", "strategy", "status", "wall_s")}
 
 
 def write_parquet_atomic(path: Path, frame: pd.DataFrame) -> None:
@@ -133,13 +135,34 @@ def load(run_dir: str | os.PathLike[str]) -> Run:
         file = path / f"{name}.parquet"
         if not file.is_file():
             raise RunDirError(f"{path}: no {file.name}; rebuild it with: flagbench collect {path}")
-        frames[name] = pd.read_parquet(file)
+        frames[name] = _read_table(file)
     summary_file = path / "summary.csv"
     try:
         summary = pd.read_csv(summary_file)
     except (FileNotFoundError, pd.errors.EmptyDataError):  # no trial succeeded
         summary = pd.DataFrame()
+    except (OSError, ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is one
+        raise RunDirError(f"{summary_file}: unreadable ({_first_line(exc)})") from None
     return Run(path, meta, frames["trials"], frames["requests"], frames["probes"], summary)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _read_table(file: Path) -> pd.DataFrame:
+    """A parquet table of the folder; a torn or foreign file is RunDirError naming it."""
+    import pyarrow
+
+    try:
+        frame = pd.read_parquet(file)
+    except (OSError, ValueError, pyarrow.ArrowException) as exc:
+        raise RunDirError(f"{file}: unreadable, not a parquet table ({_first_line(exc)})") from None
+    missing = [c for c in REQUIRED_COLUMNS.get(file.stem, ()) if c not in frame]
+    if missing:
+        raise RunDirError(f"{file}: not a flagbench {file.stem} table (no {', '.join(missing)})")
+    return frame
 
 
 def _rebuilt(run_dir: Path, meta: dict[str, Any]) -> Run:
