@@ -142,6 +142,8 @@ def mann_whitney_p(a: Sequence[float], b: Sequence[float], seed: int = 0) -> flo
     if len(x) < 2 or len(y) < 2:
         return math.nan
     pooled = np.concatenate([x, y])
+    if np.all(pooled == pooled[0]):  # every value tied: no order at all (a run against itself)
+        return 1.0
     if len(pooled) > EXACT_MAX_N:
         method = "asymptotic"
     elif len(np.unique(pooled)) == len(pooled):

@@ -8,6 +8,7 @@ most the trial that was running, and ``--resume`` knows exactly what is left.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -24,8 +25,13 @@ from .records import SCHEMA_VERSION, TrialResult
 from .spec import Suite
 
 TABLES = ("trials", "requests", "probes")
+#: Samples within a trial (an imported benchmark's rounds): trial_id, config_id, round, time_s.
+ROUNDS_FILE = "rounds.parquet"
 #: Columns every reader of a table relies on; a table without them is not flagbench's.
-REQUIRED_COLUMNS = {"trials": ("trial_id", "config_id", "strategy", "status", "wall_s")}
+REQUIRED_COLUMNS = {
+    "trials": ("trial_id", "config_id", "strategy", "status", "wall_s"),
+    "rounds": ("trial_id", "time_s"),
+}
 
 
 def write_parquet_atomic(path: Path, frame: pd.DataFrame) -> None:
@@ -98,6 +104,8 @@ class Run:
     requests: pd.DataFrame
     probes: pd.DataFrame
     summary: pd.DataFrame
+    #: the rounds of imported pytest-benchmark trials (``bench.pbimport``); empty otherwise
+    rounds: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     @property
     def run_id(self) -> str:
@@ -143,7 +151,9 @@ def load(run_dir: str | os.PathLike[str]) -> Run:
         summary = pd.DataFrame()
     except (OSError, ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is one
         raise RunDirError(f"{summary_file}: unreadable ({_first_line(exc)})") from None
-    return Run(path, meta, frames["trials"], frames["requests"], frames["probes"], summary)
+    rounds_file = path / ROUNDS_FILE
+    rounds = _read_table(rounds_file) if rounds_file.is_file() else pd.DataFrame()
+    return Run(path, meta, frames["trials"], frames["requests"], frames["probes"], summary, rounds)
 
 
 def _first_line(exc: BaseException) -> str:

@@ -21,7 +21,7 @@ from .. import collect, metadata, store
 from .._exceptions import RunDirError, SpecError
 from ..records import SCHEMA_VERSION
 from .read import BenchmarkFile, read_files
-from .tables import summary_table, trials_table
+from .tables import rounds_table, summary_table, trials_table
 
 __all__ = ["FORMAT", "import_files"]
 
@@ -88,6 +88,7 @@ def import_files(
     against ``baseline`` (a strategy or test name; default: sequential, if present)."""
     files = read_files(list(paths))
     trials = trials_table("", files)
+    rounds = rounds_table(files)
     summary = summary_table(trials, files, baseline or "sequential")
     if baseline is not None and baseline not in set(summary["strategy"]):
         names = ", ".join(sorted(set(summary["strategy"])))
@@ -106,6 +107,7 @@ def import_files(
             "probes": collect.probes_frame(run_dir.name, []),
         }
         store.save_tables(tmp, tables, summary)
+        store.write_parquet_atomic(tmp / store.ROUNDS_FILE, rounds)
         meta = _meta(run_dir.name, files, baseline or "sequential", command or [], len(trials))
         store.write_json_atomic(tmp / "meta.json", meta)
         os.replace(tmp, run_dir)  # over the empty folder that reserved the name
