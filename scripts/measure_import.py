@@ -48,8 +48,14 @@ def make(path: Path, size_mb: float, benchmarks: int) -> None:
     rounds = ONE_BENCHMARK_ROUNDS.get(size_mb) if benchmarks == 1 else None
     size = ["--rounds", str(rounds)] if rounds else ["--size-mb", str(size_mb)]
     subprocess.run(
-        [sys.executable, str(HERE / "make_pytest_benchmark_json.py"), str(path), *size]
-        + ["--benchmarks", str(benchmarks)],
+        [
+            sys.executable,
+            str(HERE / "make_pytest_benchmark_json.py"),
+            str(path),
+            *size,
+            "--benchmarks",
+            str(benchmarks),
+        ],
         check=True,
         stdout=subprocess.DEVNULL,
     )
@@ -75,7 +81,9 @@ def main(argv: list[str] | None = None) -> int:
                 make(path, size, benchmarks)
                 out = Path(tmp) / f"out-{size:g}-{benchmarks}"
                 cmd = [*flagbench, "import-pytest-benchmark", str(path), "--out", str(out)]
-                code, import_s, import_mib = measured(cmd + (["--no-report"] if args.no_report else []))
+                code, import_s, import_mib = measured(
+                    cmd + (["--no-report"] if args.no_report else [])
+                )
                 if code != 0:
                     print(f"{path.name}: import failed (exit {code})")
                     continue
