@@ -16,6 +16,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -54,6 +55,10 @@ REMOTE_CONCURRENCY_CAP = 20
 #: How long a server that did not give its counts has to answer /_health before it is
 #: taken for dead (a frozen one never answers).
 HEALTH_TIMEOUT_S = 3.0
+#: During a trial: each health check's timeout, and how long without any answer makes a
+#: server frozen (so a frozen server stops the run about this many seconds after it froze).
+WATCH_HEALTH_TIMEOUT_S = 2.0
+FROZEN_AFTER_S = 5.0
 
 
 @dataclass
@@ -229,6 +234,19 @@ def _trial_counts(srv: AdminClient) -> tuple[dict[str, Any] | None, str]:
         return None, str(exc)
 
 
+def _during(trial: Trial) -> str:
+    return f"during trial {trial.trial_id + 1} ({trial.strategy})"  # from 1, as progress counts
+
+
+def _check_process(srv: AdminClient, trial: Trial) -> None:
+    """Raise ServerLost if the embedded server's process has ended."""
+    process = getattr(srv, "process", None)  # the embedded server's
+    if process is not None and process.poll() is not None:
+        code = process.returncode
+        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
+        raise ServerLost(f"the flag server died {_during(trial)} ({how})")
+
+
 def check_alive(srv: AdminClient, trial: Trial) -> None:
     """Raise ServerLost when the flag server is dead or frozen.
 
@@ -236,17 +254,49 @@ def check_alive(srv: AdminClient, trial: Trial) -> None:
     read): if the server is gone, the trial measured the server's death, not the strategy,
     and every later trial would too. A server that answers, even with a refusal, is alive.
     """
-    during = f"during trial {trial.trial_id} ({trial.strategy})"
-    process = getattr(srv, "process", None)  # the embedded server's
-    if process is not None and process.poll() is not None:
-        code = process.returncode
-        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
-        raise ServerLost(f"the flag server died {during} ({how})")
+    _check_process(srv, trial)
     try:
         AdminClient(srv.base_url, timeout=HEALTH_TIMEOUT_S).health()
     except AdminError as exc:
         if exc.status is None:
-            raise ServerLost(f"the flag server stopped answering {during}: {exc}") from None
+            raise ServerLost(
+                f"the flag server stopped answering {_during(trial)}: {exc}"
+            ) from None
+
+
+@dataclass
+class HealthWatch:
+    """The flag server's health, watched while a trial runs (``bench._process`` calls it
+    every second or so), so a server that dies or freezes stops the run within seconds,
+    not when every request of the trial has waited out its timeout.
+
+    Dead is the embedded server's process having ended. Frozen is ``/_health`` giving no
+    answer at all (a timeout, not a refusal) for ``FROZEN_AFTER_S`` on end: a server
+    under the trial's load answers its health check in milliseconds, and one answer
+    resets the count.
+    """
+
+    srv: AdminClient
+    trial: Trial
+    silent_since: float | None = None
+
+    def __call__(self) -> None:
+        _check_process(self.srv, self.trial)
+        started = time.monotonic()
+        try:
+            AdminClient(self.srv.base_url, timeout=WATCH_HEALTH_TIMEOUT_S).health()
+        except AdminError as exc:
+            if not exc.timed_out:
+                self.silent_since = None
+                return
+            if self.silent_since is None:
+                self.silent_since = started
+            if time.monotonic() - self.silent_since >= FROZEN_AFTER_S:
+                raise ServerLost(
+                    f"the flag server stopped answering {_during(self.trial)}: {exc}"
+                ) from None
+            return
+        self.silent_since = None
 
 
 def run_trial(
@@ -304,6 +354,7 @@ def run_trial(
         watchdog_for(w, concurrency, suite),
         scratch / f"stderr-{trial.trial_id}.txt",
         options.verbose,
+        watch=HealthWatch(srv, trial),
     )
     if failure:
         check_alive(srv, trial)

@@ -8,6 +8,8 @@ and the chart is skipped.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -60,6 +62,12 @@ def model_names(t: pd.DataFrame) -> pd.Series:
     )
 
 
+def _ratio(numerator: float, denominator: float) -> float:
+    """``numerator / denominator``; NaN (without NumPy's warning) when the denominator is 0."""
+    n, d = float(numerator), float(denominator)
+    return n / d if d != 0 and math.isfinite(d) else math.nan
+
+
 def _cpu(spec: str) -> tuple[str, float]:
     return parse_cpu_work(spec) if spec else ("none", 0.0)
 
@@ -102,8 +110,9 @@ def gil_table(run: RunLike) -> pd.DataFrame:
                 "concurrency": int(c),
                 "wall_s": wall,
                 "ideal_s": ideal,
-                "speedup": base.loc[cpu_work, "wall_s"] / wall,
-                "ideal_speedup": base.loc[cpu_work, "ideal_s"] / ideal,
+                "speedup": _ratio(base.loc[cpu_work, "wall_s"], wall),
+                # at latency 0 without CPU work both ideals are 0: no ideal speed-up, NaN
+                "ideal_speedup": _ratio(base.loc[cpu_work, "ideal_s"], ideal),
                 "cpu_cores": int(g["cpu_cores"].median()) if g["cpu_cores"].notna().any() else 0,
                 "cpu_limit": str(g["cpu_limit"].mode().iloc[0]),
                 "loop_lag_p99_s": float(g["loop_lag_p99_s"].median()),
