@@ -32,8 +32,17 @@ def test_latency_0_draws_every_chart_without_a_runtime_warning(tmp_path):
     suite.write_text(ZERO)
     out = tmp_path / "r"
     proc = subprocess.run(
-        [sys.executable, "-W", "error::RuntimeWarning", "-m", "bench", "suite", str(suite)]
-        + ["--out", str(out)],
+        [
+            sys.executable,
+            "-W",
+            "error::RuntimeWarning",
+            "-m",
+            "bench",
+            "suite",
+            str(suite),
+            "--out",
+            str(out),
+        ],
         capture_output=True,
         text=True,
         timeout=300,

@@ -133,8 +133,16 @@ def test_a_frozen_server_is_noticed_within_seconds_and_resume_completes(tmp_path
     suite = tmp_path / "frozen.toml"
     suite.write_text(FROZEN)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bench", "suite", str(suite), "--out", str(tmp_path / "r")]
-        + ["--no-report"],
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "suite",
+            str(suite),
+            "--out",
+            str(tmp_path / "r"),
+            "--no-report",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
