@@ -95,7 +95,7 @@ def test_a_crash_exits_3_with_its_traceback(one_repeat_runs):
     """A bug in flagbench (here: the gate raising) is status 3, never 1 (a regression)."""
     a, b = one_repeat_runs
     code = (
-        "import sys; from bench import gate\n"
+        "import sys; from bench.results import gate\n"
         "def broken(*args, **kwargs): raise ZeroDivisionError('a bug')\n"
         "gate.decide = broken\n"
         "from bench.cli import main\n"
