@@ -25,6 +25,7 @@ from flags_server.fault_kinds import FAULT_KINDS, RATE_FIELDS
 from strategies.arrivals import ARRIVALS, OVERFLOWS
 from strategies.base import EXECUTORS
 from strategies.clients import ALL_CLIENTS, LOOPS
+from strategies.consume import CONSUMES
 
 from ._exceptions import SpecError
 from .codes import resolve_codes
@@ -408,6 +409,32 @@ FIELDS: tuple[Field, ...] = (
         one_of(*OVERFLOWS),
         metavar="queue|drop",
         example="drop",
+    ),
+    Field(
+        "consume",
+        str,
+        "",
+        "how the caller takes the results: as_completed or map (threadpool, "
+        "processpool, asyncio strategies), gather or taskgroup (asyncio strategies; taskgroup "
+        "cancels the rest on the first error) (default: each strategy's own way); a comma "
+        "list is a sweep",
+        "worker",
+        one_of(*CONSUMES),
+        cli_list=True,
+        metavar="MODE[,MODE...]",
+        example="map",
+    ),
+    Field(
+        "spinner",
+        str,
+        "",
+        "a spinner ticking this often beside the downloads, e.g. 100ms: a thread, and "
+        "a coroutine on the loop of the asyncio strategies; each tick's delay is recorded",
+        "worker",
+        duration_between(0.001, 10),
+        metavar="DURATION",
+        canon=_canon_duration,
+        example="100ms",
     ),
     Field(
         "metadata",

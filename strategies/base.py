@@ -21,6 +21,7 @@ ARRIVALS = ("constant", "poisson")  # open loop's arrival processes (strategies.
 OVERFLOWS = ("queue", "drop")  # what an open-loop arrival at the cap of C does
 
 OUTCOMES: tuple[Outcome, ...] = ("ok", "not_found", "error")
+ProbeKind = Literal["loop_lag", "heartbeat", "spinner_thread", "spinner_loop"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +104,10 @@ class Settings:
     arrivals: str = "constant"  # or "poisson"
     ramp_s: float = 0.0  # the rate climbs linearly from 0 to R over this long
     overflow: str = "queue"  # or "drop"
+    # how the caller consumes results (strategies.consume): "" is the strategy's own way
+    consume: str = ""
+    # the asyncio strategies: a spinner coroutine ticking this often on the loop (0: none)
+    spinner_s: float = 0.0
 
     def __post_init__(self) -> None:
         if not _is_int(self.concurrency) or self.concurrency < 1:
@@ -134,6 +139,8 @@ class Settings:
             )
         if not (self.ramp_s >= 0 and math.isfinite(self.ramp_s)):
             raise ValueError(f"ramp_s must be a number >= 0, got {self.ramp_s}")
+        if not (self.spinner_s >= 0 and math.isfinite(self.spinner_s)):
+            raise ValueError(f"spinner_s must be a number >= 0, got {self.spinner_s}")
         if self.start_method is not None:
             import multiprocessing
 
@@ -174,13 +181,19 @@ class RequestRecord:
     # open loop: the job's scheduled arrival (every attempt of the job carries it); None in
     # closed loop, where a job is due whenever a slot frees
     t_intended: float | None = None
+    # when the job's result was handed to the code that asked for it (the caller's loop over
+    # map, as_completed, gather...; strategies.consume): the same on every record of the job,
+    # None for a job whose result never reached the caller (cancelled)
+    t_delivered: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeSample:
-    """How late a heartbeat woke up: event-loop lag or thread wake-up delay (GIL contention)."""
+    """How late a heartbeat woke up: event-loop lag or thread wake-up delay (GIL contention).
+    The spinners (``spinner_thread``, ``spinner_loop``) tick at a slower, human pace; each of
+    their samples is one tick, ``lag_s`` how much longer than its interval it took."""
 
-    kind: Literal["loop_lag", "heartbeat"]
+    kind: ProbeKind
     t: float  # perf_counter when the late wake-up was seen
     lag_s: float
 
