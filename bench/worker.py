@@ -50,6 +50,7 @@ def settings_for(
         retries=w.retries,
         save_dir=save_dir,
         save_delay_s=parse_duration(w.save_delay),
+        save_wait=w.save_wait,
         cpu_work=_cpu_work(w.cpu_work) if calibrate else None,
         metadata=w.metadata,
         executor=w.executor,

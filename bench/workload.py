@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 from flags_server.fault_kinds import FAULT_KINDS, RATE_FIELDS
 from strategies.arrivals import ARRIVALS, OVERFLOWS
-from strategies.base import EXECUTORS
+from strategies.base import EXECUTORS, SAVE_WAITS
 from strategies.clients import ALL_CLIENTS, LOOPS
 from strategies.consume import CONSUMES
 
@@ -311,6 +311,19 @@ FIELDS: tuple[Field, ...] = (
         metavar="DURATION[,...]",
         canon=_canon_duration,
         example="5ms",
+    ),
+    Field(
+        "save_wait",
+        str,
+        "block",
+        "how the save step waits out save_delay: block (time.sleep in the write) or await "
+        "(await asyncio.sleep on the event loop first; the asyncio strategies); a comma list "
+        "is a sweep",
+        "worker",
+        one_of(*SAVE_WAITS),
+        cli_list=True,
+        metavar="block|await",
+        example="await",
     ),
     Field(
         "background_threads",
@@ -636,6 +649,16 @@ class Workload:
             raise SpecError(
                 f"{said} delays each file write, but files are not saved; "
                 f"allowed with {'--save' if cli else 'save = true'} only"
+            )
+        if workload.save_wait != "block" and parse_duration(workload.save_delay) == 0:
+            said = (
+                f"--save-wait {workload.save_wait}"
+                if cli
+                else f"{where}: save_wait = {workload.save_wait!r}"
+            )
+            raise SpecError(
+                f"{said} says how a slow write's delay is waited out, but there is none; "
+                f"allowed with {'--save-delay' if cli else 'save_delay'} above 0ms only"
             )
         _check_open_loop(workload, where, cli)
         return workload

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import random
 import time
@@ -197,12 +198,16 @@ async def _run_job(
         body = await _fetch_resource(ctx, job, "flag", job.flag_url, t_queued, records, worker)
         if body is not None:
             try:
+                settings = ctx.settings
+                if settings.save_wait == "await" and settings.save_delay_s > 0:
+                    await asyncio.sleep(settings.save_delay_s)  # the loop goes on meanwhile
+                    settings = dataclasses.replace(settings, save_delay_s=0.0)
                 if ctx.pool is None:
-                    _jobs.post_process(body, job.cc, country, ctx.settings)
+                    _jobs.post_process(body, job.cc, country, settings)
                 else:
                     loop = asyncio.get_running_loop()
                     await loop.run_in_executor(
-                        ctx.pool, _jobs.post_process, body, job.cc, country, ctx.settings
+                        ctx.pool, _jobs.post_process, body, job.cc, country, settings
                     )
             except OSError:
                 records[-1].outcome, records[-1].error_kind = "error", SAVE_ERROR

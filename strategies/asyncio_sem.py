@@ -27,6 +27,7 @@ class AsyncioStrategy:
     loops = LOOPS  # Settings.loop: asyncio (the default) or uvloop
     # Settings.consume (strategies.consume); its own way is a bounded producer's callbacks
     consumes = consume.ASYNC_CONSUMES
+    awaits = True  # Settings.save_wait = "await": the save delay is an await asyncio.sleep
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         return on_loop()

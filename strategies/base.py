@@ -19,6 +19,7 @@ ExecutorKind = Literal["thread", "process"]
 EXECUTORS: tuple[ExecutorKind, ...] = ("thread", "process")
 ARRIVALS = ("constant", "poisson")  # open loop's arrival processes (strategies.arrivals)
 OVERFLOWS = ("queue", "drop")  # what an open-loop arrival at the cap of C does
+SAVE_WAITS = ("block", "await")  # how a slow write's delay is waited out (Settings.save_wait)
 
 OUTCOMES: tuple[Outcome, ...] = ("ok", "not_found", "error")
 ProbeKind = Literal["loop_lag", "heartbeat", "spinner_thread", "spinner_loop"]
@@ -79,6 +80,9 @@ class Settings:
     backoff_s: float = 0.1  # base of the exponential backoff; full jitter
     save_dir: str | None = None  # save each flag as {cc}.gif (or {country}.gif with metadata)
     save_delay_s: float = 0.0  # a slow disk: each write blocks this long (time.sleep)
+    # how the asyncio strategies wait out save_delay_s: "block" (time.sleep in the write) or
+    # "await" (await asyncio.sleep on the loop first: the book's spinner lesson)
+    save_wait: str = "block"
     cpu_work: CpuWork | None = None
     metadata: bool = False  # also fetch metadata.json first, as the book's flags3 does
     # process pools; None means forkserver where it exists (see default_start_method)
@@ -120,6 +124,8 @@ class Settings:
             raise ValueError(f"backoff_s must be a number >= 0, got {self.backoff_s}")
         if not (self.save_delay_s >= 0 and math.isfinite(self.save_delay_s)):
             raise ValueError(f"save_delay_s must be a number >= 0, got {self.save_delay_s}")
+        if self.save_wait not in SAVE_WAITS:
+            raise ValueError(f"save_wait {self.save_wait!r} is not allowed; choose block or await")
         if self.executor not in EXECUTORS:
             raise ValueError(f"executor {self.executor!r} is not allowed; choose thread or process")
         if not (self.probe_interval_s > 0 and math.isfinite(self.probe_interval_s)):

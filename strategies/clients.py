@@ -71,6 +71,7 @@ def check(strategy: Strategy, settings: Settings) -> Choice:
     (strategies.consume), then the strategy's own ``check`` (an optional library, a cluster address), each refused in one line."""
     choice = choose(strategy, settings)
     consume.resolve(strategy, settings)
+    consume.check_wait(strategy, settings)
     own = getattr(strategy, "check", None)
     if own is not None:
         own(settings)

@@ -51,3 +51,12 @@ def resolve(strategy: Strategy, settings: Settings) -> str:
             f"{sys.version_info.major}.{sys.version_info.minor}: use gather or as_completed"
         )
     return mode
+
+
+def check_wait(strategy: Strategy, settings: Settings) -> None:
+    """``save_wait = "await"`` needs a strategy whose jobs are coroutines (``awaits = True``)."""
+    if settings.save_wait == "await" and not getattr(strategy, "awaits", False):
+        raise UnsupportedSetting(
+            f"strategy {strategy.name!r} cannot await its save delay: its jobs are not "
+            "coroutines; allowed with the asyncio strategies, or save_wait = block"
+        )
