@@ -9,7 +9,17 @@ probes gets no empty picture: those charts are skipped.
 from __future__ import annotations
 
 # The drawing modules declare their charts on import.
-from bench.charts import blocking, faults, gil, interpreters, openloop, scale, summary, trial  # noqa: F401
+from bench.charts import (  # noqa: F401
+    blocking,
+    faults,
+    gil,
+    interpreters,
+    lessons,
+    openloop,
+    scale,
+    summary,
+    trial,
+)
 from bench.charts.compare import compare_chart, comparison_from_summaries
 from bench.charts.registry import Chart, all_charts, chart
 from bench.charts.rendering import Rendered, render, render_all
