@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from flags_server.stats import STAT_FAULTS
+from strategies.classify import GROUP_CANCELLED
 
 from . import accounting, delivery, openloop, stats
 from .ideal import ideal_parts
@@ -201,6 +202,8 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         row["ideal_io_s"], r.ideal_slots_s, r.cpu_floor_s, r.blocking_floor_s, *w.blocking_steps_s()
     )
     row["efficiency"] = row["ideal_s"] / wall if wall > 0 and row["ideal_s"] > 0 else math.nan
+    if (final["error_kind"] == GROUP_CANCELLED).any():  # the ideal downloads every job
+        row["efficiency"] = math.nan
     row.update(_worker_columns(r))
     lat = sent["latency_s"].to_numpy()
     for q in (50, 90, 99):

@@ -605,9 +605,11 @@ class Workload:
         return len(self.codes_list())
 
     def blocking_steps_s(self) -> tuple[float, float]:
-        """Per job whose flag comes back: seconds of calibrated CPU work and of slow write."""
+        """Per job whose flag comes back: seconds of calibrated CPU work and of slow write
+        (none when the write's delay is awaited: it blocks nothing)."""
         cpu = parse_cpu_work(self.cpu_work)[1] / 1000 if self.cpu_work else 0.0
-        return cpu, parse_duration(self.save_delay) if self.save else 0.0
+        blocks = self.save and self.save_wait == "block"
+        return cpu, parse_duration(self.save_delay) if blocks else 0.0
 
     def server_changes(self) -> dict[str, Any]:
         """The server settings this workload needs, applied through ``/_config`` before a trial."""

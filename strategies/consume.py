@@ -45,10 +45,11 @@ def resolve(strategy: Strategy, settings: Settings) -> str:
             f"consume {mode!r} orders the results of a closed loop; an open loop (rate "
             f"{settings.rate:g}) hands each over as it finishes: leave consume out"
         )
-    if mode == TASKGROUP and sys.version_info < (3, 11):
+    version = tuple(sys.version_info[:2])
+    if mode == TASKGROUP and version < (3, 11):
         raise UnsupportedSetting(
             "consume 'taskgroup' needs asyncio.TaskGroup, new in Python 3.11; this is Python "
-            f"{sys.version_info.major}.{sys.version_info.minor}: use gather or as_completed"
+            f"{version[0]}.{version[1]}: use gather or as_completed"
         )
     return mode
 

@@ -3,6 +3,8 @@ each mode does on the first error, and how a spinner ticks while the downloads r
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -34,10 +36,14 @@ def fig_delivery(run: RunLike) -> Figure | None:
     if t.empty:
         return None
     names = list(dict.fromkeys(t["strategy"]))
-    fig = new_figure(4.2 * len(names) + 1, 4.6)
-    axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True, sharex=True))
+    cols = min(2, len(names))
+    rows = math.ceil(len(names) / cols)
+    fig = new_figure(6.2 * cols, 3.6 * rows + 1.2)
+    axes = np.atleast_1d(fig.subplots(rows, cols, sharey=True, squeeze=False).ravel())
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
     modes: list[str] = []
-    for ax, name in zip(axes, names, strict=True):
+    for ax, name in zip(axes[: len(names)], names, strict=True):
         for _, row in t[t["strategy"] == name].iterrows():
             mode = str(row["consume"])
             modes.append(mode)
@@ -47,9 +53,9 @@ def fig_delivery(run: RunLike) -> Figure | None:
             ax.step(got, np.arange(1, len(got) + 1), where="post", color=colour, lw=2.2)
         ax.set_title(name, loc="left")
         ax.set_xlabel("seconds since the downloads began")
+        ax.set_ylabel("jobs")
         ax.set_xlim(left=0)
         ax.set_ylim(bottom=0)
-    axes[0].set_ylabel("jobs")
     handles = [
         Line2D([], [], color=ld.MODE_COLOURS[m], lw=2.2, label=f"{ld.mode_label(m)}: delivered")
         for m in ld.MODE_ORDER

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bench.charts.data import WORKLOAD_PARAMS, RunLike, joined, ok_trials, strategies
+from bench.charts.data import WORKLOAD_PARAMS, RunLike, joined, ok_trials
+from bench.charts.style import strategy_order
 from bench.delivery import curves
 from bench.workload import parse_duration
 from flags_server.fault_kinds import RATE_FIELDS
@@ -68,7 +69,7 @@ def consume_trials(run: RunLike, faulty: bool) -> pd.DataFrame:
         g = g.sort_values("wall_s", kind="stable")
         picked.append(g.iloc[(len(g) - 1) // 2])
     out = pd.DataFrame(picked)
-    order = {n: i for i, n in enumerate(strategies(run))}
+    order = {n: i for i, n in enumerate(strategy_order(out["strategy"]))}
     rank = {m: i for i, m in enumerate(MODE_ORDER)}
     out["_s"] = out["strategy"].map(order)
     out["_m"] = out["consume"].astype(str).map(rank)
@@ -116,10 +117,11 @@ class SpinnerTrial:
 
 def condition(row: pd.Series) -> str:
     """What the downloads did besides waiting for the network, in the book's words."""
+    pools = {"thread": "threads", "process": "processes"}
     where = (
         "inline"
         if row["strategy"] != "asyncio_executor"
-        else f"run_in_executor ({row.get('executor', 'thread')}s)"
+        else f"run_in_executor ({pools.get(str(row.get('executor')), 'threads')})"
     )
     if row["strategy"] in ("threadpool", "processpool"):
         where = f"in the {row['strategy']}"
@@ -164,7 +166,7 @@ def spinner_trials(run: RunLike) -> list[SpinnerTrial]:
                 float(row["wall_s"]),
             )
         )
-    order = {n: i for i, n in enumerate(strategies(run))}
+    order = {n: i for i, n in enumerate(strategy_order(s.strategy for s in out))}
     return sorted(out, key=lambda s: (order.get(s.strategy, 99), s.condition))
 
 

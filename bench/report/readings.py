@@ -470,7 +470,7 @@ def _interpreters(run: RunLike, _wid: str | None) -> list[str]:
 
 # The experiments' readings (GIL and blocking, open loop) register themselves from their
 # own modules.
-from bench.report import experiment_readings, openloop_readings  # noqa: E402, F401
+from bench.report import experiment_readings, lessons_readings, openloop_readings  # noqa: E402, F401
 
 
 @reads("client_cpu")
