@@ -108,8 +108,8 @@ class Settings:
     arrivals: str = "constant"  # or "poisson"
     ramp_s: float = 0.0  # the rate climbs linearly from 0 to R over this long
     overflow: str = "queue"  # or "drop"
-    # how the caller consumes results (strategies.consume): "" is the strategy's own way
-    consume: str = ""
+    # how the caller consumes results (strategies.consume): None is the strategy's own way
+    consume: str | None = None
     # the asyncio strategies: a spinner coroutine ticking this often on the loop (0: none)
     spinner_s: float = 0.0
 

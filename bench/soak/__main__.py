@@ -11,12 +11,11 @@ import sys
 import time
 from collections.abc import Callable
 
-from bench.checks import raise_open_files_limit
-from bench.spec import Suite
-from bench.workload import Workload
-
-from . import inputs, load, stops
-from .table import Row, markdown
+from bench.define.spec import Suite
+from bench.define.workload import Workload
+from bench.run.checks import raise_open_files_limit
+from bench.soak import inputs, load, stops
+from bench.soak.table import Row, markdown
 
 
 def checks(quick: bool) -> dict[str, Callable[[], Row]]:

@@ -11,11 +11,10 @@ import time
 from dataclasses import dataclass
 
 import bench
+from bench.soak import procs
+from bench.soak.runs import finish, last_line, lost_requests, sandbox
+from bench.soak.table import Row
 from flags_server import RunningServer, ServerConfig, running
-
-from . import procs
-from .runs import finish, last_line, lost_requests, sandbox
-from .table import Row
 
 #: 10% of the requests get a fault, of every kind the server injects.
 MIXED_FAULTS = {

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import bench
-
-from . import procs
-from .runs import Sandbox, finish, last_line, lost_requests, sandbox
-from .table import Row
+from bench.soak import procs
+from bench.soak.runs import Sandbox, finish, last_line, lost_requests, sandbox
+from bench.soak.table import Row
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ import math
 
 import pytest
 
-from bench.codes import country_codes
-from bench.ideal import (
+from bench.define.codes import country_codes
+from bench.results.ideal import (
     BlockingIdeal,
     blocking_ideal,
     ideal_parts,

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 import bench
-from bench.delivery import moment
-from bench.spec import load_suite
+from bench.define.spec import load_suite
+from bench.results.delivery import moment
 
 N_TINY = 30
 
@@ -65,7 +65,7 @@ def test_moments_of_a_trial():
 
 
 def _tiny() -> str:
-    text = (resources.files("bench.suites") / "lessons.toml").read_text("utf-8")
+    text = (resources.files("bench.define.suites") / "lessons.toml").read_text("utf-8")
     text = re.sub(r"(?m)^repeats = \d+$", "repeats = 1", text)
     text = re.sub(r"(?m)^error_rate = .*$", "error_rate = 0.2", text)  # errors in 30 jobs
     return re.sub(r"(?m)^n_jobs = \d+$", f"n_jobs = {N_TINY}", text)
@@ -118,8 +118,8 @@ def test_tiny_lessons_record_both_spinners_where_there_is_a_loop(tiny_run):
 
 
 def _drawn(run, kind: str, tmp_path: Path) -> str:
-    from bench import charts
-    from bench.report.readings import reading
+    from bench.present import charts
+    from bench.present.report.readings import reading
 
     (drawn,) = charts.render(run, tmp_path, kinds=[kind])
     assert drawn.path("png").stat().st_size > 10_000

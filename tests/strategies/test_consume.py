@@ -102,8 +102,10 @@ def test_every_mode_accounts_for_every_job_and_request(flag_server, name, mode) 
     if mode == "taskgroup" and sys.version_info < (3, 11):
         pytest.skip("asyncio.TaskGroup is new in Python 3.11")
     cfg = prepare(flag_server, latency="uniform:5ms..60ms", error_rate=0.2)
-    jobs = make_jobs(flag_server.flags_url, _fails_early(cfg, 30, attempts=2))
-    records = strategies.get(name).run(jobs, Settings(concurrency=5, consume=mode, retries=1))
+    jobs = make_jobs(flag_server.flags_url, _fails_early(cfg, 40, attempts=2))
+    # a short backoff: the failing job ends while most of the others are still to come
+    settings = Settings(concurrency=5, consume=mode, retries=1, backoff_s=0.01)
+    records = strategies.get(name).run(jobs, settings)
     counts = check_records(records, jobs)
     stats = flag_server.wait_idle()
     view = client_view(records)
@@ -125,8 +127,8 @@ def test_every_mode_accounts_for_every_job_and_request(flag_server, name, mode) 
 @pytest.mark.parametrize("name", ASYNC)
 def test_taskgroup_lets_cancelled_requests_finish_so_the_server_agrees(flag_server, name) -> None:
     """Jobs in flight at the first error: their requests still count on both sides."""
-    prepare(flag_server, latency="uniform:50ms..300ms", error_rate=0.1)
-    jobs = make_jobs(flag_server.flags_url, known_codes()[:60])
+    cfg = prepare(flag_server, latency="uniform:50ms..300ms", error_rate=0.1)
+    jobs = make_jobs(flag_server.flags_url, _fails_early(cfg, 60, attempts=1))
     records = strategies.get(name).run(jobs, Settings(concurrency=20, consume="taskgroup"))
     check_records(records, jobs)
     stats = flag_server.wait_idle()
