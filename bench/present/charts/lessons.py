@@ -15,7 +15,7 @@ from bench.present.charts.data import RunLike
 from bench.present.charts.registry import chart
 from bench.present.charts.style import legend_below, new_figure, wrap
 
-_BOOKKEEPING_COLOURS = {
+_OUTCOME_COLOURS = {
     "ok": "#2ca02c",
     "not_found": "#bcbd22",
     "error": "#d62728",
@@ -87,22 +87,29 @@ def fig_result_times(run: RunLike) -> Figure | None:
     t = ld.consume_trials(run, faulty=False)
     if t.empty:
         return None
-    fig = new_figure(11, 0.45 * len(t) + 2.2)
-    ax = fig.subplots()
+    names = list(dict.fromkeys(t["strategy"]))
+    sizes = [int((t["strategy"] == n).sum()) for n in names]
+    fig = new_figure(11, 0.42 * len(t) + 0.5 * len(names) + 1.6)
+    axes = np.atleast_1d(fig.subplots(len(names), 1, gridspec_kw={"height_ratios": sizes}))
     marks = (("first", "^"), ("half", "o"), ("last", "s"))
-    for i, (_, row) in enumerate(t.iterrows()):
-        colour = ld.MODE_COLOURS.get(str(row["consume"]), "#7f7f7f")
-        y = len(t) - 1 - i
-        ax.plot(
-            [row["first_result_s"], row["last_result_s"]], [y, y], color=colour, lw=1, alpha=0.6
-        )
-        for name, marker in marks:
-            ax.plot(row[f"{name}_response_s"], y, marker=marker, ms=9, mfc="none", mec="#555555")
-            ax.plot(row[f"{name}_result_s"], y, marker=marker, ms=7, color=colour, ls="")
-    labels = [f"{r['strategy']} · {ld.mode_label(str(r['consume']))}" for _, r in t.iterrows()]
-    ax.set_yticks(range(len(t)), labels[::-1])
-    ax.set_xlabel("seconds since the downloads began")
-    ax.set_xlim(left=0)
+    for ax, name in zip(axes, names, strict=True):
+        rows = t[t["strategy"] == name].reset_index(drop=True)
+        for i, row in rows.iterrows():
+            colour = ld.MODE_COLOURS.get(str(row["consume"]), "#7f7f7f")
+            y = len(rows) - 1 - int(i)
+            ends = [row["first_result_s"], row["last_result_s"]]
+            ax.plot(ends, [y, y], color=colour, lw=1, alpha=0.6)
+            for moment, marker in marks:
+                ax.plot(
+                    row[f"{moment}_response_s"], y, marker=marker, ms=9, mfc="none", mec="#555555"
+                )
+                ax.plot(row[f"{moment}_result_s"], y, marker=marker, ms=7, color=colour, ls="")
+        labels = [ld.mode_label(str(m)) for m in rows["consume"]]
+        ax.set_yticks(range(len(rows)), labels[::-1])
+        ax.set_ylim(-0.6, len(rows) - 0.4)
+        ax.set_xlim(left=0)
+        ax.set_title(name, loc="left", fontsize=10)
+    axes[-1].set_xlabel("seconds since the downloads began (each strategy its own axis)")
     handles = [
         Line2D([], [], marker=m, ls="", color="#333333", label=f"{n} result") for n, m in marks
     ]
@@ -132,6 +139,7 @@ def fig_first_error(run: RunLike) -> Figure | None:
     fig = new_figure(11, 0.55 * len(t) + 2.4)
     ax = fig.subplots()
     labels = []
+    shown: set[str] = set()
     for i, (_, row) in enumerate(t.iterrows()):
         y = len(t) - 1 - i
         final = ld.final_requests(run, str(row["trial_id"]))
@@ -145,8 +153,9 @@ def fig_first_error(run: RunLike) -> Figure | None:
         left = 0
         for name, n in parts.items():
             if n:
-                ax.barh(y, n, left=left, color=_BOOKKEEPING_COLOURS[name], height=0.6)
+                ax.barh(y, n, left=left, color=_OUTCOME_COLOURS[name], height=0.6)
                 left += n
+                shown.add(name)
         ax.annotate(
             f"sent {int(row['n_requests'])} requests, server counted {row['server_requests']}",
             (left, y),
@@ -166,7 +175,8 @@ def fig_first_error(run: RunLike) -> Figure | None:
             Patch(
                 color=c, label=n.replace("_", " ") + (" (by the TaskGroup)" if "group" in n else "")
             )
-            for n, c in _BOOKKEEPING_COLOURS.items()
+            for n, c in _OUTCOME_COLOURS.items()
+            if n in shown
         ],
     )
     first = t.iloc[0]

@@ -118,7 +118,7 @@ def _first_error(run: RunLike, _wid: str | None) -> list[str]:
 def _spinner(run: RunLike, _wid: str | None) -> list[str]:
     trials = ld.spinner_trials(run)
     found = [
-        (s.longest(kind)[0], s, what)
+        (*s.longest(kind), s, kind, what)
         for s in trials
         for kind, what in ld.SPINNER_KINDS
         if kind in s.ticks
@@ -126,11 +126,16 @@ def _spinner(run: RunLike, _wid: str | None) -> list[str]:
     found = [f for f in found if not math.isnan(f[0])]
     if not found:
         return []
-    took, s, what = max(found, key=lambda f: f[0])
-    calm, c, calm_what = min(found, key=lambda f: f[0])
+    took, end, s, kind, what = max(found, key=lambda f: f[0])
+    first = end == s.ticks[kind][0][0]
+    when = "its first tick" if first else f"the tick that ended {fmt_s(end)} into the trial"
+    cause = s.condition
+    if first and "(processes)" in cause:
+        cause += ", the first call of which starts the executor's processes"
+    calm, _, c, _, calm_what = min(found, key=lambda f: f[0])
     return [
         f"The longest freeze: the {what} spinner, due every {fmt_s(s.interval_s)}, waited "
-        f"{fmt_s(took)} for one tick ({s.strategy}, {s.condition}).",
+        f"{fmt_s(took)} for {when} ({s.strategy}, {cause}).",
         f"The steadiest: the {calm_what} spinner with {c.strategy}, {c.condition}, whose "
         f"longest tick took {fmt_s(calm)}.",
     ]
