@@ -19,6 +19,7 @@ __all__ = ["Run", "load"]
 
 def load(run_dir: Any) -> Run:
     """The tables of a stored run (see ``bench.results.store.load``)."""
+    # deferred: the worker imports bench too; pandas only on first use
     from bench.results.store import load as _load
 
     return _load(run_dir)
@@ -27,6 +28,7 @@ def load(run_dir: Any) -> Run:
 def __getattr__(name: str) -> Any:
     # pandas is imported on first use only: the worker process imports ``bench`` too.
     if name == "Run":
+        # deferred: the worker imports bench too; pandas only on first use
         from bench.results.store import Run
 
         return Run

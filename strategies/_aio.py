@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import os
 import random
 import time
@@ -108,7 +109,7 @@ async def _main(
     t0 = ledger.t_queued
     finished = False
 
-    def done(task: asyncio.Task[list[RequestRecord]], index: int) -> None:
+    def done(index: int, task: asyncio.Task[list[RequestRecord]]) -> None:
         live.discard(task)
         slots.release()
         if task.cancelled():
@@ -135,7 +136,7 @@ async def _main(
                     await slots.acquire()
                     task = asyncio.create_task(_run_job(ctx, job, t0), name=f"task-{index}")
                     live.add(task)
-                    task.add_done_callback(lambda t, i=index: done(t, i))
+                    task.add_done_callback(functools.partial(done, index))
                 for _ in range(LIVE_TASKS_PER_SLOT * c):  # every slot back: every task done
                     await slots.acquire()
             finished = True
@@ -158,7 +159,7 @@ async def _run_open(
     jobs: Sequence[Job],
     ledger: _jobs.Ledger,
     live: set[asyncio.Task[list[RequestRecord]]],
-    done: Callable[[asyncio.Task[list[RequestRecord]], int], None],
+    done: Callable[[int, asyncio.Task[list[RequestRecord]]], None],
 ) -> None:
     """Open loop (strategies.arrivals): a task per arrival when it is due, however many are
     waiting; the semaphore caps the requests in flight, and ``locked()`` says the cap is
@@ -168,7 +169,7 @@ async def _run_open(
         coro = arrivals.stamped(_run_job(ctx, job, time.perf_counter()), due)
         task = asyncio.create_task(coro, name=f"task-{index}")
         live.add(task)
-        task.add_done_callback(lambda t, i=index: done(t, i))
+        task.add_done_callback(functools.partial(done, index))
 
     def drop(index: int, job: Job, due: float) -> None:
         ledger.add(index, [arrivals.dropped(job, due)])

@@ -24,9 +24,10 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    from bench.results import (
-        store,  # deferred: pandas takes most of a second to load; --help should not wait
-    )
+    # deferred: pandas takes most of a second to load; --help should not wait
+    from bench.results import store
+
+    # deferred: pandas takes most of a second to load; --help should not wait
     from bench.run.runner import write_tables
 
     meta = store.read_meta(args.run_dir)  # upgraded: written back with the tables

@@ -98,7 +98,10 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
 
 def report(run_dir: Path) -> None:
     """Draw a stored run's charts and write its report."""
-    from bench.present import report  # deferred: matplotlib takes a second to load
+    # deferred: matplotlib takes a second to load
+    from bench.present import report
+
+    # deferred: pandas takes most of a second to load; --help should not wait
     from bench.results import store
 
     run = store.load(run_dir)

@@ -78,6 +78,7 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    from bench.present.compare import cmd_compare  # deferred: it draws with matplotlib
+    # deferred: it draws with matplotlib
+    from bench.present.compare import cmd_compare
 
     return cmd_compare(args)

@@ -45,9 +45,10 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    from bench.integrations.pbimport import (
-        import_files,  # deferred: pandas takes most of a second to load; --help should not wait
-    )
+    # deferred: pandas takes most of a second to load; --help should not wait
+    from bench.integrations.pbimport import import_files
+
+    # deferred: pandas takes most of a second to load; --help should not wait
     from bench.results import store
 
     run_dir = import_files(args.files, args.out, args.baseline, ["flagbench", *sys.argv[1:]])

@@ -11,7 +11,7 @@ from bench.cli.workload_options import add_workload_options, workload_table
 from bench.define.codes import resolve_codes
 from bench.define.pythons import expand_all
 from bench.define.spec import Suite
-from bench.define.workload import expand
+from bench.define.sweeps import expand
 from bench.suggest import did_you_mean
 
 EXAMPLES = """examples:
@@ -65,9 +65,8 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    from bench.cli.execute import (
-        execute,  # deferred: pandas takes most of a second to load; --help should not wait
-    )
+    # deferred: pandas takes most of a second to load; --help should not wait
+    from bench.cli.execute import execute
 
     return execute(suite_from_run_args(args), args)
 

@@ -34,9 +34,10 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    from bench.cli.execute import (
-        execute,  # deferred: pandas takes most of a second to load; --help should not wait
-    )
+    # deferred: pandas takes most of a second to load; --help should not wait
+    from bench.cli.execute import execute
+
+    # deferred: pandas takes most of a second to load; --help should not wait
     from bench.run.runner import suite_of
 
     if args.resume is None:

@@ -6,11 +6,13 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from bench.define.workload import FIELDS, Field
+from bench.define.fields import Field
+from bench.define.workload import FIELDS
 
 
 def _converter(f: Field) -> Callable[[str], Any]:
     kinds = f.kind if isinstance(f.kind, tuple) else (f.kind,)
+    convert: Callable[[str], Any]
     if float in kinds:
         convert, what = float, "a number"
     elif int in kinds:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import string
 from itertools import product
 
+from flags_server.catalog import codes
+
 # The 20 most populous countries, in the book's order (its POP20_CC).
 POP20 = [
     "CN",
@@ -36,7 +38,6 @@ def every_code() -> list[str]:
 
 
 def country_codes() -> list[str]:
-    from flags_server.catalog import codes
 
     return list(codes())
 

@@ -16,7 +16,9 @@ import functools
 import math
 from collections.abc import Sequence
 
-from bench.define.workload import Workload, observed
+import strategies
+from bench.define.sweeps import observed
+from bench.define.workload import Workload
 
 WARMUP_BUDGET_S = 2.0
 _MIN_JOB_S = 0.001  # a job's floor when the server adds no latency: the harness's own cost
@@ -26,7 +28,6 @@ _MIN_JOB_S = 0.001  # a job's floor when the server adds no latency: the harness
 def strategy_class(name: str) -> object:
     """The strategy, for its declared caps; a strategy that cannot be loaded (a plugin gone since
     the run) declares none."""
-    import strategies
 
     try:
         return strategies.get(name)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._exceptions import SpecError
+from bench.define.dependencies import needed_python, supports
 
 #: The value of ``python`` that stands for every supported interpreter found.
 ALL = "all"
@@ -94,7 +95,6 @@ def expand_all(where: str, table: Mapping[str, Any]) -> dict[str, Any]:
     values = value if isinstance(value, list) else [value]
     if ALL not in values:
         return dict(table)
-    from bench.define.dependencies import needed_python, supports
 
     found = found_pythons(lambda v: supports(".".join(map(str, v))))
     if not found:

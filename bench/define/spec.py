@@ -35,10 +35,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import strategies
 from bench._exceptions import SpecError
+from bench.define.fields import kind_name
+from bench.define.plan import measured_configs, warmup_workload
 from bench.define.pythons import expand_all
-from bench.define.workload import FIELDS, Workload, expand, kind_name
+from bench.define.sweeps import expand
+from bench.define.workload import FIELDS, Workload
 from bench.suggest import did_you_mean
+from flags_server import ServerConfig
+from flags_server.config import CONFIG_FIELDS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -53,7 +59,6 @@ SUITE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
 
 
 def server_keys() -> tuple[str, ...]:
-    from flags_server.config import CONFIG_FIELDS
 
     per_workload = {f.name for f in FIELDS if f.configures == "server"}
     return tuple(k for k in CONFIG_FIELDS if k not in per_workload and k not in _HARNESS_OWNED)
@@ -104,7 +109,6 @@ class Suite:
     def trials(self) -> list[Trial]:
         """Warm-up rounds first (each trial cut short), then one shuffled round per repeat of
         every configuration a strategy can tell apart (``bench.define.plan``)."""
-        from bench.define.plan import measured_configs, warmup_workload
 
         rng = random.Random(self.seed)
         configs = measured_configs(self.configs())
@@ -148,7 +152,6 @@ def _check_keys(where: str, table: Mapping[str, Any], allowed: Iterable[str]) ->
 
 
 def _check_strategies(where: str, names: Any) -> None:
-    import strategies
 
     allowed = ", ".join(strategies.names())
     _check_type(where, "strategies", names, list)
@@ -164,7 +167,6 @@ def _check_strategies(where: str, names: Any) -> None:
 
 def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
     """Validate a parsed suite file. Every error names the file and the key."""
-    import strategies
 
     if not data:
         raise SpecError(
@@ -203,8 +205,6 @@ def suite_from_mapping(data: Mapping[str, Any], source: str) -> Suite:
     server = dict(data.get("server", {}))
     _check_keys(f"{source} [server]", server, server_keys())
     try:
-        from flags_server import ServerConfig
-
         ServerConfig(**server)
     except (TypeError, ValueError) as exc:
         raise SpecError(f"{source} [server]: {exc}") from None

@@ -12,6 +12,7 @@ import math
 from typing import Literal
 
 from bench.define.codes import resolve_codes
+from flags_server import ConfigError
 from flags_server.latency import LatencyModel, parse_latency
 
 _DURATION_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -55,7 +56,6 @@ class Latency(str):
     model: LatencyModel
 
     def __new__(cls, spec: str) -> Latency:
-        from flags_server import ConfigError
 
         try:
             model = parse_latency(spec)

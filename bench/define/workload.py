@@ -20,156 +20,34 @@ import json
 import math
 import multiprocessing
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from bench._exceptions import SpecError
+from bench.define import together
+from bench.define.fields import (
+    DECLARATION,
+    NUMBER,
+    Field,
+    a_or_an,
+    between,
+    declare,
+    duration_between,
+    one_of,
+)
+from bench.define.pythons import resolve_python
 from bench.define.values import Codes, CpuWork, Duration, Latency
 from flags_server.fault_kinds import FAULT_KINDS, RATE_FIELDS
+from strategies import StrategyError
 from strategies.arrivals import ARRIVALS, OVERFLOWS
-from strategies.base import EXECUTORS, SAVE_WAITS
+from strategies.base import EXECUTORS, SAVE_WAITS, ExecutorKind
 from strategies.clients import ALL_CLIENTS, LOOPS
 from strategies.consume import CONSUMES
-
-Configures = Literal["server", "worker", "jobs", "interpreter"]
-_NUMBER = (int, float)
-_DECLARATION = "flagbench"  # the key of a field's declaration in its dataclass metadata
-
-
-@dataclass(frozen=True)
-class Field:
-    """One workload field's declaration. ``canon`` makes the typed value (raising ValueError
-    with what is allowed); ``check`` then checks its range."""
-
-    name: str
-    kind: type | tuple[type, ...]  # the TOML/JSON types accepted
-    default: Any
-    help: str
-    configures: Configures
-    check: Callable[[Any], None] | None = None
-    unit: str = ""
-    flags: tuple[str, ...] = ()  # the `flagbench run` option; () means --name-with-dashes
-    cli: bool = True  # offered as a `flagbench run` option (codes are positional there)
-    cli_list: bool = False  # the option takes comma-separated values: a sweep
-    metavar: str = "VALUE"
-    axis: bool = True  # a list value in a suite sweeps it
-    size: bool = False  # N or C: what a sweep chart puts on its x axis
-    column: str = ""  # its trials-table column; "" means its name
-    canon: Callable[[Any], Any] | None = None  # the typed value, in one spelling per value
-    example: Any = None  # a valid value other than the default, for docs and tests
-    # The strategy attribute that caps this field (``max_concurrency``): to a strategy that
-    # declares it, values above the cap are one and the same configuration.
-    capped_by: str = ""
-    # The strategy ``Settings`` attribute this field sets ("" none): ``settings_values`` fills
-    # them all, a duration as seconds and an unset text as None.
-    setting: str = ""
-
-    @property
-    def option(self) -> str:
-        return self.flags[-1] if self.flags else "--" + self.name.replace("_", "-")
-
-    @property
-    def column_name(self) -> str:
-        return self.column or self.name
-
-    def coerce(self, value: Any) -> Any:
-        """TOML gives ``1`` for a rate of 1.0: store the declared type, typed."""
-        if value is None:
-            return None
-        if self.kind == _NUMBER:
-            return float(value)
-        if self.canon is not None:
-            return self.canon(value)
-        return value
-
-    def validate(self, where: str, value: Any, cli: bool = False) -> Any:
-        """The value, checked and typed; a SpecError names the key (or the command-line
-        option) and what is allowed."""
-        if value is None and self.default is None:
-            return None
-        said = f"{self.option} {value}" if cli else f"{where}: {self.name} = {value!r}"
-        kinds = self.kind if isinstance(self.kind, tuple) else (self.kind,)
-        # bool is an int in Python; `concurrency = true` is a mistake, not 1
-        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
-            raise SpecError(f"{said} must be {kind_name(kinds)}")
-        try:
-            value = self.coerce(value)
-            if self.check is not None:
-                self.check(value)
-        except ValueError as exc:
-            raise SpecError(f"{said}: {exc}") from None
-        return value
-
-
-def declare(
-    default: Any,
-    kind: type | tuple[type, ...],
-    help: str,
-    configures: Configures,
-    check: Callable[[Any], None] | None = None,
-    **options: Any,
-) -> Any:
-    """A ``Workload`` field with its declaration in the metadata (the name is filled in from
-    the attribute). Typed as Any so that the annotation on the attribute is what checkers see."""
-    declaration = Field("", kind, default, help, configures, check, **options)
-    return dataclasses.field(default=default, metadata={_DECLARATION: declaration})
-
-
-def kind_name(kind: type | tuple[type, ...]) -> str:
-    """How an error names the type a value must have ("an integer", "a number", ...)."""
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    if kinds == _NUMBER:
-        return "a number"
-    names = {
-        int: "an integer",
-        float: "a number",
-        str: "a string",
-        bool: "true or false",
-        list: "a list",
-    }
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
-def between(lo: float, hi: float, unit: str = "") -> Callable[[Any], None]:
-    def check(value: Any) -> None:
-        if not lo <= value <= hi:
-            raise ValueError(f"must be between {lo:g} and {hi:g}{unit}")
-
-    return check
-
-
-def _a(word: str) -> str:
-    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
-
-
-def duration_between(lo_s: float, hi_s: float, *, above: bool = False) -> Callable[[Any], None]:
-    """A duration's range; ``above`` makes ``lo_s`` itself not allowed."""
-
-    def check(value: Duration) -> None:
-        if value == "":
-            return
-        seconds = value.seconds
-        if seconds < lo_s or (above and seconds == lo_s) or seconds > hi_s:
-            low = "more than" if above else "at least"
-            raise ValueError(f"must be {low} {lo_s * 1e3:g}ms and at most {hi_s * 1e3:g}ms")
-
-    return check
-
-
-def one_of(*allowed: str) -> Callable[[Any], None]:
-    """A name from ``allowed``, or "" for the default."""
-
-    def check(value: Any) -> None:
-        if value and value not in allowed:
-            raise ValueError(f"allowed: {', '.join(allowed)} (or leave it out for the default)")
-
-    return check
+from strategies.dask_distributed import check_address
 
 
 def _check_scheduler(address: str) -> None:
-    from strategies import StrategyError
-    from strategies.dask_distributed import check_address
 
     try:
         check_address(address)
@@ -179,8 +57,6 @@ def _check_scheduler(address: str) -> None:
 
 def _check_python(spec: str) -> None:
     if spec:
-        from bench.define.pythons import resolve_python
-
         resolve_python(spec)
 
 
@@ -189,8 +65,8 @@ def _rate(rate_field: str) -> Any:
     (k,) = [k for k in FAULT_KINDS if k.rate_field == rate_field]
     return declare(
         0.0,
-        _NUMBER,
-        f"fraction of requests that get {_a(k.name)} fault: the server {k.does} (0..1)",
+        NUMBER,
+        f"fraction of requests that get {a_or_an(k.name)} fault: the server {k.does} (0..1)",
         "server",
         between(0, 1),
         metavar="R",
@@ -321,7 +197,7 @@ class Workload:
         canon=Duration,
         example="0.5ms",
     )
-    executor: str = declare(
+    executor: ExecutorKind = declare(
         "thread",
         str,
         "where asyncio_executor runs CPU work and saving: thread "
@@ -349,7 +225,7 @@ class Workload:
     )
     rate: float = declare(
         0.0,
-        _NUMBER,
+        NUMBER,
         "open loop: R arrivals per second, each started when due "
         "and C a cap on requests in flight (0: closed loop, C at a time); a comma list is "
         "a sweep",
@@ -396,10 +272,8 @@ class Workload:
     consume: str = declare(
         "",
         str,
-        "how the caller takes the results: as_completed or map (threadpool, "
-        "processpool, asyncio strategies), gather or taskgroup (asyncio strategies; taskgroup "
-        "cancels the rest on the first error) (default: each strategy's own way); a comma "
-        "list is a sweep",
+        "how the caller takes the results: as_completed or map (pools, asyncio), gather or "
+        "taskgroup (asyncio; cancels the rest on an error); default: each strategy's own way",
         "worker",
         one_of(*CONSUMES),
         cli_list=True,
@@ -439,7 +313,7 @@ class Workload:
     )
     timeout_s: float = declare(
         10.0,
-        _NUMBER,
+        NUMBER,
         "per-request timeout (connect + read)",
         "worker",
         between(0.01, 600, " seconds"),
@@ -564,8 +438,7 @@ class Workload:
         return len(self.codes_list())
 
     def blocking_steps_s(self) -> tuple[float, float]:
-        """Per job whose flag comes back: seconds of calibrated CPU work and of slow write
-        (none when the write's delay is awaited: it blocks nothing)."""
+        """Per job: seconds of calibrated CPU work and of slow write (an awaited one blocks none)."""
         blocks = self.save and self.save_wait == "block"
         return self.cpu_work.seconds, self.save_delay.seconds if blocks else 0.0
 
@@ -598,38 +471,12 @@ class Workload:
                 raise SpecError(f"{where}: unknown key {key!r}; allowed: {', '.join(BY_NAME)}")
         values = {k: BY_NAME[k].validate(where, v, cli) for k, v in data.items()}
         workload = cls(**values)
-        total = sum(getattr(workload, k) for k in RATE_FIELDS)
-        if total > 1.0 + 1e-9:
-            raise SpecError(
-                f"{where}: the fault rates ({', '.join(RATE_FIELDS)}) add up to "
-                f"{total:g}; allowed: a sum of at most 1"
-            )
-        if workload.save_delay.seconds > 0 and not workload.save:
-            said = (
-                f"--save-delay {workload.save_delay}"
-                if cli
-                else f"{where}: save_delay = {workload.save_delay!r}"
-            )
-            raise SpecError(
-                f"{said} delays each file write, but files are not saved; "
-                f"allowed with {'--save' if cli else 'save = true'} only"
-            )
-        if workload.save_wait != "block" and workload.save_delay.seconds == 0:
-            said = (
-                f"--save-wait {workload.save_wait}"
-                if cli
-                else f"{where}: save_wait = {workload.save_wait!r}"
-            )
-            raise SpecError(
-                f"{said} says how a slow write's delay is waited out, but there is none; "
-                f"allowed with {'--save-delay' if cli else 'save_delay'} above 0ms only"
-            )
-        _check_open_loop(workload, where, cli)
+        together.check(workload, BY_NAME, where, cli)
         return workload
 
 
 FIELDS: tuple[Field, ...] = tuple(
-    dataclasses.replace(f.metadata[_DECLARATION], name=f.name) for f in dataclasses.fields(Workload)
+    dataclasses.replace(f.metadata[DECLARATION], name=f.name) for f in dataclasses.fields(Workload)
 )
 BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
 
@@ -650,52 +497,3 @@ def _cell(f: Field, value: Any) -> Any:
     if value is not None:
         return value
     return "" if f.kind is str else math.nan
-
-
-def _check_open_loop(w: Workload, where: str, cli: bool) -> None:
-    """The open-loop settings mean nothing in closed loop: say so rather than ignore them."""
-    if w.rate > 0:
-        return
-    for name in ("arrivals", "ramp", "overflow"):
-        value = getattr(w, name)
-        if value != BY_NAME[name].default:
-            said = f"{BY_NAME[name].option} {value}" if cli else f"{where}: {name} = {value!r}"
-            raise SpecError(
-                f"{said} shapes open-loop arrivals, but the load is closed loop; "
-                f"allowed with {'--rate R' if cli else 'rate = R'} (R > 0) only"
-            )
-
-
-def expand(where: str, table: Mapping[str, Any], cli: bool = False) -> list[Workload]:
-    """A workload table whose list values are sweep axes, expanded into their product."""
-    axes: list[list[tuple[str, Any]]] = []
-    for key, value in table.items():
-        field = BY_NAME.get(key)
-        if field is None:
-            raise SpecError(f"{where}: unknown key {key!r}; allowed: {', '.join(BY_NAME)}")
-        if isinstance(value, list):
-            if not field.axis:
-                raise SpecError(f"{where}: {key} takes one value, not a list")
-            if not value:
-                raise SpecError(f"{where}: {key} is an empty list; give at least one value")
-        values = value if isinstance(value, list) else [value]
-        axes.append([(key, v) for v in values])
-    return [Workload.from_mapping(dict(combo), where, cli) for combo in itertools.product(*axes)]
-
-
-def sweep_params() -> tuple[str, ...]:
-    """Trials columns that identify a workload besides N and C: two workloads that differ in
-    N or C only belong to one sweep."""
-    return tuple(f.column_name for f in FIELDS if not f.size)
-
-
-def observed(w: Workload, strategy: type) -> Workload:
-    """The workload as ``strategy`` sees it: each field that the strategy caps (sequential's
-    ``max_concurrency = 1`` caps C) cut to the cap, so sweep points it cannot tell apart are
-    one configuration, run once."""
-    changes = {}
-    for f in FIELDS:
-        cap = getattr(strategy, f.capped_by, None) if f.capped_by else None
-        if cap is not None and getattr(w, f.name) > cap:
-            changes[f.name] = cap
-    return dataclasses.replace(w, **changes) if changes else w

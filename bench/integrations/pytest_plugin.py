@@ -50,6 +50,7 @@ def marker_settings(node: pytest.Item) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def _flagbench_session_server() -> Iterator[Any]:
+    # deferred: every pytest session loads this plugin; aiohttp only when used
     from flags_server import ServerConfig, running
 
     with running(ServerConfig(seed=0)) as srv:
@@ -60,6 +61,7 @@ def _flagbench_session_server() -> Iterator[Any]:
 def flagbench_server(_flagbench_session_server: Any, request: pytest.FixtureRequest) -> Any:
     """The session's flag server: its defaults, then the test's ``flagbench`` marker, counters
     zeroed. ``flagbench_bench`` also resets the counters before every round."""
+    # deferred: every pytest session loads this plugin; aiohttp only when used
     from flags_server import ConfigError, ServerConfig
     from flags_server.config import FIXED_AT_START
 
@@ -80,11 +82,15 @@ def flagbench_server(_flagbench_session_server: Any, request: pytest.FixtureRequ
 @pytest.fixture
 def flagbench_jobs(flagbench_server: Any) -> Callable[..., list[Any]]:
     """``flagbench_jobs(codes="pop20", n=None)``: jobs for the server, in the book's vocabulary."""
+    # deferred: every pytest session loads this plugin; the harness only when used
+    from bench.define.values import Codes
     from bench.define.workload import Workload
     from strategies.base import make_jobs
 
     def make(codes: str = "pop20", n: int | None = None) -> list[Any]:
-        return make_jobs(flagbench_server.flags_url, Workload(codes=codes, n_jobs=n).codes_list())
+        return make_jobs(
+            flagbench_server.flags_url, Workload(codes=Codes(codes), n_jobs=n).codes_list()
+        )
 
     return make
 
@@ -94,6 +100,7 @@ def flagbench_bench(benchmark: Any, flagbench_server: Any, tmp_path: Path) -> An
     """``flagbench_bench(target, rounds=5, warmup_rounds=1, **workload)``: time ``target``
     with pytest-benchmark's pedantic mode, checking every round; returns a ``BenchResult``.
     It asks for ``benchmark`` by name, so ``--benchmark-only`` and ``--benchmark-skip`` see it."""
+    # deferred: every pytest session loads this plugin; the harness only when used
     from bench.integrations.pytestbench.bench import FlagbenchBench
 
     return FlagbenchBench(benchmark, flagbench_server, tmp_path)

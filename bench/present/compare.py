@@ -21,8 +21,11 @@ from typing import Any
 import pandas as pd
 
 from bench._exceptions import CompareError, SpecError
-from bench.define.workload import BY_NAME, FIELDS, Field
-from bench.results import gate, stats, store
+from bench.define.fields import Field
+from bench.define.workload import BY_NAME, FIELDS
+from bench.present.charts import compare_chart
+from bench.results import baselines, gate, stats, store
+from bench.suggest import did_you_mean
 
 
 def _normal(value: Any) -> str:
@@ -76,7 +79,7 @@ def _differing_axes(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
     return [f.name for f in FIELDS if set(_axis(a, f)) != set(_axis(b, f))]
 
 
-def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, int]:
+def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, tuple[int, int]]:
     """Keys in the reference summary's row order (the suite's strategy order, baseline first)."""
     s = ref.summary
     listed: list[str] = []
@@ -216,7 +219,6 @@ def format_comparison(table: pd.DataFrame, drift: float = gate.DEFAULT_DRIFT) ->
 def _ignore_list(text: str | None) -> tuple[str, ...]:
     if not text:
         return ()
-    from bench.suggest import did_you_mean
 
     names = tuple(n.strip() for n in text.split(",") if n.strip())
     for name in names:
@@ -229,7 +231,6 @@ def _ignore_list(text: str | None) -> tuple[str, ...]:
 
 
 def _runs(args: argparse.Namespace) -> tuple[store.Run, list[store.Run]]:
-    from bench.results import baselines
 
     paths: list[Path] = list(args.runs)
     if args.baseline is not None:
@@ -262,8 +263,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"{label}: {other.path}")
     print(format_comparison(table, drift))
     if args.chart is not None:
-        from bench.present.charts import compare_chart
-
         shown = (
             table
             if len(others) == 1

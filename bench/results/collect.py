@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bench.define.plan import stands_for
 from bench.results import accounting, delivery, openloop, stats
 from bench.results.ideal import ideal_parts
 from bench.results.records import RECORD_DEFAULTS, RECORD_FIELDS, TrialResult
@@ -324,7 +325,6 @@ def summarize(
     workload in sweep order (N, then C, then R), strategies in the suite's order, the
     baseline first.
     """
-    from bench.define.plan import stands_for
 
     ok = trials[trials["status"] == "ok"]
     groups = {str(c): g for c, g in ok.groupby("config_id", observed=True, sort=False)}
@@ -406,7 +406,7 @@ def collect(
     results: Sequence[TrialResult],
     baseline: str = "sequential",
     suite: Suite | None = None,
-):
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """All tables of a run from its finished (non-warm-up) trials."""
     measured = [r for r in results if not r.trial.warmup]
     requests = requests_frame(run_id, measured)

@@ -50,6 +50,7 @@ def decide(table: pd.DataFrame, drift: float = DEFAULT_DRIFT, alpha: float = ALP
     configuration compared): ``ratio`` (B / A, geometric means), its 95% interval with the
     drift allowance, ``p_value``, ``p_holm``, ``significant``, ``verdict`` and
     ``detectable_pct`` (the smallest difference, in percent, that could be significant)."""
+    # deferred: scipy takes about half a second to load; only intervals and tests need it
     from scipy import stats as sps
 
     out = table.copy()

@@ -32,6 +32,7 @@ def t975(df: float) -> float:
     Given to three decimals, as printed t tables give it and as earlier flagbench runs used
     it, so an interval computed now is the interval an earlier run reported.
     """
+    # deferred: scipy takes about half a second to load; only intervals and tests need it
     from scipy import stats as sps
 
     if df < 1 or math.isnan(df):
@@ -134,6 +135,7 @@ def mann_whitney_p(a: Sequence[float], b: Sequence[float], seed: int = 0) -> flo
     the smallest possible p is 0.1: three repeats cannot show a significant difference by
     ranks alone, and this says so.
     """
+    # deferred: scipy takes about half a second to load; only intervals and tests need it
     from scipy import stats as sps
 
     x = np.asarray(a, dtype=float)
@@ -157,6 +159,7 @@ def _tied_rank_sum_p(pooled: np.ndarray, n: int, seed: int) -> float:
     tail (mannwhitneyu's two-sided p); it is the distance from the mean, the p-value earlier
     flagbench runs reported.
     """
+    # deferred: scipy takes about half a second to load; only intervals and tests need it
     from scipy import stats as sps
 
     ranks = sps.rankdata(pooled)

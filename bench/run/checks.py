@@ -12,12 +12,17 @@ from urllib.parse import urlsplit
 
 from packaging.requirements import Requirement
 
+import strategies
 from bench._exceptions import RemoteRefused, SpecError, VenvError
+from bench.define import dependencies
 from bench.define.plan import effective_concurrency, job_wait_s, strategy_class
 from bench.define.pythons import resolve_python
 from bench.define.spec import Suite, Trial
+from bench.run import venvs
 from bench.run.interpreters import TrialPython, WorkerCheck, check_worker, probe
+from bench.run.worker import settings_for
 from flags_server.config import is_loopback_host
+from strategies.clients import check
 
 FDS_PER_CONNECTION = 2  # the socket, plus slack for pipes, files and the event loop
 FDS_BASE = 256
@@ -85,9 +90,6 @@ def check_strategies(suite: Suite) -> None:
     client library, event loop, optional libraries), asked before anything is written: a
     broken plugin or a client a strategy cannot use is one line (StrategyError), not a run of
     failed trials."""
-    import strategies
-    from bench.run.worker import settings_for
-    from strategies.clients import check
 
     built = {name: strategies.get(name) for name in suite.strategies}
     for name, w in suite.configs():
@@ -98,7 +100,6 @@ def check_strategies(suite: Suite) -> None:
 def check_open_loop(suite: Suite) -> None:
     """Open loop needs a strategy that starts each request when it is due (``open_loop = True``
     on its class, see strategies.arrivals); the others are refused before the run."""
-    import strategies
 
     rates = sorted({w.rate for w in suite.workloads if w.rate > 0})
     if not rates:
@@ -123,8 +124,6 @@ def prepare_pythons(
     Python flagbench supports and import the worker, or the run does not start. ``note``
     hears about a venv being made (it takes a while).
     """
-    from bench.define import dependencies
-    from bench.run import venvs
 
     root = venv_root or venvs.cache_dir()
     prepared = {}

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import strategies
 from bench._exceptions import SpecError
-from bench.run.process import run_captured
+from bench.run.process import run_captured, worker_env
 
 PROBE_TIMEOUT_S = 60
 
@@ -142,8 +143,6 @@ def check_worker(
 ) -> WorkerCheck:
     """Import what the worker imports, in ``executable``, as a trial will run it: the named
     strategies (default: the built-ins), and report the packages' versions."""
-    import strategies
-    from bench.run.process import worker_env
 
     names = strategies.builtin_names() if strategy_names is None else strategy_names
     asked = {"strategies": {n: strategies.ref(n) for n in names}, "packages": package_names}

@@ -7,6 +7,7 @@ direct, strategy-independent reading of GIL contention. Cost: one short wake-up 
 
 from __future__ import annotations
 
+import multiprocessing.forkserver as forkserver
 import resource
 import sys
 import threading
@@ -62,8 +63,6 @@ def reap_fork_server() -> None:
     after the timed region, before ``cpu_times``. ``_stop`` is private (3.8 to 3.13 have it);
     without it the pool's CPU time is missing, not wrong.
     """
-    import multiprocessing.forkserver as forkserver
-
     server = getattr(forkserver, "_forkserver", None)
     stop = getattr(server, "_stop", None)
     if stop is not None and getattr(server, "_forkserver_pid", None) is not None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
+from bench.define.plan import stands_for
 from bench.run.estimate import Estimate, Eta, duration, estimate
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ def _clock(seconds_left: float) -> str:
 
 def plan_lines(suite: Suite, est: Estimate) -> list[str]:
     """The dry run: every trial with its estimate, the shared configurations, the total."""
-    from bench.define.plan import stands_for
 
     lines = [f"{'trial':>5}  {'round':<9}{'strategy':<18}{'est s':>8}  workload"]
     for t, s in est.trials:
@@ -74,6 +74,7 @@ class Progress:
             file=self.stream,
         )
         if self.tty:
+            # deferred: the optional per-trial progress bar (-v)
             from tqdm import tqdm
 
             self.bar = tqdm(

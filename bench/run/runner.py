@@ -28,7 +28,7 @@ from bench.define.plan import effective_concurrency, job_wait_s, strategy_class
 from bench.define.pythons import resolve_python
 from bench.define.spec import Suite, Trial
 from bench.define.workload import Workload
-from bench.results import accounting, collect, ideal, openloop, store
+from bench.results import accounting, collect, openloop, store
 from bench.results.records import SCHEMA_VERSION, TrialResult, WorkerResult, WorkerTask
 from bench.run import metadata
 from bench.run.checks import (
@@ -41,6 +41,7 @@ from bench.run.checks import (
 from bench.run.interpreters import TrialPython
 from bench.run.process import run_worker
 from bench.run.signals import Terminated, stop_signals_raise
+from bench.run.trial_ideal import draws_for, io_ideal, with_blocking_ideal
 from flags_server import (
     AdminClient,
     AdminError,
@@ -149,46 +150,6 @@ def _server(suite: Suite, options: RunOptions) -> Iterator[AdminClient]:
 
 
 # ---------------------------------------------------------------- trials
-
-
-def draws_for(srv: AdminClient, w: Workload, codes: list[str]) -> list[ideal.JobDraw] | None:
-    """The jobs as this server's draws decide them (see ``bench.results.ideal``); None if unknown."""
-    try:
-        config = srv.config()
-    except AdminError:
-        return None
-    return ideal.job_draws(ServerConfig.from_dict(config), codes, w.metadata, w.timeout_s)
-
-
-def io_ideal(draws: list[ideal.JobDraw] | None, concurrency: int) -> float | None:
-    """A perfect client's time with ``concurrency`` slots on these draws; None if unknown."""
-    return None if draws is None else ideal.scheduled_ideal([d.wait_s for d in draws], concurrency)
-
-
-def with_blocking_ideal(
-    failed: TrialResult, draws: list[ideal.JobDraw] | None, result: WorkerResult
-) -> TrialResult:
-    """The trial's ideal with its blocking steps, spread as the worker says the strategy
-    spreads them on the cores it found (older workers say nothing: C workers on C cores)."""
-    cpu_s, save_s = failed.trial.workload.blocking_steps_s()
-    if draws is None or cpu_s + save_s <= 0:
-        return failed
-    c = failed.concurrency_effective
-    parts = ideal.blocking_ideal(
-        draws,
-        c,
-        cpu_s,
-        save_s,
-        result.cpu_cores or c,
-        result.blocking_workers or c,
-        result.blocking_in_slot,
-    )
-    return dataclasses.replace(
-        failed,
-        ideal_slots_s=parts.slots_s,
-        cpu_floor_s=parts.cpu_floor_s,
-        blocking_floor_s=parts.blocking_floor_s,
-    )
 
 
 def watchdog_for(w: Workload, concurrency: int, suite: Suite) -> float:

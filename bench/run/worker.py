@@ -15,6 +15,7 @@ import json
 import os
 import platform
 import sys
+import sysconfig
 import time
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from bench.run.background import BackgroundThreads, switch_interval
 from bench.run.probes import Heartbeat, cpu_times, peak_rss_mib, reap_fork_server
 from strategies.base import CpuWork, Job, ProbeSample, Settings, Strategy, make_jobs
 from strategies.clients import check
+from strategies.cpu import calibrate
 from strategies.pools import resolved_start_method
 from strategies.spread import spread_of, usable_cores
 
@@ -35,7 +37,6 @@ from strategies.spread import spread_of, usable_cores
 def _cpu_work(spec: CpuWorkSpec) -> CpuWork | None:
     if not spec:
         return None
-    from strategies.cpu import calibrate
 
     return calibrate(spec.kind, spec.ms)
 
@@ -86,8 +87,6 @@ def gil_enabled() -> bool:
 
 def free_threaded_build() -> bool:
     """Whether this interpreter was built free-threaded ("3.13t"), whatever the GIL does now."""
-    import sysconfig
-
     return bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
 
 
@@ -104,6 +103,7 @@ def run_trial(task: WorkerTask) -> WorkerResult:
     progress = None
     bar = None
     if task.progress:
+        # deferred: the optional per-trial progress bar (-v)
         from tqdm import tqdm
 
         bar = tqdm(total=len(jobs), desc=task.strategy, unit="flag", leave=False)

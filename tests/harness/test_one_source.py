@@ -11,7 +11,8 @@ import pytest
 import bench
 from bench.cli import build_parser
 from bench.define.spec import suite_from_mapping
-from bench.define.workload import BY_NAME, FIELDS, Workload, expand
+from bench.define.sweeps import expand
+from bench.define.workload import BY_NAME, FIELDS, Workload
 from flags_server import ServerConfig
 from flags_server.fault_kinds import FAULT_KINDS
 

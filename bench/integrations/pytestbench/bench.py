@@ -39,7 +39,7 @@ from bench.integrations.pytestbench.targets import (
     resolve,
 )
 from bench.run.probes import cpu_times
-from bench.run.runner import draws_for, io_ideal
+from bench.run.trial_ideal import draws_for, io_ideal
 from bench.run.worker import settings_for
 from flags_server import ConfigError
 from strategies.base import Settings, make_jobs

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import strategies
 from strategies.base import Job, ProbeSample, Settings
 
 Kind = Literal["builtin", "registered", "object", "function", "coroutine"]
@@ -74,7 +75,6 @@ def _of_object(obj: Any, kind: Kind, name: str) -> Target:
 
 def resolve(target: Any) -> Target:
     """Name the target and say how to call it; TargetError says what is allowed."""
-    import strategies
 
     if isinstance(target, str):
         try:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bench.define.sweeps import sweep_params
 from bench.define.values import Duration, parse_cpu_work
-from bench.define.workload import sweep_params
 from bench.present.charts.data import RunLike, joined, ok_trials, summary
 
 MIN_STALL_S = 0.001  # shorter loop lags are a busy loop, not one blocked by a write

@@ -1,12 +1,20 @@
-"""The chart registry: one declaration per chart, on the function that draws it.
+"""The chart registry: one declaration per chart, on the function that draws it, and its reading.
 
-A chart is declared where it is drawn::
+Adding a chart is adding one module to ``bench/present/charts/`` (the package imports every
+module in it, so nothing else lists it)::
 
     @chart(kind="wall", title="Wall time per strategy", stem="wall", order=10)
     def fig_wall(run: RunLike) -> Figure | None: ...
 
-so adding a chart is adding one function. The registry is the only list of charts: rendering,
-the clean-up of stale files and the report's readings (keyed by ``kind``) all go through it.
+    @reads("wall")
+    def wall_reading(run: RunLike, workload_id: str | None) -> list[str]: ...
+
+The registry is the only list of charts: rendering, the clean-up of stale files and the
+report's readings (keyed by ``kind``) all go through it. The rules a chart keeps, checked by
+tests/report/test_charts.py and tests/report/test_report.py on a real run: ``draw`` returns None
+when the run lacks its data (no empty picture is written); the PNG is a real drawing (over
+10 KB); the reading is at most two sentences, every number in them computed from the same
+tables the chart draws (through ``bench.present.charts.data``), about the series it draws.
 """
 
 from __future__ import annotations
@@ -92,3 +100,29 @@ def charts_of(kinds: Sequence[str] | None) -> list[Chart]:
             f"known: {', '.join(c.kind for c in all_charts())}"
         )
     return [c for c in all_charts() if c.kind in kinds]
+
+
+Reader = Callable[[RunLike, "str | None"], list[str]]
+_READERS: dict[str, Reader] = {}
+
+
+def reads(kind: str) -> Callable[[Reader], Reader]:
+    """Register the decorated function as the reading of the chart of this kind."""
+
+    def register(fn: Reader) -> Reader:
+        if kind in _READERS:
+            raise ValueError(f"chart kind {kind!r} has two readings")
+        _READERS[kind] = fn
+        return fn
+
+    return register
+
+
+def kinds_read() -> set[str]:
+    """The chart kinds that have a reading."""
+    return set(_READERS)
+
+
+def reader_of(kind: str) -> Reader | None:
+    """The reading registered for chart ``kind``, if any."""
+    return _READERS.get(kind)

@@ -10,8 +10,8 @@ import pandas as pd
 
 from bench.present.charts import lessons_data as ld
 from bench.present.charts.data import RunLike
+from bench.present.charts.registry import reads
 from bench.present.charts.text import fmt_s
-from bench.present.report.reader import reads
 
 
 def _pairs(t: pd.DataFrame, a: str, b: str) -> list[tuple[str, pd.Series, pd.Series]]:

@@ -2,30 +2,31 @@
 
 A reader skimming the report should get the point of a chart without decoding it; the
 sentences are generated, so they never drift from the data. Each reading module registers its
-readings under their charts' kinds (``bench.present.report.reader``); importing them here is what
-registers them. Rules a new reading follows: at most two sentences, every number from the
-run's tables, about exactly the series its chart draws.
+readings under their charts' kinds (``bench.present.charts.registry.reads``); a chart's own
+module may hold its reading instead. The rules a reading keeps are in that registry's
+docstring.
 """
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+from pathlib import Path
+
 from bench.present.charts.data import RunLike
-from bench.present.report import (
-    basic_readings,
-    experiment_readings,
-    lessons_readings,
-    openloop_readings,
-)
+from bench.present.charts.registry import kinds_read, reader_of
 from bench.present.report.basic_readings import standout
-from bench.present.report.reader import kinds_read, lookup
 
 __all__ = ["kinds_read", "reading", "standout"]
-_REGISTERED = (basic_readings, experiment_readings, lessons_readings, openloop_readings)
+# Every ``*_readings`` module of this package registers its readings on import.
+for _module in pkgutil.iter_modules([str(Path(__file__).parent)]):
+    if _module.name.endswith("_readings"):
+        importlib.import_module(f"{__package__}.{_module.name}")
 
 
 def reading(kind: str, run: RunLike, workload_id: str | None = None) -> list[str]:
     """At most two sentences about chart ``kind``; empty when there is nothing to say."""
-    fn = lookup(kind)
+    fn = reader_of(kind)
     if fn is None:
         return []
     try:
