@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from bench.define.plan import stands_for
-from bench.results import accounting, delivery, openloop, stats
+from bench.results import accounting, columns, delivery, openloop, stats
 from bench.results.ideal import ideal_parts
 from bench.results.records import RECORD_DEFAULTS, RECORD_FIELDS, TrialResult
 from flags_server.stats import STAT_FAULTS
@@ -278,6 +278,8 @@ def trials_frame(
     ]
     frame = pd.DataFrame(rows)
     frame.insert(0, "run_id", run_id)
+    if rows:
+        frame = frame[columns.ordered(list(frame.columns))]
     for col in ("run_id", "strategy", "status", "bottleneck", "config_id", "workload_id"):
         if col in frame:
             frame[col] = frame[col].astype("category")
