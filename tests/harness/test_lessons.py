@@ -130,7 +130,9 @@ def test_tiny_lessons_draw_each_lesson_with_its_reading(tiny_run, tmp_path):
     assert "In this run map delivered its median result" in _drawn(
         tiny_run, "result_times", tmp_path
     )
-    assert "map held a finished response up to" in _drawn(tiny_run, "delivery", tmp_path).lower()
+    assert "Finished responses waited to be handed over up to" in _drawn(
+        tiny_run, "delivery", tmp_path
+    )
     text = _drawn(tiny_run, "first_error", tmp_path)
     assert "With a TaskGroup (asyncio), the first error cancelled" in text
     assert "matched the server's count: yes" in text

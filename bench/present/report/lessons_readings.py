@@ -68,20 +68,21 @@ def _delivery(run: RunLike, _wid: str | None) -> list[str]:
     if t.empty:
         return []
     modes = t["consume"].astype(str)
-    lines = []
+    parts = []
     for mode in ("map", "gather", "taskgroup"):
         g = t[modes == mode]
         if len(g):
             w = g.loc[g["held_max_s"].idxmax()]
-            lines.append(
-                f"{mode} held a finished response up to {fmt_s(w['held_max_s'])} "
-                f"({w['strategy']}, {fmt_s(w['held_mean_s'])} per job on average)"
+            parts.append(
+                f"up to {fmt_s(w['held_max_s'])} with {mode} ({w['strategy']}; "
+                f"{fmt_s(w['held_mean_s'])} per job on average)"
             )
     ac = t[modes == "as_completed"]
-    text = "; ".join(lines)
     if len(ac):
-        text += f"; as_completed at most {fmt_s(ac['held_max_s'].max())}"
-    return [text[:1].upper() + text[1:] + "."] if text else []
+        parts.append(f"at most {fmt_s(ac['held_max_s'].max())} with as_completed")
+    if not parts:
+        return []
+    return [f"Finished responses waited to be handed over {'; '.join(parts)}."]
 
 
 @reads("first_error")
@@ -114,6 +115,9 @@ def _first_error(run: RunLike, _wid: str | None) -> list[str]:
     return lines
 
 
+_NOUN = {"spinner_loop": "coroutine", "spinner_thread": "thread"}
+
+
 @reads("spinner")
 def _spinner(run: RunLike, _wid: str | None) -> list[str]:
     trials = ld.spinner_trials(run)
@@ -126,16 +130,16 @@ def _spinner(run: RunLike, _wid: str | None) -> list[str]:
     found = [f for f in found if not math.isnan(f[0])]
     if not found:
         return []
-    took, end, s, kind, what = max(found, key=lambda f: f[0])
+    took, end, s, kind, _ = max(found, key=lambda f: f[0])
     first = end == s.ticks[kind][0][0]
     when = "its first tick" if first else f"the tick that ended {fmt_s(end)} into the trial"
     cause = s.condition
     if first and "(processes)" in cause:
         cause += ", the first call of which starts the executor's processes"
-    calm, _, c, _, calm_what = min(found, key=lambda f: f[0])
+    calm, _, c, calm_kind, _ = min(found, key=lambda f: f[0])
     return [
-        f"The longest freeze: the {what} spinner, due every {fmt_s(s.interval_s)}, waited "
-        f"{fmt_s(took)} for {when} ({s.strategy}, {cause}).",
-        f"The steadiest: the {calm_what} spinner with {c.strategy}, {c.condition}, whose "
-        f"longest tick took {fmt_s(calm)}.",
+        f"The longest freeze: the spinner {_NOUN[kind]}, due every {fmt_s(s.interval_s)}, "
+        f"waited {fmt_s(took)} for {when} ({s.strategy}, {cause}).",
+        f"The steadiest: the spinner {_NOUN[calm_kind]} with {c.strategy}, {c.condition}, "
+        f"whose longest tick took {fmt_s(calm)}.",
     ]
