@@ -46,10 +46,11 @@ import numpy as np
 import pandas as pd
 
 from bench.define.plan import stands_for
-from bench.results import accounting, columns, openloop, stats
+from bench.results import accounting, columns, delivery, openloop, stats
 from bench.results.ideal import ideal_parts
 from bench.results.records import RECORD_DEFAULTS, RECORD_FIELDS, TrialResult
 from flags_server.stats import STAT_FAULTS
+from strategies.classify import GROUP_CANCELLED
 
 if TYPE_CHECKING:
     from bench.define.spec import Suite
@@ -77,6 +78,7 @@ def requests_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
             "t_start": "t_start_s",
             "t_end": "t_end_s",
             "t_intended": "t_intended_s",
+            "t_delivered": "t_delivered_s",
         }
     )
     frame.insert(0, "run_id", run_id)
@@ -85,7 +87,7 @@ def requests_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
     frame["nbytes"] = frame["nbytes"].astype("int64")
     frame["attempt"] = frame["attempt"].astype("int64")
     frame["final"] = frame["final"].astype(bool)
-    for col in ("t_queued_s", "t_start_s", "t_end_s", "t_intended_s"):
+    for col in ("t_queued_s", "t_start_s", "t_end_s", "t_intended_s", "t_delivered_s"):
         frame[col] = frame[col].astype(float)
     frame["latency_s"] = frame["t_end_s"] - frame["t_start_s"]
     frame["wait_s"] = frame["t_start_s"] - frame["t_queued_s"]
@@ -200,6 +202,8 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         row["ideal_io_s"], r.ideal_slots_s, r.cpu_floor_s, r.blocking_floor_s, *w.blocking_steps_s()
     )
     row["efficiency"] = row["ideal_s"] / wall if wall > 0 and row["ideal_s"] > 0 else math.nan
+    if (final["error_kind"] == GROUP_CANCELLED).any():  # the ideal downloads every job
+        row["efficiency"] = math.nan
     row.update(_worker_columns(r))
     lat = sent["latency_s"].to_numpy()
     for q in (50, 90, 99):
@@ -207,9 +211,10 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
     row["latency_max_s"] = float(lat.max()) if len(lat) else math.nan
     row["wait_mean_s"] = float(sent["wait_s"].mean()) if n_requests else math.nan
     row.update(openloop.columns(w, reqs))
+    row.update(delivery.columns(reqs))
     cpu = row["cpu_user_s"] + row["cpu_sys_s"]
     row["cpu_per_request_ms"] = 1000 * cpu / n_requests if n_requests else math.nan
-    for kind in ("loop_lag", "heartbeat"):
+    for kind in ("loop_lag", "heartbeat", "spinner_thread", "spinner_loop"):
         lags = probes.loc[probes["kind"] == kind, "lag_s"].to_numpy()
         row[f"{kind}_max_s"] = float(lags.max()) if len(lags) else math.nan
         row[f"{kind}_p99_s"] = float(np.percentile(lags, 99)) if len(lags) else math.nan
