@@ -49,6 +49,7 @@ from flags_server.stats import STAT_FAULTS
 
 from . import accounting, openloop, stats
 from .ideal import ideal_parts
+from .order import label_ranks
 from .records import RECORD_DEFAULTS, RECORD_FIELDS, TrialResult
 
 if TYPE_CHECKING:
@@ -389,10 +390,12 @@ def summarize(
         return pd.DataFrame()
     rank = _strategy_rank([*names, *[r["strategy"] for r in rows]], baseline)
     frame = pd.DataFrame(rows).assign(_rank=lambda d: d["strategy"].map(rank))
-    # workloads in sweep order (N, then C, then R), not in the shuffled order the trials ran
+    frame["_label"] = frame["workload"].map(label_ranks(frame["workload"]))
+    # workloads in sweep order (N, then C, then R, then the other axes by number), not in the
+    # shuffled order the trials ran
     return (
-        frame.sort_values(["n_jobs", "concurrency", "rate", "workload", "_rank"], kind="stable")
-        .drop(columns="_rank")
+        frame.sort_values(["n_jobs", "concurrency", "rate", "_label", "_rank"], kind="stable")
+        .drop(columns=["_rank", "_label"])
         .reset_index(drop=True)
     )
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from bench.charts.style import strategy_order
+from bench.order import label_key
 from bench.store import Run as RunLike  # what ``bench.load`` returns; charts read nothing else
 from bench.workload import FIELDS, sweep_params
 from flags_server.latency import parse_latency
@@ -87,8 +88,11 @@ def workloads(run: RunLike) -> list[Workload]:
         return []
     listed = list(dict.fromkeys(summary(run).get("workload_id", pd.Series(dtype=str))))
     listed += [w for w in first["workload_id"] if w not in listed]
-    rank = {w: i for i, w in enumerate(listed)}
     by_id = first.set_index("workload_id")
+    # by number, also in a folder whose summary was written in text order (1, 10, 2 ms)
+    labels = by_id["workload"].astype(str)
+    listed.sort(key=lambda w: label_key(labels[w]) if w in labels.index else ())
+    rank = {w: i for i, w in enumerate(listed)}
     group = _param_keys(by_id)
     group_rank = {g: min(rank[w] for w in ids.index) for g, ids in group.groupby(group)}
     order = sorted(

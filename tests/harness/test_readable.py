@@ -1,0 +1,60 @@
+"""What a user reads about a run is true of it and easy to follow: numeric order of every
+swept axis, one efficiency on the progress line and in the table, the busy-machine warning,
+``--version``. One small real run (asyncio, a slow disk swept out of order) serves them all."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+import pytest
+
+import bench
+from bench.charts.data import workloads
+
+from .conftest import flagbench
+
+DELAYS = ("10ms", "0.5ms", "20ms", "1ms", "2ms")  # given out of order on purpose
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    proc = flagbench(
+        "run", "asyncio", "-n", "8", "-m", "4", "--latency", "2ms", "--save",
+        "--save-delay", ",".join(DELAYS), "--repeats", "1", "--warmup", "0",
+        "--out", str(out),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (folder,) = [p for p in out.iterdir() if p.is_dir()]
+    return proc, folder, bench.load(folder)
+
+
+def _delays_in(text: str) -> list[str]:
+    return re.findall(r"save\\?_delay=(\d+(?:\.\d+)?ms)", text)
+
+
+NUMERIC = ["0.5ms", "1ms", "2ms", "10ms", "20ms"]
+
+
+def test_summary_table_lists_a_sweep_in_numeric_order(swept):
+    proc, _, run = swept
+    assert _delays_in(" ".join(run.summary["workload"])) == NUMERIC
+    # the table the CLI prints: one block per workload, in the same order
+    assert _delays_in(proc.stdout.split("workload:", 1)[1]) == NUMERIC
+
+
+def test_charts_and_report_list_a_sweep_in_numeric_order(swept):
+    _, folder, run = swept
+    assert _delays_in(" ".join(w.label for w in workloads(run))) == NUMERIC
+    md = (folder / "report.md").read_text()
+    table_order = list(dict.fromkeys(_delays_in(md)))
+    assert table_order == NUMERIC
+
+
+def test_a_folder_with_a_summary_in_text_order_is_drawn_in_numeric_order(swept):
+    _, _, run = swept
+    shuffled = run.summary.sort_values("workload").reset_index(drop=True)
+    assert _delays_in(" ".join(shuffled["workload"])) != NUMERIC  # text order: 0.5, 10, 1, ...
+    old = dataclasses.replace(run, summary=shuffled)
+    assert _delays_in(" ".join(w.label for w in workloads(old))) == NUMERIC
