@@ -48,7 +48,7 @@ import pandas as pd
 from flags_server.stats import STAT_FAULTS
 
 from . import accounting, openloop, stats
-from .ideal import ideal_parts
+from .ideal import trial_ideal
 from .order import label_ranks
 from .records import RECORD_DEFAULTS, RECORD_FIELDS, TrialResult
 
@@ -193,14 +193,13 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         throughput_rps=n_requests / wall if wall > 0 else math.nan,
     )
     row["concurrency_effective"] = r.concurrency_effective
-    row["ideal_mean_s"] = math.ceil(r.n_jobs / r.concurrency_effective) * r.latency_mean_s
-    row["ideal_io_s"] = row["ideal_mean_s"] if r.ideal_s is None else r.ideal_s
+    ideal = trial_ideal(r)
+    row["ideal_mean_s"] = ideal.mean_s
+    row["ideal_io_s"] = ideal.io_s
     row["cpu_floor_s"] = r.cpu_floor_s
     row["blocking_floor_s"] = r.blocking_floor_s
-    row["ideal_s"], row["ideal_bound"] = ideal_parts(
-        row["ideal_io_s"], r.ideal_slots_s, r.cpu_floor_s, r.blocking_floor_s, *w.blocking_steps_s()
-    )
-    row["efficiency"] = row["ideal_s"] / wall if wall > 0 and row["ideal_s"] > 0 else math.nan
+    row["ideal_s"], row["ideal_bound"] = ideal.ideal_s, ideal.bound
+    row["efficiency"] = ideal.efficiency
     row.update(_worker_columns(r))
     lat = sent["latency_s"].to_numpy()
     for q in (50, 90, 99):

@@ -7,6 +7,7 @@ leaves nothing readable in a log.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 from .estimate import Estimate, Eta, duration, estimate
+from .ideal import trial_ideal
 
 if TYPE_CHECKING:
     from .records import TrialResult
@@ -94,9 +96,9 @@ class Progress:
         if done.result is None:
             outcome = f"FAILED: {done.failure}"
         else:
-            wall = done.result.wall_s
-            eff = f", efficiency {done.ideal_s / wall:.2f}" if done.ideal_s and wall > 0 else ""
-            outcome = f"wall {wall:.3f} s{eff}"
+            efficiency = trial_ideal(done).efficiency  # the trials table's own number
+            eff = f", efficiency {efficiency:.2f}" if math.isfinite(efficiency) else ""
+            outcome = f"wall {done.result.wall_s:.3f} s{eff}"
         tag = " (warm-up)" if trial.warmup else ""
         if self.bar is not None:
             self.bar.set_postfix_str(f"{trial.strategy} {outcome}; {left}", refresh=False)

@@ -58,3 +58,19 @@ def test_a_folder_with_a_summary_in_text_order_is_drawn_in_numeric_order(swept):
     assert _delays_in(" ".join(shuffled["workload"])) != NUMERIC  # text order: 0.5, 10, 1, ...
     old = dataclasses.replace(run, summary=shuffled)
     assert _delays_in(" ".join(w.label for w in workloads(old))) == NUMERIC
+
+
+def test_progress_line_and_trials_table_give_one_efficiency(swept):
+    # with slow writes the ideal is set by the writes (blocking), not by the requests: the
+    # line once divided the requests' ideal alone and printed 0.09 for a table's 0.94
+    proc, _, run = swept
+    lines = re.findall(
+        r"\] asyncio (N=\S+ .*?): wall ([\d.]+) s, efficiency ([\d.]+);", proc.stderr
+    )
+    assert len(lines) == len(DELAYS)
+    t = run.trials.set_index("workload")
+    assert (t["ideal_bound"] != "io").any()
+    for label, wall, eff in lines:
+        row = t.loc[label]
+        assert float(wall) == pytest.approx(row["wall_s"], abs=6e-4)
+        assert float(eff) == pytest.approx(round(row["efficiency"], 2), abs=0.005)
