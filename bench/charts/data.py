@@ -169,6 +169,36 @@ def main_workloads(run: RunLike, limit: int) -> list[Workload]:
     return pick(chosen, limit)
 
 
+MAX_WALL_PANELS = 8  # workloads on the wall chart
+
+
+def wall_workloads(run: RunLike) -> list[Workload]:
+    """The workloads the wall chart draws, a panel each: those with a summary row."""
+    s = summary(run)
+    if s.empty:
+        return []
+    listed = set(s["workload_id"])
+    return pick([w for w in workloads(run) if w.workload_id in listed], MAX_WALL_PANELS)
+
+
+def probe_samples(run: RunLike) -> tuple[Workload, pd.DataFrame] | None:
+    """The workload the probes chart draws and its probe samples (successful trials only,
+    with their strategy): its reading reads these, never another workload's."""
+    t = ok_trials(run)
+    if t.empty or run.probes is None or run.probes.empty:
+        return None
+    p = (
+        run.probes.astype({"trial_id": str, "kind": str})
+        .merge(t[["trial_id", "workload_id"]], on="trial_id")
+        .astype({"strategy": str})
+    )
+    with_probes = set(p["workload_id"])
+    main = next((w for w in main_workloads(run, 50) if w.workload_id in with_probes), None)
+    if main is None:
+        return None
+    return main, p[p["workload_id"] == main.workload_id]
+
+
 def median_trial(run: RunLike, workload_id: str, strategy: str) -> str | None:
     """The repeat whose wall time is the median (the lower middle one for an even count)."""
     t = ok_trials(run)

@@ -13,10 +13,10 @@ from bench.charts.data import (
     error_workload_ids,
     has_errors,
     has_probes,
-    main_workloads,
     median_trial,
     ok_trials,
     pick,
+    probe_samples,
     requests_of,
     strategies,
     workloads,
@@ -72,20 +72,13 @@ def family(error_kind: str) -> str:
 )
 def fig_probes(run: RunLike) -> Figure | None:
     """Event-loop lag and thread heartbeat delay per strategy."""
-    t = ok_trials(run)
-    if t.empty:
+    drawn = probe_samples(run)
+    if drawn is None:
         return None
-    p = (
-        run.probes.astype({"trial_id": str, "kind": str})
-        .merge(t[["trial_id", "workload_id"]], on="trial_id")
-        .astype({"strategy": str})
-    )
+    main, p = drawn
+    t = ok_trials(run)
     kinds = [k for k in PROBE_TITLES if (p["kind"] == k).any()]
     if not kinds:
-        return None
-    with_probes = set(p["workload_id"])
-    main = next((w for w in main_workloads(run, 50) if w.workload_id in with_probes), None)
-    if main is None:
         return None
     names = strategies(run)
     colours = strategy_colours(names)

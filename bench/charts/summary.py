@@ -19,10 +19,10 @@ from bench.charts.data import (
     baseline_of,
     has_sweep,
     ok_trials,
-    pick,
     strategies,
     summary,
     sweeps,
+    wall_workloads,
     workloads,
 )
 from bench.charts.registry import chart
@@ -37,7 +37,6 @@ from bench.charts.style import (
 )
 from bench.charts.text import DASH, IDEAL_LABEL, TIMES, fmt_s
 
-MAX_WALL_PANELS = 8
 IO_IDEAL_COLOUR = "#888888"
 
 
@@ -77,9 +76,9 @@ def fig_wall(run: RunLike) -> Figure | None:
         return None
     all_trials = run.trials.astype({"workload_id": str, "strategy": str})
     ws = [w for w in workloads(run) if not s[s["workload_id"] == w.workload_id].empty]
-    if not ws:
+    shown = wall_workloads(run)
+    if not shown:
         return None
-    shown = pick(ws, MAX_WALL_PANELS)
     colours = strategy_colours(strategies(run))
     panels = []
     for w in shown:

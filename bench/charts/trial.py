@@ -35,7 +35,7 @@ from bench.charts.style import (
     strategy_colours,
     wrap,
 )
-from bench.charts.text import fmt_s
+from bench.charts.text import fmt_cores, fmt_s
 
 MAX_TIMELINES = 3  # workloads that get a timeline of their own
 MAX_ROWS = 300  # request rows drawn per timeline panel; beyond this every k-th is drawn
@@ -312,7 +312,7 @@ def fig_breakdown(run: RunLike) -> Figure | None:
         _cpu_panel(ax_cpu, tw, present, colours, w)
         rw = req[req["workload_id"] == w.workload_id] if not req.empty else req
         _wait_panel(ax_wait, rw, present, colours)
-    axes[-1, 0].set_xlabel("share of the wall time (%, medians of repeats; > 100% = several cores)")
+    axes[-1, 0].set_xlabel("cores kept busy: client CPU time / wall time (medians of repeats)")
     axes[-1, 1].set_xlabel("mean time per request (ms)")
     handles = [
         Patch(facecolor="#777777", label="client CPU, user"),
@@ -333,14 +333,15 @@ def fig_breakdown(run: RunLike) -> Figure | None:
 
 
 def _cpu_panel(ax, tw: pd.DataFrame, present, colours, w: Workload) -> None:
-    """Each strategy's wall time as 100%: how much of it the client spent on the CPU."""
-    right = 100.0
+    """How many cores the client kept busy over its wall time (CPU time / wall time): one
+    core throughout is 1, so several processes show above it without a share above 100%."""
+    right = 1.0
     for i, st in enumerate(present):
         g = tw[tw["strategy"] == st]
         wall, user, sys_ = (float(g[c].median()) for c in ("wall_s", "cpu_user_s", "cpu_sys_s"))
         if not wall > 0:
             continue
-        u, s = 100 * user / wall, 100 * sys_ / wall
+        u, s = user / wall, sys_ / wall
         ax.barh(i, u, height=0.62, color=colours[st])
         ax.barh(
             i,
@@ -352,10 +353,10 @@ def _cpu_panel(ax, tw: pd.DataFrame, present, colours, w: Workload) -> None:
             hatch="////",
             lw=0.8,
         )
-        if u + s < 100:
+        if u + s < 1:
             ax.barh(
                 i,
-                100 - u - s,
+                1 - u - s,
                 left=u + s,
                 height=0.62,
                 facecolor=OFF_CPU,
@@ -363,10 +364,14 @@ def _cpu_panel(ax, tw: pd.DataFrame, present, colours, w: Workload) -> None:
                 lw=0.6,
             )
         ax.text(
-            max(100.0, u + s), i, f"  CPU {u + s:.0f}% of {fmt_s(wall)}", va="center", fontsize=8.5
+            max(1.0, u + s),
+            i,
+            f"  CPU {fmt_cores(user + sys_, wall)} over {fmt_s(wall)}",
+            va="center",
+            fontsize=8.5,
         )
         right = max(right, u + s)
-    ax.axvline(100, color=IDEAL_COLOUR, lw=0.8)
+    ax.axvline(1, color=IDEAL_COLOUR, lw=0.8)
     ax.set_xlim(0, right * 1.4)
     ax.set_yticks(range(len(present)), present)
     ax.set_ylim(len(present) - 0.5, -0.5)

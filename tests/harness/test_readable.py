@@ -74,3 +74,28 @@ def test_progress_line_and_trials_table_give_one_efficiency(swept):
         row = t.loc[label]
         assert float(wall) == pytest.approx(row["wall_s"], abs=6e-4)
         assert float(eff) == pytest.approx(round(row["efficiency"], 2), abs=0.005)
+
+
+def _readings(folder) -> list[str]:
+    """The sentences under the report's charts (not the tables, not the metadata)."""
+    md = (folder / "report.md").read_text()
+    charts = md.split("## Charts", 1)[1].split("## How to reproduce", 1)[0]
+    return [ln.strip() for ln in charts.splitlines() if ln.strip() and ln[0] not in "#!|"]
+
+
+def test_readings_of_one_strategy_say_the_one_fact(swept):
+    _, folder, _ = swept
+    text = " ".join(_readings(folder))
+    assert text
+    # nothing to contrast: no range from a strategy to itself, no winner among one
+    assert not re.search(r"\((?:with )?asyncio\) to [^.;]*\((?:with )?asyncio\)", text), text
+    assert not re.search(r"with asyncio and [^.;]* with asyncio", text), text
+    assert not re.search(r"(\d+(?:\.\d+)? (?:µs|ms|s)) to \1(?![\d.])", text), text
+    assert "fastest" not in text and "across strategies" not in text, text
+
+
+def test_every_percentage_in_the_readings_is_in_range(swept):
+    _, folder, _ = swept
+    for line in _readings(folder):
+        for pct in re.findall(r"(\d+(?:\.\d+)?)%", line):
+            assert 0 <= float(pct) <= 100, line
