@@ -388,7 +388,7 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
     from . import baselines, store
     from .progress import Progress, plan_lines
     from .runner import RunOptions, run_suite
-    from .system import busy_warnings
+    from .system import busy_during, busy_warnings
 
     if args.dry_run:
         from .estimate import estimate
@@ -441,9 +441,12 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
         return _fail(f"{exc}; finish the run with: flagbench suite --resume {exc.run_dir}")
     finally:
         progress.close()
-    for line in busy_warnings(when="at the end of the run"):
-        _warn(line)
     run = store.load(outcome.run_dir)
+    use = run.meta.get("cpu_during_run")
+    during = busy_during(use)
+    for line in [during] if use else busy_warnings(when="at the end of the run"):
+        if line:
+            _warn(line)
     print(format_summary(run.summary))
     status = 0
     if outcome.n_failed:

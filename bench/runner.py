@@ -32,7 +32,7 @@ from flags_server import (
     running,
 )
 
-from . import accounting, collect, ideal, metadata, openloop, store
+from . import accounting, collect, ideal, metadata, openloop, store, system
 from ._exceptions import HarnessError, RunDirError, RunStopped, ServerLost, SpecError
 from ._process import run_worker
 from ._signals import Terminated, stop_signals_raise
@@ -353,11 +353,18 @@ def write_tables(run_dir: Path, meta: dict[str, Any]) -> tuple[int, int]:
 
 
 def finish_run(
-    run_dir: Path, meta: dict[str, Any], complete: bool, stopped: str = ""
+    run_dir: Path,
+    meta: dict[str, Any],
+    complete: bool,
+    stopped: str = "",
+    cpu_start: system.CpuSample | None = None,
 ) -> tuple[int, int]:
     """Tables from every finished trial, and the run's end in ``meta.json`` (with why it
-    stopped early, if it did)."""
+    stopped early, if it did, and who kept the CPUs busy while it ran)."""
     n_trials, n_failed = write_tables(run_dir, meta)
+    use = system.cpu_use(cpu_start) if cpu_start is not None else None
+    if use is not None:
+        meta["cpu_during_run"] = use.to_dict()
     meta.update(
         ended=metadata.now_iso(),
         complete=complete,
@@ -442,10 +449,12 @@ def _stop_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _finish_stopped(run_dir: Path, meta: dict[str, Any], reason: str) -> str:
+def _finish_stopped(
+    run_dir: Path, meta: dict[str, Any], reason: str, cpu_start: system.CpuSample | None = None
+) -> str:
     """Tables of what finished, in a run that stopped early; the reason, completed."""
     try:
-        finish_run(run_dir, meta, complete=False, stopped=reason)
+        finish_run(run_dir, meta, complete=False, stopped=reason, cpu_start=cpu_start)
     except OSError as exc:  # the disk that stopped the run may refuse the tables too
         return f"{reason} (the tables were not written either: {exc.strerror or exc})"
     return reason
@@ -473,6 +482,7 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     done = {r.trial.trial_id for r in store.load_raw(run_dir)} if run_dir else set()
     todo = [t for t in planned if t.trial_id not in done]
     check_size(todo, options.warn)
+    cpu_start = system.cpu_sample()  # who keeps the CPUs busy from here on (bench.system)
     try:
         with (
             stop_signals_raise(),
@@ -492,11 +502,11 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
                 store.save_raw(run_dir, result)
                 done.add(trial.trial_id)
                 options.on_trial(result)
-        counts = finish_run(run_dir, meta, complete=True)
+        counts = finish_run(run_dir, meta, complete=True, cpu_start=cpu_start)
     except BaseException as exc:
         if run_dir is None:  # stopped before the run folder was made: nothing to keep
             raise
-        reason = _finish_stopped(run_dir, meta, _stop_reason(exc))
+        reason = _finish_stopped(run_dir, meta, _stop_reason(exc), cpu_start)
         if isinstance(exc, (HarnessError, OSError)):
             raise RunStopped(reason, run_dir, len(done), len(planned)) from None
         raise

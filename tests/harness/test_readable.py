@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -99,3 +101,34 @@ def test_every_percentage_in_the_readings_is_in_range(swept):
     for line in _readings(folder):
         for pct in re.findall(r"(\d+(?:\.\d+)?)%", line):
             assert 0 <= float(pct) <= 100, line
+
+
+SPIN = "import time\nend = time.monotonic() + 120\nwhile time.monotonic() < end:\n    pass\n"
+
+
+def test_the_busy_machine_warning_says_whose_load_it_is(tmp_path):
+    """Another program spinning on a CPU is named as other programs; the run's own trials
+    and flag server are counted as flagbench's, however much CPU they take."""
+    spinner = subprocess.Popen([sys.executable, "-c", SPIN])
+    try:
+        proc = flagbench(
+            "run", "threadpool", "-n", "12", "-m", "4", "--latency", "0",
+            "--cpu-work", "python:15ms", "--repeats", "2", "--warmup", "0",
+            "--no-report", "--out", str(tmp_path),
+        )  # fmt: skip
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    run = bench.load(folder)
+    use = run.meta["cpu_during_run"]
+    t = run.trials
+    trials_cpu = float((t["cpu_user_s"] + t["cpu_sys_s"]).sum() + t["server_cpu_s"].sum())
+    # every trial's CPU and the server's are flagbench's own, not "other programs"
+    assert use["flagbench_cpus"] * use["wall_s"] >= 0.9 * trials_cpu
+    assert use["others_cpus"] > 0.2  # the spinner ran beside it, on a CPU of its own
+    if use["others_cpus"] >= 0.25 * use["cpus"]:
+        line = f"other programs kept {use['others_cpus']:.1f} of the {use['cpus']} CPUs busy"
+        assert line in proc.stderr, proc.stderr
+    assert "busy at the end of the run" not in proc.stderr
