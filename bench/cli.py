@@ -388,7 +388,7 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
     from . import baselines, store
     from .progress import Progress, plan_lines
     from .runner import RunOptions, run_suite
-    from .system import busy_during, busy_warnings
+    from .system import busy_during, busy_warnings, own_cpu_s
 
     if args.dry_run:
         from .estimate import estimate
@@ -402,7 +402,9 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
 
     def on_start(run_dir: Path, n_left: int) -> None:
         started.append(run_dir)
-        for line in busy_warnings():  # once the run is sure to start: a refusal stays one line
+        # once the run is sure to start (a refusal stays one line); this process began
+        # moments ago, so all of its CPU time (the checks) is in the load average's minute
+        for line in busy_warnings(own_s=own_cpu_s()):
             _warn(line)
         done = {r.trial.trial_id for r in store.load_raw(run_dir)}
         progress.start(run_dir, [t for t in suite.trials() if t.trial_id not in done])

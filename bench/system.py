@@ -115,14 +115,14 @@ def is_busy(load: float | None, cpus: int | None, at_end: bool = False) -> bool:
     return load > cpus if at_end else load >= BUSY_AT_START * cpus
 
 
-def busy_warnings(when: str = "at the start of the run") -> list[str]:
+def busy_warnings(when: str = "at the start of the run", own_s: float = 0.0) -> list[str]:
     """One line per finding; none on a quiet, well-set machine. At the start, the load
-    average less flagbench's own CPU so far (its checks): a 1-minute average holds at most
-    that many seconds of it over 60."""
+    average less ``own_s``, the CPU seconds flagbench used in the last minute (its checks):
+    a 1-minute average holds at most that many seconds over 60 of it."""
     out = []
     load, cpus = load_average(), os.cpu_count()
     at_end = "end" in when
-    own = own_cpu_s() / 60 if not at_end else 0.0
+    own = own_s / 60 if not at_end else 0.0
     others = None if load is None else max(load[0] - own, 0.0)
     if others is not None and is_busy(others, cpus, at_end):
         mine = f"; flagbench's own checks used {own * 60:.1f} s of CPU" if own >= 0.05 else ""
