@@ -5,9 +5,13 @@ swept axis, one efficiency on the progress line and in the table, the busy-machi
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import re
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +136,55 @@ def test_the_busy_machine_warning_says_whose_load_it_is(tmp_path):
         line = f"other programs kept {use['others_cpus']:.1f} of the {use['cpus']} CPUs busy"
         assert line in proc.stderr, proc.stderr
     assert "busy at the end of the run" not in proc.stderr
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_version_is_the_installed_distributions():
+    from importlib.metadata import version
+
+    proc = flagbench("--version")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == f"flagbench {version('flagbench')}"
+
+
+def _block(text: str, after: str, lang: str) -> str:
+    rest = text.split(after, 1)[1]
+    return rest.split(f"```{lang}\n", 1)[1].split("```", 1)[0]
+
+
+def test_readme_pytest_snippet_runs_as_written_in_a_clone(tmp_path):
+    """The README's test file and its two commands, in a folder holding the project's own
+    pytest settings (pyproject.toml) as a clone's top level does: the test passes, is timed
+    and its JSON is written, and flagbench turns the JSON into a run folder."""
+    readme = (ROOT / "README.md").read_text()
+    section = "## Benchmark your own strategy in pytest"
+    quick = _block(readme, "## Quick start", "bash")
+    venv_line = next(ln for ln in quick.splitlines() if "pytest" in ln)
+    extra = re.search(r"-e '\.\[(\w+)\]'", venv_line).group(1)
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    extras = re.search(rf"^{extra} = \[(.*?)^\]", pyproject, re.S | re.M).group(1)
+    assert '"pytest>=' in extras and '"pytest-benchmark>=' in extras  # the venv has them
+    assert "Quick start's second" in readme.split(section, 1)[1][:600]
+
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "test_fetch.py").write_text(_block(readme, section, "python"))
+    commands = _block(readme.split(section, 1)[1], "--benchmark-json FILE", "bash")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    for line in commands.splitlines():
+        argv = line.split("#", 1)[0].split()
+        argv = [sys.executable if a == ".venv/bin/python" else a for a in argv]
+        argv = [
+            str(Path(sys.executable).parent / "flagbench") if a == ".venv/bin/flagbench" else a
+            for a in argv
+        ]
+        proc = subprocess.run(
+            argv, cwd=tmp_path, capture_output=True, text=True, timeout=240, env=env
+        )
+        assert proc.returncode == 0, line + "\n" + proc.stdout + proc.stderr
+    data = json.loads((tmp_path / "before.json").read_text())
+    (bm,) = data["benchmarks"]
+    assert bm["stats"]["rounds"] >= 2 and bm["extra_info"]["flagbench"]["counts"]["ok"] == 20
+    (folder,) = [p for p in (tmp_path / "results").iterdir() if p.is_dir()]
+    assert (folder / "report.html").exists()
