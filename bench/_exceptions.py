@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+#: The worker's exit status when it could not write its result (a full disk): the run stops
+#: rather than fail every trial that follows for the same reason.
+WORKER_WRITE_FAILED = os.EX_IOERR
+
 
 class BenchError(Exception):
     """Base class: something the user can fix, explained in one line."""

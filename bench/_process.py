@@ -17,10 +17,8 @@ import subprocess
 from contextlib import suppress
 from pathlib import Path
 
-from ._exceptions import WriteError
-from .records import WORKER_WRITE_FAILED
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from ._exceptions import WORKER_WRITE_FAILED, WriteError
+from .dependencies import PROJECT_ROOT
 
 
 def worker_env() -> dict[str, str]:

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from importlib import metadata
+from pathlib import Path
 
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from ._exceptions import HarnessError
-from ._process import PROJECT_ROOT
+
+#: The source tree: the worker's PYTHONPATH, and what to install when metadata is missing.
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DIST = "flagbench"
 WORKER_EXTRA = "worker"

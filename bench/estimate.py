@@ -20,7 +20,7 @@ from flags_server import ServerConfig
 from . import ideal, openloop
 from .plan import effective_concurrency, strategy_class
 from .spec import Suite, Trial
-from .workload import Workload, parse_cpu_work
+from .workload import Workload
 
 HARNESS_OVERHEAD_S = 0.3
 
@@ -37,7 +37,7 @@ def trial_seconds(trial: Trial, seed: int, server: Mapping[str, Any]) -> float:
     w = trial.workload
     c = effective_concurrency(strategy_class(trial.strategy), w)
     frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in server.items()))
-    cpu = w.jobs_count() * parse_cpu_work(w.cpu_work)[1] / 1000 if w.cpu_work else 0.0
+    cpu = w.jobs_count() * w.cpu_work.seconds
     paced = openloop.paced_ideal_s(w, _ideal(frozen, seed, w, c), 0.0) or 0.0
     return paced + cpu + HARNESS_OVERHEAD_S
 

@@ -29,7 +29,7 @@ from strategies.arrivals import schedule
 from strategies.classify import DROPPED
 
 from . import hdr
-from .workload import Workload, parse_duration
+from .workload import Workload
 
 LATE_AFTER_S = 0.010  # a start later than this after its schedule counts as late
 PREFIXES = ("latency_corrected", "latency_uncorrected")
@@ -37,7 +37,7 @@ PREFIXES = ("latency_corrected", "latency_uncorrected")
 
 def schedule_span_s(w: Workload) -> float:
     """How long the schedule itself lasts: from the first arrival to the last."""
-    return schedule(w.jobs_count(), w.rate, w.arrivals, parse_duration(w.ramp))[-1]
+    return schedule(w.jobs_count(), w.rate, w.arrivals, w.ramp.seconds)[-1]
 
 
 def paced_ideal_s(w: Workload, closed_s: float | None, latency_s: float) -> float | None:

@@ -36,19 +36,15 @@ def strategy_class(name: str) -> object:
 
 def job_wait_s(w: Workload) -> float:
     """Expected network wait of one job: the image, plus its metadata when fetched."""
-    from flags_server.latency import parse_latency
-
-    wait = parse_latency(w.latency).mean_s
+    wait = w.latency.model.mean_s
     if w.metadata:
-        wait += parse_latency(w.metadata_latency or w.latency).mean_s
+        wait += (w.metadata_latency or w.latency).model.mean_s
     return wait
 
 
 def job_seconds(w: Workload) -> float:
     """Expected seconds one job keeps a slot busy: its requests' mean latency plus CPU work."""
-    from .workload import parse_cpu_work
-
-    cpu = parse_cpu_work(w.cpu_work)[1] / 1000 if w.cpu_work else 0.0
+    cpu = w.cpu_work.seconds
     return max(job_wait_s(w) + cpu, _MIN_JOB_S)
 
 

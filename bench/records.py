@@ -9,7 +9,6 @@ written by an older flagbench are brought up to date by ``bench.upgrade``, in on
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +22,6 @@ from .workload import Workload
 #: client, event-loop, interpreter and load-model axes and of failed accounting (the raw
 #: files read as they are, every new field having a default: their tables are rebuilt).
 SCHEMA_VERSION = 3
-#: The worker's exit status when it could not write its result (a full disk): the run stops
-#: rather than fail every trial that follows for the same reason.
-WORKER_WRITE_FAILED = os.EX_IOERR
 #: The columns of ``WorkerResult.records``: one per RequestRecord field.
 RECORD_FIELDS = [f.name for f in dataclasses.fields(RequestRecord)]
 #: Record fields that have a default, for records written before the field existed.

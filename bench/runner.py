@@ -48,7 +48,7 @@ from .plan import effective_concurrency, job_wait_s, strategy_class
 from .pythons import resolve_python
 from .records import SCHEMA_VERSION, TrialResult, WorkerResult, WorkerTask
 from .spec import Suite, Trial
-from .workload import Workload, parse_duration
+from .workload import Workload
 
 REMOTE_CONCURRENCY_CAP = 20
 #: How long a server that did not give its counts has to answer /_health before it is
@@ -198,7 +198,7 @@ def watchdog_for(w: Workload, concurrency: int, suite: Suite) -> float:
     per_job = (2 if w.metadata else 1) * (1 + w.retries) * (w.timeout_s + 1.0)
     rounds = math.ceil(w.jobs_count() / concurrency)
     cpu_s, save_s = w.blocking_steps_s()
-    schedule_s = w.jobs_count() / w.rate + parse_duration(w.ramp) if w.rate > 0 else 0.0
+    schedule_s = w.jobs_count() / w.rate + w.ramp.seconds if w.rate > 0 else 0.0
     return 30.0 + rounds * per_job + 4 * w.jobs_count() * (cpu_s + save_s) + schedule_s
 
 

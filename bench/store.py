@@ -17,10 +17,11 @@ from typing import Any
 
 import pandas as pd
 
-from . import upgrade
+from . import collect, upgrade
 from ._atomic import write_atomic, write_json_atomic
 from ._exceptions import RunDirError
 from .records import SCHEMA_VERSION, TrialResult
+from .spec import Suite
 
 TABLES = ("trials", "requests", "probes")
 
@@ -126,7 +127,7 @@ def load(run_dir: str | os.PathLike[str]) -> Run:
     path = Path(run_dir)
     meta = read_meta(path)
     if upgrade.schema_of(_read_json(path / "meta.json")) < SCHEMA_VERSION:
-        return upgrade.rebuilt(path, meta)
+        return _rebuilt(path, meta)
     frames = {}
     for name in TABLES:
         file = path / f"{name}.parquet"
@@ -139,3 +140,16 @@ def load(run_dir: str | os.PathLike[str]) -> Run:
     except (FileNotFoundError, pd.errors.EmptyDataError):  # no trial succeeded
         summary = pd.DataFrame()
     return Run(path, meta, frames["trials"], frames["requests"], frames["probes"], summary)
+
+
+def _rebuilt(run_dir: Path, meta: dict[str, Any]) -> Run:
+    """An older folder's tables, rebuilt in memory from its upgraded raw trial files."""
+    if not (run_dir / "raw").is_dir():
+        raise RunDirError(
+            f"{run_dir}: written by an older flagbench and has no raw/ trial "
+            "files to rebuild its tables from; run it again"
+        )
+    tables, summary = collect.collect(
+        meta["run_id"], load_raw(run_dir), meta["spec"]["baseline"], Suite.from_dict(meta["spec"])
+    )
+    return Run(run_dir, meta, tables["trials"], tables["requests"], tables["probes"], summary)

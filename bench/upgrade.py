@@ -11,13 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._exceptions import RunDirError
 from .records import SCHEMA_VERSION
-
-if TYPE_CHECKING:
-    from .store import Run
 
 
 def schema_of(data: dict[str, Any]) -> int:
@@ -83,23 +80,3 @@ def upgrade_raw(where: Path, data: dict[str, Any]) -> dict[str, Any]:
 
 def upgrade_meta(where: Path, meta: dict[str, Any]) -> dict[str, Any]:
     return _upgrade(where, meta, _META_STEPS)
-
-
-def rebuilt(run_dir: Path, meta: dict[str, Any]) -> Run:
-    """An older folder's tables, rebuilt in memory from its upgraded raw trial files."""
-    from . import collect, store
-
-    if not (run_dir / "raw").is_dir():
-        raise RunDirError(
-            f"{run_dir}: written by an older flagbench and has no raw/ trial "
-            "files to rebuild its tables from; run it again"
-        )
-    from .spec import Suite
-
-    tables, summary = collect.collect(
-        meta["run_id"],
-        store.load_raw(run_dir),
-        meta["spec"]["baseline"],
-        Suite.from_dict(meta["spec"]),
-    )
-    return store.Run(run_dir, meta, tables["trials"], tables["requests"], tables["probes"], summary)

@@ -25,18 +25,20 @@ from strategies.pools import resolved_start_method
 from strategies.spread import spread_of, usable_cores
 
 from ._atomic import write_json_atomic
+from ._exceptions import WORKER_WRITE_FAILED
 from .background import BackgroundThreads, switch_interval
 from .probes import Heartbeat, cpu_times, peak_rss_mib, reap_fork_server
-from .records import RECORD_FIELDS, WORKER_WRITE_FAILED, WorkerResult, WorkerTask, record_row
-from .workload import Workload, parse_cpu_work, parse_duration
+from .records import RECORD_FIELDS, WorkerResult, WorkerTask, record_row
+from .values import CpuWork as CpuWorkSpec
+from .workload import Workload
 
 
-def _cpu_work(spec: str) -> CpuWork | None:
+def _cpu_work(spec: CpuWorkSpec) -> CpuWork | None:
     if not spec:
         return None
     from strategies.cpu import calibrate
 
-    return calibrate(*parse_cpu_work(spec))
+    return calibrate(spec.kind, spec.ms)
 
 
 def settings_for(
@@ -45,31 +47,15 @@ def settings_for(
     """The strategy's settings: the workload fields that configure the worker (without the
     CPU work, which takes a calibration, when ``calibrate`` is False: for checks)."""
     return Settings(
-        concurrency=w.concurrency,
-        timeout_s=w.timeout_s,
-        retries=w.retries,
+        **w.settings_values(),
         save_dir=save_dir,
-        save_delay_s=parse_duration(w.save_delay),
         cpu_work=_cpu_work(w.cpu_work) if calibrate else None,
-        metadata=w.metadata,
-        executor=w.executor,
-        start_method=w.start_method or None,
         probe_interval_s=probe_interval_s,
-        client=w.client or None,
-        loop=w.loop or None,
-        processes=w.processes,
-        scheduler=w.scheduler,
-        dask_workers=w.dask_workers,
-        dask_threads=w.dask_threads,
-        rate=w.rate,
-        arrivals=w.arrivals,
-        ramp_s=parse_duration(w.ramp),
-        overflow=w.overflow,
     )
 
 
 def _switch_interval_s(w: Workload) -> float | None:
-    return parse_duration(w.switch_interval) if w.switch_interval else None
+    return w.switch_interval.seconds if w.switch_interval else None
 
 
 def start_up(strategy: Strategy, jobs: list[Job], settings: Settings) -> tuple[float | None, dict]:

@@ -1,11 +1,14 @@
 """The workload: everything about a trial except the strategy, each field declared once.
 
-A field's declaration says its type, default, unit, validation, help text, whether a suite
-may sweep it, and what it configures (the flag server, the worker, the job list or the
-interpreter). The suite TOML keys, the ``flagbench run`` options, the workload label, the
-sweep expansion, ``/_config``'s changes and the trials-table columns all derive from
-``FIELDS``: adding an axis is one entry here, plus the code that uses it. The fault rates
-come from the server's own fault table, so a new fault kind needs no entry here at all.
+``Workload`` is a frozen dataclass whose every field carries its declaration (``declare``):
+type, default, unit, validation, help text, whether a suite may sweep it, and what it
+configures (the flag server, the worker, the job list or the interpreter). The suite TOML
+keys, the ``flagbench run`` options, the workload label, the sweep expansion, ``/_config``'s
+changes and the trials-table columns all derive from ``FIELDS``, read off the dataclass:
+adding an axis is one field here, plus the code that uses it. Values are parsed here, at the
+edge, into the typed values of ``bench.values``; nothing downstream parses them again. The
+fault rates follow the server's fault table (``flags_server.fault_kinds``): a new fault kind
+needs its ``*_rate`` field here, which the import-time check below asks for.
 """
 
 from __future__ import annotations
@@ -27,15 +30,17 @@ from strategies.base import EXECUTORS
 from strategies.clients import ALL_CLIENTS, LOOPS
 
 from ._exceptions import SpecError
-from .codes import resolve_codes
+from .values import Codes, CpuWork, Duration, Latency
 
 Configures = Literal["server", "worker", "jobs", "interpreter"]
 _NUMBER = (int, float)
+_DECLARATION = "flagbench"  # the key of a field's declaration in its dataclass metadata
 
 
 @dataclass(frozen=True)
 class Field:
-    """One workload field. ``check`` raises ValueError with what is allowed."""
+    """One workload field's declaration. ``canon`` makes the typed value (raising ValueError
+    with what is allowed); ``check`` then checks its range."""
 
     name: str
     kind: type | tuple[type, ...]  # the TOML/JSON types accepted
@@ -51,11 +56,14 @@ class Field:
     axis: bool = True  # a list value in a suite sweeps it
     size: bool = False  # N or C: what a sweep chart puts on its x axis
     column: str = ""  # its trials-table column; "" means its name
-    canon: Callable[[Any], Any] | None = None  # one spelling per value ("0.005s" -> "5ms")
+    canon: Callable[[Any], Any] | None = None  # the typed value, in one spelling per value
     example: Any = None  # a valid value other than the default, for docs and tests
     # The strategy attribute that caps this field (``max_concurrency``): to a strategy that
     # declares it, values above the cap are one and the same configuration.
     capped_by: str = ""
+    # The strategy ``Settings`` attribute this field sets ("" none): ``settings_values`` fills
+    # them all, a duration as seconds and an unset text as None.
+    setting: str = ""
 
     @property
     def option(self) -> str:
@@ -66,13 +74,17 @@ class Field:
         return self.column or self.name
 
     def coerce(self, value: Any) -> Any:
-        """TOML gives ``1`` for a rate of 1.0: store the declared type."""
-        if self.kind == _NUMBER and value is not None:
+        """TOML gives ``1`` for a rate of 1.0: store the declared type, typed."""
+        if value is None:
+            return None
+        if self.kind == _NUMBER:
             return float(value)
+        if self.canon is not None:
+            return self.canon(value)
         return value
 
     def validate(self, where: str, value: Any, cli: bool = False) -> Any:
-        """The value, checked and coerced; a SpecError names the key (or the command-line
+        """The value, checked and typed; a SpecError names the key (or the command-line
         option) and what is allowed."""
         if value is None and self.default is None:
             return None
@@ -81,13 +93,27 @@ class Field:
         # bool is an int in Python; `concurrency = true` is a mistake, not 1
         if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             raise SpecError(f"{said} must be {kind_name(kinds)}")
-        value = self.coerce(value)
-        if self.check is not None:
-            try:
+        try:
+            value = self.coerce(value)
+            if self.check is not None:
                 self.check(value)
-            except ValueError as exc:
-                raise SpecError(f"{said}: {exc}") from None
-        return self.canon(value) if self.canon is not None else value
+        except ValueError as exc:
+            raise SpecError(f"{said}: {exc}") from None
+        return value
+
+
+def declare(
+    default: Any,
+    kind: type | tuple[type, ...],
+    help: str,
+    configures: Configures,
+    check: Callable[[Any], None] | None = None,
+    **options: Any,
+) -> Any:
+    """A ``Workload`` field with its declaration in the metadata (the name is filled in from
+    the attribute). Typed as Any so that the annotation on the attribute is what checkers see."""
+    declaration = Field("", kind, default, help, configures, check, **options)
+    return dataclasses.field(default=default, metadata={_DECLARATION: declaration})
 
 
 def kind_name(kind: type | tuple[type, ...]) -> str:
@@ -117,77 +143,18 @@ def _a(word: str) -> str:
     return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
-def _check_codes(spec: str) -> None:
-    resolve_codes(spec)
-
-
-def _check_latency(spec: str) -> None:
-    from flags_server import ConfigError, parse_latency
-
-    try:
-        parse_latency(spec)
-    except ConfigError as exc:
-        raise ValueError(str(exc)) from None
-
-
-def parse_cpu_work(spec: str) -> tuple[str, float]:
-    """``"python:2ms"`` -> ("python", 2.0). Kinds: python (holds the GIL), hashlib (releases it)."""
-    kind, sep, amount = spec.partition(":")
-    if not sep or kind not in ("python", "hashlib") or not amount.endswith("ms"):
-        raise ValueError("expected KIND:Nms with KIND python or hashlib, e.g. python:2ms")
-    try:
-        ms = float(amount[:-2])
-    except ValueError:
-        raise ValueError("expected KIND:Nms with a number N, e.g. python:2ms") from None
-    if not 0 < ms <= 10_000:
-        raise ValueError("the amount must be more than 0 and at most 10000 ms")
-    return kind, ms
-
-
-def _check_cpu_work(spec: str) -> None:
-    if spec:
-        parse_cpu_work(spec)
-
-
-_DURATION_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
-
-
-def parse_duration(spec: str) -> float:
-    """``"5ms"`` -> 0.005 seconds. A unit is required: a bare ``5`` could be seconds or ms."""
-    text = spec.strip()
-    for unit in ("us", "ms", "s"):  # "ms" and "us" end in "s": try them first
-        if text.endswith(unit):
-            try:
-                value = float(text[: -len(unit)])
-            except ValueError:
-                break
-            if value != value or value in (float("inf"), float("-inf")):
-                break
-            return value * _DURATION_UNITS[unit]
-    raise ValueError("expected a duration with its unit (us, ms or s), e.g. 5ms or 0.5ms")
-
-
-def duration_ms(spec: str) -> str:
-    """The one spelling of a duration: milliseconds, as short as exact (``"0.005s"`` -> 5ms)."""
-    return f"{round(parse_duration(spec) * 1e3, 6) + 0.0:g}ms"  # + 0.0: never "-0ms"
-
-
 def duration_between(lo_s: float, hi_s: float, *, above: bool = False) -> Callable[[Any], None]:
-    """A duration check; ``above`` makes ``lo_s`` itself not allowed."""
+    """A duration's range; ``above`` makes ``lo_s`` itself not allowed."""
 
-    def check(spec: str) -> None:
-        if spec == "":
+    def check(value: Duration) -> None:
+        if value == "":
             return
-        seconds = parse_duration(spec)
+        seconds = value.seconds
         if seconds < lo_s or (above and seconds == lo_s) or seconds > hi_s:
             low = "more than" if above else "at least"
             raise ValueError(f"must be {low} {lo_s * 1e3:g}ms and at most {hi_s * 1e3:g}ms")
 
     return check
-
-
-def _canon_duration(spec: str) -> str:
-    return duration_ms(spec) if spec else spec
 
 
 def one_of(*allowed: str) -> Callable[[Any], None]:
@@ -217,21 +184,38 @@ def _check_python(spec: str) -> None:
         resolve_python(spec)
 
 
-FIELDS: tuple[Field, ...] = (
-    Field(
-        "codes",
+def _rate(rate_field: str) -> Any:
+    """The declaration of a fault kind's rate, in the words of the server's fault table."""
+    (k,) = [k for k in FAULT_KINDS if k.rate_field == rate_field]
+    return declare(
+        0.0,
+        _NUMBER,
+        f"fraction of requests that get {_a(k.name)} fault: the server {k.does} (0..1)",
+        "server",
+        between(0, 1),
+        metavar="R",
+        example=0.01,
+    )
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Everything about a trial except the strategy: the same workload means identical
+    conditions. Build one from a suite's or a command line's values with ``from_mapping``,
+    which checks them; direct construction types the values but checks no ranges."""
+
+    codes: Codes = declare(
+        Codes("all"),
         str,
-        "all",
         "which flags: pop20, all, every, or codes and one-letter prefixes such as 'BR CN U'",
         "jobs",
-        _check_codes,
+        canon=Codes,
         cli=False,
         example="BR CN",
-    ),
-    Field(
-        "n_jobs",
-        int,
+    )
+    n_jobs: int | None = declare(
         None,
+        int,
         "N downloads, cycling through the codes (default: as many as the codes give)",
         "jobs",
         between(1, 1_000_000),
@@ -239,11 +223,10 @@ FIELDS: tuple[Field, ...] = (
         metavar="N",
         size=True,
         example=3,
-    ),
-    Field(
-        "concurrency",
-        int,
+    )
+    concurrency: int = declare(
         10,
+        int,
         "requests in flight (C); a comma list is a sweep",
         "worker",
         between(1, 10_000),
@@ -253,68 +236,57 @@ FIELDS: tuple[Field, ...] = (
         size=True,
         example=2,
         capped_by="max_concurrency",
-    ),
-    Field(
-        "latency",
+        setting="concurrency",
+    )
+    latency: Latency = declare(
+        Latency("0"),
         str,
-        "0",
         "server latency: 0.5, 100ms, uniform:0.5..5, lognormal:median=100ms,sigma=0.5, ...",
         "server",
-        _check_latency,
+        canon=Latency,
         metavar="SPEC",
         example="5ms",
-    ),
-    Field(
-        "metadata_latency",
-        str,
+    )
+    metadata_latency: Latency | None = declare(
         None,
+        str,
         "latency of metadata.json (default: as latency)",
         "server",
-        _check_latency,
+        canon=Latency,
         metavar="SPEC",
         example="1ms",
-    ),
-    *(
-        Field(
-            k.rate_field,
-            _NUMBER,
-            0.0,
-            f"fraction of requests that get {_a(k.name)} fault: the server {k.does} (0..1)",
-            "server",
-            between(0, 1),
-            metavar="R",
-            example=0.01,
-        )
-        for k in FAULT_KINDS
-    ),
-    Field(
-        "cpu_work",
+    )
+    error_rate: float = _rate("error_rate")
+    timeout_rate: float = _rate("timeout_rate")
+    reset_rate: float = _rate("reset_rate")
+    truncate_rate: float = _rate("truncate_rate")
+    slow_rate: float = _rate("slow_rate")
+    cpu_work: CpuWork = declare(
+        CpuWork(""),
         str,
-        "",
         "CPU work per flag: python:2ms (holds the GIL) or hashlib:2ms (releases it)",
         "worker",
-        _check_cpu_work,
+        canon=CpuWork,
         metavar="KIND:Nms",
         example="hashlib:0.1ms",
-    ),
-    Field("save", bool, False, "save each flag to a file", "worker", example=True),
-    Field(
-        "save_delay",
+    )
+    save: bool = declare(False, bool, "save each flag to a file", "worker", example=True)
+    save_delay: Duration = declare(
+        Duration("0ms"),
         str,
-        "0ms",
         "a slow disk: each file write blocks this long "
         "(time.sleep in the save step), e.g. 5ms; needs save; a comma list is a sweep",
         "worker",
         duration_between(0, 10),
         cli_list=True,
         metavar="DURATION[,...]",
-        canon=_canon_duration,
+        canon=Duration,
         example="5ms",
-    ),
-    Field(
-        "background_threads",
-        int,
+        setting="save_delay_s",
+    )
+    background_threads: int = declare(
         0,
+        int,
         "K CPU-bound pure-Python threads running beside the "
         "downloads for the whole timed region; a comma list is a sweep",
         "worker",
@@ -322,11 +294,10 @@ FIELDS: tuple[Field, ...] = (
         cli_list=True,
         metavar="K[,K...]",
         example=1,
-    ),
-    Field(
-        "switch_interval",
+    )
+    switch_interval: Duration = declare(
+        Duration(""),
         str,
-        "",
         "the interpreter's thread switch interval "
         "(sys.setswitchinterval), e.g. 0.5ms..50ms (default: Python's own, 5ms); a comma "
         "list is a sweep",
@@ -334,13 +305,12 @@ FIELDS: tuple[Field, ...] = (
         duration_between(0, 1, above=True),
         cli_list=True,
         metavar="DURATION[,...]",
-        canon=_canon_duration,
+        canon=Duration,
         example="0.5ms",
-    ),
-    Field(
-        "executor",
-        str,
+    )
+    executor: str = declare(
         "thread",
+        str,
         "where asyncio_executor runs CPU work and saving: thread "
         "(ThreadPoolExecutor(C)) or process (ProcessPoolExecutor(min(C, cores))); a comma "
         "list is a sweep",
@@ -349,11 +319,11 @@ FIELDS: tuple[Field, ...] = (
         cli_list=True,
         metavar="thread|process",
         example="process",
-    ),
-    Field(
-        "start_method",
-        str,
+        setting="executor",
+    )
+    start_method: str = declare(
         "",
+        str,
         "how process pools start their processes: fork, forkserver "
         "or spawn (default: forkserver where it exists); a comma list is a sweep",
         "worker",
@@ -362,11 +332,11 @@ FIELDS: tuple[Field, ...] = (
         metavar="METHOD[,...]",
         column="start_method_requested",
         example="spawn",
-    ),
-    Field(
-        "rate",
-        _NUMBER,
+        setting="start_method",
+    )
+    rate: float = declare(
         0.0,
+        _NUMBER,
         "open loop: R arrivals per second, each started when due "
         "and C a cap on requests in flight (0: closed loop, C at a time); a comma list is "
         "a sweep",
@@ -376,61 +346,61 @@ FIELDS: tuple[Field, ...] = (
         cli_list=True,
         metavar="R[,R...]",
         example=20.0,
-    ),
-    Field(
-        "arrivals",
-        str,
+        setting="rate",
+    )
+    arrivals: str = declare(
         "constant",
+        str,
         "open loop: arrivals evenly spaced (constant) or a Poisson process (poisson); needs rate",
         "worker",
         one_of(*ARRIVALS),
         metavar="constant|poisson",
         example="poisson",
-    ),
-    Field(
-        "ramp",
+        setting="arrivals",
+    )
+    ramp: Duration = declare(
+        Duration("0ms"),
         str,
-        "0ms",
         "open loop: the rate climbs linearly from 0 to R over this long, e.g. 2s; needs rate",
         "worker",
         duration_between(0, 3600),
         metavar="DURATION",
-        canon=_canon_duration,
+        canon=Duration,
         example="500ms",
-    ),
-    Field(
-        "overflow",
-        str,
+        setting="ramp_s",
+    )
+    overflow: str = declare(
         "queue",
+        str,
         "open loop: an arrival that finds C requests in flight "
         "waits for a slot (queue) or is not sent (drop, error kind 'dropped'); needs rate",
         "worker",
         one_of(*OVERFLOWS),
         metavar="queue|drop",
         example="drop",
-    ),
-    Field(
-        "metadata",
-        bool,
+        setting="overflow",
+    )
+    metadata: bool = declare(
         False,
+        bool,
         "fetch metadata.json first, as the book's flags3",
         "worker",
         example=True,
-    ),
-    Field(
-        "retries",
-        int,
+        setting="metadata",
+    )
+    retries: int = declare(
         0,
+        int,
         "retries per request after an error",
         "worker",
         between(0, 10),
         metavar="N",
         example=1,
-    ),
-    Field(
-        "timeout_s",
-        _NUMBER,
+        setting="retries",
+    )
+    timeout_s: float = declare(
         10.0,
+        _NUMBER,
         "per-request timeout (connect + read)",
         "worker",
         between(0.01, 600, " seconds"),
@@ -438,11 +408,11 @@ FIELDS: tuple[Field, ...] = (
         flags=("--timeout",),
         metavar="S",
         example=5.0,
-    ),
-    Field(
-        "client",
-        str,
+        setting="timeout_s",
+    )
+    client: str = declare(
         "",
+        str,
         "HTTP client library: requests, httpx or urllib3 for the sync "
         "strategies, aiohttp or httpx for the asyncio ones (default: each strategy's first); "
         "a comma list is a sweep",
@@ -452,11 +422,11 @@ FIELDS: tuple[Field, ...] = (
         metavar="NAME[,NAME...]",
         column="client_requested",
         example="httpx",
-    ),
-    Field(
-        "loop",
-        str,
+        setting="client",
+    )
+    loop: str = declare(
         "",
+        str,
         "event loop of the asyncio strategies: asyncio or uvloop (default "
         "asyncio); a comma list is a sweep",
         "worker",
@@ -465,21 +435,21 @@ FIELDS: tuple[Field, ...] = (
         metavar="NAME[,NAME...]",
         column="loop_requested",
         example="uvloop",
-    ),
-    Field(
-        "processes",
-        int,
+        setting="loop",
+    )
+    processes: int | None = declare(
         None,
+        int,
         "multiprocess_asyncio: P processes sharing C (default: one per CPU)",
         "worker",
         between(1, 256),
         metavar="P",
         example=2,
-    ),
-    Field(
-        "scheduler",
-        str,
+        setting="processes",
+    )
+    scheduler: str | None = declare(
         None,
+        str,
         "dask: the scheduler of an existing cluster (default: a LocalCluster per trial)",
         "worker",
         _check_scheduler,
@@ -487,55 +457,45 @@ FIELDS: tuple[Field, ...] = (
         metavar="tcp://HOST:PORT",
         axis=False,
         example="tcp://127.0.0.1:8786",
-    ),
-    Field(
-        "dask_workers",
-        int,
+        setting="scheduler",
+    )
+    dask_workers: int | None = declare(
         None,
+        int,
         "dask: LocalCluster worker processes (default: one per CPU)",
         "worker",
         between(1, 64),
         metavar="W",
         example=2,
-    ),
-    Field(
-        "dask_threads",
-        int,
+        setting="dask_workers",
+    )
+    dask_threads: int | None = declare(
         None,
+        int,
         "dask: threads per LocalCluster worker, the batches each runs at once (default 2)",
         "worker",
         between(1, 64),
         metavar="T",
         example=1,
-    ),
-    Field(
-        "python",
-        str,
+        setting="dask_threads",
+    )
+    python: str = declare(
         "",
+        str,
         "interpreter for the trials, a version such as 3.12 or a path (default: this one)",
         "interpreter",
         _check_python,
         metavar="VERSION|PATH",
         column="python_requested",
         example=sys.executable,
-    ),
-)
-BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+    )
 
-
-def _declare(cls: type) -> type:
-    """Give ``cls`` one dataclass field per declaration, before ``@dataclass`` reads them."""
-    cls.__annotations__ = {f.name: "Any" for f in FIELDS}
-    for f in FIELDS:
-        setattr(cls, f.name, f.default)
-    return cls
-
-
-@dataclass(frozen=True)
-@_declare
-class Workload:
-    """Everything about a trial except the strategy: the same workload means identical
-    conditions. Its fields are ``FIELDS``; build one from a mapping with ``from_mapping``."""
+    def __post_init__(self) -> None:
+        """Values given directly (tests, JSON read back) become typed as from_mapping's."""
+        for f in FIELDS:
+            value = getattr(self, f.name)
+            if f.canon is not None and value is not None and type(value) is str:
+                object.__setattr__(self, f.name, f.canon(value))
 
     @property
     def workload_id(self) -> str:
@@ -556,9 +516,9 @@ class Workload:
         return " ".join(parts)
 
     def codes_list(self) -> list[str]:
-        codes = resolve_codes(self.codes)
+        codes = self.codes.codes
         if self.n_jobs is None:
-            return codes
+            return list(codes)
         return list(itertools.islice(itertools.cycle(codes), self.n_jobs))
 
     def jobs_count(self) -> int:
@@ -566,8 +526,11 @@ class Workload:
 
     def blocking_steps_s(self) -> tuple[float, float]:
         """Per job whose flag comes back: seconds of calibrated CPU work and of slow write."""
-        cpu = parse_cpu_work(self.cpu_work)[1] / 1000 if self.cpu_work else 0.0
-        return cpu, parse_duration(self.save_delay) if self.save else 0.0
+        return self.cpu_work.seconds, self.save_delay.seconds if self.save else 0.0
+
+    def settings_values(self) -> dict[str, Any]:
+        """The strategy settings this workload sets (``Field.setting``), in their types."""
+        return {f.setting: _setting_value(getattr(self, f.name)) for f in FIELDS if f.setting}
 
     def server_changes(self) -> dict[str, Any]:
         """The server settings this workload needs, applied through ``/_config`` before a trial."""
@@ -600,7 +563,7 @@ class Workload:
                 f"{where}: the fault rates ({', '.join(RATE_FIELDS)}) add up to "
                 f"{total:g}; allowed: a sum of at most 1"
             )
-        if parse_duration(workload.save_delay) > 0 and not workload.save:
+        if workload.save_delay.seconds > 0 and not workload.save:
             said = (
                 f"--save-delay {workload.save_delay}"
                 if cli
@@ -612,6 +575,22 @@ class Workload:
             )
         _check_open_loop(workload, where, cli)
         return workload
+
+
+FIELDS: tuple[Field, ...] = tuple(
+    dataclasses.replace(f.metadata[_DECLARATION], name=f.name) for f in dataclasses.fields(Workload)
+)
+BY_NAME: dict[str, Field] = {f.name: f for f in FIELDS}
+
+_missing = [r for r in RATE_FIELDS if r not in BY_NAME]
+if _missing:  # a fault kind added to the server's table without its workload field
+    raise ImportError(f"bench.workload: declare the field(s) {', '.join(_missing)} (see _rate)")
+
+
+def _setting_value(value: Any) -> Any:
+    if isinstance(value, Duration):
+        return value.seconds
+    return None if value == "" else value
 
 
 def _cell(f: Field, value: Any) -> Any:

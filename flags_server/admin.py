@@ -10,18 +10,35 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
 from . import jsonbody
 from ._exceptions import ConfigError
 from .access import is_loopback_peer
-
-if TYPE_CHECKING:
-    from .app import FlagSite
+from .config import ServerConfig
+from .content import Content
+from .stats import Stats
 
 JSON = "application/json"
+
+
+class Site(Protocol):
+    """What the admin API reads and changes of the running site (``app.FlagSite``)."""
+
+    config: ServerConfig
+    content: Content
+    stats: Stats
+    port: int
+    loop_name: str
+    max_connections: int
+
+    def apply(self, new: ServerConfig) -> None: ...
+
+    def reset(self) -> None: ...
+
+
 MAX_ADMIN_BODY = 64 * 1024
 ROUTES = "/_health, /_stats, /_stats/reset, /_config"
 
@@ -34,7 +51,7 @@ def _error(status: int, message: str) -> web.Response:
     return _json({"error": message, "status": status}, status)
 
 
-async def handle_admin(site: FlagSite, request: web.BaseRequest, path: str) -> web.StreamResponse:
+async def handle_admin(site: Site, request: web.BaseRequest, path: str) -> web.StreamResponse:
     """Answer one /_ request (403 for a peer that is not loopback)."""
     if not is_loopback_peer(request.remote):
         return _error(403, "the admin API (/_...) answers loopback clients only")
@@ -72,7 +89,7 @@ async def handle_admin(site: FlagSite, request: web.BaseRequest, path: str) -> w
     return _error(404, f"no admin route {path}; routes: {ROUTES}")
 
 
-async def _put_config(site: FlagSite, request: web.BaseRequest) -> web.Response:
+async def _put_config(site: Site, request: web.BaseRequest) -> web.Response:
     if request.content_length is not None and request.content_length > MAX_ADMIN_BODY:
         return _error(400, f"configuration body larger than {MAX_ADMIN_BODY} bytes")
     try:  # a body that trickles in must not hold the handler for ever

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from bench.charts.data import RunLike, joined, ok_trials, summary
-from bench.workload import parse_cpu_work, parse_duration, sweep_params
+from bench.values import Duration, parse_cpu_work
+from bench.workload import sweep_params
 
 MIN_STALL_S = 0.001  # shorter loop lags are a busy loop, not one blocked by a write
 _EXPERIMENT_COLUMNS = (
@@ -161,7 +162,7 @@ def blocking_table(run: RunLike) -> pd.DataFrame:
         mine = lags[lags["trial_id"].isin(ids)]
         if mine.empty:
             continue  # no event loop to stall
-        write_s = parse_duration(delay)
+        write_s = Duration(delay).seconds
         stalls = mine[mine["lag_s"] >= max(write_s, MIN_STALL_S)]
         stuck = [
             _stuck(stalls[stalls["trial_id"] == tid], req[req["trial_id"] == tid]) for tid in ids

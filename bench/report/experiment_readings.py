@@ -11,7 +11,7 @@ import pandas as pd
 from bench.charts.data import RunLike
 from bench.charts.experiments import blocking_table, gil_table, switch_table
 from bench.charts.text import TIMES, fmt_s, fmt_x
-from bench.report.readings import reads
+from bench.report.reader import reads
 
 
 def _at(

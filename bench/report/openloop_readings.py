@@ -10,7 +10,7 @@ import pandas as pd
 from bench.charts.data import RunLike, strategies
 from bench.charts.openloop import open_loop_table
 from bench.charts.text import TIMES, fmt_s
-from bench.report.readings import reads
+from bench.report.reader import reads
 
 KEEPING_UP = 0.95  # achieved over target at or above this: the model carried the load
 

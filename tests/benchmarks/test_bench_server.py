@@ -20,7 +20,11 @@ from flags_server.latency import parse_latency
 def test_decide(benchmark) -> None:
     model = parse_latency("lognormal:median=100ms,sigma=0.5")
     rates = FaultRates(http_error=0.1, reset=0.05, truncate=0.05)
-    benchmark(decide, 7, "br/br.gif", 3, model, rates)
+    decision = benchmark(decide, 7, "br/br.gif", 3, model, rates)
+    # a pure function: the same inputs give the same decision, within the model's range
+    assert decision == decide(7, "br/br.gif", 3, model, rates)
+    assert 0 < decision.latency_s <= 60.0
+    assert decision.fault in (None, "http_error", "reset", "truncate")
 
 
 def test_parse_site_path(benchmark) -> None:

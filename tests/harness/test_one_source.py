@@ -3,6 +3,9 @@ is a suite key, a `flagbench run` option and a trials column, and reaches the se
 
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 
 import bench
@@ -134,3 +137,54 @@ def test_requests_and_probes_carry_the_strategy(tiny_run):
                 table["strategy"].astype(str).to_numpy()
                 == by_trial.loc[table["trial_id"]].to_numpy()
             ).all()
+
+
+# The harness's own settings, not the workload's: where files go, how often probes sample,
+# the calibrated CPU work (from cpu_work, after a calibration), and two constants.
+HARNESS_SETTINGS = {"save_dir", "probe_interval_s", "cpu_work", "backoff_s", "lag_probe"}
+
+
+def test_every_strategy_setting_is_declared_by_exactly_one_workload_field():
+    from strategies.base import Settings
+
+    declared = [f.setting for f in FIELDS if f.setting]
+    assert len(declared) == len(set(declared))
+    names = {f.name for f in dataclasses.fields(Settings)}
+    assert set(declared) == names - HARNESS_SETTINGS
+
+
+def test_settings_come_from_the_typed_values():
+    from bench.worker import settings_for
+
+    w = Workload.from_mapping(
+        {"save": True, "save_delay": "0.005s", "ramp": "2s", "rate": 10.0, "client": "httpx"}
+    )
+    s = settings_for(w, None, 0.01, calibrate=False)
+    assert (s.save_delay_s, s.ramp_s, s.client, s.loop) == (0.005, 2.0, "httpx", None)
+
+
+def test_values_are_parsed_once_at_the_edge_into_typed_values():
+    """A suite's or a command line's strings become typed values that keep their spelling."""
+    from bench.values import Codes, CpuWork, Duration, Latency
+
+    w = Workload.from_mapping(
+        {"codes": "BR CN", "latency": "5ms", "cpu_work": "python:2ms", "switch_interval": "0.5ms"}
+    )
+    assert isinstance(w.codes, Codes) and w.codes.codes == ("BR", "CN")
+    assert isinstance(w.latency, Latency) and w.latency.model.mean_s == pytest.approx(0.005)
+    assert isinstance(w.cpu_work, CpuWork) and (w.cpu_work.kind, w.cpu_work.seconds) == (
+        "python",
+        0.002,
+    )
+    assert isinstance(w.switch_interval, Duration) and w.switch_interval.seconds == 0.0005
+    # read back from JSON (a raw trial file), the values are typed again and equal
+    again = Workload(**json.loads(json.dumps(w.to_dict())))
+    assert again == w and isinstance(again.latency, Latency) and again.latency.model.kind == "fixed"
+
+
+@pytest.mark.parametrize("bad", ["5", "fast", "nanms", "1 ms s"])
+def test_a_bad_duration_is_refused_with_what_is_allowed(bad):
+    from bench.values import Duration
+
+    with pytest.raises(ValueError, match="duration with its unit"):
+        Duration(bad)

@@ -8,7 +8,7 @@ import pytest
 
 from bench._exceptions import SpecError
 from bench.spec import builtin_suites, load_suite
-from bench.workload import parse_cpu_work
+from bench.values import parse_cpu_work
 
 
 def write(tmp_path, text: str):
@@ -156,12 +156,13 @@ def test_unknown_suite_lists_the_builtins():
 
 def test_durations_have_one_spelling():
     """The same duration written two ways is one workload (one id, one label)."""
-    from bench.workload import Workload, duration_ms, parse_duration
+    from bench.values import Duration, parse_duration
+    from bench.workload import Workload
 
     assert parse_duration("5ms") == pytest.approx(0.005)
     assert parse_duration("500us") == pytest.approx(0.0005)
     assert parse_duration("0.02s") == pytest.approx(0.02)
-    assert [duration_ms(d) for d in ("0.005s", "5ms", "5000us", "0s", "1s")] == [
+    assert [Duration(d) for d in ("0.005s", "5ms", "5000us", "0s", "1s")] == [
         "5ms",
         "5ms",
         "5ms",
