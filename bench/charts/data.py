@@ -169,7 +169,22 @@ def main_workloads(run: RunLike, limit: int) -> list[Workload]:
     return pick(chosen, limit)
 
 
-MAX_WALL_PANELS = 8  # workloads on the wall chart
+MAX_WALL_PANELS = 4  # workloads on the wall chart: its panels fit one screen
+SAMPLES_PER_TAIL = 10  # a percentile p needs SAMPLES_PER_TAIL / (1 - p) samples or more
+
+
+def enough_samples(n: float, percentile: float) -> bool:
+    """Whether ``n`` samples can state percentile ``percentile`` (in %): about ten of them
+    above it, so a p99 needs 1,000 and a p99.9 10,000; below that it is one or two samples'
+    noise, drawn or written as if it were a tail."""
+    return n >= SAMPLES_PER_TAIL / (1 - percentile / 100) * (1 - 1e-9)
+
+
+def top_percentile(n: float, cap: float = 99.9) -> float | None:
+    """The highest percentile ``n`` samples can state (at most ``cap``); None below p50."""
+    if not enough_samples(n, 50):
+        return None
+    return min(cap, 100 * (1 - SAMPLES_PER_TAIL / n))
 
 
 def wall_workloads(run: RunLike) -> list[Workload]:
@@ -280,11 +295,13 @@ def sweeps(run: RunLike) -> list[Sweep]:
         if best:
             best = pick(sorted(best, key=lambda x: -len(x.workloads))[:MAX_SERIES], MAX_SERIES)
             best.sort(key=lambda x: x.other)
+            # the whole workload but the swept axis (and the series' axis, with several):
+            # a chart of one sweep names every setting its points share
             ref = best[0].workloads[0]
-            name = "N" if other == "n_jobs" else "C"
-            fixed = f"latency {ref.latency}"
-            if len(best) == 1:
-                fixed = f"{name}={best[0].other}, " + fixed
+            drop = {"C" if axis == "concurrency" else "N"}
+            if len(best) > 1:
+                drop.add("N" if other == "n_jobs" else "C")
+            fixed = " ".join(p for p in ref.label.split() if p.split("=", 1)[0] not in drop)
             out.append(Sweep(axis, tuple(best), fixed))
     return out
 
@@ -304,9 +321,30 @@ def error_workload_ids(run: RunLike) -> list[str]:
     return []
 
 
+MIN_FAILED_SHARE = 0.05  # failed attempts and 404s per job that make an errors chart worth it
+
+
 def has_errors(run: RunLike) -> bool:
-    """Whether the run has failures, injected faults or 404s to show."""
-    return bool(error_workload_ids(run))
+    """Whether the run has failures, injected faults or 404s worth a chart: the strategies
+    ended differently, the client's counts disagree with the server's, or they are a
+    noticeable share of the jobs. One error per trial that every strategy met alike (a
+    small injected error rate) is said by the summary table's errors column; a chart of
+    identical one-error bars would spend the reader's time on nothing."""
+    ids = error_workload_ids(run)
+    if not ids:
+        return False
+    t = ok_trials(run)
+    t = t[t["workload_id"].isin(ids)]
+    inj = [c for c in t.columns if c.startswith("server_injected_")]
+    failed = t["n_error"].fillna(0) + t[inj].fillna(0).sum(axis=1) + t["n_not_found"].fillna(0)
+    if (failed / t["n_jobs"].clip(lower=1)).mean() >= MIN_FAILED_SHARE:
+        return True
+    if "counts_match" in t and t["counts_match"].eq(False).any():
+        return True
+    outcomes = t.groupby(["workload_id", "strategy"], observed=True)[
+        ["n_ok", "n_not_found", "n_error"]
+    ].mean()
+    return bool((outcomes.groupby(level=0).nunique() > 1).any().any())
 
 
 def has_sweep(run: RunLike) -> bool:

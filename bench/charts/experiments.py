@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bench import stats
 from bench.charts.data import RunLike, joined, ok_trials, summary
 from bench.values import Duration, parse_cpu_work
 from bench.workload import sweep_params
@@ -69,7 +70,9 @@ def _cpu(spec: str) -> tuple[str, float]:
 
 def gil_table(run: RunLike) -> pd.DataFrame:
     """Per model, CPU kind and cost, and workers C: the speed-up over the baseline strategy on
-    the same workload (whatever its C), and the ideal speed-up (the two ideals' ratio).
+    the same workload (whatever its C) with its 95% interval, and the ideal speed-up: the
+    baseline's measured time over the model's ideal, so a model at its ideal draws on the
+    line and one below efficiency 1 under it, by construction.
 
     Only the largest group of workloads that differ in CPU work, C and executor alone is
     kept, so a run with other sweeps beside gives one coherent picture.
@@ -84,6 +87,9 @@ def gil_table(run: RunLike) -> pd.DataFrame:
         return pd.DataFrame()
     t = t.assign(model=model_names(t))
     base = t[t["strategy"] == baseline].groupby("cpu_work")[["wall_s", "ideal_s"]].median()
+    base_walls = {
+        k: g.to_numpy(float) for k, g in t[t["strategy"] == baseline].groupby("cpu_work")["wall_s"]
+    }
     rows = []
     for (model, cpu_work, c), g in t[t["strategy"] != baseline].groupby(
         ["model", "cpu_work", "concurrency"]
@@ -92,6 +98,9 @@ def gil_table(run: RunLike) -> pd.DataFrame:
             continue
         kind, ms = _cpu(cpu_work)
         wall, ideal = float(g["wall_s"].median()), float(g["ideal_s"].median())
+        walls = g["wall_s"].to_numpy(float)
+        _, lo, hi = stats.ratio_ci(base_walls[cpu_work], walls)
+        eff_lo, eff_hi = stats.log_ci(g["efficiency"].dropna().to_numpy(float))
         rows.append(
             {
                 "model": model,
@@ -103,7 +112,19 @@ def gil_table(run: RunLike) -> pd.DataFrame:
                 "wall_s": wall,
                 "ideal_s": ideal,
                 "speedup": base.loc[cpu_work, "wall_s"] / wall,
-                "ideal_speedup": base.loc[cpu_work, "ideal_s"] / ideal,
+                "speedup_ci_low": lo,
+                "speedup_ci_high": hi,
+                # a perfect client's speed-up over the baseline as measured: the point lies
+                # under it exactly when the model's efficiency (ideal / wall) is at most 1
+                "ideal_speedup": base.loc[cpu_work, "wall_s"] / ideal,
+                # efficiency = ideal / wall: at most 1 where the ideal is a bound
+                "efficiency": float(g["efficiency"].median()),
+                "efficiency_ci_low": eff_lo,
+                "efficiency_ci_high": eff_hi,
+                # the baseline's own efficiency: the speed-up's ideal assumes it is 1
+                "baseline_efficiency": float(
+                    base.loc[cpu_work, "ideal_s"] / base.loc[cpu_work, "wall_s"]
+                ),
                 "cpu_cores": int(g["cpu_cores"].median()) if g["cpu_cores"].notna().any() else 0,
                 "cpu_limit": str(g["cpu_limit"].mode().iloc[0]),
                 "loop_lag_p99_s": float(g["loop_lag_p99_s"].median()),

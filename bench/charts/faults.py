@@ -10,6 +10,7 @@ from matplotlib.patches import Patch
 
 from bench.charts.data import (
     RunLike,
+    enough_samples,
     error_workload_ids,
     has_errors,
     has_probes,
@@ -104,7 +105,7 @@ def fig_probes(run: RunLike) -> Figure | None:
     ]
     handles += [
         Line2D([], [], ls="", marker=m, color="#444444", label=lab)
-        for m, lab in (("o", "p50"), ("D", "p99"), ("x", "max"))
+        for m, lab in (("o", "p50"), ("D", "p99 (from 1,000 samples)"), ("x", "max"))
     ]
     legend_below(fig, handles)
     fig.suptitle(
@@ -119,9 +120,10 @@ def _probe_summary(ax, pk: pd.DataFrame, present, colours) -> None:
         lag = pk.loc[pk["strategy"] == st, "lag_s"].to_numpy(float) * 1e3
         if not len(lag):
             continue
+        # a percentile only where its samples can state it (bench.charts.data.enough_samples)
+        marks = [(m, p) for m, p in (("o", 50.0), ("D", 99.0)) if enough_samples(len(lag), p)]
         for marker, value in (
-            ("o", np.percentile(lag, 50)),
-            ("D", np.percentile(lag, 99)),
+            *((m, np.percentile(lag, p)) for m, p in marks),
             ("x", lag.max()),
         ):
             drawn.append(max(value, 1e-3))

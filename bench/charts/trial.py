@@ -22,6 +22,7 @@ from bench.charts.data import (
     pick,
     requests_of,
     strategies,
+    top_percentile,
     workloads,
 )
 from bench.charts.registry import chart
@@ -41,7 +42,6 @@ MAX_TIMELINES = 3  # workloads that get a timeline of their own
 MAX_ROWS = 300  # request rows drawn per timeline panel; beyond this every k-th is drawn
 MAX_LATENCY_PANELS = 6
 MAX_BREAKDOWN_ROWS = 4
-MIN_SAMPLES = 5
 CUT_RATIO = 4.0  # a per-request bar this many times the next longest is cut at the edge
 WAIT_FILL = "#F2F2F2"
 OFF_CPU = "#E6E6E6"
@@ -224,9 +224,11 @@ def fig_latency(run: RunLike) -> Figure | None:
     nrows = math.ceil(len(shown) / ncols)
     fig = new_figure(10 if ncols == 1 else 12, 1.4 + 3.6 * nrows)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    drawn = set()
+    drawn: set[str] = set()
     for ax, w in zip(axes, shown, strict=False):
         drawn |= _latency_panel(ax, req[req["workload_id"] == w.workload_id], w, names, colours)
+    if not drawn:
+        return None
     for ax in axes[len(shown) :]:
         ax.set_visible(False)
     handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in names if n in drawn]
@@ -242,7 +244,8 @@ def fig_latency(run: RunLike) -> Figure | None:
     legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
     fig.suptitle(
-        "Latency per request (every attempt, all repeats): percentiles p50 to p99.9" + extra
+        "Latency per request (every attempt, all repeats): each percentile p drawn where "
+        "10 / (1 - p) samples or more state it" + extra
     )
     return fig
 
@@ -252,9 +255,9 @@ def _latency_panel(ax, req: pd.DataFrame, w: Workload, names, colours) -> set[st
     top_p = 50.0
     for st in names:
         lat = req.loc[req["strategy"] == st, "latency_s"].dropna().to_numpy(float)
-        if len(lat) < MIN_SAMPLES:
+        pmax = top_percentile(len(lat))  # only the percentiles its samples can state
+        if pmax is None:
             continue
-        pmax = min(99.9, 100 * (1 - 1 / len(lat)))
         p = 100 - np.logspace(np.log10(50), np.log10(100 - pmax), 80)
         ax.plot(_tail_x(p), np.percentile(lat, p) * 1e3, color=colours[st], lw=2)
         top_p = max(top_p, pmax)
@@ -264,6 +267,8 @@ def _latency_panel(ax, req: pd.DataFrame, w: Workload, names, colours) -> set[st
     if configured is not None:
         ax.plot(_tail_x(p), configured * 1e3, color=IDEAL_COLOUR, ls="--", lw=1.3)
     ticks = [p for p in _TICK_P if p <= top_p + 1e-9]
+    if top_p - ticks[-1] > 1:  # the deepest percentile drawn, named where the line ends
+        ticks.append(math.floor(top_p * 10) / 10)  # rounded down: never past what is stated
     ax.set_xticks(_tail_x(ticks), [f"p{p:g}" for p in ticks])
     ax.set_xlim(_tail_x([50])[0] - 0.05, _tail_x([top_p])[0] + 0.05)
     lines = [ln.get_ydata() for ln in ax.get_lines()]
@@ -276,7 +281,14 @@ def _latency_panel(ax, req: pd.DataFrame, w: Workload, names, colours) -> set[st
         ax.set_ylim(bottom=0)
     ax.set_ylabel("latency (ms)" + (", log scale" if ax.get_yscale() == "log" else ""))
     ax.set_xlabel("percentile")
-    ax.set_title(wrap(w.label, 60), loc="left")
+    n = req.groupby("strategy")["latency_s"].count()
+    n = n[n.index.isin(list(drawn))]
+    counted = (
+        f"{n.min():,} samples" if n.min() == n.max() else f"{n.min():,} to {n.max():,} samples"
+    )
+    ax.set_title(
+        wrap(w.label, 60) + f"\n{counted}: up to p{math.floor(top_p * 10) / 10:g}", loc="left"
+    )
     return drawn
 
 

@@ -17,6 +17,7 @@ from bench.charts.data import (
     baseline_of,
     client_cpu,
     configured_percentiles,
+    enough_samples,
     error_workload_ids,
     inflight,
     interpreter_grids,
@@ -378,34 +379,40 @@ def _probes(run: RunLike, _wid: str | None) -> list[str]:
         pk = p[p["kind"] == kind]
         if pk.empty:
             continue
-        mx = pk.groupby("strategy")["lag_s"].max()
-        p99 = pk.groupby("strategy")["lag_s"].quantile(0.99)
+        lags = pk.groupby("strategy")["lag_s"]
+        mx = lags.max()
+        # the p99 where every strategy has the samples to state it (as the chart draws it)
+        tail = "p99" if all(enough_samples(k, 99) for k in lags.count()) else "max"
+        top = lags.quantile(0.99) if tail == "p99" else mx
         # per trial, so that one spike in one repeat is not a finding
         per_trial = t[t["strategy"].isin(list(mx.index))]
-        worst = standout(per_trial, f"{kind}_p99_s")
-        best = standout(per_trial, f"{kind}_p99_s", highest=False)
-        if len(p99) == 1:
-            text = (
-                f"{what.capitalize()} with {p99.index[0]}: p99 {fmt_s(p99.iloc[0])}, "
-                f"max {fmt_s(mx.iloc[0])}"
-            )
+        worst = standout(per_trial, f"{kind}_{tail}_s")
+        best = standout(per_trial, f"{kind}_{tail}_s", highest=False)
+        if len(top) == 1:
+            text = f"{what.capitalize()} with {top.index[0]}: {tail} {fmt_s(top.iloc[0])}"
+            if tail != "max":
+                text += f", max {fmt_s(mx.iloc[0])}"
         elif worst is None:
             text = (
-                f"{what.capitalize()}: p99 {fmt_span(p99.to_dict())}, too close for the "
+                f"{what.capitalize()}: {tail} {fmt_span(top.to_dict())}, too close for the "
                 "repeats to single one out"
             )
         else:
-            text = f"Worst {what}: {worst}, p99 {fmt_s(p99[worst])} (max {fmt_s(mx[worst])})"
+            text = f"Worst {what}: {worst}, {tail} {fmt_s(top[worst])}"
+            if tail != "max":
+                text += f" (max {fmt_s(mx[worst])})"
             if best is not None and best != worst:
-                text += f"; best {best}, p99 {fmt_s(p99[best])}"
+                text += f"; best {best}, {tail} {fmt_s(top[best])}"
         out.append(text + ".")
         last_kind = (what, pk)
-    if len(out) == 1:
+    if len(out) == 1 and enough_samples(len(last_kind[1]), 50):
         what, pk = last_kind
         out.append(
             f"Half of all {what} samples were under {fmt_s(pk['lag_s'].median())}; "
             "a blocked event loop or a busy GIL shows as the spikes above that."
         )
+    if not out:
+        return []
     return [f"{main.label}: {out[0]}", *out[1:]]
 
 

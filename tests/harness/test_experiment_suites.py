@@ -203,6 +203,13 @@ def test_tiny_gil_runs_every_model_and_records_how_it_spread(tiny_runs, tmp_path
     assert (t["efficiency"] <= 1.1).all(), t.loc[t["efficiency"] > 1.1, ["strategy", "workload"]]
     text = _drawn(run, "gil", tmp_path)
     assert "At 16 ms of CPU work per flag and C=4, threads reached" in text
+    # every point has its interval, and the ideal bounds it exactly where efficiency does
+    from bench.charts.experiments import gil_table
+
+    table = gil_table(run)
+    assert {"speedup_ci_low", "speedup_ci_high", "efficiency"} <= set(table.columns)
+    above_ideal = table["speedup"] > table["ideal_speedup"] * (1 + 1e-9)
+    assert (above_ideal == (table["efficiency"] > 1 + 1e-9)).all()
     assert "hashlib threads ran" in text and "processpool reached" in text
 
 

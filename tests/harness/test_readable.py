@@ -17,6 +17,7 @@ import pytest
 
 import bench
 from bench.charts.data import workloads
+from bench.charts.data import workloads as data_workloads
 
 from .conftest import flagbench
 
@@ -188,3 +189,14 @@ def test_readme_pytest_snippet_runs_as_written_in_a_clone(tmp_path):
     assert bm["stats"]["rounds"] >= 2 and bm["extra_info"]["flagbench"]["counts"]["ok"] == 20
     (folder,) = [p for p in (tmp_path / "results").iterdir() if p.is_dir()]
     assert (folder / "report.html").exists()
+
+
+def test_the_wall_chart_fits_one_screen(swept):
+    from bench.charts.summary import fig_wall
+
+    _, _, run = swept
+    fig = fig_wall(run)
+    assert len(data_workloads(run)) == 5
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) <= 4 and fig.get_size_inches()[1] <= 12
+    assert "(4 of 5 workloads)" in fig._suptitle.get_text()
