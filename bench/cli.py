@@ -483,6 +483,8 @@ def _execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None)
             )
             status = 1
     print(f"results: {outcome.run_dir}")
+    if not args.no_report and status == 0:  # a whole run, as the next estimate will mean it
+        progress.remember()
     if args.save_baseline is not None:
         root = outcome.run_dir.parent
         baselines.save(root, args.save_baseline, outcome.run_dir)

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
-from .estimate import Estimate, Eta, duration, estimate
+from . import calibration
+from .estimate import Estimate, Eta, base_seconds, duration, estimate
 from .ideal import trial_ideal
 
 if TYPE_CHECKING:
@@ -64,10 +65,12 @@ class Progress:
         self.total = 0
         self.done = 0
         self.estimated_s = 0.0
-        self.started = self.last = time.monotonic()
+        self.started = self.last = self.created = time.monotonic()
+        self.cal = calibration.load()
+        self.recorder = calibration.Recorder()
 
     def start(self, run_dir: Any, todo: Sequence[Trial]) -> None:
-        est = estimate(self.suite, todo)
+        est = estimate(self.suite, todo, self.cal)
         self.eta, self.total, self.estimated_s = Eta(est), len(todo), est.total_s
         self.started = self.last = time.monotonic()
         print(
@@ -90,6 +93,9 @@ class Progress:
         trial = done.trial
         assert self.eta is not None
         self.eta.done(trial, now - self.last)
+        if done.result is not None:
+            base = base_seconds(trial, self.suite.seed, self.suite.server)
+            self.recorder.add(trial.strategy, base, done.result.wall_s, now - self.last)
         self.last = now
         self.done += 1
         left = _clock(self.eta.remaining_s())
@@ -115,6 +121,11 @@ class Progress:
             file=self.stream,
             flush=True,
         )
+
+    def remember(self) -> None:
+        """Keep what this run measured for the next estimate (a finished run only: the time
+        since this object was made covers the checks, the trials and the report)."""
+        calibration.save(self.recorder.calibration(self.cal, time.monotonic() - self.created))
 
     def close(self) -> None:
         """End the bar and say how long the run took; once, however often it is called."""

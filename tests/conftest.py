@@ -6,10 +6,15 @@ JSON (README, "Benchmark your own strategy in pytest")."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # the tests' runs neither read nor teach the estimate's record of this machine
+    # (bench.calibration): their estimates are the defaults, and the user's cache untouched
+    os.environ.setdefault("FLAGBENCH_TIMING", "off")
     # before pytest-benchmark's own pytest_configure (trylast), which reads these options
     if config.getoption("benchmark_only", default=False):
         config.option.benchmark_enable = True

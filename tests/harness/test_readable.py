@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,35 @@ def test_the_wall_chart_fits_one_screen(swept):
     panels = [ax for ax in fig.axes if ax.get_visible()]
     assert len(panels) <= 4 and fig.get_size_inches()[1] <= 12
     assert "(4 of 5 workloads)" in fig._suptitle.get_text()
+
+
+def _estimated_s(stdout_or_err: str) -> float:
+    m = re.findall(r"estimated (?:(\d+) min )?(\d+) s", stdout_or_err)
+    mi, s = m[-1]
+    return 60 * int(mi or 0) + int(s)
+
+
+def test_the_estimate_learns_what_runs_here_take(tmp_path):
+    """A run records what its strategies and the harness took on this machine; the next
+    estimate of the same run starts from that, so it lands nearer the time the run took
+    than the ideal-based default did (the accuracy itself is scripts/bench_estimate.py's)."""
+    timing = tmp_path / "timing.json"
+    env = {**os.environ, "FLAGBENCH_TIMING": str(timing)}
+    args = ("run", "threadpool", "processpool", "-n", "12", "-m", "4", "--latency", "5ms",
+            "--repeats", "2", "--warmup", "0")  # fmt: skip
+    first = flagbench(*args, "--dry-run", env=env)
+    assert first.returncode == 0 and not timing.exists()
+    default = _estimated_s(first.stdout)
+    t0 = time.monotonic()
+    proc = flagbench(*args, "--out", str(tmp_path / "out"), env=env)
+    actual = time.monotonic() - t0
+    assert proc.returncode == 0, proc.stderr
+    saved = json.loads(timing.read_text())
+    assert set(saved["strategies"]) == {"threadpool", "processpool"}
+    assert saved["fixed_s"] > 0 and all(v["overhead_s"] > 0 for v in saved["strategies"].values())
+    learned = _estimated_s(flagbench(*args, "--dry-run", env=env).stdout)
+    assert abs(learned - actual) < abs(default - actual) or abs(learned - actual) <= 1, (
+        default,
+        learned,
+        actual,
+    )
