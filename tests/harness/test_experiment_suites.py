@@ -239,3 +239,10 @@ def test_tiny_switch_interval_records_the_interval_and_the_background_load(tiny_
     assert ref["switch_interval_s"].iloc[0] == pytest.approx(sys.getswitchinterval())
     text = _drawn(run, "switch_interval", tmp_path)
     assert "With 1 CPU-bound thread beside the downloads, request latency p99 went from" in text
+
+
+@pytest.mark.parametrize("name", ["gil", "blocking", "switch-interval"])
+def test_every_number_in_the_readings_comes_from_the_run(tiny_runs, tmp_path, name):
+    from ..claims import unclaimed
+
+    assert unclaimed(tiny_runs[name], tmp_path) == []

@@ -43,3 +43,9 @@ def test_a_client_on_several_cores_is_said_to_keep_several_cores_busy(real_run):
     assert "1.7 cores" in text
     for pct in re.findall(r"(\d+(?:\.\d+)?)%", text):
         assert 0 <= float(pct) <= 100, text
+
+
+def test_every_number_in_the_readings_comes_from_the_run(real_run, tmp_path):
+    from ..claims import unclaimed
+
+    assert unclaimed(real_run, tmp_path) == []
