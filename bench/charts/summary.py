@@ -55,6 +55,7 @@ class _WallRow:
     ideal: float
     text: str
     io_ideal: float = math.nan  # the I/O ideal alone, when CPU work or slow writes raise it
+    startup: float = math.nan  # median time until the first request started (process start-up)
 
     @property
     def io_below(self) -> bool:
@@ -114,6 +115,15 @@ def fig_wall(run: RunLike) -> Figure | None:
         Line2D([], [], ls="", marker="o", mfc="white", mec="black", label="each repeat"),
         Line2D([], [], color=IDEAL_COLOUR, ls="--", lw=1.5, label=IDEAL_LABEL),
     ]
+    if any(r is not None and _shows_startup(r) for rows in panels for _, r in rows):
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor="#555555",
+                hatch="xx",
+                label="start-up: until the first request (a process pool starting its processes)",
+            )
+        )
     if any(r is not None and r.io_below for rows in panels for _, r in rows):
         handles.append(
             Line2D(
@@ -156,10 +166,18 @@ def _wall_rows(
                     ideal=float(row["ideal_s"]),
                     text=_speed_text(st, med, row),
                     io_ideal=float(row.get("ideal_io_s", math.nan)),
+                    startup=float(row.get("pool_startup_median_s", math.nan)),
                 ),
             )
         )
     return rows
+
+
+STARTUP_SHOWN = 0.05  # of the wall time: a start-up smaller than this is not drawn
+
+
+def _shows_startup(r: _WallRow) -> bool:
+    return math.isfinite(r.startup) and r.startup >= STARTUP_SHOWN * r.median
 
 
 def _wide(rows: list[tuple[str, _WallRow | None]]) -> bool:
@@ -199,6 +217,19 @@ def _wall_panel(
             ax.plot(r.median, i, ls="", marker="o", ms=10, color=colour, zorder=2)
         else:
             ax.barh(i, r.median, height=0.62, color=colour, alpha=0.85, zorder=2)
+        if _shows_startup(r):  # the part of the wall time spent before the first request
+            ax.barh(
+                i,
+                r.startup - (left if log else 0.0),
+                left=left if log else 0.0,
+                height=0.62,
+                facecolor="white",
+                edgecolor=colour,
+                hatch="xx",
+                lw=0.8,
+                alpha=0.9,
+                zorder=2.5,
+            )
         ax.plot(r.ci, (i, i), color="black", lw=1.2, marker="|", ms=9, mew=1.2, zorder=3)
         ax.scatter(
             r.repeats,

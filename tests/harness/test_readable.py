@@ -233,3 +233,51 @@ def test_the_estimate_learns_what_runs_here_take(tmp_path):
         learned,
         actual,
     )
+
+
+def test_the_readme_example_is_written_from_the_committed_run():
+    """Not edited by hand: the block is what scripts/make_examples.py writes from
+    docs/example, and the charts it shows are that run's."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_examples", ROOT / "scripts" / "make_examples.py"
+    )
+    make_examples = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_examples)
+    readme = (ROOT / "README.md").read_text()
+    example = bench.load(ROOT / "docs" / "example")
+    assert make_examples.readme_block(example) in readme
+    for chart in re.findall(r"\(docs/example/charts/([\w.-]+\.png)\)", readme):
+        assert (ROOT / "docs" / "example" / "charts" / chart).exists(), chart
+    for shot in ("quick.png", "gil.png"):
+        assert (ROOT / "docs" / "screenshots" / shot).stat().st_size > 20_000
+
+
+def test_process_start_up_is_measured_apart_from_the_downloads(tmp_path):
+    proc = flagbench(
+        "run", "threadpool", "processpool", "-n", "12", "-m", "4", "--latency", "5ms",
+        "--repeats", "2", "--warmup", "0", "--no-report", "--out", str(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    run = bench.load(folder)
+    t = run.trials.astype({"strategy": str}).set_index(["strategy", "repeat"])
+    r = run.requests.astype({"strategy": str})
+    for _, row in t.iterrows():
+        mine = r[(r["trial_id"] == row["trial_id"]) & (r["attempt"] > 0)]
+        assert row["pool_startup_s"] == pytest.approx(mine["t_start_s"].min(), abs=1e-9)
+        assert row["first_result_s"] == pytest.approx(mine["t_end_s"].min(), abs=1e-9)
+        assert row["first_result_s"] >= row["pool_startup_s"] >= 0
+        # the book's total keeps every part
+        assert row["pool_startup_s"] + row["steady_s"] == pytest.approx(row["wall_s"])
+    starts = t["pool_startup_s"].groupby(level=0).median()
+    assert starts["processpool"] > starts["threadpool"]  # processes start before a request
+    s = run.summary.set_index("strategy")
+    assert s.loc["processpool", "pool_startup_median_s"] == pytest.approx(starts["processpool"])
+    from bench.charts.summary import fig_wall
+
+    fig = fig_wall(run)
+    legend = " ".join(t.get_text() for t in fig.legends[0].get_texts()) if fig.legends else ""
+    if starts["processpool"] >= 0.05 * s.loc["processpool", "wall_median_s"]:
+        assert "start-up: until the first request" in legend
