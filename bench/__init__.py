@@ -12,14 +12,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .store import Run
+    from bench.results.store import Run
 
 __all__ = ["Run", "load"]
 
 
 def load(run_dir: Any) -> Run:
-    """The tables of a stored run (see ``bench.store.load``)."""
-    from .store import load as _load
+    """The tables of a stored run (see ``bench.results.store.load``)."""
+    # deferred: the worker imports bench too; pandas only on first use
+    from bench.results.store import load as _load
 
     return _load(run_dir)
 
@@ -27,7 +28,8 @@ def load(run_dir: Any) -> Run:
 def __getattr__(name: str) -> Any:
     # pandas is imported on first use only: the worker process imports ``bench`` too.
     if name == "Run":
-        from .store import Run
+        # deferred: the worker imports bench too; pandas only on first use
+        from bench.results.store import Run
 
         return Run
     raise AttributeError(name)

@@ -202,6 +202,7 @@ def _version() -> str:
 
 def run(config: ServerConfig, prog: str = "flags-server", parent_pid: int | None = None) -> int:
     """Serve `config` until Ctrl-C; one line and exit 2 on a bad value or a taken port."""
+    # deferred: the server's aiohttp loads only to serve, not for --help
     from .serve import serve_forever
 
     access = logging.getLogger("flags_server.access")

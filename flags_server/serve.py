@@ -23,6 +23,7 @@ def loop_factory(choice: str) -> tuple[Callable[[], asyncio.AbstractEventLoop], 
     """The loop constructor and its name for --loop auto|asyncio|uvloop."""
     if choice in ("auto", "uvloop"):
         try:
+            # deferred: an optional event loop, loaded only when chosen
             import uvloop
         except ImportError:
             if choice == "uvloop":

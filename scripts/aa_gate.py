@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import gate, stats, store
-from bench.compare import keyed
+from bench.present.compare import keyed
+from bench.results import gate, stats, store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def run_suite(suite: str, out: Path) -> Path:
 def suite_text(suite: str) -> str:
     if suite.endswith(".toml") or Path(suite).exists():
         return Path(suite).read_text(encoding="utf-8")
-    return (resources.files("bench.suites") / f"{suite}.toml").read_text(encoding="utf-8")
+    return (resources.files("bench.define.suites") / f"{suite}.toml").read_text(encoding="utf-8")
 
 
 def with_cpu_work(text: str, cpu_work: str) -> str:

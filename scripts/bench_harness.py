@@ -4,7 +4,7 @@
 
 Against one embedded server (latency 100 ms), interleaved, for each strategy named:
 
-- harness: ``bench.runner.run_trial`` as a suite runs it (fresh worker process, server
+- harness: ``bench.run.runner.run_trial`` as a suite runs it (fresh worker process, server
   reconfigured and its stats reset and read, records written and read back), timed from
   outside; ``overhead = outside time - the trial's own wall_s``, plus the cost of collecting
   the tables, per trial.
@@ -25,10 +25,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import collect
-from bench.runner import RunOptions, run_trial
-from bench.spec import Suite, Trial
-from bench.workload import Workload
+from bench.define.spec import Suite, Trial
+from bench.define.values import Codes, Latency
+from bench.define.workload import Workload
+from bench.results import collect
+from bench.run.runner import RunOptions, run_trial
 from flags_server import ServerConfig, running
 
 DIRECT = """
@@ -55,7 +56,10 @@ def main() -> None:
     args = parser.parse_args()
 
     workload = Workload(
-        codes="all", n_jobs=args.jobs, concurrency=args.concurrency, latency=args.latency
+        codes=Codes("all"),
+        n_jobs=args.jobs,
+        concurrency=args.concurrency,
+        latency=Latency(args.latency),
     )
     suite = Suite("harness-bench", tuple(args.strategies), (workload,), seed=1)
     results: dict[str, dict[str, list[float]]] = {

@@ -34,7 +34,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
-from bench.probes import reap_fork_server
+from bench.run.probes import reap_fork_server
 from strategies.pools import default_start_method
 
 TIMEOUT_S = 10.0

@@ -52,8 +52,8 @@ def _seconds(meta: dict) -> float:
 
 def readme_block(run) -> str:
     """The README's example, every number read from ``run`` (a ``bench.load`` result)."""
-    from bench.cli import format_summary
-    from bench.estimate import duration
+    from bench.cli.execute import format_summary
+    from bench.run.estimate import duration
 
     meta = run.meta
     s = run.summary

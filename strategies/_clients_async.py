@@ -45,6 +45,7 @@ async def open_transport(client: str, settings: Settings) -> AsyncIterator[Async
 def run_loop(main: Coroutine[Any, Any, T], loop: str | None) -> T:
     """Run ``main`` on a fresh event loop of the named kind (asyncio, the default, or uvloop)."""
     if loop == "uvloop":
+        # deferred: an optional event loop, loaded only when chosen
         import uvloop
 
         return uvloop.run(main)
@@ -57,6 +58,7 @@ class AiohttpTransport:
     name = "aiohttp"
 
     def __init__(self, settings: Settings) -> None:
+        # deferred: a client library loads only when a trial chooses it
         import aiohttp
 
         c = settings.concurrency
@@ -111,6 +113,7 @@ class HttpxTransport:
     name = "httpx"
 
     def __init__(self, settings: Settings) -> None:
+        # deferred: a client library loads only when a trial chooses it
         import httpx
 
         c = settings.concurrency

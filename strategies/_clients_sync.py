@@ -76,6 +76,7 @@ class RequestsTransport:
     name = "requests"
 
     def __init__(self) -> None:
+        # deferred: a client library loads only when a trial chooses it
         import requests
         from requests.adapters import HTTPAdapter
 
@@ -109,6 +110,7 @@ class HttpxTransport:
     name = "httpx"
 
     def __init__(self) -> None:
+        # deferred: a client library loads only when a trial chooses it
         import httpx
 
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=None)
@@ -141,6 +143,7 @@ class Urllib3Transport:
     name = "urllib3"
 
     def __init__(self) -> None:
+        # deferred: a client library loads only when a trial chooses it
         import urllib3
 
         self._timeout = urllib3.Timeout

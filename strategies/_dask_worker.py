@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import importlib
 import os
 import threading
 import time
@@ -34,8 +35,6 @@ Results = list[tuple[int, list[RequestRecord]]]
 def warm(client: str, loop: str) -> None:
     """Import the trial's libraries on this worker before the clock starts, as the harness
     does in its own process: a first import would otherwise land in the first batch."""
-    import importlib
-
     for name in ("strategies._aio", "strategies._clients_async", client, loop):
         importlib.import_module(name)
 
@@ -91,6 +90,7 @@ class _Runner:
         self.probes: list[ProbeSample] = []
         self.tasks: set[asyncio.Task[list[RequestRecord]]] = set()
         if loop == "uvloop":
+            # deferred: an optional event loop, loaded only when chosen
             import uvloop
 
             self.loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()

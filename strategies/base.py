@@ -8,6 +8,7 @@ package needs nothing from here but these dataclasses.
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
@@ -135,8 +136,6 @@ class Settings:
         if not (self.ramp_s >= 0 and math.isfinite(self.ramp_s)):
             raise ValueError(f"ramp_s must be a number >= 0, got {self.ramp_s}")
         if self.start_method is not None:
-            import multiprocessing
-
             allowed = multiprocessing.get_all_start_methods()
             if self.start_method not in allowed:
                 raise ValueError(
@@ -233,7 +232,7 @@ class Strategy(Protocol):
 
 def count_outcomes(records: Sequence[RequestRecord]) -> dict[str, int]:
     """Final outcome counts; ok + not_found + error equals the number of jobs."""
-    counts = dict.fromkeys(OUTCOMES, 0)
+    counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
     for rec in records:
         if rec.final:
             counts[rec.outcome] += 1

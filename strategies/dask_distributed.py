@@ -55,6 +55,7 @@ SCHEMES = ("tcp", "tls")
 def distributed() -> Any:
     """The dask.distributed module, or one line saying how to install it."""
     try:
+        # deferred: dask is an optional extra
         import distributed as module
     except ImportError:
         raise UnsupportedSetting(

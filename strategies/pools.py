@@ -13,6 +13,7 @@ import multiprocessing
 import signal
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
 from typing import Any
 
 PREFERRED = "forkserver"
@@ -41,8 +42,6 @@ def warm_fork_server(start_method: str | None, preload: Sequence[str]) -> dict[s
     inside the timed region, as in the book. Returns what it did, for the trial's record."""
     if resolved_start_method(start_method) != "forkserver":
         return {}
-    from multiprocessing import forkserver
-
     multiprocessing.get_context("forkserver").set_forkserver_preload(["__main__", *preload])
     forkserver.ensure_running()
     return {"fork_server": "started before the timed region"}

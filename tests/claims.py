@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.text import Text
 
-from bench import charts
-from bench.charts import data
-from bench.charts.registry import all_charts
-from bench.charts.rendering import style
-from bench.report.readings import reading
+from bench.present import charts
+from bench.present.charts import data
+from bench.present.charts.registry import all_charts
+from bench.present.charts.rendering import style
+from bench.present.report.readings import reading
 
 NUMBER = re.compile(
     r"(?<![\w.=])(\d[\d,]*(?:\.\d+)?)\s?(µs|ms|min|s\b|%|\u00d7|/s|requests/s|cores?|of a core)?"
@@ -31,8 +31,8 @@ CONSTANTS = {0.95}  # "at least 95% of the target", "95% CI": the report's own t
 
 
 def _frames(run) -> list[pd.DataFrame]:
-    from bench.charts.experiments import blocking_table, gil_table, switch_table
-    from bench.charts.openloop import open_loop_table
+    from bench.present.charts.experiments import blocking_table, gil_table, switch_table
+    from bench.present.charts.openloop import open_loop_table
 
     out = [run.trials, run.summary]
     for make in (gil_table, blocking_table, switch_table, open_loop_table):

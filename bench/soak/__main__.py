@@ -7,16 +7,16 @@ that the soak works; the figures for the README come from a full run.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Callable
 
-from bench.checks import raise_open_files_limit
-from bench.spec import Suite
-from bench.workload import Workload
-
-from . import inputs, load, stops
-from .table import Row, markdown
+from bench.define.spec import Suite
+from bench.define.workload import Workload
+from bench.run.checks import raise_open_files_limit
+from bench.soak import inputs, load, stops
+from bench.soak.table import Row, markdown
 
 
 def checks(quick: bool) -> dict[str, Callable[[], Row]]:
@@ -30,8 +30,8 @@ def checks(quick: bool) -> dict[str, Callable[[], Row]]:
     }
     for stop in stops.STOPS:
         jobs, concurrency = (40, 10) if quick else (200, 20)
-        out[stop.name.replace(" ", "-").lower()] = lambda s=stop, j=jobs, c=concurrency: (
-            stops.survive(s, j, c)
+        out[stop.name.replace(" ", "-").lower()] = functools.partial(
+            stops.survive, stop, jobs, concurrency
         )
     out["http-inputs"] = inputs.http_inputs
     out["slowloris"] = lambda: inputs.slowloris(300 if quick else 3000)

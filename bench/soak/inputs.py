@@ -17,12 +17,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from bench.soak import procs
+from bench.soak.runs import Sandbox, sandbox
+from bench.soak.table import Row
 from flags_server import AdminClient, AdminError, ServerConfig, running
 from flags_server.config import CONFIG_FIELDS
-
-from . import procs
-from .runs import Sandbox, sandbox
-from .table import Row
 
 _CLOSE = b"Host: x\r\nConnection: close\r\n"
 #: Requests no client should send; each well-formed one asks the server to close after it.

@@ -10,12 +10,11 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import bench
+from bench.results import store
+from bench.soak import procs
+from bench.soak.runs import finish, last_line, lost_requests, sandbox
+from bench.soak.table import Row
 from flags_server import RunningServer, ServerConfig, running
-
-from . import procs
-from .runs import finish, last_line, lost_requests, sandbox
-from .table import Row
 
 #: 10% of the requests get a fault, of every kind the server injects.
 MIXED_FAULTS = {
@@ -89,7 +88,7 @@ def hold(load: Load) -> Row:
         if code not in (0, 1):
             row.result, row.passed, row.lost = f"exit {code}: {last_line(stderr)}", False, None
             return _timed(row, started)
-        t = bench.load(box.run_dir()).trials.iloc[0]
+        t = store.load(box.run_dir()).trials.iloc[0]
     injected = {
         k: int(t[f"server_injected_{k}"])
         for k in ("http_error", "reset", "truncate", "timeout", "slow")

@@ -12,7 +12,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 from typing import Any
 
-from . import procs
+from bench.soak import procs
 
 CLI_TIMEOUT_S = 1800.0
 

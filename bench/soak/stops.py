@@ -11,11 +11,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import bench
-
-from . import procs
-from .runs import Sandbox, finish, last_line, lost_requests, sandbox
-from .table import Row
+from bench.results import store
+from bench.soak import procs
+from bench.soak.runs import Sandbox, finish, last_line, lost_requests, sandbox
+from bench.soak.table import Row
 
 
 @dataclass(frozen=True)
@@ -181,7 +180,7 @@ def survive(stop: Stop, jobs: int = 200, concurrency: int = 20) -> Row:
 
 def _describe(row: Row, box: Sandbox) -> None:
     """Add what the folder holds in the end: trials ok and failed, requests lost, peak RSS."""
-    run = bench.load(box.run_dir())
+    run = store.load(box.run_dir())
     t = run.trials
     ok = t[t["status"] == "ok"]
     row.lost = lost_requests(ok)

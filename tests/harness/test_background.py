@@ -9,11 +9,11 @@ import threading
 
 import pytest
 
-from bench.background import BackgroundThreads, switch_interval
-from bench.probes import Heartbeat
-from bench.records import WorkerTask
-from bench.worker import run_trial
-from bench.workload import Workload
+from bench.define.workload import Workload
+from bench.results.records import WorkerTask
+from bench.run.background import BackgroundThreads, switch_interval
+from bench.run.probes import Heartbeat
+from bench.run.worker import run_trial
 from flags_server import ServerConfig, running
 from strategies.base import ProbeSample
 

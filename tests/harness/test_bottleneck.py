@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.collect import bottleneck
+from bench.results.collect import bottleneck
 
 BASE = {
     "status": "ok",

@@ -15,9 +15,9 @@ import pytest
 
 import bench
 from bench.cli import build_parser
-from bench.runner import check_remote
-from bench.spec import Suite
-from bench.workload import Workload
+from bench.define.spec import Suite
+from bench.define.workload import Workload
+from bench.run.runner import check_remote
 
 from .plugins import installed_plugin
 

@@ -85,7 +85,7 @@ def test_did_you_mean(args, expected, run_cli, tmp_path):
 
 def test_did_you_mean_in_a_suite_file(tmp_path):
     from bench._exceptions import SpecError
-    from bench.spec import load_suite
+    from bench.define.spec import load_suite
 
     path = tmp_path / "s.toml"
     path.write_text('[suite]\nstrategies = ["sequental"]\n')
@@ -133,7 +133,7 @@ def test_dry_run_of_a_builtin_suite(run_cli):
 
 
 def test_an_interpreter_too_old_is_told_so_not_advised_to_install(run_cli, tmp_path):
-    from bench.pythons import resolve_python
+    from bench.define.pythons import resolve_python
 
     try:
         resolve_python("3.9")

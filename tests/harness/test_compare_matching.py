@@ -115,11 +115,11 @@ def test_one_row_order_everywhere(runs, run_cli):
             if ln.strip() and ln.split()[0].rstrip("*") in ORDER
         ]
         assert names == ORDER
-    from bench import report
+    from bench.present import report
 
     for table in report.build_report(run, []).summary:
         assert [row[0].rstrip("*") for row in table.rows] == ORDER
-    from bench.charts.data import strategies
+    from bench.present.charts.data import strategies
 
     assert strategies(run) == ORDER
 

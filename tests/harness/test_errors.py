@@ -22,10 +22,10 @@ from strategies import StrategyError, UnknownStrategy
     ],
 )
 def test_main_turns_each_packages_base_error_into_one_line(monkeypatch, capsys, error):
-    def fail() -> int:
+    def fail(args: object) -> int:
         raise error
 
-    monkeypatch.setattr(cli, "cmd_list", fail)
+    monkeypatch.setattr(cli.listing, "command", fail)
     assert cli.main(["list"]) == 2
     captured = capsys.readouterr()
     assert captured.err == f"flagbench: error: {error}\n"
@@ -33,10 +33,10 @@ def test_main_turns_each_packages_base_error_into_one_line(monkeypatch, capsys, 
 
 
 def test_a_message_over_several_lines_still_prints_as_one(monkeypatch, capsys):
-    def fail() -> int:
+    def fail(args: object) -> int:
         raise StrategyError("first\n  second\n")
 
-    monkeypatch.setattr(cli, "cmd_list", fail)
+    monkeypatch.setattr(cli.listing, "command", fail)
     assert cli.main(["list"]) == 2
     assert capsys.readouterr().err == "flagbench: error: first; second\n"
 

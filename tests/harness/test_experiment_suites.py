@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 import bench
-from bench.spec import load_suite
+from bench.define.spec import load_suite
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -106,7 +106,9 @@ def _toml(value) -> str:
 def tiny(name: str, n_jobs: int) -> str:
     """The built-in suite ``name`` with the same strategies and axes, the ends of each axis
     (or ``KEEP``'s values), ``n_jobs`` jobs and one measured repeat."""
-    data = tomllib.loads((resources.files("bench.suites") / f"{name}.toml").read_text("utf-8"))
+    data = tomllib.loads(
+        (resources.files("bench.define.suites") / f"{name}.toml").read_text("utf-8")
+    )
     data["suite"].update(repeats=1, warmup=0)
     data["defaults"] = {**data.get("defaults", {}), "n_jobs": n_jobs}
     keep = KEEP.get(name, {})
@@ -167,8 +169,8 @@ def tiny_runs(tmp_path_factory):
 
 def _drawn(run, kind: str, tmp_path: Path) -> str:
     """Draw the experiment's chart from the stored run; its reading, as the report has it."""
-    from bench import charts
-    from bench.report.readings import reading
+    from bench.present import charts
+    from bench.present.report.readings import reading
 
     (drawn,) = charts.render(run, tmp_path, kinds=[kind])
     assert drawn.path("png").stat().st_size > 10_000
@@ -204,7 +206,7 @@ def test_tiny_gil_runs_every_model_and_records_how_it_spread(tiny_runs, tmp_path
     text = _drawn(run, "gil", tmp_path)
     assert "At 16 ms of CPU work per flag and C=4, threads reached" in text
     # every point has its interval, and the ideal bounds it exactly where efficiency does
-    from bench.charts.experiments import gil_table
+    from bench.present.charts.experiments import gil_table
 
     table = gil_table(run)
     assert {"speedup_ci_low", "speedup_ci_high", "efficiency"} <= set(table.columns)

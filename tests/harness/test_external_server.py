@@ -21,8 +21,8 @@ from aiohttp import web
 
 import bench
 from bench._exceptions import HarnessError
-from bench.runner import RunOptions, run_trial
-from bench.spec import Suite, Trial, Workload
+from bench.define.spec import Suite, Trial, Workload
+from bench.run.runner import RunOptions, run_trial
 from flags_server import AdminClient, ServerConfig, running
 
 CANNOT_APPLY = "the workload's latency and faults cannot be applied"

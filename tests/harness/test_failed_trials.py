@@ -20,12 +20,12 @@ import pytest
 import requests
 
 import bench
-from bench.accounting import failure_of
-from bench.records import RECORD_FIELDS, TrialResult, WorkerResult
-from bench.runner import RunOptions, run_trial
+from bench.define.spec import Suite, Trial
+from bench.define.workload import Workload
+from bench.results.accounting import failure_of
+from bench.results.records import RECORD_FIELDS, TrialResult, WorkerResult
+from bench.run.runner import RunOptions, run_trial
 from bench.soak import procs
-from bench.spec import Suite, Trial
-from bench.workload import Workload
 from flags_server import ServerConfig, running
 from strategies.base import RequestRecord
 
@@ -272,7 +272,7 @@ def test_the_rule(records, server, reason):
 
 def test_the_collector_holds_older_raw_files_to_the_rule(tmp_path):
     """A raw file saved as ok before the rule existed is read as the failed trial it was."""
-    from bench import collect
+    from bench.results import collect
 
     old = _trial([_rec("br")], server={"requests": 1})
     raw = json.loads(json.dumps(old.to_dict()))

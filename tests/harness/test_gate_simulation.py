@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import gate, stats
-from bench.compare import compare_many
-from bench.store import Run
+from bench.present.compare import compare_many
+from bench.results import gate, stats
+from bench.results.store import Run
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "quick-repeats.csv"
 REPEATS = 3  # flagbench's default

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bench import cli
-from bench.checks import check_size
-from bench.spec import Suite
-from bench.workload import Workload
+from bench.define.spec import Suite
+from bench.define.workload import Workload
+from bench.run.checks import check_size
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ import pytest
 
 import bench
 from bench.cli import build_parser
-from bench.spec import suite_from_mapping
-from bench.workload import BY_NAME, FIELDS, Workload, expand
+from bench.define.spec import suite_from_mapping
+from bench.define.sweeps import expand
+from bench.define.workload import BY_NAME, FIELDS, Workload
 from flags_server import ServerConfig
 from flags_server.fault_kinds import FAULT_KINDS
 
@@ -154,7 +155,7 @@ def test_every_strategy_setting_is_declared_by_exactly_one_workload_field():
 
 
 def test_settings_come_from_the_typed_values():
-    from bench.worker import settings_for
+    from bench.run.worker import settings_for
 
     w = Workload.from_mapping(
         {"save": True, "save_delay": "0.005s", "ramp": "2s", "rate": 10.0, "client": "httpx"}
@@ -165,7 +166,7 @@ def test_settings_come_from_the_typed_values():
 
 def test_values_are_parsed_once_at_the_edge_into_typed_values():
     """A suite's or a command line's strings become typed values that keep their spelling."""
-    from bench.values import Codes, CpuWork, Duration, Latency
+    from bench.define.values import Codes, CpuWork, Duration, Latency
 
     w = Workload.from_mapping(
         {"codes": "BR CN", "latency": "5ms", "cpu_work": "python:2ms", "switch_interval": "0.5ms"}
@@ -184,7 +185,22 @@ def test_values_are_parsed_once_at_the_edge_into_typed_values():
 
 @pytest.mark.parametrize("bad", ["5", "fast", "nanms", "1 ms s"])
 def test_a_bad_duration_is_refused_with_what_is_allowed(bad):
-    from bench.values import Duration
+    from bench.define.values import Duration
 
     with pytest.raises(ValueError, match="duration with its unit"):
         Duration(bad)
+
+
+def test_the_trials_table_has_exactly_its_declared_columns_in_order(tiny_run):
+    from bench.results.columns import trial_columns
+
+    assert list(tiny_run.trials.columns) == [c.name for c in trial_columns()]
+
+
+def test_docs_columns_is_written_from_the_declaration():
+    from pathlib import Path
+
+    from bench.results.columns import markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "columns.md"
+    assert doc.read_text() == markdown(), "run: python -m bench.results.columns > docs/columns.md"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import bench
-from bench import hdr
+from bench.results import hdr
 
 
 def _exact(values: np.ndarray, p: float) -> float:
@@ -81,8 +81,8 @@ def test_an_open_run_has_its_columns_and_hdr_matches_the_raw_requests(open_run) 
 
 
 def test_the_open_loop_charts_are_drawn_with_their_readings(open_run, tmp_path) -> None:
-    from bench.charts import render
-    from bench.report.readings import reading
+    from bench.present.charts import render
+    from bench.present.report.readings import reading
 
     kinds = ["openloop_latency", "openloop_omission", "openloop_rate"]
     drawn = render(open_run, tmp_path, kinds)

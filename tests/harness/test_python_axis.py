@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 import bench
-from bench import dependencies, venvs
-from bench.pythons import found_pythons
+from bench.define import dependencies
+from bench.define.pythons import found_pythons
+from bench.run import venvs
 
 pytestmark = pytest.mark.slow
 RUN = (
@@ -153,7 +154,7 @@ def test_an_interpreter_too_old_is_one_line_and_exit_2(tmp_path, run_cli, fake_p
 def tiny_pythons_suite(second_python: str) -> str:
     """The built-in ``pythons`` suite, made tiny: the running interpreter and a second one,
     six flags, one repeat, two strategies."""
-    text = (resources.files("bench.suites") / "pythons.toml").read_text("utf-8")
+    text = (resources.files("bench.define.suites") / "pythons.toml").read_text("utf-8")
     for old, new in (
         ('python = "all"', f'python = ["", "{second_python}"]'),
         ("repeats = 3", "repeats = 1"),

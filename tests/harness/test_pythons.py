@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from bench import dependencies
 from bench._exceptions import SpecError
-from bench._process import run_captured
-from bench.checks import prepare_pythons
-from bench.interpreters import probe
-from bench.pythons import expand_all, found_pythons, resolve_python
-from bench.spec import Suite, load_suite
-from bench.workload import Workload
+from bench.define import dependencies
+from bench.define.pythons import expand_all, found_pythons, resolve_python
+from bench.define.spec import Suite, load_suite
+from bench.define.workload import Workload
+from bench.run.checks import prepare_pythons
+from bench.run.interpreters import probe
+from bench.run.process import run_captured
 
 
 def _fake(root, version):

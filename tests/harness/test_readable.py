@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 import bench
-from bench.charts.data import workloads
-from bench.charts.data import workloads as data_workloads
+from bench.present.charts.data import workloads
+from bench.present.charts.data import workloads as data_workloads
 
 from .conftest import flagbench
 
@@ -193,7 +193,7 @@ def test_readme_pytest_snippet_runs_as_written_in_a_clone(tmp_path):
 
 
 def test_the_wall_chart_fits_one_screen(swept):
-    from bench.charts.summary import fig_wall
+    from bench.present.charts.summary import fig_wall
 
     _, _, run = swept
     fig = fig_wall(run)
@@ -275,7 +275,7 @@ def test_process_start_up_is_measured_apart_from_the_downloads(tmp_path):
     assert starts["processpool"] > starts["threadpool"]  # processes start before a request
     s = run.summary.set_index("strategy")
     assert s.loc["processpool", "pool_startup_median_s"] == pytest.approx(starts["processpool"])
-    from bench.charts.summary import fig_wall
+    from bench.present.charts.summary import fig_wall
 
     fig = fig_wall(run)
     legend = " ".join(t.get_text() for t in fig.legends[0].get_texts()) if fig.legends else ""

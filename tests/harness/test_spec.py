@@ -7,8 +7,8 @@ from collections import Counter
 import pytest
 
 from bench._exceptions import SpecError
-from bench.spec import builtin_suites, load_suite
-from bench.values import parse_cpu_work
+from bench.define.spec import builtin_suites, load_suite
+from bench.define.values import parse_cpu_work
 
 
 def write(tmp_path, text: str):
@@ -156,8 +156,8 @@ def test_unknown_suite_lists_the_builtins():
 
 def test_durations_have_one_spelling():
     """The same duration written two ways is one workload (one id, one label)."""
-    from bench.values import Duration, parse_duration
-    from bench.workload import Workload
+    from bench.define.values import Duration, parse_duration
+    from bench.define.workload import Workload
 
     assert parse_duration("5ms") == pytest.approx(0.005)
     assert parse_duration("500us") == pytest.approx(0.0005)

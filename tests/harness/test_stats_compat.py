@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench import stats
+from bench.results import stats
 
 # the table earlier runs used, to three decimals, for 1..30 degrees of freedom
 OLD_TABLE = (

@@ -11,7 +11,7 @@ import pytest
 
 import bench
 from bench._exceptions import RunDirError
-from bench.records import SCHEMA_VERSION
+from bench.results.records import SCHEMA_VERSION
 
 # A real run (sequential and asyncio, 8 flags, 2 repeats) written before results had a schema.
 SCHEMA1_RUN = Path(__file__).parent.parent / "data" / "run-schema1"

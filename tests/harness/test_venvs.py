@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from bench import venvs
 from bench._exceptions import VenvError
-from bench.interpreters import Interpreter
+from bench.run import venvs
+from bench.run.interpreters import Interpreter
 
 REQS = ["aiohttp>=3.9", "requests>=2.31"]
 BASE = Interpreter(

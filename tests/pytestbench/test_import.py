@@ -17,8 +17,8 @@ import pytest
 import bench
 import strategies
 from bench.cli import main
-from bench.records import SCHEMA_VERSION
-from bench.workload import Workload
+from bench.define.workload import Workload
+from bench.results.records import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 PLAIN = """

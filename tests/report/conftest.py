@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import bench
-from bench import report
+from bench.present import report
 
 # Three strategies (sequential for speed-ups, threads for heartbeats, asyncio for loop lag),
 # two concurrency values (a sweep), injected errors, two repeats: about 12 short trials.

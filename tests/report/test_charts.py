@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from bench import charts
-from bench.charts.data import inflight, requests_of
-from bench.charts.style import strategy_colours
-from bench.compare import compare_runs
+from bench.present import charts
+from bench.present.charts.data import inflight, requests_of
+from bench.present.charts.style import strategy_colours
+from bench.present.compare import compare_runs
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 EXPECTED_STEMS = {"wall", "scaling", "latency", "where-time-goes", "probes", "errors"}

@@ -9,10 +9,10 @@ import dataclasses
 import numpy as np
 from matplotlib.lines import Line2D
 
-from bench.charts import data
-from bench.charts.faults import fig_probes
-from bench.charts.summary import fig_scaling
-from bench.charts.trial import fig_latency
+from bench.present.charts import data
+from bench.present.charts.faults import fig_probes
+from bench.present.charts.summary import fig_scaling
+from bench.present.charts.trial import fig_latency
 
 
 def _count(run, workload_id: str) -> int:

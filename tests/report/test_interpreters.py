@@ -9,10 +9,10 @@ import re
 import pandas as pd
 from PIL import Image
 
-from bench import charts
-from bench.charts.data import has_interpreters, interpreter_grids
-from bench.charts.text import DASH, TIMES
-from bench.report.readings import reading
+from bench.present import charts
+from bench.present.charts.data import has_interpreters, interpreter_grids
+from bench.present.charts.text import DASH, TIMES
+from bench.present.report.readings import reading
 
 OTHER = "3.99.0"
 

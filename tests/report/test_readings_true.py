@@ -9,10 +9,10 @@ import re
 
 import numpy as np
 
-from bench.charts.data import workloads
-from bench.charts.faults import fig_probes
-from bench.charts.text import fmt_s
-from bench.report.readings import reading
+from bench.present.charts.data import workloads
+from bench.present.charts.faults import fig_probes
+from bench.present.charts.text import fmt_s
+from bench.present.report.readings import reading
 
 
 def test_the_probes_reading_reads_the_workload_its_chart_draws(real_run):

@@ -8,7 +8,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from bench import report
+from bench.present import report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -75,7 +75,7 @@ def test_html_has_the_summary_table_metadata_and_command(written, real_run):
 def test_summary_shows_each_configurations_ideal_and_explains_it(written, real_run):
     """The ideal column is the stored ideal_s (exact, from the server's draws): sequential's,
     with one slot, is longer than that of the concurrent strategies on the same workload."""
-    from bench.charts.text import fmt_s
+    from bench.present.charts.text import fmt_s
 
     rep = report.build_report(real_run, [])
     s = real_run.summary.astype({"strategy": str, "workload": str})
@@ -95,7 +95,7 @@ def test_every_chart_has_a_reading_from_the_data(written, real_run):
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", text)
     assert len(captions) == text.count("<figure>") >= 7
     assert all(c.count("<p>") == 2 for c in captions), captions
-    from bench.charts.data import workloads
+    from bench.present.charts.data import workloads
 
     s = real_run.summary.astype({"workload_id": str})
     first = s[s["workload_id"] == workloads(real_run)[0].workload_id]  # the chart's first panel
@@ -230,17 +230,17 @@ def test_a_run_where_every_trial_failed_still_gets_a_report(real_run, tmp_path):
 
 
 def test_every_reading_belongs_to_a_declared_chart():
-    from bench.charts import all_charts
-    from bench.report.readings import kinds_read
+    from bench.present.charts import all_charts
+    from bench.present.report.readings import kinds_read
 
     assert kinds_read() <= {c.kind for c in all_charts()}
 
 
 def test_speed_ups_are_against_the_runs_baseline(real_run, tmp_path):
     """The baseline is the summary's ``baseline`` column, not a strategy name in the code."""
-    from bench.collect import summarize
-    from bench.report.readings import reading
-    from bench.spec import Suite
+    from bench.define.spec import Suite
+    from bench.present.report.readings import reading
+    from bench.results.collect import summarize
 
     suite = Suite.from_dict(real_run.meta["spec"])
     run = dataclasses.replace(real_run, summary=summarize(real_run.trials, "threadpool", suite))
@@ -257,7 +257,7 @@ def test_speed_ups_are_against_the_runs_baseline(real_run, tmp_path):
 def test_a_worst_or_best_claim_needs_separated_intervals(real_run):
     import pandas as pd
 
-    from bench.report.readings import reading, standout
+    from bench.present.report.readings import reading, standout
 
     t = pd.DataFrame(
         {

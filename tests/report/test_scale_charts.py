@@ -9,8 +9,8 @@ import sys
 import pytest
 
 import bench
-from bench import charts
-from bench.report.readings import reading
+from bench.present import charts
+from bench.present.report.readings import reading
 
 from .test_charts import check_png
 

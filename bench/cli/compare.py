@@ -1,0 +1,84 @@
+"""``flagbench compare``: runs compared configuration by configuration, a CI gate."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from bench.cli.common import Parser, add_command
+from bench.results.gate import DEFAULT_DRIFT
+
+EXAMPLES = """examples:
+  flagbench compare results/RUN_A results/RUN_B
+  flagbench compare results/RUN_A results/RUN_B --fail-above 5 --chart compare.png
+  flagbench compare results/RUN_311 results/RUN_312 --ignore python
+  flagbench compare results/RUN_A results/RUN_B results/RUN_C      # B and C against A
+  flagbench compare --baseline main results/RUN_NEW --fail-above 5
+  flagbench compare --baseline last results/RUN_NEW   # the suite's previous complete run"""
+
+DESCRIPTION = """\
+Compare runs configuration by configuration: the ratio of wall times (geometric means) of each
+run against the first, with a 95% interval (Welch's t on the log times, plus a drift allowance
+between runs), and a verdict from a gate that keeps the chance of any false alarm over all the
+configurations at 5% (Holm's rule). Configurations match on every workload axis and the
+strategy, except the axes named in --ignore."""
+
+
+def add(sub: argparse._SubParsersAction[Parser]) -> None:
+    compare = add_command(
+        sub,
+        "compare",
+        "compare runs configuration by configuration (a CI gate)",
+        DESCRIPTION,
+        EXAMPLES,
+    )
+    compare.add_argument(
+        "runs",
+        type=Path,
+        nargs="+",
+        metavar="RUN",
+        help="run folders; the first is the reference (A), unless --baseline",
+    )
+    compare.add_argument(
+        "--baseline",
+        metavar="NAME",
+        help="the reference is the baseline saved as NAME (--save-baseline), "
+        "or 'last': the previous complete run of the same suite",
+    )
+    compare.add_argument(
+        "--results",
+        type=Path,
+        metavar="DIR",
+        help="where baselines are looked up (default: the folder of the first RUN)",
+    )
+    compare.add_argument(
+        "--ignore",
+        metavar="AXIS[,AXIS...]",
+        help="match configurations that differ in these workload axes (python, cpu_work, ...)",
+    )
+    compare.add_argument(
+        "--fail-above",
+        type=float,
+        metavar="PCT",
+        help="exit 1 if a configuration is slower by more than PCT percent "
+        "and significantly so under the gate's rule",
+    )
+    compare.add_argument(
+        "--drift",
+        type=float,
+        default=100 * DEFAULT_DRIFT,
+        metavar="PCT",
+        help="run-to-run drift allowance, the standard deviation of a "
+        "configuration's ratio between two runs of the same code "
+        f"(default {100 * DEFAULT_DRIFT:g}; scripts/aa_gate.py measures it)",
+    )
+    compare.add_argument(
+        "--chart", type=Path, metavar="FILE.png|svg", help="also draw the comparison"
+    )
+
+
+def command(args: argparse.Namespace) -> int:
+    # deferred: it draws with matplotlib
+    from bench.present.compare import cmd_compare
+
+    return cmd_compare(args)

@@ -1,0 +1,155 @@
+"""The results folder: ``results/<run-id>/`` with its tables, written so a crash never tears a file.
+
+Every file is written under a temporary name in the same folder and renamed over the final
+name (``os.replace`` is atomic on POSIX). Each finished trial is saved at once as
+``raw/trial-NNNNN.json``; the tables are rebuilt from those, so an interrupted run loses at
+most the trial that was running, and ``--resume`` knows exactly what is left.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench._atomic import write_atomic, write_json_atomic
+from bench._exceptions import RunDirError
+from bench.define.spec import Suite
+from bench.results import collect, upgrade
+from bench.results.records import SCHEMA_VERSION, TrialResult
+
+TABLES = ("trials", "requests", "probes")
+
+
+def write_parquet_atomic(path: Path, frame: pd.DataFrame) -> None:
+    write_atomic(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+def write_csv_atomic(path: Path, frame: pd.DataFrame) -> None:
+    write_atomic(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def new_run_dir(root: Path, name: str) -> Path:
+    """``root/20261126-101500-quick`` (with a counter if that exists already)."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    root.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        run_dir = root / (f"{stamp}-{name}" if n == 1 else f"{stamp}-{name}-{n}")
+        try:
+            run_dir.mkdir()
+        except FileExistsError:
+            continue
+        return run_dir
+    raise RunDirError(f"{root}: could not make a new run folder")  # pragma: no cover
+
+
+def raw_path(run_dir: Path, trial_id: int) -> Path:
+    return run_dir / "raw" / f"trial-{trial_id:05d}.json"
+
+
+def save_raw(run_dir: Path, result: TrialResult) -> None:
+    write_json_atomic(raw_path(run_dir, result.trial.trial_id), result.to_dict())
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RunDirError(f"{path}: unreadable ({exc})") from None
+    if not isinstance(data, dict):
+        raise RunDirError(f"{path}: unreadable (not a JSON object)")
+    return data
+
+
+def load_raw(run_dir: Path) -> list[TrialResult]:
+    """Every finished trial, in trial order, upgraded from older schemas."""
+    out = []
+    for path in sorted((run_dir / "raw").glob("trial-*.json")):
+        data = upgrade.upgrade_raw(path, _read_json(path))
+        try:
+            out.append(TrialResult.from_dict(data))
+        except (TypeError, KeyError) as exc:
+            raise RunDirError(f"{path}: not a flagbench trial file ({exc})") from None
+    return out
+
+
+def read_meta(run_dir: Path) -> dict[str, Any]:
+    """The run's ``meta.json``, upgraded from older schemas."""
+    path = run_dir / "meta.json"
+    if not path.is_file():
+        raise RunDirError(f"{run_dir}: not a flagbench run folder (no meta.json)")
+    return upgrade.upgrade_meta(path, _read_json(path))
+
+
+@dataclass(repr=False)
+class Run:
+    """A stored run, as a notebook wants it: ``run = bench.load("results/<run-id>")``."""
+
+    path: Path
+    meta: dict[str, Any]
+    trials: pd.DataFrame
+    requests: pd.DataFrame
+    probes: pd.DataFrame
+    summary: pd.DataFrame
+
+    @property
+    def run_id(self) -> str:
+        return self.meta["run_id"]
+
+    def __repr__(self) -> str:
+        """One line, not the tables: a notebook echoes it whole."""
+        ok = int((self.trials["status"].astype(str) == "ok").sum()) if len(self.trials) else 0
+        strategies = (
+            list(dict.fromkeys(self.summary["strategy"].astype(str)))
+            if "strategy" in self.summary
+            else []
+        )
+        return (
+            f"<Run {self.run_id!r} suite={self.meta.get('suite')!r} "
+            f"trials={len(self.trials)} ok={ok} configurations={len(self.summary)} "
+            f"strategies={strategies} path={str(self.path)!r}>"
+        )
+
+
+def save_tables(run_dir: Path, tables: dict[str, pd.DataFrame], summary: pd.DataFrame) -> None:
+    for name in TABLES:
+        write_parquet_atomic(run_dir / f"{name}.parquet", tables[name])
+    write_csv_atomic(run_dir / "summary.csv", summary)
+
+
+def load(run_dir: str | os.PathLike[str]) -> Run:
+    """The DataFrames of a run folder. Raises RunDirError if it is not a complete-enough run."""
+    path = Path(run_dir)
+    meta = read_meta(path)
+    if upgrade.schema_of(_read_json(path / "meta.json")) < SCHEMA_VERSION:
+        return _rebuilt(path, meta)
+    frames = {}
+    for name in TABLES:
+        file = path / f"{name}.parquet"
+        if not file.is_file():
+            raise RunDirError(f"{path}: no {file.name}; rebuild it with: flagbench collect {path}")
+        frames[name] = pd.read_parquet(file)
+    summary_file = path / "summary.csv"
+    try:
+        summary = pd.read_csv(summary_file)
+    except (FileNotFoundError, pd.errors.EmptyDataError):  # no trial succeeded
+        summary = pd.DataFrame()
+    return Run(path, meta, frames["trials"], frames["requests"], frames["probes"], summary)
+
+
+def _rebuilt(run_dir: Path, meta: dict[str, Any]) -> Run:
+    """An older folder's tables, rebuilt in memory from its upgraded raw trial files."""
+    if not (run_dir / "raw").is_dir():
+        raise RunDirError(
+            f"{run_dir}: written by an older flagbench and has no raw/ trial "
+            "files to rebuild its tables from; run it again"
+        )
+    tables, summary = collect.collect(
+        meta["run_id"], load_raw(run_dir), meta["spec"]["baseline"], Suite.from_dict(meta["spec"])
+    )
+    return Run(run_dir, meta, tables["trials"], tables["requests"], tables["probes"], summary)

@@ -1,0 +1,122 @@
+"""The harness's child processes: started in their own process group, watched, always reaped.
+
+A strategy can start threads and pool processes of its own, and a hung one must not leave any
+behind, so the worker leads a new process group and the whole group is killed once the worker
+has exited (a pool process can outlive it), on a watchdog timeout, and on Ctrl-C or SIGTERM.
+The worker is waited for without being reaped (a pidfd), so its process group id stays its
+own until the group has been killed. The short-lived helpers (an interpreter's probe, ``venv``,
+``pip``) are held to the same rule: pip starts build processes of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import subprocess
+from contextlib import suppress
+from pathlib import Path
+
+from bench._exceptions import WORKER_WRITE_FAILED, WriteError
+from bench.define.dependencies import PROJECT_ROOT
+
+
+def worker_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
+    env.setdefault("PYTHONHASHSEED", "0")
+    return env
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def run_captured(
+    cmd: list[str], timeout: float, env: dict[str, str] | None = None, cwd: str | Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``cmd`` to the end and capture its text output; on a timeout (TimeoutError) or
+    Ctrl-C its whole process group is killed first."""
+    proc = subprocess.Popen(
+        cmd,
+        env=env,
+        cwd=cwd,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_text_group(proc)
+        raise TimeoutError(f"{cmd[0]}: no answer after {timeout:.0f} s") from None
+    except BaseException:
+        _kill_text_group(proc)
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _kill_text_group(proc: subprocess.Popen[str]) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate()
+
+
+def _exited(proc: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait up to ``timeout`` for the worker to exit, leaving it unreaped; False on timeout."""
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):  # no pidfd (old kernel, not Linux): reap it instead
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            return bool(sel.select(timeout))
+    finally:
+        os.close(fd)
+
+
+def _last_line(err_path: Path, verbose: bool) -> str:
+    if verbose:
+        return "see its output above"
+    lines = err_path.read_text(errors="replace").strip().splitlines()
+    return lines[-1] if lines else "no output"
+
+
+def run_worker(cmd: list[str], watchdog: float, err_path: Path, verbose: bool) -> str:
+    """Run the worker in its own process group; the failure in one line, "" on success.
+
+    Raises WriteError when the worker could not write its result: the disk, not the trial,
+    is at fault, and every later trial would fail the same way.
+    """
+    with open(err_path, "wb") as err:
+        proc = subprocess.Popen(
+            cmd,
+            env=worker_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=None if verbose else err,
+            start_new_session=True,
+        )
+        try:
+            exited = _exited(proc, watchdog)
+        finally:  # also on Ctrl-C or SIGTERM: take the whole group down before going on
+            kill_group(proc)
+    if not exited:
+        return f"watchdog: no result after {watchdog:.0f} s; worker killed"
+    rc = proc.returncode
+    if rc == WORKER_WRITE_FAILED:
+        raise WriteError(f"the worker could not write its result: {_last_line(err_path, verbose)}")
+    if rc < 0:
+        return f"worker killed by {signal.Signals(-rc).name}"
+    if rc != 0:
+        return f"worker exited with status {rc}: {_last_line(err_path, verbose)}"
+    return ""
