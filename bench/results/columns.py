@@ -86,6 +86,8 @@ LATENCY = _cols(
     ("latency_p99_s", "the 99th percentile attempt latency"),
     ("latency_max_s", "the slowest attempt"),
     ("wait_mean_s", "mean time a job waited between being ready and starting"),
+    ("pool_startup_s", "from the timed region's start to the first request's (process start-up)"),
+    ("steady_s", "wall_s less pool_startup_s: the downloads once the first request started"),
 )
 OPEN_LOOP = _cols(
     ("load", "closed (C at a time) or open (arrivals at a rate)"),
