@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from concurrent.futures import Future, as_completed
 from typing import Any
@@ -140,14 +139,13 @@ class InterpreterPoolStrategy:
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
         choice = choose(self, settings)
+        ledger = _jobs.begin(jobs, settings, progress)
+        t0 = ledger.t_queued
+        if not jobs:
+            return ledger.close()
         pool = executor_class()
         if pool is None:
             raise UnsupportedSetting(unavailable())
-        t0 = time.perf_counter()
-        ledger = _jobs.Ledger(jobs, t0, progress)
-        if not jobs:
-            return ledger.close()
-        _jobs.prepare(settings)
         size = chunk_size(len(jobs), settings.concurrency)
         chunks = [
             [(i, jobs[i]) for i in range(start, min(start + size, len(jobs)))]

@@ -8,12 +8,15 @@ and the chart is skipped.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from bench.define.sweeps import sweep_params
 from bench.define.values import Duration, parse_cpu_work
 from bench.present.charts.data import RunLike, interpreter_label, joined, ok_trials, summary
+from bench.results import stats
 
 MIN_STALL_S = 0.001  # shorter loop lags are a busy loop, not one blocked by a write
 _EXPERIMENT_COLUMNS = (
@@ -60,6 +63,12 @@ def model_names(t: pd.DataFrame) -> pd.Series:
     )
 
 
+def _ratio(numerator: float, denominator: float) -> float:
+    """``numerator / denominator``; NaN (without NumPy's warning) when the denominator is 0."""
+    n, d = float(numerator), float(denominator)
+    return n / d if d != 0 and math.isfinite(d) else math.nan
+
+
 def _cpu(spec: str) -> tuple[str, float]:
     return parse_cpu_work(spec) if spec else ("none", 0.0)
 
@@ -69,8 +78,10 @@ def _cpu(spec: str) -> tuple[str, float]:
 
 def gil_table(run: RunLike) -> pd.DataFrame:
     """Per model, interpreter, CPU kind and cost, and workers C: the speed-up over the
-    baseline strategy on the same interpreter and workload (whatever its C), and the ideal
-    speed-up (the two ideals' ratio).
+    baseline strategy on the same interpreter and workload (whatever its C) with its 95%
+    interval, and the ideal speed-up: the baseline's measured time over the model's ideal, so
+    a model at its ideal draws on the line and one below efficiency 1 under it, by
+    construction.
 
     Only the largest group of workloads that differ in CPU work, C, executor and interpreter
     alone is kept, so a run with other sweeps beside gives one coherent picture; every
@@ -87,23 +98,24 @@ def gil_table(run: RunLike) -> pd.DataFrame:
         return pd.DataFrame()
     t = t.assign(interpreter=interpreter_label(t))
     several = t["interpreter"].nunique() > 1
-    t = t.assign(
-        model=model_names(t) + ((" on " + t["interpreter"]) if several else ""),
-    )
-    base = (
-        t[t["strategy"] == baseline]
-        .groupby(["interpreter", "cpu_work"])[["wall_s", "ideal_s"]]
-        .median()
-    )
+    t = t.assign(model=model_names(t) + ((" on " + t["interpreter"]) if several else ""))
+    on_base = t[t["strategy"] == baseline]
+    base = on_base.groupby(["interpreter", "cpu_work"])[["wall_s", "ideal_s"]].median()
+    base_walls = {
+        k: g.to_numpy(float) for k, g in on_base.groupby(["interpreter", "cpu_work"])["wall_s"]
+    }
     rows = []
-    for (model, python, cpu_work, c), g in t[t["strategy"] != baseline].groupby(
+    for (model, python, spec, c), g in t[t["strategy"] != baseline].groupby(
         ["model", "interpreter", "cpu_work", "concurrency"]
     ):
-        if (python, cpu_work) not in base.index:
+        cpu_work = (python, spec)
+        if cpu_work not in base.index:
             continue
-        kind, ms = _cpu(cpu_work)
-        ref = base.loc[(python, cpu_work)]
+        kind, ms = _cpu(spec)
         wall, ideal = float(g["wall_s"].median()), float(g["ideal_s"].median())
+        walls = g["wall_s"].to_numpy(float)
+        _, lo, hi = stats.ratio_ci(base_walls[cpu_work], walls)
+        eff_lo, eff_hi = stats.log_ci(g["efficiency"].dropna().to_numpy(float))
         rows.append(
             {
                 "model": model,
@@ -115,8 +127,20 @@ def gil_table(run: RunLike) -> pd.DataFrame:
                 "concurrency": int(c),
                 "wall_s": wall,
                 "ideal_s": ideal,
-                "speedup": ref["wall_s"] / wall,
-                "ideal_speedup": ref["ideal_s"] / ideal,
+                "speedup": _ratio(base.loc[cpu_work, "wall_s"], wall),
+                "speedup_ci_low": lo,
+                "speedup_ci_high": hi,
+                # a perfect client's speed-up over the baseline as measured: the point lies
+                # under it exactly when the model's efficiency (ideal / wall) is at most 1
+                "ideal_speedup": _ratio(base.loc[cpu_work, "wall_s"], ideal),
+                # efficiency = ideal / wall: at most 1 where the ideal is a bound
+                "efficiency": float(g["efficiency"].median()),
+                "efficiency_ci_low": eff_lo,
+                "efficiency_ci_high": eff_hi,
+                # the baseline's own efficiency: the speed-up's ideal assumes it is 1
+                "baseline_efficiency": _ratio(
+                    base.loc[cpu_work, "ideal_s"], base.loc[cpu_work, "wall_s"]
+                ),
                 "cpu_cores": int(g["cpu_cores"].median()) if g["cpu_cores"].notna().any() else 0,
                 "cpu_limit": str(g["cpu_limit"].mode().iloc[0]),
                 "loop_lag_p99_s": float(g["loop_lag_p99_s"].median()),
