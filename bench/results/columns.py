@@ -37,9 +37,11 @@ IDENTITY = _cols(
     ("strategy", "the download strategy"),
 )
 RAN = _cols(
-    ("python", "the interpreter's version"),
+    ("python", "the interpreter's release, with a t for a free-threaded build (3.13.5t)"),
+    ("interpreter", 'what ran, as tables name it: 3.13, 3.13t, "3.13t (GIL re-enabled)"'),
     ("implementation", "CPython, PyPy, ..."),
     ("gil_enabled", "whether the GIL was on during the trial (False on a free-threaded run)"),
+    ("gil_enabled_by", "the modules whose import turned the GIL back on (free-threaded builds)"),
     ("free_threaded", "whether the interpreter was built free-threaded"),
     ("start_method", "the start method the strategy's processes used (empty: none started)"),
     ("client", "the HTTP client library that ran"),
