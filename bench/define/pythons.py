@@ -129,3 +129,21 @@ def interpreter_name(version: str, free_threaded: bool | None, gil_enabled: bool
     if not free_threaded:
         return minor
     return f"{minor}t" + (" (GIL re-enabled)" if gil_enabled else "")
+
+
+def trial_names(
+    versions: list[str], free_threaded: list[bool], gil_enabled: list[bool]
+) -> list[str]:
+    """Each trial's ``interpreter_name``; the release instead ("3.13.5t", "3.13.0t (GIL
+    re-enabled)") where one run has two releases under one name, so they stay apart."""
+    names = [
+        interpreter_name(v, t, g)
+        for v, t, g in zip(versions, free_threaded, gil_enabled, strict=True)
+    ]
+    releases: dict[str, set[str]] = {}
+    for name, v, t in zip(names, versions, free_threaded, strict=True):
+        releases.setdefault(name, set()).add(full_version(v, t))
+    return [
+        name if len(releases[name]) < 2 else full_version(v, t) + name[len(name.split(" ")[0]) :]
+        for name, v, t in zip(names, versions, free_threaded, strict=True)
+    ]

@@ -188,6 +188,7 @@ def test_each_chart_is_declared_once_in_reading_order():
         "scaling",
         "gil",
         "scale_out",
+        "free_threading",
         "blocking",
         "client_cpu",
         "interpreters",

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from bench.define.order import label_key
-from bench.define.pythons import full_version, interpreter_name
+from bench.define.pythons import trial_names
 from bench.define.sweeps import sweep_params
 from bench.define.workload import FIELDS
 from bench.present.charts.style import strategy_order
@@ -362,28 +362,13 @@ class InterpreterGrid:
 
 
 def interpreter_label(trials: pd.DataFrame) -> pd.Series:
-    """What each trial ran on, as its worker said: "3.13", "3.13t", "3.13t (GIL re-enabled)";
-    the release ("3.13.5t") instead where one run has two releases under one name."""
-
-    def column(name: str, default: object) -> pd.Series:
-        return trials[name] if name in trials else pd.Series(default, index=trials.index)
-
-    threaded = column("free_threaded", False).astype(object).where(lambda c: c.notna(), False)
-    gil = column("gil_enabled", True).astype(object).where(lambda c: c.notna(), True)
-    python = trials["python"].astype(str)
-    full = pd.Series(
-        [full_version(p, bool(t)) for p, t in zip(python, threaded, strict=True)],
-        index=trials.index,
-    )
-    names = pd.Series(
-        [
-            interpreter_name(p, bool(t), bool(g))
-            for p, t, g in zip(python, threaded, gil, strict=True)
-        ],
-        index=trials.index,
-    )
-    releases = full.groupby(names).transform("nunique")
-    return names.where(releases < 2, full + names.str.extract(r"( \(.*\))$")[0].fillna(""))
+    """What each trial ran on, as its worker said (``bench.define.pythons.trial_names``)."""
+    flags = [
+        [d if pd.isna(v) else bool(v) for v in trials.get(c, pd.Series(d, index=trials.index))]
+        for c, d in (("free_threaded", False), ("gil_enabled", True))
+    ]
+    names = trial_names(list(trials["python"].astype(str)), *flags)
+    return pd.Series(names, index=trials.index)
 
 
 def _version_key(label: str) -> tuple:

@@ -53,6 +53,7 @@ _SPARE = (
     "#2CA02C",
     "#D62728",
     "#393B79",
+    "#8C6D31",
 )
 
 OUTCOME_COLOURS = {"ok": "#4C9F70", "not_found": "#E6A532", "error": "#C0392B"}
