@@ -3,28 +3,31 @@
 Configurations are matched on every workload axis (``bench.define.workload.FIELDS``) and the strategy,
 except the axes named in ``--ignore``: runs that differ only in the interpreter compare with
 ``--ignore python``. An axis a strategy caps is matched as that strategy sees it (sequential
-at C=10 and at C=100 is one configuration). For each match: the ratio of geometric means B / A
-with a 95% interval from Welch's t on the log times plus a drift allowance, and the verdict of
-the regression gate (``bench.results.gate``: Holm over every configuration compared). More than two runs
-are each compared with the first, and each gets a geometric-mean line, as pyperf's compare_to
-gives.
+at C=10 and at C=100 is one configuration). For each match and measure (wall time, and the
+median request latency when the runs recorded requests): the geometric means of A and B, their
+ratio B / A with the interval of the gate's own correction (Welch's t on the logs plus a drift
+allowance, Bonferroni over every test), and the gate's verdict (``bench.results.gate``). Every
+word printed is computed from the figures beside it: a ratio is the ratio of the two printed
+figures, a direction is named only where the test found one, and the header names each axis
+on which a run differs from A. The last line is the gate's verdict, PASS or FAIL.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bench._exceptions import CompareError, SpecError
 from bench.define.fields import Field
 from bench.define.workload import BY_NAME, FIELDS
 from bench.present.charts import compare_chart
-from bench.results import baselines, gate, stats, store
+from bench.results import baselines, drift, gate, openloop, stats, store
 from bench.suggest import did_you_mean
 
 
@@ -79,7 +82,23 @@ def _differing_axes(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
     return [f.name for f in FIELDS if set(_axis(a, f)) != set(_axis(b, f))]
 
 
-def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, int]:
+def _spelling(trials: pd.DataFrame, f: Field) -> str:
+    """An axis's values in a run as its table spells them (the workload's words, not floats)."""
+    col = f.column_name
+    if col not in trials:
+        return str(f.default)
+    return ", ".join(sorted({str(v) for v in trials[col]}))
+
+
+def differences(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Each workload axis on which run B's trials differ from A's: (axis, A's, B's values)."""
+    return [
+        (name, _spelling(a, BY_NAME[name]), _spelling(b, BY_NAME[name]))
+        for name in _differing_axes(a, b)
+    ]
+
+
+def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, tuple[int, int]]:
     """Keys in the reference summary's row order (the suite's strategy order, baseline first)."""
     s = ref.summary
     listed: list[str] = []
@@ -94,6 +113,26 @@ def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, int]:
     return {k: (r, i) for i, (k, r) in enumerate(by_key.items())}
 
 
+def _values(g: pd.DataFrame, column: str) -> np.ndarray | None:
+    """A measure's values over the repeats, or None when the run did not record it."""
+    if column not in g:
+        return None
+    v = pd.to_numeric(g[column], errors="coerce").to_numpy(float)
+    return v if len(v) and np.all(np.isfinite(v) & (v > 0)) else None
+
+
+def _open_loop(g: pd.DataFrame, side: str) -> dict[str, float]:
+    """The achieved rate and the corrected p99 (from the merged histograms) of one side."""
+    cols = openloop.summary_columns(g)
+    if not cols:
+        return {}
+    return {
+        f"{side}_target_rps": cols["target_rate_rps_median"],
+        f"{side}_achieved_rps": cols["achieved_rate_rps_median"],
+        f"{side}_p99_corrected_s": cols["latency_corrected_p99_s"],
+    }
+
+
 def _pair(
     ref: store.Run, ta: pd.DataFrame, other: store.Run, tb: pd.DataFrame, label: str
 ) -> list[dict[str, Any]]:
@@ -103,25 +142,38 @@ def _pair(
         gb = tb[tb["key"] == key]
         if gb.empty:
             continue
-        wa, wb = ga["wall_s"].to_numpy(float), gb["wall_s"].to_numpy(float)
-        log_ratio, se, df = stats.log_diff(wb, wa)
-        rows.append(
-            {
-                "run": label,
-                "run_path": str(other.path),
-                "config_id": str(ga["config_id"].iloc[0]),
-                "strategy": str(ga["strategy"].iloc[0]),
-                "workload": str(ga["workload"].iloc[0]),
-                "n_a": len(wa),
-                "n_b": len(wb),
-                "a_median_s": float(pd.Series(wa).median()),
-                "b_median_s": float(pd.Series(wb).median()),
-                "log_ratio": log_ratio,
-                "se": se,
-                "df": df,
-                "p_rank": stats.mann_whitney_p(wb, wa),
-            }
-        )
+        extra = {**_open_loop(ga, "a"), **_open_loop(gb, "b")}
+        for measure, column in gate.MEASURES.items():
+            va, vb = _values(ga, column), _values(gb, column)
+            if va is None or vb is None:
+                if measure == gate.WALL:  # every configuration has a wall time row
+                    va = ga["wall_s"].to_numpy(float)
+                    vb = gb["wall_s"].to_numpy(float)
+                else:
+                    continue
+            log_ratio, se, df = stats.log_diff(vb, va)
+            rows.append(
+                {
+                    "run": label,
+                    "run_path": str(other.path),
+                    "config_id": str(ga["config_id"].iloc[0]),
+                    "strategy": str(ga["strategy"].iloc[0]),
+                    "workload": str(ga["workload"].iloc[0]),
+                    "workload_b": str(gb["workload"].iloc[0]),
+                    "measure": measure,
+                    "n_a": len(va),
+                    "n_b": len(vb),
+                    "a_gmean": stats.gmean(va),
+                    "b_gmean": stats.gmean(vb),
+                    "a_median": float(np.median(va)),
+                    "b_median": float(np.median(vb)),
+                    "log_ratio": log_ratio,
+                    "se": se,
+                    "df": df,
+                    "p_rank": stats.mann_whitney_p(vb, va),
+                    **extra,
+                }
+            )
     return rows
 
 
@@ -129,10 +181,10 @@ def compare_many(
     ref: store.Run,
     others: Sequence[store.Run],
     ignore: Sequence[str] = (),
-    drift: float = gate.DEFAULT_DRIFT,
+    drift: float | Mapping[str, float] = gate.DEFAULT_DRIFT,
 ) -> pd.DataFrame:
-    """Every run against ``ref``, one row per matched configuration, with the gate's verdicts
-    over all of them (one family). A run with no match at all is a CompareError."""
+    """Every run against ``ref``, one row per matched configuration and measure, with the
+    gate's verdicts over all of them (one family). A run with no match is a CompareError."""
     ta = keyed(ref, ignore)
     rows: list[dict[str, Any]] = []
     for i, other in enumerate(others):
@@ -152,67 +204,155 @@ def compare_many(
 
 
 def compare_runs(
-    a: store.Run, b: store.Run, ignore: Sequence[str] = (), drift: float = gate.DEFAULT_DRIFT
+    a: store.Run,
+    b: store.Run,
+    ignore: Sequence[str] = (),
+    drift: float | Mapping[str, float] = gate.DEFAULT_DRIFT,
 ) -> pd.DataFrame:
     """``b`` against ``a``: see ``compare_many``."""
     return compare_many(a, [b], ignore, drift)
 
 
-def _fmt_pct(ratio: float) -> str:
-    if math.isnan(ratio):
-        return "-"
-    change = 100 * (ratio - 1)
-    if abs(change) < 0.05:
-        return "no change"
-    return f"{abs(change):.1f}% {'slower' if change > 0 else 'faster'}"
+def _pct(ratio: float) -> str:
+    return f"{100 * (ratio - 1):+.1f}%"
 
 
-def format_comparison(table: pd.DataFrame, drift: float = gate.DEFAULT_DRIFT) -> str:
-    """One block per compared run, rows grouped by workload, then the gate's rule in words."""
+def _figure(value: float, measure: str) -> str:
+    return (
+        f"{value * gate.SCALE[measure]:.3f}"
+        if measure == gate.WALL
+        else f"{value * gate.SCALE[measure]:.1f}"
+    )
+
+
+def printed_ratio(r: pd.Series) -> float:
+    """The ratio as printed: that of the two figures as printed beside it, so a reader who
+    divides them gets the ratio shown."""
+    a = float(_figure(r["a_gmean"], r["measure"]))
+    b = float(_figure(r["b_gmean"], r["measure"]))
+    return b / a if a > 0 else math.nan
+
+
+def _row_line(r: pd.Series) -> str:
+    ci = (
+        "-"
+        if math.isnan(r["ratio_ci_low"])
+        else f"{r['ratio_ci_low']:.3f}..{r['ratio_ci_high']:.3f}"
+    )
+    p = "-" if math.isnan(r["p_adj"]) else f"{r['p_adj']:.3f}"
+    m = r["measure"]
+    return (
+        f"{r['strategy']:<18}{gate.LABELS[m]:<8}{_figure(r['a_gmean'], m):>9}"
+        f"{_figure(r['b_gmean'], m):>9}{printed_ratio(r):>8.3f}{ci:>16}{p:>8}  {r['verdict']}"
+    )
+
+
+def _open_loop_line(r: pd.Series, label: str) -> str | None:
+    if "a_achieved_rps" not in r or pd.isna(r.get("a_achieved_rps")):
+        return None
+    if pd.isna(r.get("b_achieved_rps")):
+        return None
+    return (
+        f"  open loop, offered {r['a_target_rps']:,.0f}/s (A) and {r['b_target_rps']:,.0f}/s "
+        f"({label}): achieved A {r['a_achieved_rps']:,.0f}/s, {label} {r['b_achieved_rps']:,.0f}/s;"
+        f" corrected p99 A {r['a_p99_corrected_s']:.3f} s, {label} {r['b_p99_corrected_s']:.3f} s"
+    )
+
+
+def _summary_line(block: pd.DataFrame, label: str) -> str:
+    """The geometric mean of the wall-time ratios, with a direction only where tests found one."""
+    wall = block[block["measure"] == gate.WALL]
+    g = gate.geometric_mean_ratio(wall)
+    n = len(wall)
+    slower = int((wall["verdict"] == "slower").sum())
+    faster = int((wall["verdict"] == "faster").sum())
+    found = (
+        f"{slower} significantly slower, {faster} significantly faster"
+        if slower or faster
+        else "no configuration significantly slower or faster"
+    )
+    return (
+        f"geometric mean of the wall-time ratios {label}/A over {n} "
+        f"configuration{'s' if n != 1 else ''}: {g:.3f} ({found})"
+    )
+
+
+def verdict_line(table: pd.DataFrame, fail_above: float | None) -> str:
+    """The gate's one line: PASS or FAIL, the threshold, the worst change with its interval,
+    and a warning when the threshold is below what these runs can detect."""
+    threshold = 0.0 if fail_above is None else fail_above
+    tested = table[table["p_value"].notna()]
+    if tested.empty:
+        return f"verdict: PASS (nothing tested: too few repeats), threshold {threshold:g}%"
+    bad = gate.regressions(tested, threshold)
+    pool = bad if not bad.empty else tested
+    worst = pool.loc[pool["ratio"].idxmax()]
+    word = "FAIL" if not bad.empty else "PASS"
+    run = f"{worst['run']}/A " if table["run"].nunique() > 1 else ""
+    line = (
+        f"verdict: {word}, threshold {threshold:g}% slower; worst change {run}{worst['strategy']} "
+        f"{gate.LABELS[worst['measure']].split()[0]} {_pct(worst['ratio'])} "
+        f"(interval {_pct(worst['ratio_ci_low'])} to {_pct(worst['ratio_ci_high'])}, "
+        f"{worst['verdict']})"
+    )
+    if not bad.empty:
+        line += f"; {len(bad)} test{'s' if len(bad) != 1 else ''} significantly slower by more than {threshold:g}%"
+    blind = tested.groupby(["run", "config_id"])["detectable_pct"].min()
+    blind = blind[blind > threshold]
+    if len(blind):
+        line += (
+            f"; WARNING: {len(blind)} of {tested.groupby(['run', 'config_id']).ngroups} "
+            f"configurations cannot detect a {threshold:g}% change (smallest detectable "
+            f"{blind.min():.1f} to {blind.max():.1f}%)"
+        )
+    if fail_above is None:
+        line += "; no --fail-above given: exit status 0 whatever the verdict"
+    return line
+
+
+def format_comparison(
+    table: pd.DataFrame,
+    drift_words: str = f"{100 * gate.DEFAULT_DRIFT:g}% (the default)",
+    fail_above: float | None = None,
+) -> str:
+    """One block per compared run, rows grouped by workload, the gate's rule, its verdict."""
     lines: list[str] = []
+    m = int(table["tests"].iloc[0]) if len(table) else 0
+    level = 1 - gate.ALPHA / max(m, 1)
     for label, block in table.groupby("run", sort=False):
         head = (
-            f"{'strategy':<18}{'A s':>9}{label + ' s':>9}{label + '/A':>8}"
-            f"{'95% CI':>16}{'p (Holm)':>10}  verdict"
+            f"{'strategy':<18}{'measure':<8}{'A':>9}{label:>9}{label + '/A':>8}"
+            f"{f'{100 * level:.2f}% CI':>16}{'p adj':>8}  verdict"
         )
         lines += ["", f"{label} against A:", head]
         for workload, group in block.groupby("workload", sort=False):
-            lines.append(f"workload: {workload}")
+            other = str(group["workload_b"].iloc[0])
+            lines.append(
+                f"workload: {workload}" + ("" if other == workload else f"   ({label}: {other})")
+            )
             for _, r in group.iterrows():
-                ci = (
-                    "-"
-                    if math.isnan(r["ratio_ci_low"])
-                    else f"{r['ratio_ci_low']:.3f}..{r['ratio_ci_high']:.3f}"
-                )
-                p = "-" if math.isnan(r["p_holm"]) else f"{r['p_holm']:.3f}"
-                lines.append(
-                    f"{r['strategy']:<18}{r['a_median_s']:>9.3f}{r['b_median_s']:>9.3f}"
-                    f"{r['ratio']:>8.3f}{ci:>16}{p:>10}  {r['verdict']}"
-                )
-        g = gate.geometric_mean_ratio(block)
-        lines.append(
-            f"geometric mean {label}/A: {g:.3f} ({_fmt_pct(g)}) over "
-            f"{len(block)} configuration{'s' if len(block) != 1 else ''}"
-        )
+                lines.append(_row_line(r))
+                if r["measure"] == gate.WALL:
+                    ol = _open_loop_line(r, str(label))
+                    if ol:
+                        lines.append(ol)
+        lines.append(_summary_line(block, str(label)))
     tested = table["p_value"].notna()
     few = int((~tested).sum())
-    lines.append("")
-    n = int(tested.sum())
-    lines.append(
-        f"gate: Holm over {n} configuration{'s' if n != 1 else ''} (family-wise false alarms "
-        f"<= {gate.ALPHA:.0%}), drift allowance {100 * drift:g}% between runs"
-    )
-    if tested.any():
-        lines.append(
-            "smallest difference these repeats can call significant: "
-            f"{table.loc[tested, 'detectable_pct'].min():.1f}% "
-            f"(median over configurations {table.loc[tested, 'detectable_pct'].median():.1f}%)"
-        )
+    lines += [
+        "",
+        "A and B columns: geometric means over the repeats (wall: seconds per trial; p50: each "
+        "trial's median request latency, ms); B/A is their ratio",
+        f"gate: Bonferroni over {m} test{'s' if m != 1 else ''} (family-wise false alarms "
+        f"<= {gate.ALPHA:.0%}; each interval is the {100 * level:.2f}% interval its verdict "
+        f"uses), drift allowance {drift_words}",
+    ]
     if few:
         lines.append(
-            f"{few} configuration(s) with fewer than 2 repeats a side: too few repeats "
+            f"{few} test(s) with fewer than 2 repeats a side: too few repeats "
             "to decide anything (run 3 or more)"
         )
+    lines.append(verdict_line(table, fail_above))
     return "\n".join(lines).lstrip("\n")
 
 
@@ -230,12 +370,15 @@ def _ignore_list(text: str | None) -> tuple[str, ...]:
     return names
 
 
-def _runs(args: argparse.Namespace) -> tuple[store.Run, list[store.Run]]:
+def _root(args: argparse.Namespace) -> Path:
+    """The results folder: where baselines and the machine's drift are kept."""
+    return args.results if args.results is not None else Path(args.runs[0]).resolve().parent
 
+
+def _runs(args: argparse.Namespace) -> tuple[store.Run, list[store.Run]]:
     paths: list[Path] = list(args.runs)
     if args.baseline is not None:
-        root = args.results if args.results is not None else paths[0].resolve().parent
-        ref_path = baselines.resolve(root, args.baseline, paths[0])
+        ref_path = baselines.resolve(_root(args), args.baseline, paths[0])
         return store.load(ref_path), [store.load(p) for p in paths]
     if len(paths) < 2:
         raise SpecError(
@@ -245,39 +388,55 @@ def _runs(args: argparse.Namespace) -> tuple[store.Run, list[store.Run]]:
     return store.load(paths[0]), [store.load(p) for p in paths[1:]]
 
 
+def allowance(args: argparse.Namespace) -> tuple[float | dict[str, float], str]:
+    """The drift allowance (``--drift``, else this machine's stored measurement, else the
+    default) and the words that say which it is."""
+    if args.drift is not None:
+        return args.drift / 100, f"{args.drift:g}% (--drift)"
+    stored = drift.load(_root(args))
+    if stored is None:
+        return gate.DEFAULT_DRIFT, (
+            f"{100 * gate.DEFAULT_DRIFT:g}% (the default: no drift measured on this machine "
+            f"in {_root(args) / drift.FILENAME}; scripts/aa_gate.py measures it)"
+        )
+    per = "; ".join(f"{m} {e.words()}" for m, e in stored.measures.items())
+    return stored.allowances(), f"measured on {stored.host} {stored.measured_at}: {per}"
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     if args.fail_above is not None and not (
         args.fail_above >= 0 and math.isfinite(args.fail_above)
     ):
         raise SpecError(f"--fail-above {args.fail_above}: give a percentage >= 0")
-    if not (0 <= args.drift < 100 and math.isfinite(args.drift)):
+    if args.drift is not None and not (0 <= args.drift < 100 and math.isfinite(args.drift)):
         raise SpecError(f"--drift {args.drift}: give a percentage from 0 to less than 100")
     if args.chart is not None and args.chart.suffix not in (".png", ".svg"):
         raise SpecError(f"--chart {args.chart}: the file name must end in .png or .svg")
     ignore = _ignore_list(args.ignore)
     ref, others = _runs(args)
-    drift = args.drift / 100
-    table = compare_many(ref, others, ignore, drift)
+    allowed, drift_words = allowance(args)
+    table = compare_many(ref, others, ignore, allowed)
     print(f"A: {ref.path}")
+    ta = keyed(ref, ignore)
     for label, other in zip(table["run"].unique(), others, strict=False):
         print(f"{label}: {other.path}")
-    print(format_comparison(table, drift))
+        differ = differences(ta, keyed(other, ignore))
+        print(
+            f"{label} differs from A in: "
+            + ("; ".join(f"{n} (A {x}; {label} {y})" for n, x, y in differ) or "no workload axis")
+        )
+    print(format_comparison(table, drift_words, args.fail_above))
     if args.chart is not None:
+        wall = table[table["measure"] == gate.WALL]
         shown = (
-            table
+            wall
             if len(others) == 1
-            else table.assign(workload=table["run"] + "/A: " + table["workload"])
+            else wall.assign(workload=wall["run"] + "/A: " + wall["workload"])
         )
         compare_chart(
             shown, args.chart, label_a=ref.run_id, label_b=", ".join(o.run_id for o in others)
         )
         print(f"chart: {args.chart}")
-    if args.fail_above is not None:
-        bad = gate.regressions(table, args.fail_above)
-        if not bad.empty:
-            print(
-                f"{len(bad)} configuration(s) significantly slower by more than "
-                f"{args.fail_above:g}%"
-            )
-            return 1
+    if args.fail_above is not None and not gate.regressions(table, args.fail_above).empty:
+        return 1
     return 0
