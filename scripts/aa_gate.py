@@ -144,7 +144,7 @@ def tables(rounds: list[dict[str, str]], allowance: float | Mapping[str, float])
 
 def measured_drift(aa: list[pd.DataFrame]) -> dict[str, drift.Estimate]:
     out = {}
-    for measure in gate.MEASURES:
+    for measure in gate.LABELS:
         per_pair = [
             [(d, se) for d, se in zip(t["log_ratio"], t["se"], strict=True) if not math.isnan(se)]
             for t in (t[t["measure"] == measure] for t in aa)

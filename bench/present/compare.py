@@ -20,14 +20,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from bench._exceptions import CompareError, SpecError
 from bench.define.fields import Field
 from bench.define.workload import BY_NAME, FIELDS
 from bench.present.charts import compare_chart
-from bench.results import baselines, drift, gate, openloop, stats, store
+from bench.results import baselines, drift, gate, openloop, requests_measure, stats, store
 from bench.suggest import did_you_mean
 
 
@@ -113,14 +112,6 @@ def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, tuple[int, int]]:
     return {k: (r, i) for i, (k, r) in enumerate(by_key.items())}
 
 
-def _values(g: pd.DataFrame, column: str) -> np.ndarray | None:
-    """A measure's values over the repeats, or None when the run did not record it."""
-    if column not in g:
-        return None
-    v = pd.to_numeric(g[column], errors="coerce").to_numpy(float)
-    return v if len(v) and np.all(np.isfinite(v) & (v > 0)) else None
-
-
 def _open_loop(g: pd.DataFrame, side: str) -> dict[str, float]:
     """The achieved rate and the corrected p99 (from the merged histograms) of one side."""
     cols = openloop.summary_columns(g)
@@ -133,6 +124,50 @@ def _open_loop(g: pd.DataFrame, side: str) -> dict[str, float]:
     }
 
 
+def _seed(run: store.Run) -> object:
+    spec = run.meta.get("spec")
+    return spec.get("seed") if isinstance(spec, dict) else None
+
+
+def _request_row(
+    ref: store.Run, ga: pd.DataFrame, other: store.Run, gb: pd.DataFrame
+) -> dict[str, Any] | None:
+    """The request measure, when both runs drew their latencies from one seed (else a request
+    is not the same flag with the same injected latency on both sides)."""
+    if _seed(ref) is None or _seed(ref) != _seed(other):
+        return None
+    if ref.requests.empty or other.requests.empty or "latency_s" not in ref.requests:
+        return None
+    found = requests_measure.compare(
+        ref.requests, list(ga["trial_id"]), other.requests, list(gb["trial_id"])
+    )
+    if found is None:
+        return None
+    return {
+        "measure": gate.REQUEST,
+        "a_value": found.a,
+        "b_value": found.b,
+        "log_ratio": found.log_ratio,
+        "se": found.se,
+        "df": found.df,
+        "p_rank": math.nan,
+    }
+
+
+def _wall_row(ga: pd.DataFrame, gb: pd.DataFrame) -> dict[str, Any]:
+    wa, wb = ga["wall_s"].to_numpy(float), gb["wall_s"].to_numpy(float)
+    log_ratio, se, df = stats.log_diff(wb, wa)
+    return {
+        "measure": gate.WALL,
+        "a_value": stats.gmean(wa),
+        "b_value": stats.gmean(wb),
+        "log_ratio": log_ratio,
+        "se": se,
+        "df": df,
+        "p_rank": stats.mann_whitney_p(wb, wa),
+    }
+
+
 def _pair(
     ref: store.Run, ta: pd.DataFrame, other: store.Run, tb: pd.DataFrame, label: str
 ) -> list[dict[str, Any]]:
@@ -142,38 +177,22 @@ def _pair(
         gb = tb[tb["key"] == key]
         if gb.empty:
             continue
-        extra = {**_open_loop(ga, "a"), **_open_loop(gb, "b")}
-        for measure, column in gate.MEASURES.items():
-            va, vb = _values(ga, column), _values(gb, column)
-            if va is None or vb is None:
-                if measure == gate.WALL:  # every configuration has a wall time row
-                    va = ga["wall_s"].to_numpy(float)
-                    vb = gb["wall_s"].to_numpy(float)
-                else:
-                    continue
-            log_ratio, se, df = stats.log_diff(vb, va)
-            rows.append(
-                {
-                    "run": label,
-                    "run_path": str(other.path),
-                    "config_id": str(ga["config_id"].iloc[0]),
-                    "strategy": str(ga["strategy"].iloc[0]),
-                    "workload": str(ga["workload"].iloc[0]),
-                    "workload_b": str(gb["workload"].iloc[0]),
-                    "measure": measure,
-                    "n_a": len(va),
-                    "n_b": len(vb),
-                    "a_gmean": stats.gmean(va),
-                    "b_gmean": stats.gmean(vb),
-                    "a_median": float(np.median(va)),
-                    "b_median": float(np.median(vb)),
-                    "log_ratio": log_ratio,
-                    "se": se,
-                    "df": df,
-                    "p_rank": stats.mann_whitney_p(vb, va),
-                    **extra,
-                }
-            )
+        common = {
+            "run": label,
+            "run_path": str(other.path),
+            "config_id": str(ga["config_id"].iloc[0]),
+            "strategy": str(ga["strategy"].iloc[0]),
+            "workload": str(ga["workload"].iloc[0]),
+            "workload_b": str(gb["workload"].iloc[0]),
+            "n_a": len(ga),
+            "n_b": len(gb),
+            **_open_loop(ga, "a"),
+            **_open_loop(gb, "b"),
+        }
+        rows.append({**common, **_wall_row(ga, gb)})
+        request = _request_row(ref, ga, other, gb)
+        if request is not None:
+            rows.append({**common, **request})
     return rows
 
 
@@ -228,8 +247,8 @@ def _figure(value: float, measure: str) -> str:
 def printed_ratio(r: pd.Series) -> float:
     """The ratio as printed: that of the two figures as printed beside it, so a reader who
     divides them gets the ratio shown."""
-    a = float(_figure(r["a_gmean"], r["measure"]))
-    b = float(_figure(r["b_gmean"], r["measure"]))
+    a = float(_figure(r["a_value"], r["measure"]))
+    b = float(_figure(r["b_value"], r["measure"]))
     return b / a if a > 0 else math.nan
 
 
@@ -242,8 +261,8 @@ def _row_line(r: pd.Series) -> str:
     p = "-" if math.isnan(r["p_adj"]) else f"{r['p_adj']:.3f}"
     m = r["measure"]
     return (
-        f"{r['strategy']:<18}{gate.LABELS[m]:<8}{_figure(r['a_gmean'], m):>9}"
-        f"{_figure(r['b_gmean'], m):>9}{printed_ratio(r):>8.3f}{ci:>16}{p:>8}  {r['verdict']}"
+        f"{r['strategy']:<18}{gate.LABELS[m]:<8}{_figure(r['a_value'], m):>9}"
+        f"{_figure(r['b_value'], m):>9}{printed_ratio(r):>8.3f}{ci:>16}{p:>8}  {r['verdict']}"
     )
 
 
@@ -341,8 +360,9 @@ def format_comparison(
     few = int((~tested).sum())
     lines += [
         "",
-        "A and B columns: geometric means over the repeats (wall: seconds per trial; p50: each "
-        "trial's median request latency, ms); B/A is their ratio",
+        "A and B columns: wall s, the geometric mean of the repeats' wall times; req ms, the "
+        "median over the requests of each request's best latency over the repeats; B/A is "
+        "their ratio",
         f"gate: Bonferroni over {m} test{'s' if m != 1 else ''} (family-wise false alarms "
         f"<= {gate.ALPHA:.0%}; each interval is the {100 * level:.2f}% interval its verdict "
         f"uses), drift allowance {drift_words}",

@@ -1,12 +1,11 @@
 """The regression gate of ``flagbench compare``: which differences between runs are real.
 
-Each configuration is compared on up to two measures: the wall time of a trial, and the
-median latency of a trial's requests (``latency_p50_s``, when the runs recorded requests).
-The second uses the thousands of request timings the trials hold: a trial's median request
-latency moves much less from trial to trial than its wall time does for the concurrent
-strategies, so a slowdown of every request shows with fewer repeats. The trial stays the unit
-of the test (each trial's median is one value), so the spread between trials, which is most
-of the noise on a busy machine, is kept and no request is counted as a repeat it is not.
+Each configuration is compared on up to two measures: the wall time of a trial (Welch's t on
+the log times of the repeats), and, when both runs recorded their requests with one seed, the
+request measure of ``bench.results.requests_measure`` (each request's best latency over the
+repeats, the median over the requests, with a hierarchical bootstrap over trials and then
+requests). On a busy machine a stalled trial moves a wall time by half, which three repeats
+cannot tell from a regression; a request's best latency over the repeats does not move.
 
 Three things make a naive gate fire on an A/A comparison (the same code, run twice), and each
 has its answer here:
@@ -40,11 +39,10 @@ import pandas as pd
 
 ALPHA = 0.05  # the family-wise false-alarm rate over every test of a comparison
 DEFAULT_DRIFT = 0.03  # run-to-run sd of a log ratio when the machine's is not measured
-WALL = "wall"
-LATENCY = "latency_p50"
-MEASURES = {WALL: "wall_s", LATENCY: "latency_p50_s"}  # measure -> trials column
-LABELS = {WALL: "wall s", LATENCY: "p50 ms"}  # the printed name and unit
-SCALE = {WALL: 1.0, LATENCY: 1000.0}  # seconds to the printed unit
+WALL = "wall"  # a trial's wall time
+REQUEST = "request"  # bench.results.requests_measure: each request's best latency, the median
+LABELS = {WALL: "wall s", REQUEST: "req ms"}  # the printed name and unit
+SCALE = {WALL: 1.0, REQUEST: 1000.0}  # seconds to the printed unit
 
 
 def bonferroni(p_values: np.ndarray) -> np.ndarray:
