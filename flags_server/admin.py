@@ -32,7 +32,7 @@ class Site(Protocol):
     stats: Stats
     port: int
     loop_name: str
-    max_connections: int
+    max_connections: int | None
 
     def apply(self, new: ServerConfig) -> None: ...
 

@@ -15,6 +15,7 @@ import functools
 import html
 import logging
 import time
+from typing import Protocol, cast
 
 from aiohttp import web
 
@@ -65,6 +66,13 @@ def parse_site_path(path: str, prefix: str) -> tuple[str, str | None]:
     return "other", None
 
 
+class _Marked(Protocol):
+    """What listener's per-connection protocol adds to aiohttp's (app cannot import it)."""
+
+    handling: bool
+    head_started: float
+
+
 class FlagSite:
     """The running site's state: configuration, bodies, counters and the admission gate."""
 
@@ -86,7 +94,7 @@ class FlagSite:
     # -- dispatch -------------------------------------------------------------
     async def handle(self, request: web.BaseRequest) -> web.StreamResponse:
         """The aiohttp handler: dispatch, and write an access-log line when asked to."""
-        protocol = request.protocol
+        protocol = cast("_Marked", request.protocol)  # listener._Protocol
         arrival = getattr(protocol, "arrival", 0.0) or now()
         # the request's body, if any, is the handler's to time (see guard.py)
         protocol.handling, protocol.head_started = True, 0.0
@@ -243,10 +251,10 @@ class FlagSite:
             request[OUTCOME] = f"200 truncated ({sent} of {len(body)} bytes)"
             return web.Response()
         if fault == "slow":
-            resp = await send_slow(request, body, content_type, config.bandwidth_bps)
+            slow = await send_slow(request, body, content_type, config.bandwidth_bps)
             stats.answered(200, now() - arrival, len(body))
             request[OUTCOME] = f"200 slow ({config.bandwidth_bps} B/s)"
-            return resp
+            return slow
         headers = {"Content-Type": content_type, **_trace_headers(attempt, decision)}
         resp = web.Response(body=body, headers=headers)
         await _send(request, resp)
@@ -287,7 +295,7 @@ class FlagSite:
             f"<p>{len(self.content.images)} flags at <code>{prefix}/{{cc}}/{{cc}}.gif</code> and "
             f"<code>{prefix}/{{cc}}/metadata.json</code> "
             f"({html.escape(self.content.source)} images). "
-            f"Latency {html.escape(c.latency)}, seed {c.seed}, error rate {c.error_rate:g}.</p>"
+            f"Latency {html.escape(c.latency)}, seed {c.seed}, error rate {c.fault_rates['http_error']:g}.</p>"
             "<p>Admin (loopback only): <a href='/_health'>/_health</a>, "
             "<a href='/_stats'>/_stats</a>, <a href='/_config'>/_config</a>.</p>"
             f"<p>{links}</p></body></html>"

@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from bench.define.spec import Suite, Trial
+from bench.define.values import Codes, Latency
 from bench.define.workload import Workload
 from bench.results import collect
 from bench.run.runner import RunOptions, run_trial
@@ -55,7 +56,10 @@ def main() -> None:
     args = parser.parse_args()
 
     workload = Workload(
-        codes="all", n_jobs=args.jobs, concurrency=args.concurrency, latency=args.latency
+        codes=Codes("all"),
+        n_jobs=args.jobs,
+        concurrency=args.concurrency,
+        latency=Latency(args.latency),
     )
     suite = Suite("harness-bench", tuple(args.strategies), (workload,), seed=1)
     results: dict[str, dict[str, list[float]]] = {

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import time
@@ -97,7 +98,7 @@ async def _main(
     t0 = ledger.t_queued
     finished = False
 
-    def done(task: asyncio.Task[list[RequestRecord]], index: int) -> None:
+    def done(index: int, task: asyncio.Task[list[RequestRecord]]) -> None:
         live.discard(task)
         slots.release()
         if task.cancelled():
@@ -118,7 +119,7 @@ async def _main(
                     await slots.acquire()
                     task = asyncio.create_task(_run_job(ctx, job, t0), name=f"task-{index}")
                     live.add(task)
-                    task.add_done_callback(lambda t, i=index: done(t, i))
+                    task.add_done_callback(functools.partial(done, index))
                 for _ in range(LIVE_TASKS_PER_SLOT * c):  # every slot back: every task done
                     await slots.acquire()
             finished = True
@@ -141,7 +142,7 @@ async def _run_open(
     jobs: Sequence[Job],
     ledger: _jobs.Ledger,
     live: set[asyncio.Task[list[RequestRecord]]],
-    done: Callable[[asyncio.Task[list[RequestRecord]], int], None],
+    done: Callable[[int, asyncio.Task[list[RequestRecord]]], None],
 ) -> None:
     """Open loop (strategies.arrivals): a task per arrival when it is due, however many are
     waiting; the semaphore caps the requests in flight, and ``locked()`` says the cap is
@@ -151,7 +152,7 @@ async def _run_open(
         coro = arrivals.stamped(_run_job(ctx, job, time.perf_counter()), due)
         task = asyncio.create_task(coro, name=f"task-{index}")
         live.add(task)
-        task.add_done_callback(lambda t, i=index: done(t, i))
+        task.add_done_callback(functools.partial(done, index))
 
     def drop(index: int, job: Job, due: float) -> None:
         ledger.add(index, [arrivals.dropped(job, due)])

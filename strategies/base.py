@@ -232,7 +232,7 @@ class Strategy(Protocol):
 
 def count_outcomes(records: Sequence[RequestRecord]) -> dict[str, int]:
     """Final outcome counts; ok + not_found + error equals the number of jobs."""
-    counts = dict.fromkeys(OUTCOMES, 0)
+    counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
     for rec in records:
         if rec.final:
             counts[rec.outcome] += 1

@@ -25,7 +25,7 @@ import signal
 import time
 from collections.abc import Sequence
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, cast
 
 from . import _aio, _jobs, _shards
 from ._exceptions import StrategyError
@@ -126,7 +126,8 @@ class MultiprocessAsyncioStrategy:
         context = multiprocessing.get_context(settings.start_method)
         for _ in range(count):
             parent, child = context.Pipe()
-            process = context.Process(
+            # typeshed: get_context() of a plain str is a BaseContext, which lacks Process
+            process = context.Process(  # type: ignore[attr-defined]
                 target=_child, args=(child,), daemon=True, name="flagbench-loop"
             )
             process.start()
@@ -221,7 +222,8 @@ class MultiprocessAsyncioStrategy:
         live = {p.conn: p for p in places if not p.done}
         sentinels = {p.process.sentinel: p for p in places if not p.done}
         for ready in wait([*live, *sentinels], timeout=0.5):
-            place = live.get(ready) or sentinels[ready]
+            # not a key of live when it is a sentinel (an int): then get() gives None
+            place = live.get(cast(Connection, ready)) or sentinels[ready]
             if place.done:
                 continue
             if ready in sentinels and not place.conn.poll():

@@ -12,6 +12,7 @@ from bench.define.workload import FIELDS
 
 def _converter(f: Field) -> Callable[[str], Any]:
     kinds = f.kind if isinstance(f.kind, tuple) else (f.kind,)
+    convert: Callable[[str], Any]
     if float in kinds:
         convert, what = float, "a number"
     elif int in kinds:

@@ -36,7 +36,8 @@ def _metadata() -> metadata.PackageMetadata:
 
 
 def requires_python() -> SpecifierSet:
-    return SpecifierSet(_metadata().get("Requires-Python") or "")
+    found = _metadata().get_all("Requires-Python")  # the first, as Message.get gives
+    return SpecifierSet(found[0] if found else "")
 
 
 def supports(version: str) -> bool:

@@ -35,7 +35,7 @@ def sweep_params() -> tuple[str, ...]:
     return tuple(f.column_name for f in FIELDS if not f.size)
 
 
-def observed(w: Workload, strategy: type) -> Workload:
+def observed(w: Workload, strategy: object) -> Workload:
     """The workload as ``strategy`` sees it: each field that the strategy caps (sequential's
     ``max_concurrency = 1`` caps C) cut to the cap, so sweep points it cannot tell apart are
     one configuration, run once."""

@@ -40,7 +40,7 @@ from bench.define.values import Codes, CpuWork, Duration, Latency
 from flags_server.fault_kinds import FAULT_KINDS, RATE_FIELDS
 from strategies import StrategyError
 from strategies.arrivals import ARRIVALS, OVERFLOWS
-from strategies.base import EXECUTORS
+from strategies.base import EXECUTORS, ExecutorKind
 from strategies.clients import ALL_CLIENTS, LOOPS
 from strategies.dask_distributed import check_address
 
@@ -182,7 +182,7 @@ class Workload:
         canon=Duration,
         example="0.5ms",
     )
-    executor: str = declare(
+    executor: ExecutorKind = declare(
         "thread",
         str,
         "where asyncio_executor runs CPU work and saving: thread "

@@ -83,11 +83,14 @@ def flagbench_server(_flagbench_session_server: Any, request: pytest.FixtureRequ
 def flagbench_jobs(flagbench_server: Any) -> Callable[..., list[Any]]:
     """``flagbench_jobs(codes="pop20", n=None)``: jobs for the server, in the book's vocabulary."""
     # deferred: every pytest session loads this plugin; the harness only when used
+    from bench.define.values import Codes
     from bench.define.workload import Workload
     from strategies.base import make_jobs
 
     def make(codes: str = "pop20", n: int | None = None) -> list[Any]:
-        return make_jobs(flagbench_server.flags_url, Workload(codes=codes, n_jobs=n).codes_list())
+        return make_jobs(
+            flagbench_server.flags_url, Workload(codes=Codes(codes), n_jobs=n).codes_list()
+        )
 
     return make
 

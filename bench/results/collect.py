@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from bench.define.plan import stands_for
-from bench.results import accounting, openloop, stats
+from bench.results import accounting, columns, openloop, stats
 from bench.results.ideal import ideal_parts
 from bench.results.records import RECORD_DEFAULTS, RECORD_FIELDS, TrialResult
 from flags_server.stats import STAT_FAULTS
@@ -273,6 +273,8 @@ def trials_frame(
     ]
     frame = pd.DataFrame(rows)
     frame.insert(0, "run_id", run_id)
+    if rows:
+        frame = frame[columns.ordered(list(frame.columns))]
     for col in ("run_id", "strategy", "status", "bottleneck", "config_id", "workload_id"):
         if col in frame:
             frame[col] = frame[col].astype("category")
@@ -401,7 +403,7 @@ def collect(
     results: Sequence[TrialResult],
     baseline: str = "sequential",
     suite: Suite | None = None,
-):
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
     """All tables of a run from its finished (non-warm-up) trials."""
     measured = [r for r in results if not r.trial.warmup]
     requests = requests_frame(run_id, measured)

@@ -7,6 +7,7 @@ that the soak works; the figures for the README come from a full run.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -29,8 +30,8 @@ def checks(quick: bool) -> dict[str, Callable[[], Row]]:
     }
     for stop in stops.STOPS:
         jobs, concurrency = (40, 10) if quick else (200, 20)
-        out[stop.name.replace(" ", "-").lower()] = lambda s=stop, j=jobs, c=concurrency: (
-            stops.survive(s, j, c)
+        out[stop.name.replace(" ", "-").lower()] = functools.partial(
+            stops.survive, stop, jobs, concurrency
         )
     out["http-inputs"] = inputs.http_inputs
     out["slowloris"] = lambda: inputs.slowloris(300 if quick else 3000)

@@ -189,3 +189,18 @@ def test_a_bad_duration_is_refused_with_what_is_allowed(bad):
 
     with pytest.raises(ValueError, match="duration with its unit"):
         Duration(bad)
+
+
+def test_the_trials_table_has_exactly_its_declared_columns_in_order(tiny_run):
+    from bench.results.columns import trial_columns
+
+    assert list(tiny_run.trials.columns) == [c.name for c in trial_columns()]
+
+
+def test_docs_columns_is_written_from_the_declaration():
+    from pathlib import Path
+
+    from bench.results.columns import markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "columns.md"
+    assert doc.read_text() == markdown(), "run: python -m bench.results.columns > docs/columns.md"

@@ -12,9 +12,14 @@ INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 
 
 @pytest.fixture
-def inner(pytester: pytest.Pytester):
-    """``inner(source, *args)``: run ``source`` as a test file; returns the run's result."""
+def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
+    """``inner(source, *args)``: run ``source`` as a test file; returns the run's result.
+
+    The inner run is a pytest of its own: when the outer one runs under pytest-xdist, the
+    worker's environment (PYTEST_XDIST_*) must not make the inner run think it is a worker."""
     pytester.makeini(INI)
+    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+        monkeypatch.delenv(name, raising=False)
 
     def run(source: str, *args: str) -> pytest.RunResult:
         pytester.makepyfile(test_inner=source)

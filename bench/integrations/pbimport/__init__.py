@@ -33,7 +33,7 @@ def _meta(
     run_id: str, files: Sequence[BenchmarkFile], baseline: str, command: list[str], n_trials: int
 ) -> dict[str, Any]:
     machine = files[0].machine
-    cpu = machine.get("cpu") if isinstance(machine.get("cpu"), dict) else {}
+    cpu = found if isinstance(found := machine.get("cpu"), dict) else {}
     commit = files[0].commit
     commit_id = commit.get("id")
     if commit_id and commit.get("dirty"):

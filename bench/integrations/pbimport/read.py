@@ -98,7 +98,7 @@ def _benchmark(path: Path, i: int, item: Any) -> Benchmark:
             raise ImportFileError(f"{where}: stats.data is not a list of positive times")
         if len(data) != rounds:
             raise ImportFileError(f"{where}: stats.data has {len(data)} times for {rounds} rounds")
-    extra = item.get("extra_info") if isinstance(item.get("extra_info"), dict) else {}
+    extra = found if isinstance(found := item.get("extra_info"), dict) else {}
     group = item.get("group")
     return Benchmark(
         name=item["name"],

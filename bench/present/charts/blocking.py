@@ -101,10 +101,10 @@ def fig_blocking(run: RunLike) -> Figure | None:
         )
     )
     legend_below(fig, handles)
-    c = int(table["concurrency"].iloc[0])
+    concurrency = int(table["concurrency"].iloc[0])
     fig.suptitle(
         wrap(
-            f"Saving each flag on a slow disk (C={c}): writes inline on the event loop "
+            f"Saving each flag on a slow disk (C={concurrency}): writes inline on the event loop "
             "stall it, writes through run_in_executor do not",
             110,
         )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
@@ -144,7 +145,7 @@ def _fig_compare(m: pd.DataFrame, label_a: str, label_b: str) -> Figure:
     return fig
 
 
-def _ratio_axis(ax, lo: np.ndarray, hi: np.ndarray) -> None:
+def _ratio_axis(ax: Axes, lo: np.ndarray, hi: np.ndarray) -> None:
     """Linear around 1 for small differences, log (symmetric around 1) for large ones."""
     finite = np.concatenate([lo, hi])
     finite = finite[np.isfinite(finite) & (finite > 0)]
@@ -161,5 +162,5 @@ def _ratio_axis(ax, lo: np.ndarray, hi: np.ndarray) -> None:
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
 
 
-def _scale_note(ax) -> str:
+def _scale_note(ax: Axes) -> str:
     return ", log scale" if ax.get_xscale() == "log" else ""

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import SupportsInt
 
 import numpy as np
 import pandas as pd
@@ -132,7 +133,7 @@ def workloads(run: RunLike) -> list[Workload]:
     return out
 
 
-def _size(value: object) -> int:
+def _size(value: SupportsInt) -> int:
     """N or C; 0 where unknown (a benchmark imported from plain pytest-benchmark has neither)."""
     return 0 if pd.isna(value) else int(value)
 
@@ -178,7 +179,9 @@ def median_trial(run: RunLike, workload_id: str, strategy: str) -> str | None:
     return str(g.iloc[(len(g) - 1) // 2]["trial_id"])
 
 
-def requests_of(run: RunLike, trial_ids, *, sent_only: bool = True) -> pd.DataFrame:
+def requests_of(
+    run: RunLike, trial_ids: Iterable[object], *, sent_only: bool = True
+) -> pd.DataFrame:
     """The trials' request records. ``sent_only`` drops bookkeeping records (attempt 0: a job
     that ended without a request, such as a lost pool worker), as the collector does for its
     counts and percentiles; the error chart keeps them, as failures the client saw."""

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 
 from bench.present.charts.data import (
     RunLike,
@@ -120,7 +121,7 @@ def fig_probes(run: RunLike) -> Figure | None:
     return fig
 
 
-def _probe_summary(ax, pk: pd.DataFrame, present, colours) -> None:
+def _probe_summary(ax: Axes, pk: pd.DataFrame, present: list[str], colours: dict[str, str]) -> None:
     drawn = []
     for i, st in enumerate(present):
         lag = pk.loc[pk["strategy"] == st, "lag_s"].to_numpy(float) * 1e3
@@ -195,7 +196,7 @@ def fig_errors(run: RunLike) -> Figure:
     return fig
 
 
-def _outcome_panel(ax, tw: pd.DataFrame, present, label: str) -> set[str]:
+def _outcome_panel(ax: Axes, tw: pd.DataFrame, present: list[str], label: str) -> set[str]:
     seen: set[str] = set()
     for i, st in enumerate(present):
         g = tw[tw["strategy"] == st]
@@ -225,7 +226,9 @@ def _outcome_panel(ax, tw: pd.DataFrame, present, label: str) -> set[str]:
     return seen
 
 
-def _kinds_panel(ax, tw: pd.DataFrame, rw: pd.DataFrame, present, colours) -> set[str]:
+def _kinds_panel(
+    ax: Axes, tw: pd.DataFrame, rw: pd.DataFrame, present: list[str], colours: dict[str, str]
+) -> set[str]:
     used: set[str] = set()
     ticks, labels = [], []
     n_rep = tw.groupby("strategy")["trial_id"].nunique()
@@ -270,7 +273,8 @@ def _kinds_panel(ax, tw: pd.DataFrame, rw: pd.DataFrame, present, colours) -> se
         lab.set_color(colours[st])
     ax.set_ylim(len(present) - 0.5, -0.5)
     ax.grid(axis="y", visible=False)
-    xmax = max((p.get_x() + p.get_width() for p in ax.patches), default=1.0)
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    xmax = max((p.get_x() + p.get_width() for p in bars), default=1.0)
     ax.set_xlim(0, max(xmax, 1.0) * 1.15)
     ax.set_title("failed attempts by kind", loc="left")
     return used

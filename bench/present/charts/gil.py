@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
@@ -105,9 +106,11 @@ def fig_gil(run: RunLike) -> Figure | None:
         _speedup_panel(ax, sub, models, styles, xs)
         ax.set_title(title, loc="left")
     for ax, _, _ in panels:
-        if ax.get_subplotspec().is_last_row():
+        spec = ax.get_subplotspec()
+        assert spec is not None  # every panel was added on the grid above
+        if spec.is_last_row():
             ax.set_xlabel("workers C (threads, processes, or requests in flight)")
-        if ax.get_subplotspec().is_first_col():
+        if spec.is_first_col():
             ax.set_ylabel(f"speed-up over {table['baseline'].iloc[0]} ({TIMES})")
     handles = [
         Line2D([], [], color=styles[m][0], ls=styles[m][1], marker=styles[m][2], lw=1.8, label=m)
@@ -145,7 +148,9 @@ def fig_gil(run: RunLike) -> Figure | None:
     return fig
 
 
-def _speedup_panel(ax, sub: pd.DataFrame, models: list[str], styles: dict, xs: list[int]) -> None:
+def _speedup_panel(
+    ax: Axes, sub: pd.DataFrame, models: list[str], styles: dict, xs: list[int]
+) -> None:
     # without CPU work the cores do not matter: one ideal; otherwise one per group, the
     # one-core ideal dotted under the dashed one, so where they coincide both still show
     one = sub["cpu_limit"].isin(ONE_CORE) & (sub["cpu_ms"] > 0)

@@ -6,8 +6,10 @@ import math
 
 import matplotlib
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.image import AxesImage
 
 from bench.present.charts.data import InterpreterGrid, RunLike, has_interpreters, interpreter_grids
 from bench.present.charts.registry import chart
@@ -40,11 +42,16 @@ def fig_interpreters(run: RunLike) -> Figure | None:
     rows = len(grids[0].efficiency.index)  # every panel has the same rows
     fig = new_figure(max(7.5, sum(widths) + 3.0), 2.1 + 0.62 * rows)
     axes = fig.subplots(1, len(grids), squeeze=False, width_ratios=widths, sharey=True)[0]
-    image = None
-    for ax, grid, width in zip(axes, grids, widths, strict=True):
-        image = _panel(ax, grid, norm, title_chars=int(12 * width))
+    images = [
+        _panel(ax, grid, norm, title_chars=int(12 * width))
+        for ax, grid, width in zip(axes, grids, widths, strict=True)
+    ]
     fig.colorbar(
-        image, ax=list(axes), label="efficiency (ideal / median wall time)", shrink=0.9, pad=0.02
+        images[-1],
+        ax=list(axes),
+        label="efficiency (ideal / median wall time)",
+        shrink=0.9,
+        pad=0.02,
     )
     fig.suptitle(
         "Efficiency per strategy and interpreter (each cell: median efficiency, median wall time)"
@@ -52,7 +59,7 @@ def fig_interpreters(run: RunLike) -> Figure | None:
     return fig
 
 
-def _panel(ax, grid: InterpreterGrid, norm: Normalize, title_chars: int):
+def _panel(ax: Axes, grid: InterpreterGrid, norm: Normalize, title_chars: int) -> AxesImage:
     eff = grid.efficiency.to_numpy(float)
     shown = np.ma.masked_invalid(eff)
     cmap = matplotlib.colormaps[CMAP].with_extremes(bad=MISSING_COLOUR)

@@ -9,6 +9,7 @@ the rate alone.
 from __future__ import annotations
 
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
@@ -74,7 +75,7 @@ def _names(run: RunLike, table: pd.DataFrame) -> list[str]:
     return [n for n in strategies(run) if (table["strategy"] == n).any()]
 
 
-def _capacity(ax, table: pd.DataFrame) -> None:
+def _capacity(ax: Axes, table: pd.DataFrame) -> None:
     capacity = float(table["capacity_rps"].iloc[0])
     ax.axvline(capacity, color=IDEAL_COLOUR, ls=":", lw=1)
     ax.annotate(

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -148,7 +149,7 @@ def fig_scale_out(run: RunLike) -> Figure | None:
     return fig
 
 
-def _lines(ax, rows: pd.DataFrame, colours: dict[str, str]) -> None:
+def _lines(ax: Axes, rows: pd.DataFrame, colours: dict[str, str]) -> None:
     for name in SCALE_OUT:
         d = rows[rows["strategy"] == name]
         if not d.empty:
@@ -169,7 +170,7 @@ def _lines(ax, rows: pd.DataFrame, colours: dict[str, str]) -> None:
     ax.set_xlabel("concurrency C, total (log scale)")
 
 
-def _bars(ax, rows: pd.DataFrame, colours: dict[str, str]) -> None:
+def _bars(ax: Axes, rows: pd.DataFrame, colours: dict[str, str]) -> None:
     names = [n for n in SCALE_OUT if n in set(rows["strategy"])]
     values = [
         float(rows.loc[rows["strategy"] == n, "throughput_median_rps"].iloc[0]) for n in names

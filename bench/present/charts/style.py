@@ -12,14 +12,22 @@ import re
 import textwrap
 import zlib
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
+from matplotlib.artist import Artist
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.layout_engine import ConstrainedLayoutEngine
 from matplotlib.ticker import FuncFormatter
 from PIL import Image  # a dependency of matplotlib
 
 from bench._atomic import write_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 # No pyplot and no ``matplotlib.use``: a bare Figure renders PNG through the Agg canvas and
 # SVG through the SVG canvas, and a notebook's own backend is left alone.
@@ -57,7 +65,7 @@ FORMATS = ("png", "svg")
 # No creation date in the SVG, so re-drawing the same run gives the same bytes.
 SVG_METADATA: dict[str, str | None] = {"Date": None}
 
-RC = {
+RC: dict[RcKeyType, Any] = {
     "font.size": 10,
     "axes.titlesize": 11,
     "axes.labelsize": 10,
@@ -110,12 +118,11 @@ def strategy_colours(names: Iterable[str]) -> dict[str, str]:
 def new_figure(width: float, height: float) -> Figure:
     """A stand-alone figure (no pyplot state) with constrained layout, so labels never overlap."""
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
-    fig.get_layout_engine().set(w_pad=0.06, h_pad=0.06, wspace=0.04, hspace=0.04)
-    return fig
+        layout = ConstrainedLayoutEngine(w_pad=0.06, h_pad=0.06, wspace=0.04, hspace=0.04)
+        return Figure(figsize=(width, height), dpi=DPI, layout=layout)
 
 
-def legend_below(fig: Figure, handles: list) -> None:
+def legend_below(fig: Figure, handles: Sequence[Artist]) -> None:
     """The figure's legend under the charts, in as many columns as fit its width.
 
     Entries are measured roughly (a character is about 0.56 em, the key and the gaps about
@@ -134,7 +141,7 @@ def legend_below(fig: Figure, handles: list) -> None:
     fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False)
 
 
-def style() -> matplotlib.rc_context:
+def style() -> AbstractContextManager[None]:
     """Context for drawing: fonts and grid apply to artists created inside it."""
     return matplotlib.rc_context(RC)
 
@@ -192,7 +199,7 @@ def _small_png(fig: Figure) -> bytes:
     return out.getvalue()
 
 
-def plain_log(axis) -> None:
+def plain_log(axis: Axis) -> None:
     """Log-scale tick labels as plain numbers (0.5, 2, 100), never 2x10^0.
 
     Minor ticks get labels only when the axis spans less than about two decades; otherwise

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -169,7 +170,7 @@ def _wide(rows: list[tuple[str, _WallRow | None]]) -> bool:
 
 
 def _wall_panel(
-    ax, rows: list[tuple[str, _WallRow | None]], w: Workload, colours: dict, dots: bool
+    ax: Axes, rows: list[tuple[str, _WallRow | None]], w: Workload, colours: dict, dots: bool
 ) -> None:
     """Bars from zero; or dots, when some panel needs a log axis (where bar lengths would lie),
     so that every panel of the figure marks a median the same way."""
@@ -245,9 +246,10 @@ def _wall_panel(
 
 
 def _room_for_labels(
-    ax, ends: list[tuple[float, str]], left: float, hi_x: float, log: bool
+    ax: Axes, ends: list[tuple[float, str]], left: float, hi_x: float, log: bool
 ) -> float:
     """The right end of the axis so that each row's label fits after its last mark."""
+    assert isinstance(ax.figure, Figure)  # a chart's axes are on a Figure, never a SubFigure
     fig_w, _ = ax.figure.get_size_inches()
     axis_px = 0.8 * fig_w * ax.figure.dpi
     pt = ax.figure.dpi / 72
@@ -330,8 +332,8 @@ def fig_scaling(run: RunLike) -> Figure:
 
 
 def _scaling_column(
-    ax_tp,
-    ax_w,
+    ax_tp: Axes,
+    ax_w: Axes,
     sweep: Sweep,
     s: pd.DataFrame,
     t: pd.DataFrame,
@@ -405,7 +407,7 @@ def _scaling_column(
     ax_w.set_title(wrap(f"Wall time vs {what} ({sweep.fixed})", 60), loc="left")
 
 
-def _log_if_wide(ax, values: np.ndarray, which: str) -> None:
+def _log_if_wide(ax: Axes, values: np.ndarray, which: str) -> None:
     v = values[np.isfinite(values) & (values > 0)]
     if len(v) and v.max() / v.min() >= 8:
         (ax.set_xscale if which == "x" else ax.set_yscale)("log")

@@ -6,10 +6,13 @@ import math
 
 import numpy as np
 import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
+from numpy.typing import ArrayLike
 
 from bench.present.charts.data import (
     RunLike,
@@ -112,7 +115,7 @@ def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
             fontweight="bold",
         )
         axf.set_xlabel("time since the trial's timed start (s)" if i == len(panels) - 1 else "")
-    handles = [
+    handles: list[Artist] = [
         Patch(color=BAR_COLOURS[o], label=OUTCOME_LABELS[o])
         for o in BAR_COLOURS
         if o in seen_outcomes
@@ -147,12 +150,13 @@ def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
     return fig
 
 
-def _request_bars(ax, r: pd.DataFrame) -> tuple[set[str], bool]:
+def _request_bars(ax: Axes, r: pd.DataFrame) -> tuple[set[str], bool]:
     r = r.sort_values(["t_start_s", "t_end_s"], kind="stable")
     step = max(1, math.ceil(len(r) / MAX_ROWS))
     shown = r.iloc[::step]
     n = len(shown)
     y = np.arange(n)
+    assert isinstance(ax.figure, Figure)  # a chart's axes are on a Figure, never a SubFigure
     height_pt = ax.get_position().height * ax.figure.get_figheight() * 72
     lw = float(np.clip(0.75 * height_pt / max(n, 1), 0.5, 6.0))
     start = shown["t_start_s"].to_numpy(float)
@@ -182,7 +186,7 @@ def _request_bars(ax, r: pd.DataFrame) -> tuple[set[str], bool]:
     return set(outcomes), bool(waits.any())
 
 
-def _inflight_panel(ax, r: pd.DataFrame, concurrency: int, colour: str) -> None:
+def _inflight_panel(ax: Axes, r: pd.DataFrame, concurrency: int, colour: str) -> None:
     t, n = inflight(r["t_start_s"].to_numpy(float), r["t_end_s"].to_numpy(float))
     t = np.concatenate([[0.0], t])
     n = np.concatenate([[0.0], n])
@@ -201,7 +205,7 @@ def _inflight_panel(ax, r: pd.DataFrame, concurrency: int, colour: str) -> None:
 _TICK_P = (50, 75, 90, 95, 99, 99.9)
 
 
-def _tail_x(p: np.ndarray) -> np.ndarray:
+def _tail_x(p: ArrayLike) -> np.ndarray:
     """Percentile -> position on a scale that gives p90, p99, p99.9 equal room."""
     return -np.log10(1 - np.asarray(p, float) / 100)
 
@@ -247,7 +251,9 @@ def fig_latency(run: RunLike) -> Figure | None:
     return fig
 
 
-def _latency_panel(ax, req: pd.DataFrame, w: Workload, names, colours) -> set[str]:
+def _latency_panel(
+    ax: Axes, req: pd.DataFrame, w: Workload, names: list[str], colours: dict[str, str]
+) -> set[str]:
     drawn = set()
     top_p = 50.0
     for st in names:
@@ -332,7 +338,9 @@ def fig_breakdown(run: RunLike) -> Figure | None:
     return fig
 
 
-def _cpu_panel(ax, tw: pd.DataFrame, present, colours, w: Workload) -> None:
+def _cpu_panel(
+    ax: Axes, tw: pd.DataFrame, present: list[str], colours: dict[str, str], w: Workload
+) -> None:
     """Each strategy's wall time as 100%: how much of it the client spent on the CPU."""
     right = 100.0
     for i, st in enumerate(present):
@@ -374,7 +382,7 @@ def _cpu_panel(ax, tw: pd.DataFrame, present, colours, w: Workload) -> None:
     ax.set_title(wrap(w.label, 60), loc="left")
 
 
-def _wait_panel(ax, rw: pd.DataFrame, present, colours) -> None:
+def _wait_panel(ax: Axes, rw: pd.DataFrame, present: list[str], colours: dict[str, str]) -> None:
     """Mean wait + service per request. A bar far longer than the rest (sequential's wait is
     the whole queue ahead of it) is cut at the axis edge, its numbers still written."""
     if rw.empty:

@@ -181,9 +181,8 @@ def _rate(rps: float) -> str:
 
 @reads("timeline")
 def _timeline(run: RunLike, wid: str | None) -> list[str]:
-    w = (
-        next((w for w in workloads(run) if w.workload_id == wid), None)
-        or (main_workloads(run, 1) or [None])[0]
+    w = next((w for w in workloads(run) if w.workload_id == wid), None) or next(
+        iter(main_workloads(run, 1)), None
     )
     if w is None:
         return []
@@ -202,8 +201,8 @@ def _timeline(run: RunLike, wid: str | None) -> list[str]:
             single.add(st)
     if not peaks:
         return []
-    hi = max(peaks, key=peaks.get)
-    lo = min(peaks, key=peaks.get)
+    hi = max(peaks, key=peaks.__getitem__)
+    lo = min(peaks, key=peaks.__getitem__)
     first = (
         f"At most {peaks[hi]} requests were in flight at once with {hi} "
         f"(C={w.concurrency}), {peaks[lo]} with {lo}."
@@ -390,8 +389,9 @@ def _interpreters(run: RunLike, _wid: str | None) -> list[str]:
             if len(walls) < 2:
                 continue
             medians = {p: float(np.median(w)) for p, w in walls.items()}
-            fast, slow = min(medians, key=medians.get), max(medians, key=medians.get)
-            ratio, lo, hi = stats.ratio_ci(walls[slow], walls[fast])
+            fast = min(medians, key=medians.__getitem__)
+            slow = max(medians, key=medians.__getitem__)
+            ratio, lo, hi = stats.ratio_ci(walls[slow].tolist(), walls[fast].tolist())
             gaps.append((lo > 1, ratio, lo, hi, strategy, fast, slow, grid.label))
     if not gaps:
         return []
@@ -447,7 +447,7 @@ def _client_cpu(run: RunLike, _wid: str | None) -> list[str]:
         f"{best['median']:.3g} ms; the most {_combo(worst)}'s, {worst['median']:.3g} ms "
         f"({fmt_x(worst['median'] / best['median'])})."
     )
-    gains = []
+    gains: list[tuple[float, tuple[str, str]]] = []
     for _, rows in panels:
         on = rows[rows["loop"] == "uvloop"].set_index(["strategy", "client"])["median"]
         off = rows[rows["loop"] == "asyncio"].set_index(["strategy", "client"])["median"]

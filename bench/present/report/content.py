@@ -86,7 +86,7 @@ def _overview(run: RunLike) -> list[str]:
         + (f", run in {duration}" if duration else "")
         + ".",
     ]
-    spec = meta.get("spec") if isinstance(meta.get("spec"), dict) else {}
+    spec = found if isinstance(found := meta.get("spec"), dict) else {}
     if spec.get("description"):
         lines.insert(0, f"Suite {meta.get('suite', '')}: {spec['description']}.")
     if meta.get("started"):
@@ -174,7 +174,7 @@ def _count(value: Any) -> str:
 
 def _load(meta: dict[str, Any], key: str = "loadavg_at_start") -> float | None:
     """The 1-minute load average at the start (or end) of the run, if the harness recorded it."""
-    value = meta.get(key)
+    value: Any = meta.get(key)  # JSON: anything, checked by trying
     try:
         return float(value[0] if isinstance(value, (list, tuple)) else value)
     except (TypeError, ValueError, IndexError):

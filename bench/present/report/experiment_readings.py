@@ -50,13 +50,13 @@ def _gil_others(table: pd.DataFrame, ms: float, c: int) -> str:
             f"processpool reached {fmt_x(pp['speedup'])} with python work "
             f"(ideal {fmt_x(pp['ideal_speedup'])}, start-up and pickling included)"
         )
-    inline = [_at(table, "asyncio", "python", ms, k) for k in (1, c)]
+    at_1, at_c = (_at(table, "asyncio", "python", ms, k) for k in (1, c))
     ex = _at(table, "asyncio_executor", "python", ms, c)
-    if all(r is not None for r in inline):
+    if at_1 is not None and at_c is not None:
         text = (
-            f"asyncio with the work inline went from {fmt_x(inline[0]['speedup'])} at "
-            f"C=1 to {fmt_x(inline[1]['speedup'])} at C={c}, its loop lag p99 "
-            f"{fmt_s(inline[1]['loop_lag_p99_s'])}"
+            f"asyncio with the work inline went from {fmt_x(at_1['speedup'])} at "
+            f"C=1 to {fmt_x(at_c['speedup'])} at C={c}, its loop lag p99 "
+            f"{fmt_s(at_c['loop_lag_p99_s'])}"
         )
         if ex is not None:
             text += f" against {fmt_s(ex['loop_lag_p99_s'])} through its executor"

@@ -5,6 +5,8 @@ Each names its numbers; a knee is only claimed where the run shows one.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 
 from bench.present.charts.data import RunLike, strategies
@@ -23,7 +25,7 @@ def _knee(d: pd.DataFrame) -> tuple[float | None, float | None]:
     return last, (beyond.min() if len(beyond) else None)
 
 
-def _by_strategy(run: RunLike, table: pd.DataFrame):
+def _by_strategy(run: RunLike, table: pd.DataFrame) -> Iterator[tuple[str, pd.DataFrame]]:
     """Each strategy's rows by rate, in the run's strategy order."""
     for name in strategies(run):
         d = table[table["strategy"] == name]
