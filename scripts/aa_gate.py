@@ -142,6 +142,20 @@ def tables(rounds: list[dict[str, str]], allowance: float | Mapping[str, float])
     return aa, slow
 
 
+def write_tables(
+    path: Path, rounds: list[dict[str, str]], aa: list[pd.DataFrame], slow: list[pd.DataFrame]
+) -> None:
+    """Every test of every pair, with the load of its runs: the simulation's data."""
+    keep = ["strategy", "measure", "log_ratio", "se", "df", "n_a", "n_b"]
+    parts = [
+        t[keep].assign(kind=kind, pair=i + 1, load=rounds[i]["load"])
+        for kind, tables_ in (("aa", aa), ("slow", slow))
+        for i, t in enumerate(tables_)
+    ]
+    pd.concat(parts).to_csv(path, index=False, float_format="%.6g")
+    print(f"tables: {path}")
+
+
 def measured_drift(aa: list[pd.DataFrame]) -> dict[str, drift.Estimate]:
     out = {}
     for measure in gate.LABELS:
@@ -182,6 +196,9 @@ def main() -> int:
     )
     parser.add_argument("--store", type=Path, help="results folder for drift.json (--out's parent)")
     parser.add_argument("--analyse", action="store_true", help="only the tables, from --out")
+    parser.add_argument(
+        "--tables", type=Path, metavar="CSV", help="also write every test of every pair here"
+    )
     args = parser.parse_args()
     if args.rounds < 1:
         parser.error(f"--rounds {args.rounds}: give at least 1")
@@ -236,6 +253,8 @@ def main() -> int:
     print("\nthe last slowdown pair, as compare prints it:")
     print(format_comparison(slow[-1], words, args.fail_above))
 
+    if args.tables is not None:
+        write_tables(args.tables, rounds, aa, slow)
     measured = measured_drift(aa)
     print(f"\nrun-to-run drift from {len(rounds)} A/A pairs of {rounds[0]['suite']}:")
     for m, e in measured.items():

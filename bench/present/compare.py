@@ -20,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bench._exceptions import CompareError, SpecError
@@ -296,6 +297,30 @@ def _summary_line(block: pd.DataFrame, label: str) -> str:
     )
 
 
+def _advice(tested: pd.DataFrame, threshold: float) -> str:
+    """How many repeats a side would catch the threshold in every configuration (the best
+    measure of each), or why no number would."""
+    if threshold <= 0:
+        return "no number of repeats detects a 0% change"
+    need = (
+        tested.assign(needed=[gate.repeats_needed(r, threshold) for _, r in tested.iterrows()])
+        .groupby(["run", "config_id"])["needed"]
+        .min()
+    )
+    if np.isfinite(need).all():
+        return f"about {int(need.max())} repeats a side would catch it 8 times in 10"
+    allowed = gate.spread_allowed(int(tested["tests"].iloc[0]), threshold)
+    if float(tested["drift"].min()) >= allowed:
+        return (
+            f"no number of repeats would: the drift allowance "
+            f"{100 * float(tested['drift'].min()):.1f}% is above the {100 * allowed:.1f}% "
+            f"at which {threshold:g}% is caught 8 times in 10"
+        )
+    return (
+        f"{int((~np.isfinite(need)).sum())} would need more than {gate.CAP_REPEATS} repeats a side"
+    )
+
+
 def verdict_line(table: pd.DataFrame, fail_above: float | None) -> str:
     """The gate's one line: PASS or FAIL, the threshold, the worst change with its interval,
     and a warning when the threshold is below what these runs can detect."""
@@ -322,7 +347,7 @@ def verdict_line(table: pd.DataFrame, fail_above: float | None) -> str:
         line += (
             f"; WARNING: {len(blind)} of {tested.groupby(['run', 'config_id']).ngroups} "
             f"configurations cannot detect a {threshold:g}% change (smallest detectable "
-            f"{blind.min():.1f} to {blind.max():.1f}%)"
+            f"{blind.min():.1f} to {blind.max():.1f}%); {_advice(tested, threshold)}"
         )
     if fail_above is None:
         line += "; no --fail-above given: exit status 0 whatever the verdict"

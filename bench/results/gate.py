@@ -114,3 +114,30 @@ def geometric_mean_ratio(table: pd.DataFrame) -> float:
     """pyperf compare_to's summary line: the geometric mean of the ratios."""
     logs = table["log_ratio"].dropna().to_numpy(float)
     return float(math.exp(logs.mean())) if len(logs) else math.nan
+
+
+CAP_REPEATS = 50  # beyond this, "more repeats" is no advice
+
+
+def spread_allowed(tests: int, threshold_pct: float, power: float = 0.8) -> float:
+    """The largest standard deviation of a log ratio (repeats and drift together) at which a
+    slowdown of ``threshold_pct`` is caught with ``power`` among ``tests`` tests."""
+    # deferred: scipy takes about half a second to load; only intervals and tests need it
+    from scipy import stats as sps
+
+    z = sps.norm.ppf(1 - ALPHA / (2 * max(tests, 1))) + sps.norm.ppf(power)
+    return math.log1p(threshold_pct / 100) / z
+
+
+def repeats_needed(row: pd.Series, threshold_pct: float, power: float = 0.8) -> float:
+    """Repeats a side for this test to catch a slowdown of ``threshold_pct`` with ``power``,
+    if the repeats' spread stays as it is: ``inf`` when the drift allowance alone is too wide
+    (no number of repeats will do) or more than ``CAP_REPEATS`` would be needed. A normal
+    approximation, for advice: the test itself uses Student's t."""
+    target = spread_allowed(int(row["tests"]), threshold_pct, power)
+    room = target**2 - float(row["drift"]) ** 2
+    n = min(int(row["n_a"]), int(row["n_b"]))
+    if room <= 0 or not math.isfinite(row["se"]):
+        return math.inf
+    needed = max(n, math.ceil(n * float(row["se"]) ** 2 / room))
+    return needed if needed <= CAP_REPEATS else math.inf
