@@ -308,13 +308,13 @@ def _advice(tested: pd.DataFrame, threshold: float) -> str:
         .min()
     )
     if np.isfinite(need).all():
-        return f"about {int(need.max())} repeats a side would catch it 8 times in 10"
+        return f"about {int(need.max())} repeats a side would make a {threshold:g}% change significant 8 times in 10"
     allowed = gate.spread_allowed(int(tested["tests"].iloc[0]), threshold)
     if float(tested["drift"].min()) >= allowed:
         return (
             f"no number of repeats would: the drift allowance "
             f"{100 * float(tested['drift'].min()):.1f}% is above the {100 * allowed:.1f}% "
-            f"at which {threshold:g}% is caught 8 times in 10"
+            f"at which a {threshold:g}% change is significant 8 times in 10"
         )
     return (
         f"{int((~np.isfinite(need)).sum())} would need more than {gate.CAP_REPEATS} repeats a side"
@@ -472,11 +472,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         )
     print(format_comparison(table, drift_words, args.fail_above))
     if args.chart is not None:
-        wall = table[table["measure"] == gate.WALL]
         shown = (
-            wall
+            table
             if len(others) == 1
-            else wall.assign(workload=wall["run"] + "/A: " + wall["workload"])
+            else table.assign(workload=table["run"] + "/A: " + table["workload"])
         )
         compare_chart(
             shown, args.chart, label_a=ref.run_id, label_b=", ".join(o.run_id for o in others)

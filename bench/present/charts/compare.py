@@ -27,7 +27,7 @@ from bench.present.charts.style import (
     write_atomic_figure,
 )
 from bench.present.charts.text import TIMES
-from bench.results.gate import ALPHA
+from bench.results.gate import ALPHA, WALL
 
 
 def compare_chart(
@@ -46,6 +46,8 @@ def compare_chart(
         raise ValueError(f"compare chart path must end in .png or .svg, got {out_path.name!r}")
     if comparison.empty:
         raise ValueError("the two runs share no configuration (config_id) to compare")
+    if "measure" in comparison:  # the chart draws wall times; the request measure is a table's
+        comparison = comparison[comparison["measure"] == WALL]
     data = comparison.astype({"strategy": str, "workload": str, "config_id": str})
     with style():
         fig = _fig_compare(data.reset_index(drop=True), label_a, label_b)
