@@ -398,7 +398,7 @@ def format_comparison(
             "to decide anything (run 3 or more)"
         )
     lines.append(verdict_line(table, fail_above))
-    return "\n".join(lines).lstrip("\n")
+    return "\n".join(lines)
 
 
 def _ignore_list(text: str | None) -> tuple[str, ...]:
@@ -470,7 +470,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"{label} differs from A in: "
             + ("; ".join(f"{n} (A {x}; {label} {y})" for n, x, y in differ) or "no workload axis")
         )
-    print(format_comparison(table, drift_words, args.fail_above))
     if args.chart is not None:
         shown = (
             table
@@ -481,6 +480,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             shown, args.chart, label_a=ref.run_id, label_b=", ".join(o.run_id for o in others)
         )
         print(f"chart: {args.chart}")
+    print(format_comparison(table, drift_words, args.fail_above))  # the verdict line last
     if args.fail_above is not None and not gate.regressions(table, args.fail_above).empty:
         return 1
     return 0

@@ -43,8 +43,15 @@ class Estimate:
     high: float
     excess: float
     pairs: int
+    excess_high: float = math.nan  # the interval's upper end for drift^2, unclipped
 
     def words(self) -> str:
+        if self.excess_high < 0:
+            return (
+                f"{100 * self.drift:.1f}% (from {self.pairs} A/A pairs, which agree better than "
+                f"their repeats' spread predicts: drift^2 {self.excess:+.1e}, 95% upper end "
+                f"{self.excess_high:+.1e})"
+            )
         return (
             f"{100 * self.drift:.1f}% (95% interval {100 * self.low:.1f} to "
             f"{100 * self.high:.1f}%, from {self.pairs} A/A pair{'s' if self.pairs != 1 else ''})"
@@ -68,9 +75,9 @@ def estimate(per_pair: Sequence[Sequence[tuple[float, float]]]) -> Estimate:
         return Estimate(math.nan, math.nan, math.nan, math.nan, 0)
     mean = float(excess.mean())
     if n < 2:
-        return Estimate(_root(mean), 0.0, math.inf, mean, n)
+        return Estimate(_root(mean), 0.0, math.inf, mean, n, math.inf)
     half = float(sps.t.ppf(0.975, n - 1)) * float(excess.std(ddof=1)) / math.sqrt(n)
-    return Estimate(_root(mean), _root(mean - half), _root(mean + half), mean, n)
+    return Estimate(_root(mean), _root(mean - half), _root(mean + half), mean, n, mean + half)
 
 
 @dataclass(frozen=True, slots=True)
