@@ -327,7 +327,7 @@ def verdict_line(table: pd.DataFrame, fail_above: float | None) -> str:
     threshold = 0.0 if fail_above is None else fail_above
     tested = table[table["p_value"].notna()]
     if tested.empty:
-        return f"verdict: PASS (nothing tested: too few repeats), threshold {threshold:g}%"
+        return f"verdict: PASS (nothing tested: not enough repeats), threshold {threshold:g}%"
     bad = gate.regressions(tested, threshold)
     pool = bad if not bad.empty else tested
     worst = pool.loc[pool["ratio"].idxmax()]
@@ -394,8 +394,8 @@ def format_comparison(
     ]
     if few:
         lines.append(
-            f"{few} test(s) with fewer than 2 repeats a side: too few repeats "
-            "to decide anything (run 3 or more)"
+            f"{few} test(s) with fewer than 2 repeats a side: not enough repeats "
+            "to test (run 3 or more)"
         )
     lines.append(verdict_line(table, fail_above))
     return "\n".join(lines)
