@@ -141,6 +141,14 @@ def prepare(settings: Settings) -> None:
         os.makedirs(settings.save_dir, exist_ok=True)
 
 
+def begin(jobs: Sequence[Job], settings: Settings, progress: Progress | None) -> Ledger:
+    """Every strategy's first step: the clock's zero (each job is queued at it), the ledger
+    that accounts for every job, and the run's preparation."""
+    ledger = Ledger(jobs, time.perf_counter(), progress)
+    prepare(settings)
+    return ledger
+
+
 class Ledger:
     """Collects each job's records exactly once, so no job is counted twice or dropped.
 
@@ -156,10 +164,16 @@ class Ledger:
         self.records: list[RequestRecord] = []
         self._done = bytearray(len(jobs))
 
-    def add(self, index: int, records: list[RequestRecord]) -> None:
+    def add(self, index: int, records: list[RequestRecord], delivered: bool = True) -> None:
+        """Take the job's records as its result reaches the caller (stamped ``t_delivered``
+        now), or, with ``delivered=False``, a job whose result never did (cancelled)."""
         if self._done[index]:
             return
         self._done[index] = 1
+        if delivered:
+            now = time.perf_counter()
+            for rec in records:
+                rec.t_delivered = now
         self.records.extend(records)
         if self.progress is not None:
             self.progress(records[-1])

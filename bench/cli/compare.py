@@ -18,12 +18,15 @@ EXAMPLES = """examples:
 
 DESCRIPTION = """\
 Compare runs configuration by configuration, on the wall time and (when the runs recorded
-requests) each trial's median request latency: the geometric means of each run and the first,
+requests with one seed) each request's best latency over the repeats: the geometric means of each run and the first,
 their ratio, its interval (Welch's t on the logs plus a drift allowance between runs) and a
 verdict from a gate that keeps the chance of any false alarm over all the tests at 5%
 (Bonferroni; the interval printed is the one the verdict uses). The last line is the verdict:
 PASS or FAIL, the threshold, the worst change. Configurations match on every workload axis and
-the strategy, except the axes named in --ignore."""
+the strategy, except the axes named in --ignore.
+
+exit status: 0 no regression (or no --fail-above), 1 a regression under --fail-above,
+2 a usage error or an unreadable run (one line naming the file), 3 a crash of flagbench."""
 
 
 def add(sub: argparse._SubParsersAction[Parser]) -> None:

@@ -30,6 +30,11 @@ from bench.present.charts import compare_chart
 from bench.results import baselines, drift, gate, openloop, requests_measure, stats, store
 from bench.suggest import did_you_mean
 
+#: Configurations up to which the Mann-Whitney p (``p_rank``, not used by the gate) is given:
+#: with ties it is a permutation test of about 0.1 s each, which ten thousand imported
+#: benchmarks would turn into a quarter of an hour.
+MAX_RANK_TESTS = 200
+
 
 def _normal(value: Any) -> str:
     """One spelling per value, whatever dtype the column came back with (60 and 60.0 alike)."""
@@ -66,15 +71,16 @@ def keyed(run: store.Run, ignore: Sequence[str] = ()) -> pd.DataFrame:
     t["full_key"] = strategy.str.cat([full[f.name] for f in FIELDS], sep="|")
     kept = [full[f.name] for f in FIELDS if f.name not in ignore]
     t["key"] = strategy.str.cat(kept, sep="|") if kept else strategy
-    for _, g in t.groupby("key", sort=False):
-        if g["full_key"].nunique() > 1:
-            differ = [n for n in ignore if full[n][g.index].nunique() > 1]
-            values = ", ".join(f"{n} = {sorted(set(full[n][g.index]))}" for n in differ)
-            raise CompareError(
-                f"--ignore {','.join(ignore)}: {run.path} has "
-                f"{g['strategy'].iloc[0]} on several workloads that differ only in "
-                f"{values}; ignore only axes on which the runs differ"
-            )
+    several = t.groupby("key", sort=False)["full_key"].nunique()
+    for key in several[several > 1].index:
+        g = t[t["key"] == key]
+        differ = [n for n in ignore if full[n][g.index].nunique() > 1]
+        values = ", ".join(f"{n} = {sorted(set(full[n][g.index]))}" for n in differ)
+        raise CompareError(
+            f"--ignore {','.join(ignore)}: {run.path} has "
+            f"{g['strategy'].iloc[0]} on several workloads that differ only in "
+            f"{values}; ignore only axes on which the runs differ"
+        )
     return t
 
 
@@ -111,6 +117,22 @@ def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, tuple[int, int]]:
         lambda ids: min((rank.get(str(i), len(rank)) for i in ids), default=len(rank))
     )
     return {k: (r, i) for i, (k, r) in enumerate(by_key.items())}
+
+
+def samples(run: store.Run, t: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The times to compare, per key of ``keyed``: each trial's wall time, or, for a trial
+    with rounds (an imported pytest-benchmark), its rounds' times: the samples of that one
+    benchmark."""
+    key_of = t.set_index("trial_id")["key"]
+    keys, values = [t["key"].to_numpy(object)], [t["wall_s"].to_numpy(float)]
+    r = run.rounds
+    if len(r):
+        r = r[r["trial_id"].isin(key_of.index)]
+        with_rounds = t["trial_id"].isin(r["trial_id"].unique()).to_numpy()
+        keys = [keys[0][~with_rounds], r["trial_id"].map(key_of).to_numpy(object)]
+        values = [values[0][~with_rounds], r["time_s"].to_numpy(float)]
+    series = pd.Series(np.concatenate(values), index=np.concatenate(keys))
+    return {str(k): g.to_numpy(float) for k, g in series.groupby(level=0, sort=False)}
 
 
 def _open_loop(g: pd.DataFrame, side: str) -> dict[str, float]:
@@ -155,8 +177,7 @@ def _request_row(
     }
 
 
-def _wall_row(ga: pd.DataFrame, gb: pd.DataFrame) -> dict[str, Any]:
-    wa, wb = ga["wall_s"].to_numpy(float), gb["wall_s"].to_numpy(float)
+def _wall_row(wa: np.ndarray, wb: np.ndarray, ranked: bool) -> dict[str, Any]:
     log_ratio, se, df = stats.log_diff(wb, wa)
     return {
         "measure": gate.WALL,
@@ -165,7 +186,9 @@ def _wall_row(ga: pd.DataFrame, gb: pd.DataFrame) -> dict[str, Any]:
         "log_ratio": log_ratio,
         "se": se,
         "df": df,
-        "p_rank": stats.mann_whitney_p(wb, wa),
+        "n_a": len(wa),
+        "n_b": len(wb),
+        "p_rank": stats.mann_whitney_p(wb, wa) if ranked else math.nan,
     }
 
 
@@ -173,11 +196,13 @@ def _pair(
     ref: store.Run, ta: pd.DataFrame, other: store.Run, tb: pd.DataFrame, label: str
 ) -> list[dict[str, Any]]:
     order = _order(ref, ta)
+    sa, sb = samples(ref, ta), samples(other, tb)
+    ranked = len(sa) <= MAX_RANK_TESTS
     rows = []
     for key, ga in sorted(ta.groupby("key", sort=False), key=lambda kg: order[kg[0]]):
-        gb = tb[tb["key"] == key]
-        if gb.empty:
+        if key not in sb:
             continue
+        gb = tb[tb["key"] == key]
         common = {
             "run": label,
             "run_path": str(other.path),
@@ -185,12 +210,10 @@ def _pair(
             "strategy": str(ga["strategy"].iloc[0]),
             "workload": str(ga["workload"].iloc[0]),
             "workload_b": str(gb["workload"].iloc[0]),
-            "n_a": len(ga),
-            "n_b": len(gb),
             **_open_loop(ga, "a"),
             **_open_loop(gb, "b"),
         }
-        rows.append({**common, **_wall_row(ga, gb)})
+        rows.append({**common, **_wall_row(sa[key], sb[key], ranked)})
         request = _request_row(ref, ga, other, gb)
         if request is not None:
             rows.append({**common, **request})
@@ -233,16 +256,18 @@ def compare_runs(
     return compare_many(a, [b], ignore, drift)
 
 
+def _fmt_s(seconds: float) -> str:
+    """Three decimals; a time below 10 ms (a pytest-benchmark round) in scientific notation,
+    which would otherwise read 0.000."""
+    return f"{seconds:.3f}" if seconds >= 0.01 or seconds == 0 else f"{seconds:.2e}"
+
+
 def _pct(ratio: float) -> str:
     return f"{100 * (ratio - 1):+.1f}%"
 
 
 def _figure(value: float, measure: str) -> str:
-    return (
-        f"{value * gate.SCALE[measure]:.3f}"
-        if measure == gate.WALL
-        else f"{value * gate.SCALE[measure]:.1f}"
-    )
+    return _fmt_s(value) if measure == gate.WALL else f"{value * gate.SCALE[measure]:.1f}"
 
 
 def printed_ratio(r: pd.Series) -> float:
