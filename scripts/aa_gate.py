@@ -43,7 +43,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from bench.present.compare import compare_many, format_comparison
+from bench.present.compare import compare_many
+from bench.present.compare_words import format_comparison
 from bench.results import drift, gate, store
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.present.compare import compare_many, verdict_line
+from bench.present.compare import compare_many
+from bench.present.compare_words import verdict_line
 from bench.results import drift, gate, stats
 from bench.results.store import Run
 
