@@ -3,9 +3,13 @@ and on these real runs every word printed agrees with the numbers beside it."""
 
 from __future__ import annotations
 
+import dataclasses
+import platform
 import re
 
 import pytest
+
+from bench.results import drift
 
 SUITE = """
 [suite]
@@ -137,3 +141,22 @@ def test_bad_compare_arguments(runs, run_cli, tmp_path):
     assert proc.returncode == 2 and ".png or .svg" in proc.stderr
     proc = run_cli("compare", str(runs["a"]), str(runs["a"]), "--drift", "-1")
     assert proc.returncode == 2 and "--drift -1" in proc.stderr and proc.stdout == ""
+
+
+def test_the_machines_stored_drift_is_the_default_allowance(runs, run_cli):
+    """What scripts/aa_gate.py stored for this machine is the allowance, and the footer says
+    where it came from; another machine's measurement is not used."""
+    root = runs["a"].parent
+    e = drift.Estimate(0.021, 0.010, 0.030, 0.021**2, 10, 0.03**2)
+    here = drift.Stored(platform.node(), "2026-12-05 07:56 UTC", "cmp", "load 15", {"wall": e})
+    try:
+        drift.save(root, here)
+        proc = run_cli("compare", str(runs["a"]), str(runs["a"]))
+        assert proc.returncode == 0, proc.stderr
+        assert "drift allowance measured on " in proc.stdout
+        assert "wall 2.1% (95% interval 1.0 to 3.0%, from 10 A/A pairs)" in proc.stdout
+        drift.save(root, dataclasses.replace(here, host="another-machine"))
+        proc = run_cli("compare", str(runs["a"]), str(runs["a"]))
+        assert "drift allowance 3% (the default: no drift measured on this machine" in proc.stdout
+    finally:
+        (root / drift.FILENAME).unlink(missing_ok=True)
