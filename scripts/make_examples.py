@@ -3,8 +3,9 @@
     .venv/bin/python scripts/make_examples.py                 # runs quick and gil, then writes
     .venv/bin/python scripts/make_examples.py --quick docs/example --gil results/RUN
 
-- ``docs/example/``: the folder of a ``flagbench suite quick`` run (tables, raw trial files,
-  ``meta.json``), its charts and report redrawn by this version (``flagbench report``);
+- ``docs/example/``: the folder of a ``flagbench suite quick`` run (raw trial files,
+  ``meta.json``), its tables rebuilt and its charts and report redrawn by this version
+  (``flagbench collect``, ``flagbench report``);
 - the README's "What a run shows" block, between its ``make_examples`` markers: the machine,
   the run's size and duration, and its summary table, all read from ``docs/example``;
 - ``docs/screenshots/quick.png`` and ``gil.png``: the first screens of the two runs'
@@ -70,8 +71,8 @@ def readme_block(run) -> str:
             BEGIN,
             f"`flagbench suite {meta['suite']}` on this machine ({meta['cpu_count']} cores, "
             f"Python {meta['python']}, load average {load:.2f} at the start): "
-            f"{meta['n_trials']} measured trials ({size}) in {duration(_seconds(meta))}, "
-            f"report included. Each trial downloads {int(first['n_jobs'])} flags from the "
+            f"{meta['n_trials']} measured trials ({size}) in {duration(_seconds(meta))} "
+            f"(start to tables written). Each trial downloads {int(first['n_jobs'])} flags from the "
             f"embedded server with C = {int(first['concurrency'])}:",
             "",
             "```",
@@ -124,7 +125,10 @@ def main() -> int:
                 elif src.exists():
                     shutil.copy2(src, EXAMPLE / name)
         shutil.rmtree(EXAMPLE / "charts", ignore_errors=True)
+        _flagbench("collect", str(EXAMPLE))  # the tables of this version, from the raw files
         _flagbench("report", str(EXAMPLE))
+        for svg in (EXAMPLE / "charts").glob("*.svg"):  # the docs show the PNGs
+            svg.unlink()
         write_readme(bench.load(EXAMPLE))
         _flagbench("report", str(gil))
         screenshot(EXAMPLE / "report.html", SHOTS / "quick.png")
