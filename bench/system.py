@@ -132,7 +132,7 @@ def busy_warnings(when: str = "at the start of the run", own_s: float = 0.0) -> 
             else "that is other programs, which compete with the trials for the CPU"
         )
         out.append(
-            f"the machine is busy {when}: load average {load[0]:.2f} on {cpus} CPUs{mine}; "
+            f"the machine is busy {when}: load average {others + own:.2f} on {cpus} CPUs{mine}; "
             f"{whose}, so timings will be noisier and slower than on a quiet machine"
         )
     if not at_end:

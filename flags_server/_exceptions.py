@@ -32,6 +32,7 @@ class AdminError(FlagsServerError):
     is the HTTP status when there was one.
     """
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: int | None = None, *, timed_out: bool = False) -> None:
         super().__init__(message)
         self.status = status
+        self.timed_out = timed_out  # no answer within the timeout: frozen, or very busy

@@ -118,7 +118,11 @@ class AdminClient:
                 f"{call}: HTTP {exc.code}: {message or exc.reason}", status=exc.code
             ) from None
         except (OSError, http.client.HTTPException) as exc:
-            raise AdminError(f"{call}: {_no_answer(exc, self.timeout)}") from None
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            raise AdminError(
+                f"{call}: {_no_answer(exc, self.timeout)}",
+                timed_out=isinstance(reason, TimeoutError),
+            ) from None
         try:
             answer = json.loads(raw)
         except ValueError:

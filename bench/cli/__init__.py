@@ -4,13 +4,15 @@ One module per command (``bench.cli.run``, ``bench.cli.suite``, ...), each with 
 options) and ``command`` (what it does); the options they share are in ``bench.cli.common``.
 User errors (the base error of each package: bench, flags_server, strategies) become one
 line on stderr and exit status 2, in ``main`` alone; Ctrl-C saves what finished and exits 130
-with the command that resumes the run.
+with the command that resumes the run. A crash of flagbench itself (a bug) exits 3, with its
+traceback, so that CI never reads it as a regression (1) or a user's error (2).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 
@@ -24,7 +26,7 @@ from bench.cli import (
     serve,
     suite,
 )
-from bench.cli.common import USER_ERRORS, Parser, fail
+from bench.cli.common import EXIT_CRASH, USER_ERRORS, Parser, fail, one_line
 
 #: The commands, in the order ``flagbench --help`` lists them.
 COMMANDS = {
@@ -78,6 +80,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(exc)
     except KeyboardInterrupt:  # outside a run (a run handles its own): nothing to save
         return 130
+    except Exception as exc:  # a bug: its traceback for the report, and a status of its own
+        traceback.print_exc()
+        print(
+            f"flagbench: internal error ({type(exc).__name__}: {one_line(exc)}); this is a "
+            "bug in flagbench, not a result: please report it with the traceback above",
+            file=sys.stderr,
+        )
+        return EXIT_CRASH
 
 
 if __name__ == "__main__":  # pragma: no cover

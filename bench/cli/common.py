@@ -15,6 +15,12 @@ from strategies import StrategyError
 #: Each package's base error: something the user can fix, said in one line (see ``main``).
 USER_ERRORS = (BenchError, FlagsServerError, StrategyError)
 
+#: Exit statuses, distinct so that CI can tell them apart (docs/harness.md, Exit statuses).
+EXIT_OK = 0
+EXIT_FAILED = 1  # a regression found by compare --fail-above; failed trials in a run
+EXIT_USAGE = 2  # a bad option, a bad or unreadable input file, a refused run
+EXIT_CRASH = 3  # flagbench itself failed: a bug, with its traceback
+
 
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line that points at --help, exit status 2."""
@@ -29,7 +35,7 @@ def one_line(message: object) -> str:
 
 def fail(message: object) -> int:
     print(f"flagbench: error: {one_line(message)}", file=sys.stderr)
-    return 2
+    return EXIT_USAGE
 
 
 def warn(message: object) -> None:

@@ -21,7 +21,10 @@ Compare runs configuration by configuration: the ratio of wall times (geometric 
 run against the first, with a 95% interval (Welch's t on the log times, plus a drift allowance
 between runs), and a verdict from a gate that keeps the chance of any false alarm over all the
 configurations at 5% (Holm's rule). Configurations match on every workload axis and the
-strategy, except the axes named in --ignore."""
+strategy, except the axes named in --ignore.
+
+exit status: 0 no regression (or no --fail-above), 1 a regression under --fail-above,
+2 a usage error or an unreadable run (one line naming the file), 3 a crash of flagbench."""
 
 
 def add(sub: argparse._SubParsersAction[Parser]) -> None:

@@ -34,7 +34,8 @@ def value_key(value: Any, version: bool = False) -> tuple:
         return ((0, (float(value),), ""),)
     if isinstance(value, (int, float)):
         return ((0, (float(value),), ""),)
-    text, out, pos = str(value), [], 0
+    text, pos = str(value), 0
+    out: list[tuple[int, tuple[float, ...], str]] = []
     for m in _NUMBER.finditer(text):
         if m.start() > pos:
             out.append((1, (), text[pos : m.start()]))

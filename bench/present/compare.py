@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from bench._exceptions import CompareError, SpecError
@@ -26,6 +27,11 @@ from bench.define.workload import BY_NAME, FIELDS
 from bench.present.charts import compare_chart
 from bench.results import baselines, gate, stats, store
 from bench.suggest import did_you_mean
+
+#: Configurations up to which the Mann-Whitney p (``p_rank``, not used by the gate) is given:
+#: with ties it is a permutation test of about 0.1 s each, which ten thousand imported
+#: benchmarks would turn into a quarter of an hour.
+MAX_RANK_TESTS = 200
 
 
 def _normal(value: Any) -> str:
@@ -63,15 +69,16 @@ def keyed(run: store.Run, ignore: Sequence[str] = ()) -> pd.DataFrame:
     t["full_key"] = strategy.str.cat([full[f.name] for f in FIELDS], sep="|")
     kept = [full[f.name] for f in FIELDS if f.name not in ignore]
     t["key"] = strategy.str.cat(kept, sep="|") if kept else strategy
-    for _, g in t.groupby("key", sort=False):
-        if g["full_key"].nunique() > 1:
-            differ = [n for n in ignore if full[n][g.index].nunique() > 1]
-            values = ", ".join(f"{n} = {sorted(set(full[n][g.index]))}" for n in differ)
-            raise CompareError(
-                f"--ignore {','.join(ignore)}: {run.path} has "
-                f"{g['strategy'].iloc[0]} on several workloads that differ only in "
-                f"{values}; ignore only axes on which the runs differ"
-            )
+    several = t.groupby("key", sort=False)["full_key"].nunique()
+    for key in several[several > 1].index:
+        g = t[t["key"] == key]
+        differ = [n for n in ignore if full[n][g.index].nunique() > 1]
+        values = ", ".join(f"{n} = {sorted(set(full[n][g.index]))}" for n in differ)
+        raise CompareError(
+            f"--ignore {','.join(ignore)}: {run.path} has "
+            f"{g['strategy'].iloc[0]} on several workloads that differ only in "
+            f"{values}; ignore only axes on which the runs differ"
+        )
     return t
 
 
@@ -94,16 +101,33 @@ def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, tuple[int, int]]:
     return {k: (r, i) for i, (k, r) in enumerate(by_key.items())}
 
 
+def samples(run: store.Run, t: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The times to compare, per key of ``keyed``: each trial's wall time, or, for a trial
+    with rounds (an imported pytest-benchmark), its rounds' times: the samples of that one
+    benchmark."""
+    key_of = t.set_index("trial_id")["key"]
+    keys, values = [t["key"].to_numpy(object)], [t["wall_s"].to_numpy(float)]
+    r = run.rounds
+    if len(r):
+        r = r[r["trial_id"].isin(key_of.index)]
+        with_rounds = t["trial_id"].isin(r["trial_id"].unique()).to_numpy()
+        keys = [keys[0][~with_rounds], r["trial_id"].map(key_of).to_numpy(object)]
+        values = [values[0][~with_rounds], r["time_s"].to_numpy(float)]
+    series = pd.Series(np.concatenate(values), index=np.concatenate(keys))
+    return {str(k): g.to_numpy(float) for k, g in series.groupby(level=0, sort=False)}
+
+
 def _pair(
     ref: store.Run, ta: pd.DataFrame, other: store.Run, tb: pd.DataFrame, label: str
 ) -> list[dict[str, Any]]:
     order = _order(ref, ta)
+    sa, sb = samples(ref, ta), samples(other, tb)
+    ranked = len(sa) <= MAX_RANK_TESTS
     rows = []
     for key, ga in sorted(ta.groupby("key", sort=False), key=lambda kg: order[kg[0]]):
-        gb = tb[tb["key"] == key]
-        if gb.empty:
+        if key not in sb:
             continue
-        wa, wb = ga["wall_s"].to_numpy(float), gb["wall_s"].to_numpy(float)
+        wa, wb = sa[key], sb[key]
         log_ratio, se, df = stats.log_diff(wb, wa)
         rows.append(
             {
@@ -114,12 +138,12 @@ def _pair(
                 "workload": str(ga["workload"].iloc[0]),
                 "n_a": len(wa),
                 "n_b": len(wb),
-                "a_median_s": float(pd.Series(wa).median()),
-                "b_median_s": float(pd.Series(wb).median()),
+                "a_median_s": float(np.median(wa)),
+                "b_median_s": float(np.median(wb)),
                 "log_ratio": log_ratio,
                 "se": se,
                 "df": df,
-                "p_rank": stats.mann_whitney_p(wb, wa),
+                "p_rank": stats.mann_whitney_p(wb, wa) if ranked else math.nan,
             }
         )
     return rows
@@ -158,6 +182,12 @@ def compare_runs(
     return compare_many(a, [b], ignore, drift)
 
 
+def _fmt_s(seconds: float) -> str:
+    """Three decimals; a time below 10 ms (a pytest-benchmark round) in scientific notation,
+    which would otherwise read 0.000."""
+    return f"{seconds:.3f}" if seconds >= 0.01 or seconds == 0 else f"{seconds:.2e}"
+
+
 def _fmt_pct(ratio: float) -> str:
     if math.isnan(ratio):
         return "-"
@@ -186,7 +216,7 @@ def format_comparison(table: pd.DataFrame, drift: float = gate.DEFAULT_DRIFT) ->
                 )
                 p = "-" if math.isnan(r["p_holm"]) else f"{r['p_holm']:.3f}"
                 lines.append(
-                    f"{r['strategy']:<18}{r['a_median_s']:>9.3f}{r['b_median_s']:>9.3f}"
+                    f"{r['strategy']:<18}{_fmt_s(r['a_median_s']):>9}{_fmt_s(r['b_median_s']):>9}"
                     f"{r['ratio']:>8.3f}{ci:>16}{p:>10}  {r['verdict']}"
                 )
         g = gate.geometric_mean_ratio(block)
@@ -210,8 +240,8 @@ def format_comparison(table: pd.DataFrame, drift: float = gate.DEFAULT_DRIFT) ->
         )
     if few:
         lines.append(
-            f"{few} configuration(s) with fewer than 2 repeats a side: too few repeats "
-            "to decide anything (run 3 or more)"
+            f"{few} configuration(s) with fewer than 2 repeats a side: not enough repeats "
+            "to test (run 3 or more)"
         )
     return "\n".join(lines).lstrip("\n")
 
@@ -279,5 +309,5 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 f"{len(bad)} configuration(s) significantly slower by more than "
                 f"{args.fail_above:g}%"
             )
-            return 1
+            return 1  # bench.cli.EXIT_FAILED: the one status that means a regression
     return 0

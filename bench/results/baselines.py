@@ -24,11 +24,16 @@ def folder(root: Path) -> Path:
     return root / "baselines"
 
 
-def check_name(name: str) -> str:
-    if not _NAME.fullmatch(name) or name == LAST:
+def check_name(name: str, option: str = "--save-baseline") -> str:
+    """``name`` if it can only name a file in the baselines folder (no '/', no '..', not too
+    long for a file name); else SpecError, for saving and reading alike."""
+    saving = option == "--save-baseline"
+    if not _NAME.fullmatch(name) or (saving and name == LAST):
+        shown = name if len(name) <= 80 else f"{name[:40]}... ({len(name)} characters)"
+        last = f"not {LAST!r}, which means" if saving else f"or {LAST!r} for"
         raise SpecError(
-            f"--save-baseline {name!r}: give letters, digits, '.', '_' or '-' "
-            f"(at most 64, not {LAST!r}, which means the suite's last run)"
+            f"{option} {shown!r}: give letters, digits, '.', '_' or '-' "
+            f"(at most 64; {last} the suite's last run)"
         )
     return name
 
@@ -89,7 +94,7 @@ def resolve(root: Path, name: str, like: Path) -> Path:
     """The run folder a baseline name stands for (``last``: see ``last_run``)."""
     if name == LAST:
         return last_run(root, like)
-    path = folder(root) / f"{name}.json"
+    path = folder(root) / f"{check_name(name, '--baseline')}.json"
     if not path.is_file():
         known = names(root)
         raise SpecError(

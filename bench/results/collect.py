@@ -47,7 +47,7 @@ import pandas as pd
 
 from bench.define.order import label_ranks
 from bench.define.plan import stands_for
-from bench.results import accounting, columns, openloop, stats
+from bench.results import accounting, columns, delivery, openloop, stats
 from bench.results.ideal import trial_ideal
 from bench.results.records import RECORD_DEFAULTS, RECORD_FIELDS, TrialResult
 from flags_server.stats import STAT_FAULTS
@@ -78,6 +78,7 @@ def requests_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
             "t_start": "t_start_s",
             "t_end": "t_end_s",
             "t_intended": "t_intended_s",
+            "t_delivered": "t_delivered_s",
         }
     )
     frame.insert(0, "run_id", run_id)
@@ -86,7 +87,7 @@ def requests_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
     frame["nbytes"] = frame["nbytes"].astype("int64")
     frame["attempt"] = frame["attempt"].astype("int64")
     frame["final"] = frame["final"].astype(bool)
-    for col in ("t_queued_s", "t_start_s", "t_end_s", "t_intended_s"):
+    for col in ("t_queued_s", "t_start_s", "t_end_s", "t_intended_s", "t_delivered_s"):
         frame[col] = frame[col].astype(float)
     frame["latency_s"] = frame["t_end_s"] - frame["t_start_s"]
     frame["wait_s"] = frame["t_start_s"] - frame["t_queued_s"]
@@ -211,12 +212,12 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
     # book's total (wall_s) keeps them all
     first_start = float(sent["t_start_s"].min()) if n_requests else math.nan
     row["pool_startup_s"] = max(first_start, 0.0) if n_requests else math.nan
-    row["first_result_s"] = float(sent["t_end_s"].min()) if n_requests else math.nan
     row["steady_s"] = wall - row["pool_startup_s"] if n_requests else math.nan
     row.update(openloop.columns(w, reqs))
+    row.update(delivery.columns(reqs))
     cpu = row["cpu_user_s"] + row["cpu_sys_s"]
     row["cpu_per_request_ms"] = 1000 * cpu / n_requests if n_requests else math.nan
-    for kind in ("loop_lag", "heartbeat"):
+    for kind in ("loop_lag", "heartbeat", "spinner_thread", "spinner_loop"):
         lags = probes.loc[probes["kind"] == kind, "lag_s"].to_numpy()
         row[f"{kind}_max_s"] = float(lags.max()) if len(lags) else math.nan
         row[f"{kind}_p99_s"] = float(np.percentile(lags, 99)) if len(lags) else math.nan

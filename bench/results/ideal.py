@@ -35,6 +35,7 @@ from flags_server import ServerConfig
 from flags_server.catalog import codes as country_codes
 from flags_server.decide import decide
 from flags_server.fault_kinds import BY_NAME as FAULTS
+from strategies.classify import GROUP_CANCELLED
 
 if TYPE_CHECKING:
     from .records import TrialResult
@@ -177,5 +178,15 @@ def trial_ideal(r: TrialResult) -> TrialIdeal:
         *r.trial.workload.blocking_steps_s(),
     )
     wall = r.result.wall_s if r.result is not None else math.nan
-    eff = ideal / wall if wall > 0 and ideal > 0 else math.nan
+    eff = ideal / wall if wall > 0 and ideal > 0 and not _group_cancelled(r) else math.nan
     return TrialIdeal(mean_s, io_s, ideal, bound, eff)
+
+
+def _group_cancelled(r: TrialResult) -> bool:
+    """A TaskGroup that cancelled the rest on the first error did not download every job,
+    which the ideal does: no efficiency for it."""
+    res = r.result
+    if res is None or "error_kind" not in res.record_fields:
+        return False
+    at = res.record_fields.index("error_kind")
+    return any(record[at] == GROUP_CANCELLED for record in res.records)

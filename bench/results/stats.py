@@ -16,9 +16,13 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 # scipy.stats is imported where it is used: it takes most of a second to import, which every
 # command that loads the collector would otherwise pay (``flagbench list``, a refused spec).
+
+#: Times as a list or an array (a million rounds of an imported benchmark stay an array).
+Samples = Sequence[float] | npt.NDArray[np.float64]
 
 UNSTABLE_CV = 0.10  # pyperf warns when the standard deviation exceeds 10% of the mean
 MIN_SAMPLES = 3
@@ -40,12 +44,12 @@ def t975(df: float) -> float:
     return round(float(sps.t.ppf(0.975, math.floor(df))), 3)
 
 
-def iqr(values: Sequence[float]) -> float:
+def iqr(values: Samples) -> float:
     q75, q25 = np.percentile(values, [75, 25])
     return float(q75 - q25)
 
 
-def cv(values: Sequence[float]) -> float:
+def cv(values: Samples) -> float:
     """Coefficient of variation (sample std / mean); NaN with fewer than two values."""
     arr = np.asarray(values, dtype=float)
     if len(arr) < 2 or arr.mean() == 0:
@@ -53,7 +57,7 @@ def cv(values: Sequence[float]) -> float:
     return float(arr.std(ddof=1) / arr.mean())
 
 
-def _positive_logs(values: Sequence[float]) -> np.ndarray | None:
+def _positive_logs(values: Samples) -> np.ndarray | None:
     """The logs of ``values``, or None if one is not a positive finite number (no log scale)."""
     arr = np.asarray(values, dtype=float)
     if not np.all(np.isfinite(arr) & (arr > 0)):
@@ -61,7 +65,7 @@ def _positive_logs(values: Sequence[float]) -> np.ndarray | None:
     return np.log(arr)
 
 
-def log_ci(values: Sequence[float]) -> tuple[float, float]:
+def log_ci(values: Samples) -> tuple[float, float]:
     """95% interval of the geometric mean: a Student-t interval on the logs, mapped back.
 
     Positive by construction; NaN with fewer than two values or a value that is not positive.
@@ -73,12 +77,12 @@ def log_ci(values: Sequence[float]) -> tuple[float, float]:
     return float(math.exp(logs.mean() - half)), float(math.exp(logs.mean() + half))
 
 
-def gmean(values: Sequence[float]) -> float:
+def gmean(values: Samples) -> float:
     logs = _positive_logs(values)
     return math.nan if logs is None or len(logs) == 0 else float(math.exp(logs.mean()))
 
 
-def stability(values: Sequence[float]) -> str:
+def stability(values: Samples) -> str:
     """``stable``, ``unstable`` (CV above 10%, pyperf's threshold) or ``not assessed`` (fewer
     than ``MIN_SAMPLES`` repeats: too few to tell noise from a steady result)."""
     if len(values) < MIN_SAMPLES:
@@ -86,9 +90,7 @@ def stability(values: Sequence[float]) -> str:
     return "unstable" if cv(values) > UNSTABLE_CV else "stable"
 
 
-def log_diff(
-    numerator: Sequence[float], denominator: Sequence[float]
-) -> tuple[float, float, float]:
+def log_diff(numerator: Samples, denominator: Samples) -> tuple[float, float, float]:
     """Mean log of ``numerator`` minus mean log of ``denominator``, its Welch standard error and
     degrees of freedom; (NaN, NaN, NaN) without two positive values a side."""
     a, b = _positive_logs(numerator), _positive_logs(denominator)
@@ -105,9 +107,7 @@ def log_diff(
     return float(a.mean() - b.mean()), se, df
 
 
-def ratio_ci(
-    numerator: Sequence[float], denominator: Sequence[float]
-) -> tuple[float, float, float]:
+def ratio_ci(numerator: Samples, denominator: Samples) -> tuple[float, float, float]:
     """Ratio of medians, with a 95% interval of the ratio from Welch's t on the logs.
 
     The interval is that of the ratio of geometric means, exp(mean log a - mean log b), with
@@ -125,7 +125,7 @@ def ratio_ci(
     return ratio, float(math.exp(diff - half)), float(math.exp(diff + half))
 
 
-def mann_whitney_p(a: Sequence[float], b: Sequence[float], seed: int = 0) -> float:
+def mann_whitney_p(a: Samples, b: Samples, seed: int = 0) -> float:
     """Two-sided p-value that ``a`` and ``b`` come from the same distribution.
 
     Exact where it applies (no ties, at most ``EXACT_MAX_N`` values: benchmarks rarely have
@@ -133,16 +133,19 @@ def mann_whitney_p(a: Sequence[float], b: Sequence[float], seed: int = 0) -> flo
     every split when there are at most ``PERMUTATIONS`` of them and sampled with ``seed``
     beyond; for large samples, the tie-corrected normal approximation. With 3 repeats a side
     the smallest possible p is 0.1: three repeats cannot show a significant difference by
-    ranks alone, and this says so.
+    ranks alone, and this says so. With fewer than two values a side there is nothing to
+    test: NaN (not enough repeats), never an error.
     """
     # deferred: scipy takes about half a second to load; only intervals and tests need it
     from scipy import stats as sps
 
     x = np.asarray(a, dtype=float)
     y = np.asarray(b, dtype=float)
-    if len(x) == 0 or len(y) == 0:
+    if len(x) < 2 or len(y) < 2:
         return math.nan
     pooled = np.concatenate([x, y])
+    if np.all(pooled == pooled[0]):  # every value tied: no order at all (a run against itself)
+        return 1.0
     if len(pooled) > EXACT_MAX_N:
         method = "asymptotic"
     elif len(np.unique(pooled)) == len(pooled):

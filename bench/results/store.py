@@ -8,6 +8,7 @@ most the trial that was running, and ``--resume`` knows exactly what is left.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow
 
 from bench._atomic import write_atomic, write_json_atomic
 from bench._exceptions import RunDirError
@@ -24,6 +26,13 @@ from bench.results import collect, upgrade
 from bench.results.records import SCHEMA_VERSION, TrialResult
 
 TABLES = ("trials", "requests", "probes")
+#: Samples within a trial (an imported benchmark's rounds): trial_id, config_id, round, time_s.
+ROUNDS_FILE = "rounds.parquet"
+#: Columns every reader of a table relies on; a table without them is not flagbench's.
+REQUIRED_COLUMNS = {
+    "trials": ("trial_id", "config_id", "strategy", "status", "wall_s"),
+    "rounds": ("trial_id", "time_s"),
+}
 
 
 def write_parquet_atomic(path: Path, frame: pd.DataFrame) -> None:
@@ -96,6 +105,8 @@ class Run:
     requests: pd.DataFrame
     probes: pd.DataFrame
     summary: pd.DataFrame
+    #: the rounds of imported pytest-benchmark trials (``bench.pbimport``); empty otherwise
+    rounds: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
 
     @property
     def run_id(self) -> str:
@@ -133,13 +144,34 @@ def load(run_dir: str | os.PathLike[str]) -> Run:
         file = path / f"{name}.parquet"
         if not file.is_file():
             raise RunDirError(f"{path}: no {file.name}; rebuild it with: flagbench collect {path}")
-        frames[name] = pd.read_parquet(file)
+        frames[name] = _read_table(file)
     summary_file = path / "summary.csv"
     try:
         summary = pd.read_csv(summary_file)
     except (FileNotFoundError, pd.errors.EmptyDataError):  # no trial succeeded
         summary = pd.DataFrame()
-    return Run(path, meta, frames["trials"], frames["requests"], frames["probes"], summary)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:  # pandas' ParserError is one
+        raise RunDirError(f"{summary_file}: unreadable ({_first_line(exc)})") from None
+    rounds_file = path / ROUNDS_FILE
+    rounds = _read_table(rounds_file) if rounds_file.is_file() else pd.DataFrame()
+    return Run(path, meta, frames["trials"], frames["requests"], frames["probes"], summary, rounds)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _read_table(file: Path) -> pd.DataFrame:
+    """A parquet table of the folder; a torn or foreign file is RunDirError naming it."""
+    try:
+        frame = pd.read_parquet(file)
+    except (OSError, ValueError, pyarrow.ArrowException) as exc:
+        raise RunDirError(f"{file}: unreadable, not a parquet table ({_first_line(exc)})") from None
+    missing = [c for c in REQUIRED_COLUMNS.get(file.stem, ()) if c not in frame]
+    if missing:
+        raise RunDirError(f"{file}: not a flagbench {file.stem} table (no {', '.join(missing)})")
+    return frame
 
 
 def _rebuilt(run_dir: Path, meta: dict[str, Any]) -> Run:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +89,16 @@ class Interpreter:
         return dataclasses.asdict(self)
 
 
+def last_words(proc: subprocess.CompletedProcess[str]) -> str:
+    """What a helper said last: its last line of stderr, else of stdout (a script that is
+    not Python may print there), else "no output", which is then true."""
+    for stream in (proc.stderr, proc.stdout):
+        lines = (stream or "").strip().splitlines()
+        if lines:
+            return lines[-1]
+    return "no output"
+
+
 def probe(executable: str, where: str) -> Interpreter:
     """What ``executable`` is; ``where`` names it in the one-line error if it cannot say."""
     try:
@@ -103,7 +114,7 @@ def probe(executable: str, where: str) -> Interpreter:
         fields = {f.name for f in dataclasses.fields(Interpreter)}
         return Interpreter(**{k: v for k, v in data.items() if k in fields})
     except (IndexError, ValueError, TypeError):
-        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        last = last_words(proc)
         raise SpecError(
             f"{where}: {executable} is not a Python flagbench can ask about itself ({last})"
         ) from None
@@ -155,7 +166,7 @@ def check_worker(
     except (OSError, TimeoutError) as exc:
         return WorkerCheck(str(exc))
     if proc.returncode != 0:
-        return WorkerCheck((proc.stderr.strip().splitlines() or ["no output"])[-1])
+        return WorkerCheck(last_words(proc))
     data = json.loads(proc.stdout.strip().splitlines()[-1])
     # strategies import their client libraries only when they run: ask for each package
     missing = [name for name, version in data["packages"].items() if version is None]

@@ -14,11 +14,16 @@ import os
 import selectors
 import signal
 import subprocess
+import time
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 
 from bench._exceptions import WORKER_WRITE_FAILED, WriteError
 from bench.define.dependencies import PROJECT_ROOT
+
+#: How often a running worker's watch is called (the flag server's health, during a trial).
+WATCH_EVERY_S = 1.0
 
 
 def worker_env() -> dict[str, str]:
@@ -91,9 +96,33 @@ def _last_line(err_path: Path, verbose: bool) -> str:
     return lines[-1] if lines else "no output"
 
 
-def run_worker(cmd: list[str], watchdog: float, err_path: Path, verbose: bool) -> str:
+def _watched(
+    proc: subprocess.Popen[bytes], watchdog: float, watch: Callable[[], None] | None
+) -> bool:
+    """Wait for the worker up to ``watchdog`` seconds, calling ``watch`` about every
+    ``WATCH_EVERY_S`` meanwhile (it raises to stop the trial); False on the watchdog."""
+    deadline = time.monotonic() + watchdog
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if _exited(proc, left if watch is None else min(left, WATCH_EVERY_S)):
+            return True
+        if watch is not None:
+            watch()
+
+
+def run_worker(
+    cmd: list[str],
+    watchdog: float,
+    err_path: Path,
+    verbose: bool,
+    watch: Callable[[], None] | None = None,
+) -> str:
     """Run the worker in its own process group; the failure in one line, "" on success.
 
+    ``watch`` is called every second or so while the worker runs (the runner's watch on the
+    flag server's health); what it raises stops the trial, its worker's group killed first.
     Raises WriteError when the worker could not write its result: the disk, not the trial,
     is at fault, and every later trial would fail the same way.
     """
@@ -107,7 +136,7 @@ def run_worker(cmd: list[str], watchdog: float, err_path: Path, verbose: bool) -
             start_new_session=True,
         )
         try:
-            exited = _exited(proc, watchdog)
+            exited = _watched(proc, watchdog, watch)
         finally:  # also on Ctrl-C or SIGTERM: take the whole group down before going on
             kill_group(proc)
     if not exited:

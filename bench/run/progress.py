@@ -112,7 +112,7 @@ class Progress:
             self.bar.update()
             if not done.ok:
                 self.bar.write(
-                    f"flagbench: trial {trial.trial_id} ({trial.strategy}) failed: {done.failure}",
+                    f"flagbench: trial {trial.trial_id + 1} ({trial.strategy}) failed: {done.failure}",
                     file=self.stream,
                 )
             return

@@ -13,18 +13,16 @@ import json
 import math
 import os
 import shutil
-import signal
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import strategies
 from bench import system
-from bench._exceptions import HarnessError, RunDirError, RunStopped, ServerLost, SpecError
+from bench._exceptions import HarnessError, RunDirError, RunStopped
 from bench.define.plan import effective_concurrency, job_wait_s, strategy_class
 from bench.define.pythons import resolve_python
 from bench.define.spec import Suite, Trial
@@ -41,21 +39,22 @@ from bench.run.checks import (
 )
 from bench.run.interpreters import TrialPython
 from bench.run.process import run_worker
+from bench.run.server import (
+    HealthWatch,
+    apply_workload,
+    check_alive,
+    check_server,
+    serving,
+    trial_counts,
+    zero_counts,
+)
 from bench.run.signals import Terminated, stop_signals_raise
 from bench.run.trial_ideal import draws_for, io_ideal, with_blocking_ideal
 from flags_server import (
     AdminClient,
-    AdminError,
-    ConfigError,
-    ServerConfig,
-    ServerStartError,
-    running,
 )
 
 REMOTE_CONCURRENCY_CAP = 20
-#: How long a server that did not give its counts has to answer /_health before it is
-#: taken for dead (a frozen one never answers).
-HEALTH_TIMEOUT_S = 3.0
 
 
 @dataclass
@@ -80,76 +79,6 @@ class RunOutcome:
     n_failed: int
 
 
-# ---------------------------------------------------------------- server
-
-
-def external_server(options: RunOptions) -> AdminClient | None:
-    """The client of the ``--server`` the user named, or None for the embedded one."""
-    if not options.server_url:
-        return None
-    try:
-        return AdminClient.for_site(options.server_url)
-    except AdminError as exc:
-        raise SpecError(f"--server: {exc}") from None
-
-
-def apply_workload(srv: AdminClient, w: Workload) -> None:
-    """Put the workload's server settings in place, or stop the run.
-
-    A trial is labelled with its workload's latency and faults, so it must never run on a
-    server that did not take them: one that refuses them, and one that answers without
-    applying them (its answer is the configuration in force, and must show every change).
-    """
-    wanted = w.server_changes()
-    try:
-        applied = srv.configure(**wanted)
-    except (AdminError, ConfigError) as exc:
-        raise HarnessError(
-            f"the workload's latency and faults cannot be applied ({w.label}): {exc}"
-        ) from None
-    ignored = [
-        f"{k}={applied.get(k)!r}, not {v!r}" for k, v in wanted.items() if applied.get(k) != v
-    ]
-    if ignored:
-        raise HarnessError(
-            f"the workload's latency and faults were not applied ({w.label}): "
-            f"PUT {srv.base_url}/_config answered {'; '.join(ignored)}"
-        )
-
-
-def check_server(suite: Suite, options: RunOptions) -> None:
-    """Before anything is written: an external server takes every workload's settings, and
-    says whether its counts can be checked (a refused ``/_stats`` is a warning, not a stop)."""
-    srv = external_server(options)
-    if srv is None:
-        return
-    for w in suite.workloads:
-        apply_workload(srv, w)
-    try:
-        srv.reset_stats()
-        srv.stats()
-    except AdminError as exc:
-        options.warn(
-            f"{exc}; trials will run, but their counts cannot be checked against "
-            "the server's (counts_match is False)"
-        )
-
-
-@contextmanager
-def _server(suite: Suite, options: RunOptions) -> Iterator[AdminClient]:
-    external = external_server(options)
-    if external is not None:
-        yield external
-        return
-    config = ServerConfig(seed=suite.seed, **suite.server)
-    with ExitStack() as stack:
-        try:
-            srv = stack.enter_context(running(config))
-        except ServerStartError as exc:
-            raise HarnessError(f"the flag server did not start: {exc}") from None
-        yield srv
-
-
 # ---------------------------------------------------------------- trials
 
 
@@ -162,53 +91,6 @@ def watchdog_for(w: Workload, concurrency: int, suite: Suite) -> float:
     cpu_s, save_s = w.blocking_steps_s()
     schedule_s = w.jobs_count() / w.rate + w.ramp.seconds if w.rate > 0 else 0.0
     return 30.0 + rounds * per_job + 4 * w.jobs_count() * (cpu_s + save_s) + schedule_s
-
-
-def _settle(srv: AdminClient) -> dict[str, Any]:
-    """The server's stats once it has finished with requests whose clients already left
-    (a held timeout ends when the server notices the closed connection)."""
-    try:
-        return srv.wait_idle()
-    except TimeoutError:
-        return srv.stats()
-
-
-def _zero_counts(srv: AdminClient) -> str:
-    """Zero the server's counters for the next trial: '', or why its counts cannot be had."""
-    try:
-        _settle(srv)  # requests the last trial left behind must not count in this one
-        srv.reset_stats()
-    except AdminError as exc:
-        return str(exc)
-    return ""
-
-
-def _trial_counts(srv: AdminClient) -> tuple[dict[str, Any] | None, str]:
-    """The server's counts for the trial just run, or None and why not."""
-    try:
-        return _settle(srv), ""
-    except AdminError as exc:
-        return None, str(exc)
-
-
-def check_alive(srv: AdminClient, trial: Trial) -> None:
-    """Raise ServerLost when the flag server is dead or frozen.
-
-    Asked when a trial ends badly (its worker failed, or the server's counts could not be
-    read): if the server is gone, the trial measured the server's death, not the strategy,
-    and every later trial would too. A server that answers, even with a refusal, is alive.
-    """
-    during = f"during trial {trial.trial_id} ({trial.strategy})"
-    process = getattr(srv, "process", None)  # the embedded server's
-    if process is not None and process.poll() is not None:
-        code = process.returncode
-        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
-        raise ServerLost(f"the flag server died {during} ({how})")
-    try:
-        AdminClient(srv.base_url, timeout=HEALTH_TIMEOUT_S).health()
-    except AdminError as exc:
-        if exc.status is None:
-            raise ServerLost(f"the flag server stopped answering {during}: {exc}") from None
 
 
 def run_trial(
@@ -260,18 +142,19 @@ def run_trial(
         str(result_path),
     ]
 
-    counts_error = _zero_counts(srv)
+    counts_error = zero_counts(srv)
     failure = run_worker(
         cmd,
         watchdog_for(w, concurrency, suite),
         scratch / f"stderr-{trial.trial_id}.txt",
         options.verbose,
+        watch=HealthWatch(srv, trial),
     )
     if failure:
         check_alive(srv, trial)
         return dataclasses.replace(failed, failure=failure)
     result = WorkerResult.from_dict(json.loads(result_path.read_text(encoding="utf-8")))
-    server, counts_error = (None, counts_error) if counts_error else _trial_counts(srv)
+    server, counts_error = (None, counts_error) if counts_error else trial_counts(srv)
     if server is None:
         check_alive(srv, trial)
     done = dataclasses.replace(
@@ -437,7 +320,7 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     )
     check_strategies(suite)
     pythons = prepare_pythons(suite, options.note, options.venv_dir)
-    check_server(suite, options)
+    check_server(suite, options.server_url, options.warn)
     raise_open_files_limit(suite, options.warn)
     run_dir, meta = resume, store.read_meta(resume) if resume is not None else {}
     planned = suite.trials()
@@ -449,7 +332,7 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
         with (
             stop_signals_raise(),
             tempfile.TemporaryDirectory(prefix="flagbench-") as tmp,
-            _server(suite, options) as srv,
+            serving(suite, options.server_url) as srv,
         ):
             if run_dir is None:
                 run_dir, meta = start_run(suite, options)

@@ -111,7 +111,7 @@ def test_the_server_killed_mid_trial_stops_the_run_and_resume_completes(tmp_path
     line = stderr.strip().splitlines()[-1]
     [run_dir] = (tmp_path / "r").iterdir()
     assert line == (
-        f"flagbench: error: the flag server died during trial 1 (asyncio) (killed by "
+        f"flagbench: error: the flag server died during trial 2 (asyncio) (killed by "
         f"SIGKILL); 1 of 3 trials saved in {run_dir}; finish the run with: "
         f"flagbench suite --resume {run_dir}"
     )
@@ -121,6 +121,55 @@ def test_the_server_killed_mid_trial_stops_the_run_and_resume_completes(tmp_path
     assert [p.name for p in (run_dir / "raw").iterdir()] == ["trial-00000.json"]
     assert len(bench.load(run_dir).trials) == 1
     assert not _left_over(tmp_path, proc.pid)
+    _assert_resumes_to_complete(run_dir, isolated_env)
+
+
+# the requests' timeout is long: a frozen server noticed only when they time out would take
+# at least this long to stop the run (two rounds of it, as on earlier versions)
+FROZEN = SHORT.replace("timeout_s = 2.0", "timeout_s = 30.0").replace('"short"', '"frozen"')
+
+
+def test_a_frozen_server_is_noticed_within_seconds_and_resume_completes(tmp_path, isolated_env):
+    suite = tmp_path / "frozen.toml"
+    suite.write_text(FROZEN)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "suite",
+            str(suite),
+            "--out",
+            str(tmp_path / "r"),
+            "--no-report",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=isolated_env,
+    )
+    _in_trial(proc, 1)
+    server = procs.wait_for(procs.find_below(proc.pid, "flags_server"), 10, "flag server")
+    time.sleep(0.3)  # the trial's requests are on their way
+    os.kill(server, signal.SIGSTOP)
+    frozen_at = time.monotonic()
+    code, stderr = _finish(proc)
+    took = time.monotonic() - frozen_at
+    # noticed by the health watch, long before a single request's timeout (30 s) ran out
+    assert took < 30.0 / 2, f"{took:.1f} s to notice"
+    assert code == 2, stderr
+    [run_dir] = (tmp_path / "r").iterdir()
+    line = stderr.strip().splitlines()[-1]
+    assert line.startswith(
+        "flagbench: error: the flag server stopped answering during trial 2 (asyncio): "
+        "GET http://127.0.0.1:"
+    )
+    assert line.endswith(
+        f"/_health: no answer within 2 s; 1 of 3 trials saved in {run_dir}; finish the run "
+        f"with: flagbench suite --resume {run_dir}"
+    )
+    assert not procs.alive(server) and not _left_over(tmp_path, proc.pid)
+    assert [p.name for p in (run_dir / "raw").iterdir()] == ["trial-00000.json"]
     _assert_resumes_to_complete(run_dir, isolated_env)
 
 

@@ -129,10 +129,17 @@ def test_the_project_suite_imports_with_the_harness_ids(project_json, tmp_path):
 def test_plain_pytest_benchmark_files(plain_files, tmp_path):
     run = bench.load(import_([plain_files["json"]], tmp_path / "json"))
     t = run.trials.astype({"strategy": str, "workload": str})
-    assert t.groupby("strategy").size().to_dict() == {"test_sorted": 4, "test_sum": 6}
+    # one trial per benchmark; its rounds are samples of it, in the rounds table
+    assert t.groupby("strategy").size().to_dict() == {"test_sorted": 1, "test_sum": 1}
     doc = json.loads(plain_files["json"].read_text())
     sum_rounds = next(b for b in doc["benchmarks"] if b["name"] == "test_sum")["stats"]["data"]
-    assert list(t.loc[t["strategy"] == "test_sum", "wall_s"]) == sum_rounds
+    [sum_trial] = t.loc[t["strategy"] == "test_sum", "trial_id"]
+    r = run.rounds
+    assert list(r.loc[r["trial_id"] == sum_trial, "time_s"]) == sum_rounds
+    assert list(r.loc[r["trial_id"] == sum_trial, "round"]) == list(range(6))
+    assert float(t.loc[t["strategy"] == "test_sum", "wall_s"].iloc[0]) == pytest.approx(
+        sorted(sum_rounds)[2] / 2 + sorted(sum_rounds)[3] / 2
+    )
     assert dict(zip(t["strategy"], t["workload"], strict=True)) == {
         "test_sorted": "sorting",
         "test_sum": "test_plain.py",

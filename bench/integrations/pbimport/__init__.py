@@ -19,7 +19,7 @@ import pandas as pd
 
 from bench._exceptions import RunDirError, SpecError
 from bench.integrations.pbimport.read import BenchmarkFile, read_files
-from bench.integrations.pbimport.tables import summary_table, trials_table
+from bench.integrations.pbimport.tables import rounds_table, summary_table, trials_table
 from bench.results import collect, store
 from bench.results.records import SCHEMA_VERSION
 from bench.run import metadata
@@ -89,6 +89,7 @@ def import_files(
     against ``baseline`` (a strategy or test name; default: sequential, if present)."""
     files = read_files(list(paths))
     trials = trials_table("", files)
+    rounds = rounds_table(files)
     summary = summary_table(trials, files, baseline or "sequential")
     if baseline is not None and baseline not in set(summary["strategy"]):
         names = ", ".join(sorted(set(summary["strategy"])))
@@ -107,6 +108,7 @@ def import_files(
             "probes": collect.probes_frame(run_dir.name, []),
         }
         store.save_tables(tmp, tables, summary)
+        store.write_parquet_atomic(tmp / store.ROUNDS_FILE, rounds)
         meta = _meta(run_dir.name, files, baseline or "sequential", command or [], len(trials))
         store.write_json_atomic(tmp / "meta.json", meta)
         os.replace(tmp, run_dir)  # over the empty folder that reserved the name

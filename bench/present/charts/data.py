@@ -313,6 +313,11 @@ def has_sweep(run: RunLike) -> bool:
     return bool(sweeps(run))
 
 
+def has_requests(run: RunLike) -> bool:
+    """Whether the run has request records (an imported pytest-benchmark run has none)."""
+    return run.requests is not None and not run.requests.empty
+
+
 def has_probes(run: RunLike) -> bool:
     """Whether the run has probe samples (event-loop lag, thread heartbeats)."""
     return run.probes is not None and not run.probes.empty

@@ -8,6 +8,8 @@ and the chart is skipped.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -61,6 +63,12 @@ def model_names(t: pd.DataFrame) -> pd.Series:
     )
 
 
+def _ratio(numerator: float, denominator: float) -> float:
+    """``numerator / denominator``; NaN (without NumPy's warning) when the denominator is 0."""
+    n, d = float(numerator), float(denominator)
+    return n / d if d != 0 and math.isfinite(d) else math.nan
+
+
 def _cpu(spec: str) -> tuple[str, float]:
     return parse_cpu_work(spec) if spec else ("none", 0.0)
 
@@ -111,19 +119,19 @@ def gil_table(run: RunLike) -> pd.DataFrame:
                 "concurrency": int(c),
                 "wall_s": wall,
                 "ideal_s": ideal,
-                "speedup": base.loc[cpu_work, "wall_s"] / wall,
+                "speedup": _ratio(base.loc[cpu_work, "wall_s"], wall),
                 "speedup_ci_low": lo,
                 "speedup_ci_high": hi,
                 # a perfect client's speed-up over the baseline as measured: the point lies
                 # under it exactly when the model's efficiency (ideal / wall) is at most 1
-                "ideal_speedup": base.loc[cpu_work, "wall_s"] / ideal,
+                "ideal_speedup": _ratio(base.loc[cpu_work, "wall_s"], ideal),
                 # efficiency = ideal / wall: at most 1 where the ideal is a bound
                 "efficiency": float(g["efficiency"].median()),
                 "efficiency_ci_low": eff_lo,
                 "efficiency_ci_high": eff_hi,
                 # the baseline's own efficiency: the speed-up's ideal assumes it is 1
-                "baseline_efficiency": float(
-                    base.loc[cpu_work, "ideal_s"] / base.loc[cpu_work, "wall_s"]
+                "baseline_efficiency": _ratio(
+                    base.loc[cpu_work, "ideal_s"], base.loc[cpu_work, "wall_s"]
                 ),
                 "cpu_cores": int(g["cpu_cores"].median()) if g["cpu_cores"].notna().any() else 0,
                 "cpu_limit": str(g["cpu_limit"].mode().iloc[0]),

@@ -20,6 +20,7 @@ from bench.present.charts.data import (
     baseline_of,
     has_sweep,
     ok_trials,
+    pick,
     strategies,
     summary,
     sweeps,
@@ -38,6 +39,8 @@ from bench.present.charts.style import (
 )
 from bench.present.charts.text import DASH, IDEAL_LABEL, TIMES, fmt_s
 
+MAX_WALL_ROWS = 96  # strategies over all panels; beyond, spread evenly, first and last kept
+MIN_WALL_ROWS = 6  # strategies per panel, however many panels
 IO_IDEAL_COLOUR = "#888888"
 
 
@@ -83,13 +86,17 @@ def fig_wall(run: RunLike) -> Figure | None:
         return None
     colours = strategy_colours(strategies(run))
     panels = []
+    widest = 0
+    per_panel = max(MIN_WALL_ROWS, MAX_WALL_ROWS // len(shown))  # a drawing's cost is bounded
     for w in shown:
         tried = set(all_trials.loc[all_trials["workload_id"] == w.workload_id, "strategy"])
-        panels.append(
-            _wall_rows(
-                s[s["workload_id"] == w.workload_id], t[t["workload_id"] == w.workload_id], tried
-            )
-        )
+        sw = s[s["workload_id"] == w.workload_id]
+        names = list(dict.fromkeys(sw["strategy"]))
+        names += [n for n in strategy_order(tried) if n not in names]
+        widest = max(widest, len(names))
+        kept = set(pick(names, per_panel))
+        tw = t[(t["workload_id"] == w.workload_id) & t["strategy"].isin(kept)]
+        panels.append(_wall_rows(sw[sw["strategy"].isin(kept)], tw, tried & kept))
     dots = any(_wide(rows) for rows in panels)
     heights = [0.9 + 0.42 * len(rows) for rows in panels]
     fig = new_figure(10, 1.1 + sum(heights))
@@ -138,6 +145,8 @@ def fig_wall(run: RunLike) -> Figure | None:
         )
     legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
+    if widest > per_panel:
+        extra += f" ({per_panel} of up to {widest} strategies per workload)"
     baseline = baseline_of(s)
     versus = f", speed-up vs {baseline}" if baseline in set(s["strategy"]) else ""
     fig.suptitle("Wall time per strategy: median of the repeats" + versus + extra)

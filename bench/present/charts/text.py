@@ -6,6 +6,8 @@ signs without importing anything that draws.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # Typographic signs, spelled as escapes so the source stays ASCII-unambiguous.
 TIMES = "\u00d7"
 DASH = "\u2013"
@@ -61,7 +63,7 @@ def fmt_cores(cpu_s: float, wall_s: float) -> str:
     return f"{busy:.2g} of a core" if busy < 0.995 else f"{busy:.2g} cores"
 
 
-def fmt_span(values: dict[str, float], fmt=fmt_s, who: str = "") -> str:
+def fmt_span(values: dict[str, float], fmt: Callable[[float], str] = fmt_s, who: str = "") -> str:
     """Values per strategy said plainly: one strategy gives the one fact (``12 ms
     (asyncio)``), equal values one number, different ones the range with its two ends named.
     ``who`` introduces the names (``with ``)."""

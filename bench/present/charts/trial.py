@@ -18,6 +18,7 @@ from bench.present.charts.data import (
     RunLike,
     Workload,
     configured_percentiles,
+    has_requests,
     inflight,
     main_workloads,
     median_trial,
@@ -71,6 +72,7 @@ def _timeline_workloads(run: RunLike) -> list[Workload]:
     title="Timeline of one trial per strategy",
     stem="timeline",
     order=30,
+    when=has_requests,
     per_workload=_timeline_workloads,
 )
 def fig_timeline(run: RunLike, w: Workload) -> Figure | None:
@@ -210,7 +212,7 @@ def _tail_x(p: ArrayLike) -> np.ndarray:
     return -np.log10(1 - np.asarray(p, float) / 100)
 
 
-@chart(kind="latency", title="Latency distribution", stem="latency", order=40)
+@chart(kind="latency", title="Latency distribution", stem="latency", order=40, when=has_requests)
 def fig_latency(run: RunLike) -> Figure | None:
     """Latency percentiles (p50 to p99.9) per strategy with the configured latency."""
     t = ok_trials(run)
@@ -301,7 +303,13 @@ def _latency_panel(
 # ---------------------------------------------------------------- 5. where the time goes
 
 
-@chart(kind="breakdown", title="Where the time goes", stem="where-time-goes", order=50)
+@chart(
+    kind="breakdown",
+    title="Where the time goes",
+    stem="where-time-goes",
+    order=50,
+    when=has_requests,
+)
 def fig_breakdown(run: RunLike) -> Figure | None:
     """Wall time vs client CPU (user, system), and per-request wait vs service time."""
     t = ok_trials(run)

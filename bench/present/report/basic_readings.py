@@ -354,7 +354,7 @@ def _busy_span(busy: dict[str, tuple[float, float]]) -> str:
     if len(share) == 1:
         (name, (c, w)), *_ = busy.items()
         return f"{fmt_cores(c, w)} with {name}"
-    lo, hi = min(share, key=share.get), max(share, key=share.get)
+    lo, hi = min(share, key=share.__getitem__), max(share, key=share.__getitem__)
     if fmt_cores(*busy[lo]) == fmt_cores(*busy[hi]):
         return f"{fmt_cores(*busy[hi])} with every strategy"
     return f"{fmt_cores(*busy[hi])} with {hi} and {fmt_cores(*busy[lo])} with {lo}"
