@@ -19,7 +19,7 @@ from packaging.version import Version
 from bench._exceptions import HarnessError
 
 #: The source tree: the worker's PYTHONPATH, and what to install when metadata is missing.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 DIST = "flagbench"
 WORKER_EXTRA = "worker"
