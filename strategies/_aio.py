@@ -18,24 +18,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
-from . import _jobs, arrivals
+from . import _aio_consume, _jobs, arrivals
 from ._clients_async import AsyncTransport, open_transport, run_loop
 from .base import Job, ProbeSample, Progress, RequestRecord, Resource, Settings
 from .classify import INTERNAL_ERROR, SAVE_ERROR
+from .consume import TASKGROUP
 from .pools import process_pool, stop_workers
 from .probes import loop_lag_probe
 from .retry import backoff_delay, should_retry
 from .spread import usable_cores
 
 LIVE_TASKS_PER_SLOT = 2
+_JobCoro = Coroutine[Any, Any, list[RequestRecord]]
 
 
 @dataclass(slots=True)
@@ -44,6 +48,7 @@ class _Context:
     semaphore: asyncio.Semaphore
     settings: Settings
     pool: Executor | None  # None: blocking steps run on the loop itself
+    finish_sent: bool = False  # TaskGroup: a cancelled job's request in flight still finishes
     pid: int = field(default_factory=os.getpid)
     rng: random.Random = field(default_factory=random.Random)
 
@@ -70,13 +75,15 @@ def run(
     offload: bool,
     client: str = "aiohttp",
     loop: str = "asyncio",
+    consume: str = "",
 ) -> list[RequestRecord]:
-    """Run every job on a fresh event loop; Ctrl-C returns what finished."""
+    """Run every job on a fresh event loop; Ctrl-C returns what finished. ``consume`` is how
+    results reach the caller (strategies.consume); "" is the bounded producer."""
     t0 = time.perf_counter()
     ledger = _jobs.Ledger(jobs, t0, progress)
     _jobs.prepare(settings)
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
-        run_loop(_main(jobs, settings, ledger, probes, offload, client), loop)
+        run_loop(_main(jobs, settings, ledger, probes, offload, client, consume), loop)
     return ledger.close()
 
 
@@ -87,12 +94,16 @@ async def _main(
     probes: list[ProbeSample] | None,
     offload: bool,
     client: str,
+    consume: str = "",
 ) -> None:
     c = settings.concurrency
     pool = _executor(settings) if offload and settings.blocking else None
-    probe = None
+    watchers = []
     if probes is not None and settings.lag_probe:
-        probe = asyncio.create_task(loop_lag_probe(probes, settings.probe_interval_s))
+        watchers.append(loop_lag_probe(probes, settings.probe_interval_s))
+    if probes is not None and settings.spinner_s > 0:
+        watchers.append(loop_lag_probe(probes, settings.spinner_s, "spinner_loop"))
+    probe_tasks = [asyncio.create_task(w) for w in watchers]
     live: set[asyncio.Task[list[RequestRecord]]] = set()
     slots = asyncio.Semaphore(LIVE_TASKS_PER_SLOT * c)
     t0 = ledger.t_queued
@@ -111,9 +122,15 @@ async def _main(
 
     try:
         async with open_transport(client, settings) as session:
-            ctx = _Context(session, asyncio.Semaphore(c), settings, pool)
+            ctx = _Context(session, asyncio.Semaphore(c), settings, pool, consume == TASKGROUP)
             if settings.rate > 0:
                 await _run_open(ctx, jobs, ledger, live, done)
+            elif consume:
+
+                def run_job(job: Job, records: list[RequestRecord]) -> _JobCoro:
+                    return _run_job(ctx, job, t0, records)
+
+                await _aio_consume.consume(consume, jobs, ledger, run_job, live)
             else:
                 for index, job in enumerate(jobs):
                     await slots.acquire()
@@ -128,9 +145,9 @@ async def _main(
             task.cancel()
         if live:
             await asyncio.gather(*live, return_exceptions=True)
-        if probe is not None:
+        for probe in probe_tasks:
             probe.cancel()
-            await asyncio.gather(probe, return_exceptions=True)
+        await asyncio.gather(*probe_tasks, return_exceptions=True)
         if pool is not None:
             if not finished and settings.executor == "process":
                 stop_workers(pool)  # type: ignore[arg-type]
@@ -162,8 +179,12 @@ async def _run_open(
         await asyncio.wait(set(live))
 
 
-async def _run_job(ctx: _Context, job: Job, t_queued: float) -> list[RequestRecord]:
-    records: list[RequestRecord] = []
+async def _run_job(
+    ctx: _Context, job: Job, t_queued: float, records: list[RequestRecord] | None = None
+) -> list[RequestRecord]:
+    """One job's records, appended to ``records`` as each attempt ends (a TaskGroup's caller
+    keeps the list, so a job it cancels still shows the attempts it sent)."""
+    records = [] if records is None else records
     worker = f"{ctx.pid}/{_task_name()}"
     try:
         country = None
@@ -178,12 +199,16 @@ async def _run_job(ctx: _Context, job: Job, t_queued: float) -> list[RequestReco
         body = await _fetch_resource(ctx, job, "flag", job.flag_url, t_queued, records, worker)
         if body is not None:
             try:
+                settings = ctx.settings
+                if settings.save_wait == "await" and settings.save_delay_s > 0:
+                    await asyncio.sleep(settings.save_delay_s)  # the loop goes on meanwhile
+                    settings = dataclasses.replace(settings, save_delay_s=0.0)
                 if ctx.pool is None:
-                    _jobs.post_process(body, job.cc, country, ctx.settings)
+                    _jobs.post_process(body, job.cc, country, settings)
                 else:
                     loop = asyncio.get_running_loop()
                     await loop.run_in_executor(
-                        ctx.pool, _jobs.post_process, body, job.cc, country, ctx.settings
+                        ctx.pool, _jobs.post_process, body, job.cc, country, settings
                     )
             except OSError:
                 records[-1].outcome, records[-1].error_kind = "error", SAVE_ERROR
@@ -212,7 +237,17 @@ async def _fetch_resource(
     while True:
         async with ctx.semaphore:
             t_start = time.perf_counter()
-            got = await ctx.session.fetch(url)
+            if ctx.finish_sent:
+
+                def sent(
+                    got: _jobs.Fetched, a: int = attempt, q: float = t_queued, s: float = t_start
+                ) -> None:
+                    now = time.perf_counter()
+                    records.append(_jobs.record(job, resource, a, q, s, now, got, worker))
+
+                got = await _aio_consume.finish_sent(ctx.session.fetch(url), sent)
+            else:
+                got = await ctx.session.fetch(url)
             t_end = time.perf_counter()
         rec = _jobs.record(job, resource, attempt, t_queued, t_start, t_end, got, worker)
         records.append(rec)

@@ -156,10 +156,16 @@ class Ledger:
         self.records: list[RequestRecord] = []
         self._done = bytearray(len(jobs))
 
-    def add(self, index: int, records: list[RequestRecord]) -> None:
+    def add(self, index: int, records: list[RequestRecord], delivered: bool = True) -> None:
+        """Take the job's records as its result reaches the caller (stamped ``t_delivered``
+        now), or, with ``delivered=False``, a job whose result never did (cancelled)."""
         if self._done[index]:
             return
         self._done[index] = 1
+        if delivered:
+            now = time.perf_counter()
+            for rec in records:
+                rec.t_delivered = now
         self.records.extend(records)
         if self.progress is not None:
             self.progress(records[-1])

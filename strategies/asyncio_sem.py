@@ -2,14 +2,16 @@
 
 CPU work and saving run on the event loop, as in the book's first asyncio versions: while
 they run, nothing else does, and the loop-lag probe shows it. They run one at a time, so
-whatever their kind they use one core.
+whatever their kind they use one core. Results reach the caller from done-callbacks, or
+with ``Settings.consume`` by gather, as_completed, map order or a TaskGroup
+(strategies._aio_consume).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import _aio
+from . import _aio, consume
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
 from .clients import ASYNC_CLIENTS, LOOPS, choose
 from .spread import Spread, on_loop
@@ -23,6 +25,9 @@ class AsyncioStrategy:
     offload = False  # where CPU work and saving run: on the loop (False) or in an executor
     clients = ASYNC_CLIENTS  # Settings.client: aiohttp (the default) or httpx
     loops = LOOPS  # Settings.loop: asyncio (the default) or uvloop
+    # Settings.consume (strategies.consume); its own way is a bounded producer's callbacks
+    consumes = consume.ASYNC_CONSUMES
+    awaits = True  # Settings.save_wait = "await": the save delay is an await asyncio.sleep
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         return on_loop()
@@ -43,4 +48,5 @@ class AsyncioStrategy:
             offload=self.offload,
             client=choice.client,
             loop=choice.loop,
+            consume=consume.resolve(self, settings),
         )

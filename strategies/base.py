@@ -20,8 +20,10 @@ ExecutorKind = Literal["thread", "process"]
 EXECUTORS: tuple[ExecutorKind, ...] = ("thread", "process")
 ARRIVALS = ("constant", "poisson")  # open loop's arrival processes (strategies.arrivals)
 OVERFLOWS = ("queue", "drop")  # what an open-loop arrival at the cap of C does
+SAVE_WAITS = ("block", "await")  # how a slow write's delay is waited out (Settings.save_wait)
 
 OUTCOMES: tuple[Outcome, ...] = ("ok", "not_found", "error")
+ProbeKind = Literal["loop_lag", "heartbeat", "spinner_thread", "spinner_loop"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +81,9 @@ class Settings:
     backoff_s: float = 0.1  # base of the exponential backoff; full jitter
     save_dir: str | None = None  # save each flag as {cc}.gif (or {country}.gif with metadata)
     save_delay_s: float = 0.0  # a slow disk: each write blocks this long (time.sleep)
+    # how the asyncio strategies wait out save_delay_s: "block" (time.sleep in the write) or
+    # "await" (await asyncio.sleep on the loop first: the book's spinner lesson)
+    save_wait: str = "block"
     cpu_work: CpuWork | None = None
     metadata: bool = False  # also fetch metadata.json first, as the book's flags3 does
     # process pools; None means forkserver where it exists (see default_start_method)
@@ -104,6 +109,10 @@ class Settings:
     arrivals: str = "constant"  # or "poisson"
     ramp_s: float = 0.0  # the rate climbs linearly from 0 to R over this long
     overflow: str = "queue"  # or "drop"
+    # how the caller consumes results (strategies.consume): None is the strategy's own way
+    consume: str | None = None
+    # the asyncio strategies: a spinner coroutine ticking this often on the loop (0: none)
+    spinner_s: float = 0.0
 
     def __post_init__(self) -> None:
         if not _is_int(self.concurrency) or self.concurrency < 1:
@@ -116,6 +125,8 @@ class Settings:
             raise ValueError(f"backoff_s must be a number >= 0, got {self.backoff_s}")
         if not (self.save_delay_s >= 0 and math.isfinite(self.save_delay_s)):
             raise ValueError(f"save_delay_s must be a number >= 0, got {self.save_delay_s}")
+        if self.save_wait not in SAVE_WAITS:
+            raise ValueError(f"save_wait {self.save_wait!r} is not allowed; choose block or await")
         if self.executor not in EXECUTORS:
             raise ValueError(f"executor {self.executor!r} is not allowed; choose thread or process")
         if not (self.probe_interval_s > 0 and math.isfinite(self.probe_interval_s)):
@@ -135,6 +146,8 @@ class Settings:
             )
         if not (self.ramp_s >= 0 and math.isfinite(self.ramp_s)):
             raise ValueError(f"ramp_s must be a number >= 0, got {self.ramp_s}")
+        if not (self.spinner_s >= 0 and math.isfinite(self.spinner_s)):
+            raise ValueError(f"spinner_s must be a number >= 0, got {self.spinner_s}")
         if self.start_method is not None:
             allowed = multiprocessing.get_all_start_methods()
             if self.start_method not in allowed:
@@ -173,13 +186,19 @@ class RequestRecord:
     # open loop: the job's scheduled arrival (every attempt of the job carries it); None in
     # closed loop, where a job is due whenever a slot frees
     t_intended: float | None = None
+    # when the job's result was handed to the code that asked for it (the caller's loop over
+    # map, as_completed, gather...; strategies.consume): the same on every record of the job,
+    # None for a job whose result never reached the caller (cancelled)
+    t_delivered: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeSample:
-    """How late a heartbeat woke up: event-loop lag or thread wake-up delay (GIL contention)."""
+    """How late a heartbeat woke up: event-loop lag or thread wake-up delay (GIL contention).
+    The spinners (``spinner_thread``, ``spinner_loop``) tick at a slower, human pace; each of
+    their samples is one tick, ``lag_s`` how much longer than its interval it took."""
 
-    kind: Literal["loop_lag", "heartbeat"]
+    kind: ProbeKind
     t: float  # perf_counter when the late wake-up was seen
     lag_s: float
 

@@ -38,11 +38,15 @@ CANCELLED = "cancelled"
 INTERNAL_ERROR = "internal_error"
 WORKER_LOST = "worker_lost"
 DROPPED = "dropped"  # open loop: the arrival found C requests in flight and was not sent
+# consume = taskgroup: another job failed and the asyncio.TaskGroup cancelled this one
+GROUP_CANCELLED = "group_cancelled"
 
 #: Every error kind besides ``http_<code>``. ``cancelled`` (Ctrl-C), ``internal_error`` (a bug
 #: in a strategy) and ``worker_lost`` (a pool process died) mark bookkeeping records: attempt 0,
 #: no request was sent for them; they exist so that every job still has one final record.
-#: So does ``dropped`` (an open-loop arrival at the cap, with ``overflow = drop``).
+#: So does ``dropped`` (an open-loop arrival at the cap, with ``overflow = drop``), and
+#: ``group_cancelled`` (a job an ``asyncio.TaskGroup`` cancelled when another one failed; the
+#: attempts it had sent keep their own records, non-final).
 ERROR_KINDS = (
     NOT_FOUND,
     TIMEOUT,
@@ -58,6 +62,7 @@ ERROR_KINDS = (
     INTERNAL_ERROR,
     WORKER_LOST,
     DROPPED,
+    GROUP_CANCELLED,
 )
 
 _RESET_ERRNOS = {errno.ECONNRESET, errno.EPIPE, errno.ECONNABORTED}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 
+from . import consume
 from ._exceptions import UnsupportedSetting
 from .base import Settings, Strategy
 
@@ -66,9 +67,11 @@ def choose(strategy: Strategy, settings: Settings) -> Choice:
 
 
 def check(strategy: Strategy, settings: Settings) -> Choice:
-    """Everything that can be known before a run: the client and loop, then the strategy's
-    own ``check`` (an optional library, a cluster address), each refused in one line."""
+    """Everything that can be known before a run: the client and loop, the consume mode
+    (strategies.consume), then the strategy's own ``check`` (an optional library, a cluster address), each refused in one line."""
     choice = choose(strategy, settings)
+    consume.resolve(strategy, settings)
+    consume.check_wait(strategy, settings)
     own = getattr(strategy, "check", None)
     if own is not None:
         own(settings)

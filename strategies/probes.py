@@ -11,14 +11,17 @@ from __future__ import annotations
 import asyncio
 import time
 
-from .base import ProbeSample
+from .base import ProbeKind, ProbeSample
 
 
-async def loop_lag_probe(sink: list[ProbeSample], interval_s: float) -> None:
-    """Append one ``loop_lag`` sample per wake-up until cancelled."""
+async def loop_lag_probe(
+    sink: list[ProbeSample], interval_s: float, kind: ProbeKind = "loop_lag"
+) -> None:
+    """Append one sample of ``kind`` per wake-up until cancelled. At a spinner's pace (100 ms,
+    ``spinner_loop``) it is the book's spinner coroutine: a tick late is a frozen spinner."""
     clock = time.perf_counter
     while True:
         before = clock()
         await asyncio.sleep(interval_s)
         now = clock()
-        sink.append(ProbeSample("loop_lag", now, max(0.0, now - before - interval_s)))
+        sink.append(ProbeSample(kind, now, max(0.0, now - before - interval_s)))

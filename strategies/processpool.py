@@ -7,7 +7,10 @@ so chunking never makes the last round longer. The start method comes from
 ``Settings.start_method`` (``forkserver`` by default where it exists, see ``strategies.pools``)
 and is written into each record's ``worker`` as ``"{pid}/{method}"``, with the pid of the child
 that made the request. Each process fetches a flag, then does its CPU work and saves it, with
-its own interpreter: CPU work of either kind spreads over ``min(C, cores)`` cores.
+its own interpreter: CPU work of either kind spreads over ``min(C, cores)`` cores. Finished
+chunks are consumed with ``as_completed``, or with ``Settings.consume = "map"`` in the order
+they were submitted, as ``Executor.map(..., chunksize=...)`` hands them back (the book's
+flags_processpool).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from concurrent.futures import Future, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from . import _jobs
+from . import _jobs, consume
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
 from .classify import WORKER_LOST
@@ -72,6 +75,7 @@ class ProcessPoolStrategy:
     description = "ProcessPoolExecutor(max_workers=C), one client session per process, chunks"
     rank = 2  # third in listings: see strategies.names()
     clients = SYNC_CLIENTS  # Settings.client: requests (the default), httpx or urllib3
+    consumes = consume.POOL_CONSUMES  # Settings.consume: as_completed (its own way) or map
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         return in_processes(settings.concurrency, cores, in_slot=True)
@@ -87,6 +91,7 @@ class ProcessPoolStrategy:
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
         choose(self, settings)
+        mode = consume.resolve(self, settings)
         t0 = time.perf_counter()
         ledger = _jobs.Ledger(jobs, t0, progress)
         if not jobs:
@@ -114,7 +119,8 @@ class ProcessPoolStrategy:
                 except BrokenProcessPool:  # a child died before every chunk was handed out
                     self._lost(ledger, [job for rest in chunks[n:] for job in rest], t0)
                     break
-            for future in as_completed(futures):
+            # map: the submitted order, as Executor.map's own loop yields them
+            for future in futures if mode == consume.MAP else as_completed(futures):
                 self._collect(ledger, future, futures[future], t0)
         except KeyboardInterrupt:
             interrupted = True

@@ -3,8 +3,10 @@ flags_threadpool).
 
 requests' Session is not thread-safe, so each pool thread gets its own, created on its first
 job and kept in a thread-local: the connection it opens is reused for every later job of
-that thread. Results are consumed with ``as_completed`` in the calling thread, which is
-also the only thread that touches the ledger and calls ``progress``. A pool thread fetches a
+that thread. Results are consumed with ``as_completed`` in the calling thread (or, with
+``Settings.consume = "map"``, in the order the jobs were submitted, as ``Executor.map`` hands
+them back: the book's flags_threadpool), which is also the only thread that touches the
+ledger and calls ``progress``. A pool thread fetches a
 flag, then does its CPU work and saves it: pure-Python work then holds the GIL, so the C
 threads share one core for it; ``hashlib`` work spreads over ``min(C, cores)``.
 """
@@ -18,7 +20,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 
-from . import _jobs, arrivals
+from . import _jobs, arrivals, consume
 from ._clients_sync import SyncTransport
 from ._sync import Client, new_session, run_job
 from .base import Job, ProbeSample, Progress, RequestRecord, Settings
@@ -32,6 +34,7 @@ class ThreadPoolStrategy:
     rank = 1  # second in listings: see strategies.names()
     clients = SYNC_CLIENTS  # Settings.client: requests (the default), httpx or urllib3
     open_loop = True  # can start each request when due (strategies.arrivals)
+    consumes = consume.POOL_CONSUMES  # Settings.consume: as_completed (its own way) or map
 
     def spread(self, settings: Settings, cores: int, gil: bool = True) -> Spread:
         return in_threads(settings, settings.concurrency, cores, gil, in_slot=True)
@@ -44,6 +47,7 @@ class ThreadPoolStrategy:
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
         choice = choose(self, settings)
+        mode = consume.resolve(self, settings)
         t0 = time.perf_counter()
         ledger = _jobs.Ledger(jobs, t0, progress)
         _jobs.prepare(settings)
@@ -72,7 +76,9 @@ class ThreadPoolStrategy:
             else:
                 for index, job in enumerate(jobs):
                     futures[executor.submit(task, job)] = index
-                for future in as_completed(futures):
+                # map: the submitted order, as Executor.map's own loop yields them
+                order = futures if mode == consume.MAP else as_completed(futures)
+                for future in order:
                     ledger.add(futures[future], future.result())
         except KeyboardInterrupt:
             interrupted = True

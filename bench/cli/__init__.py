@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
 from bench.cli import (
     collect,
@@ -40,8 +42,17 @@ COMMANDS = {
 EXAMPLES = {name: module.EXAMPLES for name, module in COMMANDS.items()}
 
 
+def _version() -> str:
+    """The installed distribution's version (pyproject.toml's), as pip knows it."""
+    try:
+        return version("flagbench")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="flagbench", description=__doc__.splitlines()[0].replace("``", ""))
+    parser.add_argument("--version", action="version", version=f"flagbench {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for module in COMMANDS.values():
         module.add(sub)
@@ -70,8 +81,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # outside a run (a run handles its own): nothing to save
         return 130
     except Exception as exc:  # a bug: its traceback for the report, and a status of its own
-        import traceback
-
         traceback.print_exc()
         print(
             f"flagbench: internal error ({type(exc).__name__}: {one_line(exc)}); this is a "

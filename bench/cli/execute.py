@@ -18,7 +18,7 @@ from bench.run.estimate import estimate
 from bench.run.progress import Progress, plan_lines
 from bench.run.runner import REMOTE_CONCURRENCY_CAP, RunOptions, run_suite
 from bench.run.signals import Terminated
-from bench.system import busy_warnings
+from bench.system import busy_during, busy_warnings, own_cpu_s
 
 
 def execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) -> int:
@@ -33,7 +33,9 @@ def execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) 
 
     def on_start(run_dir: Path, n_left: int) -> None:
         started.append(run_dir)
-        for line in busy_warnings():  # once the run is sure to start: a refusal stays one line
+        # once the run is sure to start (a refusal stays one line); this process began
+        # moments ago, so all of its CPU time (the checks) is in the load average's minute
+        for line in busy_warnings(own_s=own_cpu_s()):
             warn(line)
         done = {r.trial.trial_id for r in store.load_raw(run_dir)}
         progress.start(run_dir, [t for t in suite.trials() if t.trial_id not in done])
@@ -72,9 +74,12 @@ def execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) 
         return fail(f"{exc}; finish the run with: flagbench suite --resume {exc.run_dir}")
     finally:
         progress.close()
-    for line in busy_warnings(when="at the end of the run"):
-        warn(line)
     run = store.load(outcome.run_dir)
+    use = run.meta.get("cpu_during_run")
+    during = busy_during(use)
+    for line in [during] if use else busy_warnings(when="at the end of the run"):
+        if line:
+            warn(line)
     print(format_summary(run.summary))
     status = 0
     if outcome.n_failed:
@@ -98,6 +103,8 @@ def execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) 
             )
             status = 1
     print(f"results: {outcome.run_dir}")
+    if not args.no_report and status == 0:  # a whole run, as the next estimate will mean it
+        progress.remember()
     if args.save_baseline is not None:
         root = outcome.run_dir.parent
         baselines.save(root, args.save_baseline, outcome.run_dir)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench._exceptions import SpecError
+from bench.define import together
 from bench.define.fields import (
     DECLARATION,
     NUMBER,
@@ -40,8 +41,9 @@ from bench.define.values import Codes, CpuWork, Duration, Latency
 from flags_server.fault_kinds import FAULT_KINDS, RATE_FIELDS
 from strategies import StrategyError
 from strategies.arrivals import ARRIVALS, OVERFLOWS
-from strategies.base import EXECUTORS, ExecutorKind
+from strategies.base import EXECUTORS, SAVE_WAITS, ExecutorKind
 from strategies.clients import ALL_CLIENTS, LOOPS
+from strategies.consume import CONSUMES
 from strategies.dask_distributed import check_address
 
 
@@ -158,6 +160,19 @@ class Workload:
         example="5ms",
         setting="save_delay_s",
     )
+    save_wait: str = declare(
+        "block",
+        str,
+        "how the save step waits out save_delay: block (time.sleep in the write) or await "
+        "(await asyncio.sleep on the event loop first; the asyncio strategies); a comma list "
+        "is a sweep",
+        "worker",
+        one_of(*SAVE_WAITS),
+        cli_list=True,
+        metavar="block|await",
+        example="await",
+        setting="save_wait",
+    )
     background_threads: int = declare(
         0,
         int,
@@ -253,6 +268,30 @@ class Workload:
         metavar="queue|drop",
         example="drop",
         setting="overflow",
+    )
+    consume: str = declare(
+        "",
+        str,
+        "how the caller takes the results: as_completed or map (pools, asyncio), gather or "
+        "taskgroup (asyncio; cancels the rest on an error); default: each strategy's own way",
+        "worker",
+        one_of(*CONSUMES),
+        cli_list=True,
+        metavar="MODE[,MODE...]",
+        example="map",
+        setting="consume",
+    )
+    spinner: Duration = declare(
+        Duration(""),
+        str,
+        "a spinner ticking this often beside the downloads, e.g. 100ms: a thread, and "
+        "a coroutine on the loop of the asyncio strategies; each tick's delay is recorded",
+        "worker",
+        duration_between(0.001, 10),
+        metavar="DURATION",
+        canon=Duration,
+        example="100ms",
+        setting="spinner_s",
     )
     metadata: bool = declare(
         False,
@@ -399,8 +438,9 @@ class Workload:
         return len(self.codes_list())
 
     def blocking_steps_s(self) -> tuple[float, float]:
-        """Per job whose flag comes back: seconds of calibrated CPU work and of slow write."""
-        return self.cpu_work.seconds, self.save_delay.seconds if self.save else 0.0
+        """Per job: seconds of calibrated CPU work and of slow write (an awaited one blocks none)."""
+        blocks = self.save and self.save_wait == "block"
+        return self.cpu_work.seconds, self.save_delay.seconds if blocks else 0.0
 
     def settings_values(self) -> dict[str, Any]:
         """The strategy settings this workload sets (``Field.setting``), in their types."""
@@ -431,23 +471,7 @@ class Workload:
                 raise SpecError(f"{where}: unknown key {key!r}; allowed: {', '.join(BY_NAME)}")
         values = {k: BY_NAME[k].validate(where, v, cli) for k, v in data.items()}
         workload = cls(**values)
-        total = sum(getattr(workload, k) for k in RATE_FIELDS)
-        if total > 1.0 + 1e-9:
-            raise SpecError(
-                f"{where}: the fault rates ({', '.join(RATE_FIELDS)}) add up to "
-                f"{total:g}; allowed: a sum of at most 1"
-            )
-        if workload.save_delay.seconds > 0 and not workload.save:
-            said = (
-                f"--save-delay {workload.save_delay}"
-                if cli
-                else f"{where}: save_delay = {workload.save_delay!r}"
-            )
-            raise SpecError(
-                f"{said} delays each file write, but files are not saved; "
-                f"allowed with {'--save' if cli else 'save = true'} only"
-            )
-        _check_open_loop(workload, where, cli)
+        together.check(workload, BY_NAME, where, cli)
         return workload
 
 
@@ -473,17 +497,3 @@ def _cell(f: Field, value: Any) -> Any:
     if value is not None:
         return value
     return "" if f.kind is str else math.nan
-
-
-def _check_open_loop(w: Workload, where: str, cli: bool) -> None:
-    """The open-loop settings mean nothing in closed loop: say so rather than ignore them."""
-    if w.rate > 0:
-        return
-    for name in ("arrivals", "ramp", "overflow"):
-        value = getattr(w, name)
-        if value != BY_NAME[name].default:
-            said = f"{BY_NAME[name].option} {value}" if cli else f"{where}: {name} = {value!r}"
-            raise SpecError(
-                f"{said} shapes open-loop arrivals, but the load is closed loop; "
-                f"allowed with {'--rate R' if cli else 'rate = R'} (R > 0) only"
-            )

@@ -45,9 +45,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from bench.define.order import label_ranks
 from bench.define.plan import stands_for
-from bench.results import accounting, columns, openloop, stats
-from bench.results.ideal import ideal_parts
+from bench.results import accounting, columns, delivery, openloop, stats
+from bench.results.ideal import trial_ideal
 from bench.results.records import RECORD_DEFAULTS, RECORD_FIELDS, TrialResult
 from flags_server.stats import STAT_FAULTS
 
@@ -77,6 +78,7 @@ def requests_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
             "t_start": "t_start_s",
             "t_end": "t_end_s",
             "t_intended": "t_intended_s",
+            "t_delivered": "t_delivered_s",
         }
     )
     frame.insert(0, "run_id", run_id)
@@ -85,7 +87,7 @@ def requests_frame(run_id: str, results: Sequence[TrialResult]) -> pd.DataFrame:
     frame["nbytes"] = frame["nbytes"].astype("int64")
     frame["attempt"] = frame["attempt"].astype("int64")
     frame["final"] = frame["final"].astype(bool)
-    for col in ("t_queued_s", "t_start_s", "t_end_s", "t_intended_s"):
+    for col in ("t_queued_s", "t_start_s", "t_end_s", "t_intended_s", "t_delivered_s"):
         frame[col] = frame[col].astype(float)
     frame["latency_s"] = frame["t_end_s"] - frame["t_start_s"]
     frame["wait_s"] = frame["t_start_s"] - frame["t_queued_s"]
@@ -192,24 +194,30 @@ def _trial_row(r: TrialResult, reqs: pd.DataFrame, probes: pd.DataFrame) -> dict
         throughput_rps=n_requests / wall if wall > 0 else math.nan,
     )
     row["concurrency_effective"] = r.concurrency_effective
-    row["ideal_mean_s"] = math.ceil(r.n_jobs / r.concurrency_effective) * r.latency_mean_s
-    row["ideal_io_s"] = row["ideal_mean_s"] if r.ideal_s is None else r.ideal_s
+    ideal = trial_ideal(r)
+    row["ideal_mean_s"] = ideal.mean_s
+    row["ideal_io_s"] = ideal.io_s
     row["cpu_floor_s"] = r.cpu_floor_s
     row["blocking_floor_s"] = r.blocking_floor_s
-    row["ideal_s"], row["ideal_bound"] = ideal_parts(
-        row["ideal_io_s"], r.ideal_slots_s, r.cpu_floor_s, r.blocking_floor_s, *w.blocking_steps_s()
-    )
-    row["efficiency"] = row["ideal_s"] / wall if wall > 0 and row["ideal_s"] > 0 else math.nan
+    row["ideal_s"], row["ideal_bound"] = ideal.ideal_s, ideal.bound
+    row["efficiency"] = ideal.efficiency
     row.update(_worker_columns(r))
     lat = sent["latency_s"].to_numpy()
     for q in (50, 90, 99):
         row[f"latency_p{q}_s"] = float(np.percentile(lat, q)) if len(lat) else math.nan
     row["latency_max_s"] = float(lat.max()) if len(lat) else math.nan
     row["wait_mean_s"] = float(sent["wait_s"].mean()) if n_requests else math.nan
+    # the wall time in three parts: until the first request starts (a process pool starts
+    # its processes and imports there), until its first result, and the steady rest; the
+    # book's total (wall_s) keeps them all
+    first_start = float(sent["t_start_s"].min()) if n_requests else math.nan
+    row["pool_startup_s"] = max(first_start, 0.0) if n_requests else math.nan
+    row["steady_s"] = wall - row["pool_startup_s"] if n_requests else math.nan
     row.update(openloop.columns(w, reqs))
+    row.update(delivery.columns(reqs))
     cpu = row["cpu_user_s"] + row["cpu_sys_s"]
     row["cpu_per_request_ms"] = 1000 * cpu / n_requests if n_requests else math.nan
-    for kind in ("loop_lag", "heartbeat"):
+    for kind in ("loop_lag", "heartbeat", "spinner_thread", "spinner_loop"):
         lags = probes.loc[probes["kind"] == kind, "lag_s"].to_numpy()
         row[f"{kind}_max_s"] = float(lags.max()) if len(lags) else math.nan
         row[f"{kind}_p99_s"] = float(np.percentile(lags, 99)) if len(lags) else math.nan
@@ -375,6 +383,9 @@ def summarize(
             "n_error_median": float(group["n_error"].median()),
             "cpu_user_median_s": float(group["cpu_user_s"].median()),
             "cpu_sys_median_s": float(group["cpu_sys_s"].median()),
+            "pool_startup_median_s": float(group["pool_startup_s"].median())
+            if "pool_startup_s" in group
+            else math.nan,
             "bottleneck": group["bottleneck"].astype(str).mode().iloc[0],
         }
         row["unstable"] = row["stability"] == "unstable"
@@ -390,10 +401,12 @@ def summarize(
         return pd.DataFrame()
     rank = _strategy_rank([*names, *[r["strategy"] for r in rows]], baseline)
     frame = pd.DataFrame(rows).assign(_rank=lambda d: d["strategy"].map(rank))
-    # workloads in sweep order (N, then C, then R), not in the shuffled order the trials ran
+    frame["_label"] = frame["workload"].map(label_ranks(frame["workload"]))
+    # workloads in sweep order (N, then C, then R, then the other axes by number), not in the
+    # shuffled order the trials ran
     return (
-        frame.sort_values(["n_jobs", "concurrency", "rate", "workload", "_rank"], kind="stable")
-        .drop(columns="_rank")
+        frame.sort_values(["n_jobs", "concurrency", "rate", "_label", "_rank"], kind="stable")
+        .drop(columns=["_rank", "_label"])
         .reset_index(drop=True)
     )
 

@@ -86,6 +86,8 @@ LATENCY = _cols(
     ("latency_p99_s", "the 99th percentile attempt latency"),
     ("latency_max_s", "the slowest attempt"),
     ("wait_mean_s", "mean time a job waited between being ready and starting"),
+    ("pool_startup_s", "from the timed region's start to the first request's (process start-up)"),
+    ("steady_s", "wall_s less pool_startup_s: the downloads once the first request started"),
 )
 OPEN_LOOP = _cols(
     ("load", "closed (C at a time) or open (arrivals at a rate)"),
@@ -113,6 +115,21 @@ PROBES = _cols(
     ("loop_lag_p99_s", "the event loop's 99th percentile lateness"),
     ("heartbeat_max_s", "a heartbeat thread's longest lateness (the GIL's queue)"),
     ("heartbeat_p99_s", "the heartbeat thread's 99th percentile lateness"),
+    ("spinner_thread_max_s", "spinner: the thread's longest wait beyond its interval"),
+    ("spinner_thread_p99_s", "spinner: the thread's 99th percentile wait beyond its interval"),
+    ("spinner_loop_max_s", "spinner: the coroutine's longest wait beyond its interval"),
+    ("spinner_loop_p99_s", "spinner: the coroutine's 99th percentile wait beyond its interval"),
+)
+DELIVERY = _cols(
+    ("n_delivered", "jobs whose result reached the caller (not those a TaskGroup cancelled)"),
+    ("first_result_s", "when the caller got its first result"),
+    ("first_response_s", "when the first job's deciding response finished"),
+    ("half_result_s", "when the caller had half of the results (the ceil(N/2)-th)"),
+    ("half_response_s", "when half of the jobs' responses had finished"),
+    ("last_result_s", "when the caller had every result (NaN if some never came)"),
+    ("last_response_s", "when every job's response had finished"),
+    ("held_mean_s", "mean time a finished response waited to be handed over (head of line)"),
+    ("held_max_s", "the longest a finished response waited to be handed over"),
 )
 SERVER = _cols(
     ("server_requests", "requests the server counted"),
@@ -149,6 +166,7 @@ def trial_columns() -> tuple[Column, ...]:
         *LATENCY,
         *OPEN_LOOP,
         *PROBES,
+        *DELIVERY,
         *SERVER,
         *fault_columns(),
         *VERDICT,

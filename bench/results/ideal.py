@@ -25,14 +25,20 @@ response before any step can start, so it is a lower bound, never a target above
 from __future__ import annotations
 
 import heapq
+import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flags_server import ServerConfig
 from flags_server.catalog import codes as country_codes
 from flags_server.decide import decide
 from flags_server.fault_kinds import BY_NAME as FAULTS
+from strategies.classify import GROUP_CANCELLED
+
+if TYPE_CHECKING:
+    from .records import TrialResult
 
 
 @dataclass(frozen=True)
@@ -146,3 +152,41 @@ def ideal_parts(
     if slots_s is not None and above(slots_s - io_s, io_s):  # the slots wait more on the steps
         return ideal, steps
     return ideal, "io"
+
+
+@dataclass(frozen=True)
+class TrialIdeal:
+    """A finished trial's ideal and efficiency: the one computation that the progress line,
+    the trials table and everything read from it share."""
+
+    mean_s: float  # ceil(N / C) x the mean latency: the book's formula
+    io_s: float  # the requests alone, on this server's own draws
+    ideal_s: float  # the largest bound (``ideal_parts``)
+    bound: str  # io, cpu or blocking
+    efficiency: float  # ideal_s / wall_s; NaN without a wall time or an ideal
+
+
+def trial_ideal(r: TrialResult) -> TrialIdeal:
+    """The ideal of ``r`` with its blocking steps, and its efficiency."""
+    mean_s = math.ceil(r.n_jobs / max(r.concurrency_effective, 1)) * r.latency_mean_s
+    io_s = mean_s if r.ideal_s is None else r.ideal_s
+    ideal, bound = ideal_parts(
+        io_s,
+        r.ideal_slots_s,
+        r.cpu_floor_s,
+        r.blocking_floor_s,
+        *r.trial.workload.blocking_steps_s(),
+    )
+    wall = r.result.wall_s if r.result is not None else math.nan
+    eff = ideal / wall if wall > 0 and ideal > 0 and not _group_cancelled(r) else math.nan
+    return TrialIdeal(mean_s, io_s, ideal, bound, eff)
+
+
+def _group_cancelled(r: TrialResult) -> bool:
+    """A TaskGroup that cancelled the rest on the first error did not download every job,
+    which the ideal does: no efficiency for it."""
+    res = r.result
+    if res is None or "error_kind" not in res.record_fields:
+        return False
+    at = res.record_fields.index("error_kind")
+    return any(record[at] == GROUP_CANCELLED for record in res.records)

@@ -19,8 +19,10 @@ from strategies.base import RequestRecord
 #: 1: the first results folders (no "schema" key); 2: typed records, ids from non-default
 #: workload values, the baseline named in the summary; 3: the tables' columns of the GIL,
 #: client, event-loop, interpreter and load-model axes and of failed accounting (the raw
-#: files read as they are, every new field having a default: their tables are rebuilt).
-SCHEMA_VERSION = 3
+#: files read as they are, every new field having a default: their tables are rebuilt);
+#: 4: when each result reached the caller (``t_delivered``), the consume, spinner and
+#: save_wait columns and the delivery moments (read as they are, tables rebuilt).
+SCHEMA_VERSION = 4
 #: The columns of ``WorkerResult.records``: one per RequestRecord field.
 RECORD_FIELDS = [f.name for f in dataclasses.fields(RequestRecord)]
 #: Record fields that have a default, for records written before the field existed.

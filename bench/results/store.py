@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow
 
 from bench._atomic import write_atomic, write_json_atomic
 from bench._exceptions import RunDirError
@@ -163,8 +164,6 @@ def _first_line(exc: BaseException) -> str:
 
 def _read_table(file: Path) -> pd.DataFrame:
     """A parquet table of the folder; a torn or foreign file is RunDirError naming it."""
-    import pyarrow
-
     try:
         frame = pd.read_parquet(file)
     except (OSError, ValueError, pyarrow.ArrowException) as exc:

@@ -13,34 +13,46 @@ import sys
 import threading
 import time
 
-from strategies.base import ProbeSample
+from strategies.base import ProbeKind, ProbeSample
 
 
 class Heartbeat:
-    """A daemon thread appending ``ProbeSample("heartbeat", t, lag)`` to ``sink``."""
+    """A daemon thread appending ``ProbeSample(kind, t, lag)`` to ``sink``. At a human pace
+    (100 ms, ``spinner_thread``) it is the book's spinner thread; ``on=False`` makes it a
+    context manager that does nothing."""
 
-    def __init__(self, sink: list[ProbeSample], interval_s: float = 0.01) -> None:
+    def __init__(
+        self,
+        sink: list[ProbeSample],
+        interval_s: float = 0.01,
+        kind: ProbeKind = "heartbeat",
+        on: bool = True,
+    ) -> None:
         self._sink = sink
         self._interval = interval_s
+        self._kind = kind
+        self._on = on
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="flagbench-heartbeat", daemon=True)
 
     def _beat(self) -> None:
-        clock, interval, sink = time.perf_counter, self._interval, self._sink
+        clock, interval, sink, kind = time.perf_counter, self._interval, self._sink, self._kind
         while True:
             before = clock()
             if self._stop.wait(interval):
                 return
             now = clock()
-            sink.append(ProbeSample("heartbeat", now, max(0.0, now - before - interval)))
+            sink.append(ProbeSample(kind, now, max(0.0, now - before - interval)))
 
     def __enter__(self) -> Heartbeat:
-        self._thread.start()
+        if self._on:
+            self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join(timeout=5)
+        if self._on:
+            self._thread.join(timeout=5)
 
 
 def reap_fork_server() -> None:

@@ -7,6 +7,7 @@ leaves nothing readable in a log.
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Sequence
@@ -14,7 +15,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bench.define.plan import stands_for
-from bench.run.estimate import Estimate, Eta, duration, estimate
+from bench.results.ideal import trial_ideal
+from bench.run import calibration
+from bench.run.estimate import Estimate, Eta, base_seconds, duration, estimate
 
 if TYPE_CHECKING:
     from bench.define.spec import Suite, Trial
@@ -62,10 +65,12 @@ class Progress:
         self.total = 0
         self.done = 0
         self.estimated_s = 0.0
-        self.started = self.last = time.monotonic()
+        self.started = self.last = self.created = time.monotonic()
+        self.cal = calibration.load()
+        self.recorder = calibration.Recorder()
 
     def start(self, run_dir: Any, todo: Sequence[Trial]) -> None:
-        est = estimate(self.suite, todo)
+        est = estimate(self.suite, todo, self.cal)
         self.eta, self.total, self.estimated_s = Eta(est), len(todo), est.total_s
         self.started = self.last = time.monotonic()
         print(
@@ -89,15 +94,18 @@ class Progress:
         trial = done.trial
         assert self.eta is not None
         self.eta.done(trial, now - self.last)
+        if done.result is not None:
+            base = base_seconds(trial, self.suite.seed, self.suite.server)
+            self.recorder.add(trial.strategy, base, done.result.wall_s, now - self.last)
         self.last = now
         self.done += 1
         left = _clock(self.eta.remaining_s())
         if done.result is None:
             outcome = f"FAILED: {done.failure}"
         else:
-            wall = done.result.wall_s
-            eff = f", efficiency {done.ideal_s / wall:.2f}" if done.ideal_s and wall > 0 else ""
-            outcome = f"wall {wall:.3f} s{eff}"
+            efficiency = trial_ideal(done).efficiency  # the trials table's own number
+            eff = f", efficiency {efficiency:.2f}" if math.isfinite(efficiency) else ""
+            outcome = f"wall {done.result.wall_s:.3f} s{eff}"
         tag = " (warm-up)" if trial.warmup else ""
         if self.bar is not None:
             self.bar.set_postfix_str(f"{trial.strategy} {outcome}; {left}", refresh=False)
@@ -114,6 +122,11 @@ class Progress:
             file=self.stream,
             flush=True,
         )
+
+    def remember(self) -> None:
+        """Keep what this run measured for the next estimate (a finished run only: the time
+        since this object was made covers the checks, the trials and the report)."""
+        calibration.save(self.recorder.calibration(self.cal, time.monotonic() - self.created))
 
     def close(self) -> None:
         """End the bar and say how long the run took; once, however often it is called."""

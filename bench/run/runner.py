@@ -13,17 +13,15 @@ import json
 import math
 import os
 import shutil
-import signal
 import sys
-import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import strategies
-from bench._exceptions import HarnessError, RunDirError, RunStopped, ServerLost, SpecError
+from bench import system
+from bench._exceptions import HarnessError, RunDirError, RunStopped, SpecError
 from bench.define.plan import effective_concurrency, job_wait_s, strategy_class
 from bench.define.pythons import resolve_python
 from bench.define.spec import Suite, Trial
@@ -42,25 +40,20 @@ from bench.run.checks import (
 from bench.run.interpreters import TrialPython
 from bench.run.process import run_worker
 from bench.run.scratch import scratch_dir
+from bench.run.server import (
+    HealthWatch,
+    apply_workload,
+    check_alive,
+    check_server,
+    serving,
+    trial_counts,
+    zero_counts,
+)
 from bench.run.signals import Terminated, stop_signals_raise
 from bench.run.trial_ideal import draws_for, io_ideal, with_blocking_ideal
-from flags_server import (
-    AdminClient,
-    AdminError,
-    ConfigError,
-    ServerConfig,
-    ServerStartError,
-    running,
-)
+from flags_server import AdminClient, AdminError
 
 REMOTE_CONCURRENCY_CAP = 20
-#: How long a server that did not give its counts has to answer /_health before it is
-#: taken for dead (a frozen one never answers).
-HEALTH_TIMEOUT_S = 3.0
-#: During a trial: each health check's timeout, and how long without any answer makes a
-#: server frozen (so a frozen server stops the run about this many seconds after it froze).
-WATCH_HEALTH_TIMEOUT_S = 2.0
-FROZEN_AFTER_S = 5.0
 
 
 @dataclass
@@ -85,76 +78,6 @@ class RunOutcome:
     n_failed: int
 
 
-# ---------------------------------------------------------------- server
-
-
-def external_server(options: RunOptions) -> AdminClient | None:
-    """The client of the ``--server`` the user named, or None for the embedded one."""
-    if not options.server_url:
-        return None
-    try:
-        return AdminClient.for_site(options.server_url)
-    except AdminError as exc:
-        raise SpecError(f"--server: {exc}") from None
-
-
-def apply_workload(srv: AdminClient, w: Workload) -> None:
-    """Put the workload's server settings in place, or stop the run.
-
-    A trial is labelled with its workload's latency and faults, so it must never run on a
-    server that did not take them: one that refuses them, and one that answers without
-    applying them (its answer is the configuration in force, and must show every change).
-    """
-    wanted = w.server_changes()
-    try:
-        applied = srv.configure(**wanted)
-    except (AdminError, ConfigError) as exc:
-        raise HarnessError(
-            f"the workload's latency and faults cannot be applied ({w.label}): {exc}"
-        ) from None
-    ignored = [
-        f"{k}={applied.get(k)!r}, not {v!r}" for k, v in wanted.items() if applied.get(k) != v
-    ]
-    if ignored:
-        raise HarnessError(
-            f"the workload's latency and faults were not applied ({w.label}): "
-            f"PUT {srv.base_url}/_config answered {'; '.join(ignored)}"
-        )
-
-
-def check_server(suite: Suite, options: RunOptions) -> None:
-    """Before anything is written: an external server takes every workload's settings, and
-    says whether its counts can be checked (a refused ``/_stats`` is a warning, not a stop)."""
-    srv = external_server(options)
-    if srv is None:
-        return
-    for w in suite.workloads:
-        apply_workload(srv, w)
-    try:
-        srv.reset_stats()
-        srv.stats()
-    except AdminError as exc:
-        options.warn(
-            f"{exc}; trials will run, but their counts cannot be checked against "
-            "the server's (counts_match is False)"
-        )
-
-
-@contextmanager
-def _server(suite: Suite, options: RunOptions) -> Iterator[AdminClient]:
-    external = external_server(options)
-    if external is not None:
-        yield external
-        return
-    config = ServerConfig(seed=suite.seed, **suite.server)
-    with ExitStack() as stack:
-        try:
-            srv = stack.enter_context(running(config))
-        except ServerStartError as exc:
-            raise HarnessError(f"the flag server did not start: {exc}") from None
-        yield srv
-
-
 # ---------------------------------------------------------------- trials
 
 
@@ -167,96 +90,6 @@ def watchdog_for(w: Workload, concurrency: int, suite: Suite) -> float:
     cpu_s, save_s = w.blocking_steps_s()
     schedule_s = w.jobs_count() / w.rate + w.ramp.seconds if w.rate > 0 else 0.0
     return 30.0 + rounds * per_job + 4 * w.jobs_count() * (cpu_s + save_s) + schedule_s
-
-
-def _settle(srv: AdminClient) -> dict[str, Any]:
-    """The server's stats once it has finished with requests whose clients already left
-    (a held timeout ends when the server notices the closed connection)."""
-    try:
-        return srv.wait_idle()
-    except TimeoutError:
-        return srv.stats()
-
-
-def _zero_counts(srv: AdminClient) -> str:
-    """Zero the server's counters for the next trial: '', or why its counts cannot be had."""
-    try:
-        _settle(srv)  # requests the last trial left behind must not count in this one
-        srv.reset_stats()
-    except AdminError as exc:
-        return str(exc)
-    return ""
-
-
-def _trial_counts(srv: AdminClient) -> tuple[dict[str, Any] | None, str]:
-    """The server's counts for the trial just run, or None and why not."""
-    try:
-        return _settle(srv), ""
-    except AdminError as exc:
-        return None, str(exc)
-
-
-def _during(trial: Trial) -> str:
-    return f"during trial {trial.trial_id + 1} ({trial.strategy})"  # from 1, as progress counts
-
-
-def _check_process(srv: AdminClient, trial: Trial) -> None:
-    """Raise ServerLost if the embedded server's process has ended."""
-    process = getattr(srv, "process", None)  # the embedded server's
-    if process is not None and process.poll() is not None:
-        code = process.returncode
-        how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit status {code}"
-        raise ServerLost(f"the flag server died {_during(trial)} ({how})")
-
-
-def check_alive(srv: AdminClient, trial: Trial) -> None:
-    """Raise ServerLost when the flag server is dead or frozen.
-
-    Asked when a trial ends badly (its worker failed, or the server's counts could not be
-    read): if the server is gone, the trial measured the server's death, not the strategy,
-    and every later trial would too. A server that answers, even with a refusal, is alive.
-    """
-    _check_process(srv, trial)
-    try:
-        AdminClient(srv.base_url, timeout=HEALTH_TIMEOUT_S).health()
-    except AdminError as exc:
-        if exc.status is None:
-            raise ServerLost(f"the flag server stopped answering {_during(trial)}: {exc}") from None
-
-
-@dataclass
-class HealthWatch:
-    """The flag server's health, watched while a trial runs (``bench._process`` calls it
-    every second or so), so a server that dies or freezes stops the run within seconds,
-    not when every request of the trial has waited out its timeout.
-
-    Dead is the embedded server's process having ended. Frozen is ``/_health`` giving no
-    answer at all (a timeout, not a refusal) for ``FROZEN_AFTER_S`` on end: a server
-    under the trial's load answers its health check in milliseconds, and one answer
-    resets the count.
-    """
-
-    srv: AdminClient
-    trial: Trial
-    silent_since: float | None = None
-
-    def __call__(self) -> None:
-        _check_process(self.srv, self.trial)
-        started = time.monotonic()
-        try:
-            AdminClient(self.srv.base_url, timeout=WATCH_HEALTH_TIMEOUT_S).health()
-        except AdminError as exc:
-            if not exc.timed_out:
-                self.silent_since = None
-                return
-            if self.silent_since is None:
-                self.silent_since = started
-            if time.monotonic() - self.silent_since >= FROZEN_AFTER_S:
-                raise ServerLost(
-                    f"the flag server stopped answering {_during(self.trial)}: {exc}"
-                ) from None
-            return
-        self.silent_since = None
 
 
 def run_trial(
@@ -308,7 +141,7 @@ def run_trial(
         str(result_path),
     ]
 
-    counts_error = _zero_counts(srv)
+    counts_error = zero_counts(srv)
     failure = run_worker(
         cmd,
         watchdog_for(w, concurrency, suite),
@@ -320,7 +153,7 @@ def run_trial(
         check_alive(srv, trial)
         return dataclasses.replace(failed, failure=failure)
     result = WorkerResult.from_dict(json.loads(result_path.read_text(encoding="utf-8")))
-    server, counts_error = (None, counts_error) if counts_error else _trial_counts(srv)
+    server, counts_error = (None, counts_error) if counts_error else trial_counts(srv)
     if server is None:
         check_alive(srv, trial)
     done = dataclasses.replace(
@@ -364,11 +197,18 @@ def write_tables(run_dir: Path, meta: dict[str, Any]) -> tuple[int, int]:
 
 
 def finish_run(
-    run_dir: Path, meta: dict[str, Any], complete: bool, stopped: str = ""
+    run_dir: Path,
+    meta: dict[str, Any],
+    complete: bool,
+    stopped: str = "",
+    cpu_start: system.CpuSample | None = None,
 ) -> tuple[int, int]:
     """Tables from every finished trial, and the run's end in ``meta.json`` (with why it
-    stopped early, if it did)."""
+    stopped early, if it did, and who kept the CPUs busy while it ran)."""
     n_trials, n_failed = write_tables(run_dir, meta)
+    use = system.cpu_use(cpu_start) if cpu_start is not None else None
+    if use is not None:
+        meta["cpu_during_run"] = use.to_dict()
     meta.update(
         ended=metadata.now_iso(),
         complete=complete,
@@ -459,10 +299,12 @@ def _stop_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _finish_stopped(run_dir: Path, meta: dict[str, Any], reason: str) -> str:
+def _finish_stopped(
+    run_dir: Path, meta: dict[str, Any], reason: str, cpu_start: system.CpuSample | None = None
+) -> str:
     """Tables of what finished, in a run that stopped early; the reason, completed."""
     try:
-        finish_run(run_dir, meta, complete=False, stopped=reason)
+        finish_run(run_dir, meta, complete=False, stopped=reason, cpu_start=cpu_start)
     except OSError as exc:  # the disk that stopped the run may refuse the tables too
         return f"{reason} (the tables were not written either: {exc.strerror or exc})"
     return reason
@@ -533,17 +375,18 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     check_strategies(suite)
     check_schedulers(suite)
     pythons = prepare_pythons(suite, options.note, options.venv_dir)
-    check_server(suite, options)
+    check_server(suite, options.server_url, options.warn)
     raise_open_files_limit(suite, options.warn)
     planned = suite.trials()
     done = {r.trial.trial_id for r in store.load_raw(run_dir)} if run_dir else set()
     todo = [t for t in planned if t.trial_id not in done]
     check_size(todo, options.warn)
+    cpu_start = system.cpu_sample()  # who keeps the CPUs busy from here on (bench.system)
     try:
         with (
             stop_signals_raise(),
             scratch_dir() as tmp,
-            _server(suite, options) as srv,
+            serving(suite, options.server_url) as srv,
         ):
             if run_dir is None:
                 run_dir, meta = start_run(suite, options)
@@ -558,11 +401,11 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
                 store.save_raw(run_dir, result)
                 done.add(trial.trial_id)
                 options.on_trial(result)
-        counts = finish_run(run_dir, meta, complete=True)
+        counts = finish_run(run_dir, meta, complete=True, cpu_start=cpu_start)
     except BaseException as exc:
         if run_dir is None:  # stopped before the run folder was made: nothing to keep
             raise
-        reason = _finish_stopped(run_dir, meta, _stop_reason(exc))
+        reason = _finish_stopped(run_dir, meta, _stop_reason(exc), cpu_start)
         if isinstance(exc, (HarnessError, OSError)):
             raise RunStopped(reason, run_dir, len(done), len(planned)) from None
         raise

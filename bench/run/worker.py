@@ -117,6 +117,7 @@ def run_trial(task: WorkerTask) -> WorkerResult:
         with (
             switch_interval(_switch_interval_s(task.workload)) as interval,
             Heartbeat(probes, settings.probe_interval_s),
+            Heartbeat(probes, settings.spinner_s, "spinner_thread", on=settings.spinner_s > 0),
             BackgroundThreads(task.workload.background_threads) as background,
         ):
             t0 = time.perf_counter()

@@ -1,7 +1,7 @@
 """pytest-benchmark suite: every built-in strategy on three workloads, through ``flagbench_bench``.
 
     tox -e bench        (--benchmark-enable --benchmark-only: timed rounds)
-    python -m pytest    (the project's options say --benchmark-disable: each body once, untimed)
+    python -m pytest    (tests/conftest.py says --benchmark-disable: each body once, untimed)
 
 ``flagbench_bench`` itself fails a round that loses a job or disagrees with the server's
 count of requests. The assertions here hold on a busy 2-core machine: counts the server's

@@ -205,6 +205,13 @@ def test_tiny_gil_runs_every_model_and_records_how_it_spread(tiny_runs, tmp_path
     assert (t["efficiency"] <= 1.1).all(), t.loc[t["efficiency"] > 1.1, ["strategy", "workload"]]
     text = _drawn(run, "gil", tmp_path)
     assert "At 16 ms of CPU work per flag and C=4, threads reached" in text
+    # every point has its interval, and the ideal bounds it exactly where efficiency does
+    from bench.present.charts.experiments import gil_table
+
+    table = gil_table(run)
+    assert {"speedup_ci_low", "speedup_ci_high", "efficiency"} <= set(table.columns)
+    above_ideal = table["speedup"] > table["ideal_speedup"] * (1 + 1e-9)
+    assert (above_ideal == (table["efficiency"] > 1 + 1e-9)).all()
     assert "hashlib threads ran" in text and "processpool reached" in text
 
 
@@ -234,3 +241,10 @@ def test_tiny_switch_interval_records_the_interval_and_the_background_load(tiny_
     assert ref["switch_interval_s"].iloc[0] == pytest.approx(sys.getswitchinterval())
     text = _drawn(run, "switch_interval", tmp_path)
     assert "With 1 CPU-bound thread beside the downloads, request latency p99 went from" in text
+
+
+@pytest.mark.parametrize("name", ["gil", "blocking", "switch-interval"])
+def test_every_number_in_the_readings_comes_from_the_run(tiny_runs, tmp_path, name):
+    from ..claims import unclaimed
+
+    assert unclaimed(tiny_runs[name], tmp_path) == []

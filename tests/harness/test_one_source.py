@@ -20,6 +20,7 @@ SAMPLES = {f.name: f.example for f in FIELDS}
 # What a sample needs beside it to be a valid workload (a write delay needs saved files).
 COMPANIONS = {
     "save_delay": {"save": True},
+    "save_wait": {"save": True, "save_delay": "5ms"},
     "arrivals": {"rate": 20.0},
     "ramp": {"rate": 20.0},
     "overflow": {"rate": 20.0},

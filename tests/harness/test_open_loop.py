@@ -133,3 +133,9 @@ def test_open_loop_mistakes_are_one_line_and_exit_2(tmp_path, run_cli, args, exp
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], lines
     assert not out.exists()
+
+
+def test_every_number_in_the_open_loop_readings_comes_from_the_run(open_run, tmp_path) -> None:
+    from ..claims import unclaimed
+
+    assert unclaimed(open_run, tmp_path) == []

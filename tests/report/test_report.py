@@ -132,7 +132,7 @@ def test_warnings_list_unstable_configurations_not_bottlenecks(written, real_run
 
 def test_a_busy_machine_is_warned_about_at_start_and_end(real_run):
     meta = {
-        **real_run.meta,
+        **{k: v for k, v in real_run.meta.items() if k != "cpu_during_run"},  # an older folder
         "cpu_count": 2,
         "loadavg_at_start": [1.5, 1, 1],
         "loadavg_at_end": [3.5, 2, 1],
@@ -140,9 +140,21 @@ def test_a_busy_machine_is_warned_about_at_start_and_end(real_run):
     rep = report.build_report(dataclasses.replace(real_run, meta=meta), [])
     busy = [w for w in rep.warnings if "machine was busy" in w]
     assert len(busy) == 2 and "started" in busy[0] and "ended" in busy[1]
+    assert "other programs" in busy[0] and "this run's own worker processes" in busy[1]
     quiet = {**meta, "loadavg_at_start": [0.2, 0, 0], "loadavg_at_end": [1.9, 1, 1]}
     rep = report.build_report(dataclasses.replace(real_run, meta=quiet), [])
     assert not any("machine was busy" in w for w in rep.warnings)
+    # measured: a high load that was the run's own is no warning; others' CPU time is one
+    own = {"wall_s": 10.0, "cpus": 2, "flagbench_cpus": 1.8, "others_cpus": 0.1}
+    rep = report.build_report(
+        dataclasses.replace(real_run, meta={**meta, "cpu_during_run": own}), []
+    )
+    assert not any("ended" in w or "other programs kept" in w for w in rep.warnings)
+    others = {**own, "others_cpus": 1.2}
+    rep = report.build_report(
+        dataclasses.replace(real_run, meta={**meta, "cpu_during_run": others}), []
+    )
+    assert any(w.startswith("Other programs kept 1.2 of the 2 CPUs busy") for w in rep.warnings)
 
 
 def test_markdown_references_existing_charts(written, run_dir):

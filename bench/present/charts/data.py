@@ -16,6 +16,7 @@ from typing import SupportsInt
 import numpy as np
 import pandas as pd
 
+from bench.define.order import label_key
 from bench.define.sweeps import sweep_params
 from bench.define.workload import FIELDS
 from bench.present.charts.style import strategy_order
@@ -91,8 +92,11 @@ def workloads(run: RunLike) -> list[Workload]:
         return []
     listed = list(dict.fromkeys(summary(run).get("workload_id", pd.Series(dtype=str))))
     listed += [w for w in first["workload_id"] if w not in listed]
-    rank = {w: i for i, w in enumerate(listed)}
     by_id = first.set_index("workload_id")
+    # by number, also in a folder whose summary was written in text order (1, 10, 2 ms)
+    labels = by_id["workload"].astype(str)
+    listed.sort(key=lambda w: label_key(labels[w]) if w in labels.index else ())
+    rank = {w: i for i, w in enumerate(listed)}
     group = _param_keys(by_id)
     group_rank = {g: min(rank[w] for w in ids.index) for g, ids in group.groupby(group)}
     order = sorted(
@@ -252,11 +256,13 @@ def sweeps(run: RunLike) -> list[Sweep]:
         if best:
             best = pick(sorted(best, key=lambda x: -len(x.workloads))[:MAX_SERIES], MAX_SERIES)
             best.sort(key=lambda x: x.other)
+            # the whole workload but the swept axis (and the series' axis, with several):
+            # a chart of one sweep names every setting its points share
             ref = best[0].workloads[0]
-            name = "N" if other == "n_jobs" else "C"
-            fixed = f"latency {ref.latency}"
-            if len(best) == 1:
-                fixed = f"{name}={best[0].other}, " + fixed
+            drop = {"C" if axis == "concurrency" else "N"}
+            if len(best) > 1:
+                drop.add("N" if other == "n_jobs" else "C")
+            fixed = " ".join(p for p in ref.label.split() if p.split("=", 1)[0] not in drop)
             out.append(Sweep(axis, tuple(best), fixed))
     return out
 
@@ -276,9 +282,30 @@ def error_workload_ids(run: RunLike) -> list[str]:
     return []
 
 
+MIN_FAILED_SHARE = 0.05  # failed attempts and 404s per job that make an errors chart worth it
+
+
 def has_errors(run: RunLike) -> bool:
-    """Whether the run has failures, injected faults or 404s to show."""
-    return bool(error_workload_ids(run))
+    """Whether the run has failures, injected faults or 404s worth a chart: the strategies
+    ended differently, the client's counts disagree with the server's, or they are a
+    noticeable share of the jobs. One error per trial that every strategy met alike (a
+    small injected error rate) is said by the summary table's errors column; a chart of
+    identical one-error bars would spend the reader's time on nothing."""
+    ids = error_workload_ids(run)
+    if not ids:
+        return False
+    t = ok_trials(run)
+    t = t[t["workload_id"].isin(ids)]
+    inj = [c for c in t.columns if c.startswith("server_injected_")]
+    failed = t["n_error"].fillna(0) + t[inj].fillna(0).sum(axis=1) + t["n_not_found"].fillna(0)
+    if (failed / t["n_jobs"].clip(lower=1)).mean() >= MIN_FAILED_SHARE:
+        return True
+    if "counts_match" in t and t["counts_match"].eq(False).any():
+        return True
+    outcomes = t.groupby(["workload_id", "strategy"], observed=True)[
+        ["n_ok", "n_not_found", "n_error"]
+    ].mean()
+    return bool((outcomes.groupby(level=0).nunique() > 1).any().any())
 
 
 def has_sweep(run: RunLike) -> bool:

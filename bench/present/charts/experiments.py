@@ -16,6 +16,7 @@ import pandas as pd
 from bench.define.sweeps import sweep_params
 from bench.define.values import Duration, parse_cpu_work
 from bench.present.charts.data import RunLike, joined, ok_trials, summary
+from bench.results import stats
 
 MIN_STALL_S = 0.001  # shorter loop lags are a busy loop, not one blocked by a write
 _EXPERIMENT_COLUMNS = (
@@ -77,7 +78,9 @@ def _cpu(spec: str) -> tuple[str, float]:
 
 def gil_table(run: RunLike) -> pd.DataFrame:
     """Per model, CPU kind and cost, and workers C: the speed-up over the baseline strategy on
-    the same workload (whatever its C), and the ideal speed-up (the two ideals' ratio).
+    the same workload (whatever its C) with its 95% interval, and the ideal speed-up: the
+    baseline's measured time over the model's ideal, so a model at its ideal draws on the
+    line and one below efficiency 1 under it, by construction.
 
     Only the largest group of workloads that differ in CPU work, C and executor alone is
     kept, so a run with other sweeps beside gives one coherent picture.
@@ -92,6 +95,9 @@ def gil_table(run: RunLike) -> pd.DataFrame:
         return pd.DataFrame()
     t = t.assign(model=model_names(t))
     base = t[t["strategy"] == baseline].groupby("cpu_work")[["wall_s", "ideal_s"]].median()
+    base_walls = {
+        k: g.to_numpy(float) for k, g in t[t["strategy"] == baseline].groupby("cpu_work")["wall_s"]
+    }
     rows = []
     for (model, cpu_work, c), g in t[t["strategy"] != baseline].groupby(
         ["model", "cpu_work", "concurrency"]
@@ -100,6 +106,9 @@ def gil_table(run: RunLike) -> pd.DataFrame:
             continue
         kind, ms = _cpu(cpu_work)
         wall, ideal = float(g["wall_s"].median()), float(g["ideal_s"].median())
+        walls = g["wall_s"].to_numpy(float)
+        _, lo, hi = stats.ratio_ci(base_walls[cpu_work], walls)
+        eff_lo, eff_hi = stats.log_ci(g["efficiency"].dropna().to_numpy(float))
         rows.append(
             {
                 "model": model,
@@ -111,8 +120,19 @@ def gil_table(run: RunLike) -> pd.DataFrame:
                 "wall_s": wall,
                 "ideal_s": ideal,
                 "speedup": _ratio(base.loc[cpu_work, "wall_s"], wall),
-                # at latency 0 without CPU work both ideals are 0: no ideal speed-up, NaN
-                "ideal_speedup": _ratio(base.loc[cpu_work, "ideal_s"], ideal),
+                "speedup_ci_low": lo,
+                "speedup_ci_high": hi,
+                # a perfect client's speed-up over the baseline as measured: the point lies
+                # under it exactly when the model's efficiency (ideal / wall) is at most 1
+                "ideal_speedup": _ratio(base.loc[cpu_work, "wall_s"], ideal),
+                # efficiency = ideal / wall: at most 1 where the ideal is a bound
+                "efficiency": float(g["efficiency"].median()),
+                "efficiency_ci_low": eff_lo,
+                "efficiency_ci_high": eff_hi,
+                # the baseline's own efficiency: the speed-up's ideal assumes it is 1
+                "baseline_efficiency": _ratio(
+                    base.loc[cpu_work, "ideal_s"], base.loc[cpu_work, "wall_s"]
+                ),
                 "cpu_cores": int(g["cpu_cores"].median()) if g["cpu_cores"].notna().any() else 0,
                 "cpu_limit": str(g["cpu_limit"].mode().iloc[0]),
                 "loop_lag_p99_s": float(g["loop_lag_p99_s"].median()),

@@ -14,7 +14,6 @@ from bench.present.charts.data import (
     error_workload_ids,
     has_errors,
     has_probes,
-    main_workloads,
     median_trial,
     ok_trials,
     pick,
@@ -22,6 +21,7 @@ from bench.present.charts.data import (
     strategies,
     workloads,
 )
+from bench.present.charts.drawn import enough_samples, probe_samples
 from bench.present.charts.registry import chart
 from bench.present.charts.style import (
     OUTCOME_COLOURS,
@@ -73,20 +73,13 @@ def family(error_kind: str) -> str:
 )
 def fig_probes(run: RunLike) -> Figure | None:
     """Event-loop lag and thread heartbeat delay per strategy."""
-    t = ok_trials(run)
-    if t.empty:
+    drawn = probe_samples(run)
+    if drawn is None:
         return None
-    p = (
-        run.probes.astype({"trial_id": str, "kind": str})
-        .merge(t[["trial_id", "workload_id"]], on="trial_id")
-        .astype({"strategy": str})
-    )
+    main, p = drawn
+    t = ok_trials(run)
     kinds = [k for k in PROBE_TITLES if (p["kind"] == k).any()]
     if not kinds:
-        return None
-    with_probes = set(p["workload_id"])
-    main = next((w for w in main_workloads(run, 50) if w.workload_id in with_probes), None)
-    if main is None:
         return None
     names = strategies(run)
     colours = strategy_colours(names)
@@ -112,7 +105,7 @@ def fig_probes(run: RunLike) -> Figure | None:
     ]
     handles += [
         Line2D([], [], ls="", marker=m, color="#444444", label=lab)
-        for m, lab in (("o", "p50"), ("D", "p99"), ("x", "max"))
+        for m, lab in (("o", "p50"), ("D", "p99 (from 1,000 samples)"), ("x", "max"))
     ]
     legend_below(fig, handles)
     fig.suptitle(
@@ -127,9 +120,10 @@ def _probe_summary(ax: Axes, pk: pd.DataFrame, present: list[str], colours: dict
         lag = pk.loc[pk["strategy"] == st, "lag_s"].to_numpy(float) * 1e3
         if not len(lag):
             continue
+        # a percentile only where its samples can state it (bench.charts.data.enough_samples)
+        marks = [(m, p) for m, p in (("o", 50.0), ("D", 99.0)) if enough_samples(len(lag), p)]
         for marker, value in (
-            ("o", np.percentile(lag, 50)),
-            ("D", np.percentile(lag, 99)),
+            *((m, np.percentile(lag, p)) for m, p in marks),
             ("x", lag.max()),
         ):
             drawn.append(max(value, 1e-3))

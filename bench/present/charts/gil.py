@@ -130,6 +130,15 @@ def fig_gil(run: RunLike) -> Figure | None:
         Line2D(
             [],
             [],
+            color="#555555",
+            marker="|",
+            ms=9,
+            ls="",
+            label="95% CI of the speed-up (Welch's t on the log times)",
+        ),
+        Line2D(
+            [],
+            [],
             color=ONE_CORE_IDEAL,
             ls=":",
             lw=2.2,
@@ -137,12 +146,14 @@ def fig_gil(run: RunLike) -> Figure | None:
         ),
     ]
     legend_below(fig, handles)
+    baseline = table["baseline"].iloc[0]
     fig.suptitle(
         wrap(
             "Speed-up against workers: pure-Python work holds the GIL, hashlib "
-            f"releases it ({n_cores} here; {table['baseline'].iloc[0]} = 1"
-            f"{TIMES})",
-            100,
+            f"releases it ({n_cores} here; {baseline} = 1{TIMES}). An ideal is "
+            f"{baseline}'s measured time over a perfect client's, so a model on its line "
+            "has efficiency 1 and none lies above it beyond its interval unless labelled",
+            110,
         )
     )
     return fig
@@ -157,22 +168,46 @@ def _speedup_panel(
     for mask, colour, ls, lw in ((one, ONE_CORE_IDEAL, ":", 2.2), (~one, SPREAD_IDEAL, "--", 1.3)):
         ideal = sub[mask].groupby("concurrency")["ideal_speedup"].max()
         if len(ideal):
-            ax.plot(ideal.index, ideal.to_numpy(float), color=colour, ls=ls, lw=lw, zorder=1)
+            ax.plot(
+                ideal.index,
+                ideal.to_numpy(float),
+                color=colour,
+                ls=ls,
+                lw=lw,
+                marker="_",  # an ideal at a single C still shows
+                ms=12,
+                zorder=1,
+            )
     for m in models:
         d = sub[sub["model"] == m].sort_values("concurrency")
         if d.empty:
             continue
         colour, ls, marker = styles[m]
-        ax.plot(
+        med = d["speedup"].to_numpy(float)
+        lo = np.nan_to_num(med - d["speedup_ci_low"].to_numpy(float), nan=0.0).clip(0)
+        hi = np.nan_to_num(d["speedup_ci_high"].to_numpy(float) - med, nan=0.0).clip(0)
+        ax.errorbar(
             d["concurrency"],
-            d["speedup"],
+            med,
+            yerr=[lo, hi],
             color=colour,
             ls=ls,
             marker=marker,
             lw=1.8,
             ms=5,
+            capsize=3,
             zorder=2,
         )
+        above = d[d["efficiency_ci_low"] > 1]  # beyond its ideal, past the repeats' noise
+        for _, r in above.iterrows():
+            ax.annotate(
+                f"efficiency {r['efficiency']:.2f}",
+                (r["concurrency"], r["speedup"]),
+                xytext=(4, 6),
+                textcoords="offset points",
+                fontsize=7.5,
+                color=colour,
+            )
     ax.set_xscale("log", base=2)
     ax.xaxis.set_major_locator(FixedLocator(xs))
     ax.xaxis.set_minor_locator(NullLocator())
@@ -180,7 +215,12 @@ def _speedup_panel(
     ax.set_xlim(min(xs) / 1.25, max(xs) * 1.25)
     top = np.nanmax(
         np.concatenate(
-            [sub["speedup"].to_numpy(float), sub["ideal_speedup"].to_numpy(float), [1.0]]
+            [
+                sub["speedup"].to_numpy(float),
+                sub["speedup_ci_high"].to_numpy(float),
+                sub["ideal_speedup"].to_numpy(float),
+                [1.0],
+            ]
         )
     )
     ax.set_ylim(0, top * 1.12)

@@ -26,6 +26,7 @@ from bench.present.charts.data import (
     sweeps,
     workloads,
 )
+from bench.present.charts.drawn import wall_workloads
 from bench.present.charts.registry import chart
 from bench.present.charts.style import (
     IDEAL_COLOUR,
@@ -38,7 +39,6 @@ from bench.present.charts.style import (
 )
 from bench.present.charts.text import DASH, IDEAL_LABEL, TIMES, fmt_s
 
-MAX_WALL_PANELS = 8
 MAX_WALL_ROWS = 96  # strategies over all panels; beyond, spread evenly, first and last kept
 MIN_WALL_ROWS = 6  # strategies per panel, however many panels
 IO_IDEAL_COLOUR = "#888888"
@@ -59,6 +59,7 @@ class _WallRow:
     ideal: float
     text: str
     io_ideal: float = math.nan  # the I/O ideal alone, when CPU work or slow writes raise it
+    startup: float = math.nan  # median time until the first request started (process start-up)
 
     @property
     def io_below(self) -> bool:
@@ -80,9 +81,9 @@ def fig_wall(run: RunLike) -> Figure | None:
         return None
     all_trials = run.trials.astype({"workload_id": str, "strategy": str})
     ws = [w for w in workloads(run) if not s[s["workload_id"] == w.workload_id].empty]
-    if not ws:
+    shown = wall_workloads(run)
+    if not shown:
         return None
-    shown = pick(ws, MAX_WALL_PANELS)
     colours = strategy_colours(strategies(run))
     panels = []
     widest = 0
@@ -122,6 +123,15 @@ def fig_wall(run: RunLike) -> Figure | None:
         Line2D([], [], ls="", marker="o", mfc="white", mec="black", label="each repeat"),
         Line2D([], [], color=IDEAL_COLOUR, ls="--", lw=1.5, label=IDEAL_LABEL),
     ]
+    if any(r is not None and _shows_startup(r) for rows in panels for _, r in rows):
+        handles.append(
+            Patch(
+                facecolor="white",
+                edgecolor="#555555",
+                hatch="xx",
+                label="start-up: until the first request (a process pool starting its processes)",
+            )
+        )
     if any(r is not None and r.io_below for rows in panels for _, r in rows):
         handles.append(
             Line2D(
@@ -166,10 +176,18 @@ def _wall_rows(
                     ideal=float(row["ideal_s"]),
                     text=_speed_text(st, med, row),
                     io_ideal=float(row.get("ideal_io_s", math.nan)),
+                    startup=float(row.get("pool_startup_median_s", math.nan)),
                 ),
             )
         )
     return rows
+
+
+STARTUP_SHOWN = 0.05  # of the wall time: a start-up smaller than this is not drawn
+
+
+def _shows_startup(r: _WallRow) -> bool:
+    return math.isfinite(r.startup) and r.startup >= STARTUP_SHOWN * r.median
 
 
 def _wide(rows: list[tuple[str, _WallRow | None]]) -> bool:
@@ -209,6 +227,19 @@ def _wall_panel(
             ax.plot(r.median, i, ls="", marker="o", ms=10, color=colour, zorder=2)
         else:
             ax.barh(i, r.median, height=0.62, color=colour, alpha=0.85, zorder=2)
+        if _shows_startup(r):  # the part of the wall time spent before the first request
+            ax.barh(
+                i,
+                r.startup - (left if log else 0.0),
+                left=left if log else 0.0,
+                height=0.62,
+                facecolor="white",
+                edgecolor=colour,
+                hatch="xx",
+                lw=0.8,
+                alpha=0.9,
+                zorder=2.5,
+            )
         ax.plot(r.ci, (i, i), color="black", lw=1.2, marker="|", ms=9, mew=1.2, zorder=3)
         ax.scatter(
             r.repeats,

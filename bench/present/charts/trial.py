@@ -28,6 +28,7 @@ from bench.present.charts.data import (
     strategies,
     workloads,
 )
+from bench.present.charts.drawn import top_percentile
 from bench.present.charts.registry import chart
 from bench.present.charts.style import (
     IDEAL_COLOUR,
@@ -39,13 +40,12 @@ from bench.present.charts.style import (
     strategy_colours,
     wrap,
 )
-from bench.present.charts.text import fmt_s
+from bench.present.charts.text import fmt_cores, fmt_s
 
 MAX_TIMELINES = 3  # workloads that get a timeline of their own
 MAX_ROWS = 300  # request rows drawn per timeline panel; beyond this every k-th is drawn
 MAX_LATENCY_PANELS = 6
 MAX_BREAKDOWN_ROWS = 4
-MIN_SAMPLES = 5
 CUT_RATIO = 4.0  # a per-request bar this many times the next longest is cut at the edge
 WAIT_FILL = "#F2F2F2"
 OFF_CPU = "#E6E6E6"
@@ -230,9 +230,11 @@ def fig_latency(run: RunLike) -> Figure | None:
     nrows = math.ceil(len(shown) / ncols)
     fig = new_figure(10 if ncols == 1 else 12, 1.4 + 3.6 * nrows)
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    drawn = set()
+    drawn: set[str] = set()
     for ax, w in zip(axes, shown, strict=False):
         drawn |= _latency_panel(ax, req[req["workload_id"] == w.workload_id], w, names, colours)
+    if not drawn:
+        return None
     for ax in axes[len(shown) :]:
         ax.set_visible(False)
     handles = [Line2D([], [], color=colours[n], lw=2, label=n) for n in names if n in drawn]
@@ -248,7 +250,8 @@ def fig_latency(run: RunLike) -> Figure | None:
     legend_below(fig, handles)
     extra = f" ({len(shown)} of {len(ws)} workloads)" if len(shown) < len(ws) else ""
     fig.suptitle(
-        "Latency per request (every attempt, all repeats): percentiles p50 to p99.9" + extra
+        "Latency per request (every attempt, all repeats): each percentile p drawn where "
+        "10 / (1 - p) samples or more state it" + extra
     )
     return fig
 
@@ -260,9 +263,9 @@ def _latency_panel(
     top_p = 50.0
     for st in names:
         lat = req.loc[req["strategy"] == st, "latency_s"].dropna().to_numpy(float)
-        if len(lat) < MIN_SAMPLES:
+        pmax = top_percentile(len(lat))  # only the percentiles its samples can state
+        if pmax is None:
             continue
-        pmax = min(99.9, 100 * (1 - 1 / len(lat)))
         p = 100 - np.logspace(np.log10(50), np.log10(100 - pmax), 80)
         ax.plot(_tail_x(p), np.percentile(lat, p) * 1e3, color=colours[st], lw=2)
         top_p = max(top_p, pmax)
@@ -272,6 +275,8 @@ def _latency_panel(
     if configured is not None:
         ax.plot(_tail_x(p), configured * 1e3, color=IDEAL_COLOUR, ls="--", lw=1.3)
     ticks = [p for p in _TICK_P if p <= top_p + 1e-9]
+    if top_p - ticks[-1] > 1:  # the deepest percentile drawn, named where the line ends
+        ticks.append(math.floor(top_p * 10) / 10)  # rounded down: never past what is stated
     ax.set_xticks(_tail_x(ticks), [f"p{p:g}" for p in ticks])
     ax.set_xlim(_tail_x([50])[0] - 0.05, _tail_x([top_p])[0] + 0.05)
     lines = [ln.get_ydata() for ln in ax.get_lines()]
@@ -284,7 +289,14 @@ def _latency_panel(
         ax.set_ylim(bottom=0)
     ax.set_ylabel("latency (ms)" + (", log scale" if ax.get_yscale() == "log" else ""))
     ax.set_xlabel("percentile")
-    ax.set_title(wrap(w.label, 60), loc="left")
+    n = req.groupby("strategy")["latency_s"].count()
+    n = n[n.index.isin(list(drawn))]
+    counted = (
+        f"{n.min():,} samples" if n.min() == n.max() else f"{n.min():,} to {n.max():,} samples"
+    )
+    ax.set_title(
+        wrap(w.label, 60) + f"\n{counted}: up to p{math.floor(top_p * 10) / 10:g}", loc="left"
+    )
     return drawn
 
 
@@ -326,7 +338,7 @@ def fig_breakdown(run: RunLike) -> Figure | None:
         _cpu_panel(ax_cpu, tw, present, colours, w)
         rw = req[req["workload_id"] == w.workload_id] if not req.empty else req
         _wait_panel(ax_wait, rw, present, colours)
-    axes[-1, 0].set_xlabel("share of the wall time (%, medians of repeats; > 100% = several cores)")
+    axes[-1, 0].set_xlabel("cores kept busy: client CPU time / wall time (medians of repeats)")
     axes[-1, 1].set_xlabel("mean time per request (ms)")
     handles = [
         Patch(facecolor="#777777", label="client CPU, user"),
@@ -349,14 +361,15 @@ def fig_breakdown(run: RunLike) -> Figure | None:
 def _cpu_panel(
     ax: Axes, tw: pd.DataFrame, present: list[str], colours: dict[str, str], w: Workload
 ) -> None:
-    """Each strategy's wall time as 100%: how much of it the client spent on the CPU."""
-    right = 100.0
+    """How many cores the client kept busy over its wall time (CPU time / wall time): one
+    core throughout is 1, so several processes show above it without a share above 100%."""
+    right = 1.0
     for i, st in enumerate(present):
         g = tw[tw["strategy"] == st]
         wall, user, sys_ = (float(g[c].median()) for c in ("wall_s", "cpu_user_s", "cpu_sys_s"))
         if not wall > 0:
             continue
-        u, s = 100 * user / wall, 100 * sys_ / wall
+        u, s = user / wall, sys_ / wall
         ax.barh(i, u, height=0.62, color=colours[st])
         ax.barh(
             i,
@@ -368,10 +381,10 @@ def _cpu_panel(
             hatch="////",
             lw=0.8,
         )
-        if u + s < 100:
+        if u + s < 1:
             ax.barh(
                 i,
-                100 - u - s,
+                1 - u - s,
                 left=u + s,
                 height=0.62,
                 facecolor=OFF_CPU,
@@ -379,10 +392,14 @@ def _cpu_panel(
                 lw=0.6,
             )
         ax.text(
-            max(100.0, u + s), i, f"  CPU {u + s:.0f}% of {fmt_s(wall)}", va="center", fontsize=8.5
+            max(1.0, u + s),
+            i,
+            f"  CPU {fmt_cores(user + sys_, wall)} over {fmt_s(wall)}",
+            va="center",
+            fontsize=8.5,
         )
         right = max(right, u + s)
-    ax.axvline(100, color=IDEAL_COLOUR, lw=0.8)
+    ax.axvline(1, color=IDEAL_COLOUR, lw=0.8)
     ax.set_xlim(0, right * 1.4)
     ax.set_yticks(range(len(present)), present)
     ax.set_ylim(len(present) - 0.5, -0.5)

@@ -14,22 +14,20 @@ import pandas as pd
 from bench.present.charts.data import (
     RunLike,
     baseline_of,
-    client_cpu,
     configured_percentiles,
     error_workload_ids,
     inflight,
-    interpreter_grids,
     main_workloads,
     median_trial,
     ok_trials,
     requests_of,
-    scale_out,
     summary,
     sweeps,
     workloads,
 )
+from bench.present.charts.drawn import enough_samples, probe_samples, wall_workloads
 from bench.present.charts.registry import reads
-from bench.present.charts.text import DASH, fmt_s, fmt_x
+from bench.present.charts.text import fmt_cores, fmt_pct, fmt_s, fmt_span, fmt_x
 from bench.results import stats
 
 
@@ -42,10 +40,15 @@ def _wall(run: RunLike, _wid: str | None) -> list[str]:
     s = summary(run)
     if s.empty:
         return []
-    shown = [w.workload_id for w in workloads(run) if w.workload_id in set(s["workload_id"])]
-    wid = shown[0] if shown else next(iter(s["workload_id"]))  # the chart's first panel
+    shown = [w.workload_id for w in wall_workloads(run)]  # the panels the chart draws
+    if not shown:
+        return []
+    s = s[s["workload_id"].isin(shown)]
+    wid = shown[0]
     g = s[s["workload_id"] == wid].sort_values("wall_median_s")
     best, worst = g.iloc[0], g.iloc[-1]
+    if len(g) == 1:  # nothing to contrast: the one fact
+        return _wall_alone(run, s, best, shown)
     tied = [str(r["strategy"]) for _, r in g.iloc[1:].iterrows() if _overlap(best, r)]
     if tied:  # naming one winner among runners-up the repeats cannot tell apart would mislead
         names = ", ".join([str(best["strategy"]), *tied[:-1]]) + f" and {tied[-1]}"
@@ -68,24 +71,47 @@ def _wall(run: RunLike, _wid: str | None) -> list[str]:
     clear = not any(_overlap(worst, r) for _, r in g.iloc[:-1].iterrows())
     if worst["strategy"] != best["strategy"] and worst["strategy"] != baseline and clear:
         first += f"; slowest was {worst['strategy']} at {fmt_s(worst['wall_median_s'])}"
-    n_w = s["workload_id"].nunique()
+    n_w = len(shown)
     if n_w > 1:
         wins = s.loc[s.groupby("workload_id")["wall_median_s"].idxmin(), "strategy"]
         counts = wins.value_counts()
         second = (
-            f"Across the {n_w} workloads the fastest strategy was "
+            f"Across the {n_w} workloads drawn the fastest strategy was "
             + ", ".join(f"{name} in {n}" for name, n in counts.items())
             + "."
         )
     else:
-        eff = best.get("efficiency_median", float("nan"))
-        second = (
-            f"The ideal (a perfect client with C slots, on this workload's own latencies) "
-            f"was {fmt_s(best['ideal_s'])}; {best['strategy']} reached {eff:.0%} of it."
-            if not pd.isna(eff)
-            else ""
-        )
+        second = _wall_ideal(best)
     return [first + ".", second]
+
+
+def _wall_ideal(row: pd.Series) -> str:
+    eff = row.get("efficiency_median", float("nan"))
+    if pd.isna(eff):
+        return ""
+    share = fmt_pct(row["ideal_s"], row["wall_median_s"])
+    reached = f"{share} of it" if share else f"efficiency {eff:.2f}"
+    return (
+        f"The ideal (a perfect client with C slots, on this workload's own latencies) "
+        f"was {fmt_s(row['ideal_s'])}; {row['strategy']} reached {reached}."
+    )
+
+
+def _wall_alone(run: RunLike, s: pd.DataFrame, row: pd.Series, shown: list[str]) -> list[str]:
+    """One strategy on the chart's first panel: its time, and no winner among one."""
+    first = (
+        f"{_label(run, row['workload_id'])}: {row['strategy']} took "
+        f"{fmt_s(row['wall_median_s'])} (median)."
+    )
+    if len(shown) > 1 and s["strategy"].nunique() == 1:
+        walls = s.set_index("workload_id")["wall_median_s"]
+        lo, hi = walls.idxmin(), walls.idxmax()
+        return [
+            first,
+            f"Over the {len(shown)} workloads drawn its median went from {fmt_s(walls[lo])} "
+            f"({_label(run, lo)}) to {fmt_s(walls[hi])} ({_label(run, hi)}).",
+        ]
+    return [first, _wall_ideal(row)]
 
 
 def _overlap(a: pd.Series, b: pd.Series) -> bool:
@@ -203,10 +229,16 @@ def _timeline(run: RunLike, wid: str | None) -> list[str]:
         return []
     hi = max(peaks, key=peaks.__getitem__)
     lo = min(peaks, key=peaks.__getitem__)
-    first = (
-        f"At most {peaks[hi]} requests were in flight at once with {hi} "
-        f"(C={w.concurrency}), {peaks[lo]} with {lo}."
-    )
+    if peaks[hi] == peaks[lo]:
+        first = (
+            f"At most {peaks[hi]} requests were in flight at once with "
+            f"{_and(list(peaks))} (C={w.concurrency})."
+        )
+    else:
+        first = (
+            f"At most {peaks[hi]} requests were in flight at once with {hi} "
+            f"(C={w.concurrency}), {peaks[lo]} with {lo}."
+        )
     # one slot only (sequential): every request waits for the whole queue ahead of it
     pooled = {k: v for k, v in waits.items() if k not in single} or waits
     tw = t[(t["workload_id"] == w.workload_id) & t["strategy"].isin(list(pooled))]
@@ -217,13 +249,19 @@ def _timeline(run: RunLike, wid: str | None) -> list[str]:
             f"{most}: {fmt_s(waits[most])} on average between being ready and starting "
             "(grey lines)."
         )
+    elif len(pooled) == 1:
+        (name, wait), *_ = pooled.items()
+        second = f"With {name}, requests waited {fmt_s(wait)} on average for a slot (grey lines)."
     else:
         second = (
-            f"Requests waited {fmt_s(min(pooled.values()))} to {fmt_s(max(pooled.values()))}"
-            " on average for a slot (grey lines); the repeats cannot tell the concurrent "
-            "strategies apart on this."
+            f"Requests waited {fmt_span(pooled, who='with ')} on average for a slot (grey "
+            "lines); the repeats cannot tell the concurrent strategies apart on this."
         )
     return [first, second]
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
 @reads("latency")
@@ -239,24 +277,22 @@ def _latency(run: RunLike, _wid: str | None) -> list[str]:
     r = r.merge(t[["trial_id"]], on="trial_id").astype({"strategy": str})
     q = r.groupby("strategy")["latency_s"].quantile([0.5, 0.99]).unstack()
     q.columns = ["p50", "p99"]
-    fast, slow = q["p50"].idxmin(), q["p50"].idxmax()
     configured = configured_percentiles(w.latency, np.array([50.0]))
     server = (
         f"; the server's configured median is {fmt_s(configured[0])}"
         if configured is not None
         else ""
     )
-    first = (
-        f"{w.label}: median latency ranged from {fmt_s(q.loc[fast, 'p50'])} ({fast}) to "
-        f"{fmt_s(q.loc[slow, 'p50'])} ({slow}){server}."
-    )
+    first = f"{w.label}: median latency {fmt_span(q['p50'].to_dict())}{server}."
+    if len(q) == 1:
+        return [first, f"Its p99 was {fmt_s(q['p99'].iloc[0])}."]
     worst = standout(t[t["workload_id"] == w.workload_id], "latency_p99_s")
     if worst is not None:
         return [first, f"The worst tail was {worst}'s: p99 {fmt_s(q.loc[worst, 'p99'])}."]
     return [
         first,
-        f"The tails were alike: p99 from {fmt_s(q['p99'].min())} to "
-        f"{fmt_s(q['p99'].max())}, differences the repeats cannot tell from noise.",
+        f"The tails were alike: p99 {fmt_span(q['p99'].to_dict())}, differences the "
+        "repeats cannot tell from noise.",
     ]
 
 
@@ -271,13 +307,15 @@ def _breakdown(run: RunLike, _wid: str | None) -> list[str]:
         return []
     tw = t[t["workload_id"] == ws[0].workload_id]
     g = tw.groupby("strategy")[["wall_s", "cpu_user_s", "cpu_sys_s"]].median()
-    share = (g["cpu_user_s"] + g["cpu_sys_s"]) / g["wall_s"]
-    hi, lo = share.idxmax(), share.idxmin()
+    cpu = g["cpu_user_s"] + g["cpu_sys_s"]
+    share = cpu / g["wall_s"]  # cores kept busy, as the chart's bars draw it
+    busy = {k: (cpu[k], g.loc[k, "wall_s"]) for k in share.index}
     first = (
-        f"{ws[0].label}: the client was busy on the CPU for {share[hi]:.0%} of the wall "
-        f"time with {hi} and {share[lo]:.0%} with {lo}; the rest was waiting on the network."
+        f"{ws[0].label}: over its wall time the client kept busy "
+        + _busy_span(busy)
+        + ("; the rest was waiting on the network." if share.max() < 0.995 else ".")
     )
-    if share[hi] < 0.5:
+    if share.max() < 0.5:
         first += " Latency, not the CPU, sets the pace here."
     r = requests_of(run, t.loc[t["workload_id"] == ws[0].workload_id, "trial_id"])
     if r.empty:
@@ -289,12 +327,19 @@ def _breakdown(run: RunLike, _wid: str | None) -> list[str]:
     concurrent = wait.drop(single, errors="ignore")
     pool = concurrent if len(concurrent) else wait
     most = standout(tw[tw["strategy"].astype(str).isin(list(pool.index))], "wait_mean_s")
-    if most is None:
+    if most is None and len(pool) == 1:
+        name = pool.index[0]
         return [
             first,
-            f"Per request, the strategies waited {fmt_s(pool.min())} to "
-            f"{fmt_s(pool.max())} for a slot and were served in {fmt_s(service.min())} "
-            f"to {fmt_s(service.max())}, on average.",
+            f"Per request, {name} waited {fmt_s(pool[name])} for a slot and was served in "
+            f"{fmt_s(service[name])}, on average.",
+        ]
+    if most is None:
+        served = service[list(pool.index)]
+        return [
+            first,
+            f"Per request, the strategies waited {fmt_span(pool.to_dict())} for a slot and "
+            f"were served in {fmt_span(served.to_dict())}, on average.",
         ]
     return [
         first,
@@ -303,43 +348,66 @@ def _breakdown(run: RunLike, _wid: str | None) -> list[str]:
     ]
 
 
+def _busy_span(busy: dict[str, tuple[float, float]]) -> str:
+    """Cores kept busy per strategy (one fact for one strategy, else the two ends)."""
+    share = {k: c / w for k, (c, w) in busy.items() if w > 0}
+    if len(share) == 1:
+        (name, (c, w)), *_ = busy.items()
+        return f"{fmt_cores(c, w)} with {name}"
+    lo, hi = min(share, key=share.__getitem__), max(share, key=share.__getitem__)
+    if fmt_cores(*busy[lo]) == fmt_cores(*busy[hi]):
+        return f"{fmt_cores(*busy[hi])} with every strategy"
+    return f"{fmt_cores(*busy[hi])} with {hi} and {fmt_cores(*busy[lo])} with {lo}"
+
+
 @reads("probes")
 def _probes(run: RunLike, _wid: str | None) -> list[str]:
-    p = run.probes
-    if p is None or p.empty:
+    drawn = probe_samples(run)  # the workload and samples the chart draws, no others
+    if drawn is None:
         return []
+    main, p = drawn
     t = ok_trials(run)
-    p = p.astype({"trial_id": str, "kind": str}).merge(t[["trial_id"]], on="trial_id")
-    p = p.astype({"strategy": str})
+    t = t[t["workload_id"] == main.workload_id]
     out = []
     for kind, what in (("loop_lag", "event-loop lag"), ("heartbeat", "thread heartbeat delay")):
         pk = p[p["kind"] == kind]
         if pk.empty:
             continue
-        mx = pk.groupby("strategy")["lag_s"].max()
-        p99 = pk.groupby("strategy")["lag_s"].quantile(0.99)
+        lags = pk.groupby("strategy")["lag_s"]
+        mx = lags.max()
+        # the p99 where every strategy has the samples to state it (as the chart draws it)
+        tail = "p99" if all(enough_samples(k, 99) for k in lags.count()) else "max"
+        top = lags.quantile(0.99) if tail == "p99" else mx
         # per trial, so that one spike in one repeat is not a finding
         per_trial = t[t["strategy"].isin(list(mx.index))]
-        worst = standout(per_trial, f"{kind}_p99_s")
-        best = standout(per_trial, f"{kind}_p99_s", highest=False)
-        if worst is None:
+        worst = standout(per_trial, f"{kind}_{tail}_s")
+        best = standout(per_trial, f"{kind}_{tail}_s", highest=False)
+        if len(top) == 1:
+            text = f"{what.capitalize()} with {top.index[0]}: {tail} {fmt_s(top.iloc[0])}"
+            if tail != "max":
+                text += f", max {fmt_s(mx.iloc[0])}"
+        elif worst is None:
             text = (
-                f"{what.capitalize()}: p99 from {fmt_s(p99.min())} to {fmt_s(p99.max())} "
-                "across strategies, too close for the repeats to single one out"
+                f"{what.capitalize()}: {tail} {fmt_span(top.to_dict())}, too close for the "
+                "repeats to single one out"
             )
         else:
-            text = f"Worst {what}: {worst}, p99 {fmt_s(p99[worst])} (max {fmt_s(mx[worst])})"
+            text = f"Worst {what}: {worst}, {tail} {fmt_s(top[worst])}"
+            if tail != "max":
+                text += f" (max {fmt_s(mx[worst])})"
             if best is not None and best != worst:
-                text += f"; best {best}, p99 {fmt_s(p99[best])}"
+                text += f"; best {best}, {tail} {fmt_s(top[best])}"
         out.append(text + ".")
         last_kind = (what, pk)
-    if len(out) == 1:
+    if len(out) == 1 and enough_samples(len(last_kind[1]), 50):
         what, pk = last_kind
         out.append(
             f"Half of all {what} samples were under {fmt_s(pk['lag_s'].median())}; "
             "a blocked event loop or a busy GIL shows as the spikes above that."
         )
-    return out
+    if not out:
+        return []
+    return [f"{main.label}: {out[0]}", *out[1:]]
 
 
 @reads("errors")
@@ -373,116 +441,3 @@ def _errors(run: RunLike, _wid: str | None) -> list[str]:
         + (f"; counts disagreed in {mismatch} trial(s)." if mismatch else ".")
     )
     return [first, second]
-
-
-@reads("interpreters")
-def _interpreters(run: RunLike, _wid: str | None) -> list[str]:
-    grids = interpreter_grids(run)
-    if not grids:
-        return []
-    gaps = []  # per workload and strategy: slowest interpreter over fastest, with its interval
-    for grid in grids:
-        for strategy in grid.efficiency.index:
-            walls = {
-                p: grid.walls[(strategy, p)] for p in grid.pythons if (strategy, p) in grid.walls
-            }
-            if len(walls) < 2:
-                continue
-            medians = {p: float(np.median(w)) for p, w in walls.items()}
-            fast = min(medians, key=medians.__getitem__)
-            slow = max(medians, key=medians.__getitem__)
-            ratio, lo, hi = stats.ratio_ci(walls[slow].tolist(), walls[fast].tolist())
-            gaps.append((lo > 1, ratio, lo, hi, strategy, fast, slow, grid.label))
-    if not gaps:
-        return []
-    supported = [g for g in gaps if g[0]]
-    _, ratio, lo, hi, strategy, fast, slow, label = max(supported or gaps, key=lambda g: g[1])
-    if supported:
-        first = (
-            f"{label}: {strategy} took {fmt_x(ratio)} as long on Python {slow} as on "
-            f"{fast} (95% CI {lo:.3g}{DASH}{hi:.3g}), the largest difference between "
-            f"interpreters that the repeats support"
-        )
-        others = len(supported) - 1
-        first += (
-            f"; {others} other strategy/workload pair(s) differ measurably too."
-            if others
-            else "; every other difference is within noise."
-        )
-    elif np.isnan(lo):
-        first = (
-            f"The largest gap between interpreters was {strategy}'s on {label}, "
-            f"{fmt_x(ratio)} between Python {fast} and {slow}, but one repeat gives no "
-            f"interval: whether it is more than noise needs more repeats."
-        )
-    else:
-        first = (
-            f"No strategy ran measurably faster on one interpreter than on another: the "
-            f"largest gap, {strategy} on {label} at {fmt_x(ratio)} between Python {fast} "
-            f"and {slow}, is within noise (95% CI {lo:.3g}{DASH}{hi:.3g})."
-        )
-    cells = pd.concat([g.efficiency.stack().rename("e") for g in grids]).dropna()
-    if cells.empty:
-        return [first]
-    per_python = cells.groupby(level=1).median().sort_values()
-    best, worst = cells.idxmax(), cells.idxmin()
-    second = (
-        "Median efficiency over every strategy and workload: "
-        + ", ".join(f"Python {p} {e:.2f}" for p, e in per_python.iloc[::-1].items())
-        + f"; highest cell {best[0]} on {best[1]} ({cells.max():.2f}), lowest {worst[0]} on "
-        f"{worst[1]} ({cells.min():.2f})."
-    )
-    return [first, second]
-
-
-@reads("client_cpu")
-def _client_cpu(run: RunLike, _wid: str | None) -> list[str]:
-    panels = client_cpu(run)
-    if not panels:
-        return []
-    label, rows = panels[0]
-    best, worst = rows.iloc[0], rows.iloc[-1]
-    first = (
-        f"{label}: the least client CPU per request was {_combo(best)}'s, "
-        f"{best['median']:.3g} ms; the most {_combo(worst)}'s, {worst['median']:.3g} ms "
-        f"({fmt_x(worst['median'] / best['median'])})."
-    )
-    gains: list[tuple[float, tuple[str, str]]] = []
-    for _, rows in panels:
-        on = rows[rows["loop"] == "uvloop"].set_index(["strategy", "client"])["median"]
-        off = rows[rows["loop"] == "asyncio"].set_index(["strategy", "client"])["median"]
-        both = on.index.intersection(off.index)
-        gains.extend((off[k] / on[k], k) for k in both if on[k] > 0)
-    if not gains:
-        return [first]
-    lo, hi = min(gains), max(gains)
-    span = (
-        f"{fmt_x(lo[0])} ({', '.join(lo[1])})"
-        if lo == hi
-        else f"from {fmt_x(lo[0])} ({', '.join(lo[1])}) to {fmt_x(hi[0])} ({', '.join(hi[1])})"
-    )
-    return [
-        first,
-        f"Client CPU per request on asyncio's own event loop over that on uvloop: {span}.",
-    ]
-
-
-def _combo(row: pd.Series) -> str:
-    loop = f" on {row['loop']}" if row["loop"] else ""
-    return f"{row['strategy']} with {row['client'] or 'its own client'}{loop}"
-
-
-@reads("scale_out")
-def _scale_out(run: RunLike, _wid: str | None) -> list[str]:
-    lines = []
-    for label, rows in scale_out(run)[:2]:
-        top_c = rows["concurrency"].max()
-        at = rows[rows["concurrency"] == top_c].set_index("strategy")["throughput_median_rps"]
-        if "asyncio" not in at or len(at) < 2:
-            continue
-        base = at["asyncio"]
-        others = "; ".join(
-            f"{name} {_rate(v)} ({fmt_x(v / base)})" for name, v in at.items() if name != "asyncio"
-        )
-        lines.append(f"{label}, C={top_c}: asyncio reached {_rate(base)}; {others}.")
-    return lines

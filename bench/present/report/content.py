@@ -20,7 +20,7 @@ from bench.present.charts.text import DASH, IDEAL_NOTE, TIMES, fmt_s
 from bench.present.report.model import ChartEntry, Report, Table
 from bench.present.report.readings import reading
 from bench.results.stats import MIN_SAMPLES
-from bench.system import is_busy
+from bench.system import busy_during, is_busy
 
 # The collector's bottleneck labels (bench/results/collect.py) in words.
 BOTTLENECK_WORDS = {
@@ -115,15 +115,27 @@ def _warnings(run: RunLike) -> list[str]:
             f"`flagbench suite {meta.get('suite', 'SUITE')} --resume {run.path}`."
         )
     cpus = meta.get("cpu_count")
+    use = meta.get("cpu_during_run")
     for key, when, at_end in (
         ("loadavg_at_start", "started", False),
         ("loadavg_at_end", "ended", True),
     ):
         load = _load(meta, key)
+        if at_end and use:  # measured: whose CPU time it was, not a load average
+            during = busy_during(use)
+            if during:
+                out.append(during[0].upper() + during[1:] + ".")
+            continue
         if isinstance(cpus, int) and is_busy(load, cpus, at_end):
+            whose = (
+                "this run's own worker processes and flag server are part of that load"
+                if at_end
+                else "other programs competed with the trials for the CPU"
+            )
             out.append(
                 f"The machine was busy when the run {when} (load average {load:.2f} on "
-                f"{cpus} CPUs): timings may be noisier and slower than on a quiet machine."
+                f"{cpus} CPUs; {whose}): timings may be noisier and slower than on a quiet "
+                "machine."
             )
     t = run.trials.copy()
     if len(t):

@@ -105,7 +105,7 @@ def _blocking(run: RunLike, _wid: str | None) -> list[str]:
     for r in (slow, fast):
         if r["strategy"] in zero.index:
             was = zero.loc[r["strategy"], "wall_s"]
-            growth.append(f"{r['strategy']} {fmt_x(r['wall_s'] / was)} (from {fmt_s(was)})")
+            growth.append(f"{fmt_x(r['wall_s'] / was)} with {r['strategy']} (from {fmt_s(was)})")
     second = ""
     if growth:
         second = (

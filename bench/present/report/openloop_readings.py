@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pandas as pd
 
 from bench.present.charts.data import RunLike, strategies
-from bench.present.charts.openloop import open_loop_table
+from bench.present.charts.openloop import omission_percentile, open_loop_table
 from bench.present.charts.registry import reads
 from bench.present.charts.text import TIMES, fmt_s
 
@@ -39,17 +39,29 @@ def _latency(run: RunLike, _wid: str | None) -> list[str]:
     if table.empty:
         return []
     low, high = table["rate"].min(), table["rate"].max()
+    # the highest percentile the chart draws at every rate (bench.charts.openloop masks the
+    # ones a trial's requests cannot state)
+    label = next(
+        (t for t in ("p99", "p90", "p50") if table[f"latency_corrected_{t}_s"].notna().all()),
+        None,
+    )
+    if label is None:
+        return []
+    col = f"latency_corrected_{label}_s"
     parts = []
     for name, d in _by_strategy(run, table):
         first, last = d.iloc[0], d.iloc[-1]
+        deeper = last["latency_corrected_p99_9_s"]
         parts.append(
-            f"{name} {fmt_s(first['latency_corrected_p99_s'])} at {first['rate']:g}/s "
-            f"to {fmt_s(last['latency_corrected_p99_s'])} at {last['rate']:g}/s "
-            f"(p99.9 {fmt_s(last['latency_corrected_p99_9_s'])})"
+            f"{name} {fmt_s(first[col])} at {first['rate']:g}/s "
+            f"to {fmt_s(last[col])} at {last['rate']:g}/s"
+            + (f" (p99.9 {fmt_s(deeper)})" if deeper == deeper else "")
         )
     capacity = table["capacity_rps"].iloc[0]
     return [
-        f"Corrected p99 from {low:g} to {high:g} arrivals per second: " + "; ".join(parts) + ".",
+        f"Corrected {label} from {low:g} to {high:g} arrivals per second: "
+        + "; ".join(parts)
+        + ".",
         f"C requests in flight carry at most {capacity:,.0f}/s at this latency; past a "
         "model's knee, queued arrivals wait ever longer, so the corrected percentiles "
         "climb with the length of the run.",
@@ -61,17 +73,20 @@ def _omission(run: RunLike, _wid: str | None) -> list[str]:
     table = open_loop_table(run)
     if table.empty:
         return []
+    tail = omission_percentile(table)  # the percentile the chart compares
+    if tail is None:
+        return []
     parts = []
     for name, d in _by_strategy(run, table):
         worst = d.loc[d["understated"].idxmax()]
         parts.append(
             f"{name} at {worst['rate']:g}/s "
-            f"{fmt_s(worst['latency_uncorrected_p99_s'])} against "
-            f"{fmt_s(worst['latency_corrected_p99_s'])} "
+            f"{fmt_s(worst[f'latency_uncorrected_{tail}_s'])} against "
+            f"{fmt_s(worst[f'latency_corrected_{tail}_s'])} "
             f"({worst['understated']:.1f}{TIMES})"
         )
     return [
-        "The p99 from the actual start understates the p99 from the scheduled arrival "
+        f"The {tail} from the actual start understates the {tail} from the scheduled arrival "
         "most: " + "; ".join(parts) + "."
     ]
 
