@@ -79,9 +79,7 @@ def run(
 ) -> list[RequestRecord]:
     """Run every job on a fresh event loop; Ctrl-C returns what finished. ``consume`` is how
     results reach the caller (strategies.consume); "" is the bounded producer."""
-    t0 = time.perf_counter()
-    ledger = _jobs.Ledger(jobs, t0, progress)
-    _jobs.prepare(settings)
+    ledger = _jobs.begin(jobs, settings, progress)
     with contextlib.suppress(KeyboardInterrupt, asyncio.CancelledError):
         run_loop(_main(jobs, settings, ledger, probes, offload, client, consume), loop)
     return ledger.close()

@@ -141,6 +141,14 @@ def prepare(settings: Settings) -> None:
         os.makedirs(settings.save_dir, exist_ok=True)
 
 
+def begin(jobs: Sequence[Job], settings: Settings, progress: Progress | None) -> Ledger:
+    """Every strategy's first step: the clock's zero (each job is queued at it), the ledger
+    that accounts for every job, and the run's preparation."""
+    ledger = Ledger(jobs, time.perf_counter(), progress)
+    prepare(settings)
+    return ledger
+
+
 class Ledger:
     """Collects each job's records exactly once, so no job is counted twice or dropped.
 

@@ -173,8 +173,7 @@ class DaskStrategy:
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
         choice = choose(self, settings)
-        t0 = time.perf_counter()
-        ledger = _jobs.Ledger(jobs, t0, progress)
+        ledger = _jobs.begin(jobs, settings, progress)
         if not jobs:
             return ledger.close()
         own = self._cluster is None

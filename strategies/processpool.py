@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 from collections.abc import Sequence
 from concurrent.futures import Future, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -92,11 +91,10 @@ class ProcessPoolStrategy:
     ) -> list[RequestRecord]:
         choose(self, settings)
         mode = consume.resolve(self, settings)
-        t0 = time.perf_counter()
-        ledger = _jobs.Ledger(jobs, t0, progress)
+        ledger = _jobs.begin(jobs, settings, progress)
+        t0 = ledger.t_queued
         if not jobs:
             return ledger.close()
-        _jobs.prepare(settings)
         method = resolved_start_method(settings.start_method)
         size = chunk_size(len(jobs), settings.concurrency)
         chunks = [

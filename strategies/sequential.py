@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Sequence
 
 from . import _jobs
@@ -37,9 +36,8 @@ class SequentialStrategy:
         probes: list[ProbeSample] | None = None,
     ) -> list[RequestRecord]:
         choice = choose(self, settings)
-        t0 = time.perf_counter()
-        ledger = _jobs.Ledger(jobs, t0, progress)
-        _jobs.prepare(settings)
+        ledger = _jobs.begin(jobs, settings, progress)
+        t0 = ledger.t_queued
         worker = f"{os.getpid()}/{threading.current_thread().name}"
         session = new_session(choice.client)
         client = Client(session, settings, worker)

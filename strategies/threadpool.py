@@ -48,9 +48,8 @@ class ThreadPoolStrategy:
     ) -> list[RequestRecord]:
         choice = choose(self, settings)
         mode = consume.resolve(self, settings)
-        t0 = time.perf_counter()
-        ledger = _jobs.Ledger(jobs, t0, progress)
-        _jobs.prepare(settings)
+        ledger = _jobs.begin(jobs, settings, progress)
+        t0 = ledger.t_queued
         stop = threading.Event()
         local = threading.local()
         sessions: list[SyncTransport] = []
