@@ -38,6 +38,7 @@ def _frames(run) -> list[pd.DataFrame]:
     for make in (gil_table, blocking_table, switch_table, open_loop_table):
         with contextlib.suppress(KeyError, ValueError):
             out.append(make(run))
+    out += _lessons_frames(run)
     ws = data.workloads(run)  # what the charts select: each workload's ideal and its rate
     out.append(pd.DataFrame([{"ideal_s": w.ideal_s, "ideal_rps": w.ideal_rps} for w in ws]))
     t = data.ok_trials(run)
@@ -76,6 +77,34 @@ def _frames(run) -> list[pd.DataFrame]:
                     g.quantile(0.99).to_frame(),
                     g.max().to_frame(),
                 ]
+    return out
+
+
+def _lessons_frames(run) -> list[pd.DataFrame]:
+    """What the lessons' readings compute from the trials their charts draw: each mode's gap
+    to as_completed (and how much sooner its first response came), a result's wait behind its
+    response, the jobs a TaskGroup cancelled, and
+    the spinner's longest tick (its interval plus its lateness) and when it ended."""
+    from bench.present.charts import lessons_data as ld
+
+    out = []
+    for faulty in (False, True):
+        c = ld.consume_trials(run, faulty)
+        if c.empty:
+            continue
+        c = c.assign(
+            held_at_half_s=c["half_result_s"] - c["half_response_s"],
+            n_cancelled=c["n_jobs"] - c["n_delivered"],
+        )
+        out.append(c.select_dtypes("number"))
+        for _, g in c.groupby("strategy"):
+            by_mode = g.set_index(g["consume"].astype(str))
+            if "as_completed" in by_mode.index:
+                for col in ("half_result_s", "first_response_s"):  # gaps and head starts
+                    gap = by_mode[col] - by_mode.loc["as_completed", col]
+                    out.append(gap.abs().to_frame())
+    ticks = [s.longest(k) for s in ld.spinner_trials(run) for k, _ in ld.SPINNER_KINDS]
+    out.append(pd.DataFrame(ticks, columns=["longest_tick_s", "its_end_s"]))
     return out
 
 

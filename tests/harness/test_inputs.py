@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench import cli
+from bench.cli.run import suite_from_run_args
 from bench.define.spec import Suite
 from bench.define.workload import Workload
 from bench.run.checks import check_size
@@ -32,7 +33,7 @@ def test_a_bad_suite_file_is_one_line(tmp_path, run_cli, content, expected):
 def test_country_codes_may_follow_the_options():
     parser = cli.build_parser()
     args = cli.parse_args(parser, ["run", "asyncio", "--repeats", "1", "BR", "-m", "2", "CN"])
-    suite = cli.suite_from_run_args(args)
+    suite = suite_from_run_args(args)
     assert suite.strategies == ("asyncio",) and suite.repeats == 1
     assert suite.workloads[0].codes == "BR CN" and suite.workloads[0].concurrency == 2
 

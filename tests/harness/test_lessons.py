@@ -153,3 +153,9 @@ def test_a_consume_mode_a_strategy_lacks_is_one_line_and_exit_2(tmp_path):
         "as_completed, map"
     ]
     assert not any(tmp_path.iterdir())
+
+
+def test_every_number_in_the_lessons_readings_comes_from_the_run(tiny_run, tmp_path):
+    from ..claims import unclaimed
+
+    assert unclaimed(tiny_run, tmp_path) == []
