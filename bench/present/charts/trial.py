@@ -303,7 +303,13 @@ def _latency_panel(
 # ---------------------------------------------------------------- 5. where the time goes
 
 
-@chart(kind="breakdown", title="Where the time goes", stem="where-time-goes", order=50)
+@chart(
+    kind="breakdown",
+    title="Where the time goes",
+    stem="where-time-goes",
+    order=50,
+    when=has_requests,
+)
 def fig_breakdown(run: RunLike) -> Figure | None:
     """Wall time vs client CPU (user, system), and per-request wait vs service time."""
     t = ok_trials(run)
