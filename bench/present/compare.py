@@ -107,22 +107,20 @@ def samples(run: store.Run, t: pd.DataFrame) -> dict[str, np.ndarray]:
     with rounds (an imported pytest-benchmark), its rounds' times: the samples of that one
     benchmark. Rounds are split by trial id as arrays, never one Python object per round."""
     parts: dict[str, list[np.ndarray]] = defaultdict(list)
-    key_of = dict(zip(t["trial_id"].tolist(), t["key"].tolist(), strict=True))
+    with_rounds = np.zeros(len(t), dtype=bool)
     r = run.rounds
     if len(r):
+        key_of = dict(zip(t["trial_id"].tolist(), t["key"].tolist(), strict=True))
         r = r[r["trial_id"].isin(list(key_of))]
         ids = r["trial_id"].to_numpy()
         order = np.argsort(ids, kind="stable")
         trial_ids, starts = np.unique(ids[order], return_index=True)
-        for trial_id, times in zip(
-            trial_ids.tolist(),
-            np.split(r["time_s"].to_numpy(float)[order], starts[1:]),
-            strict=True,
-        ):
-            parts[key_of.pop(trial_id)].append(times)
-    walls = dict(zip(t["trial_id"].tolist(), t["wall_s"].to_numpy(float), strict=True))
-    for trial_id, key in key_of.items():  # the trials without rounds
-        parts[key].append(np.array([walls[trial_id]]))
+        times = np.split(r["time_s"].to_numpy(float)[order], starts[1:])
+        for trial_id, part in zip(trial_ids.tolist(), times, strict=True):
+            parts[key_of[trial_id]].append(part)
+        with_rounds = t["trial_id"].isin(trial_ids).to_numpy()
+    for key, walls in t[~with_rounds].groupby("key", sort=False)["wall_s"]:
+        parts[str(key)].append(walls.to_numpy(float))
     return {key: np.concatenate(p) for key, p in parts.items()}
 
 
