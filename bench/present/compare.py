@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -123,17 +124,23 @@ def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, tuple[int, int]]:
 def samples(run: store.Run, t: pd.DataFrame) -> dict[str, np.ndarray]:
     """The times to compare, per key of ``keyed``: each trial's wall time, or, for a trial
     with rounds (an imported pytest-benchmark), its rounds' times: the samples of that one
-    benchmark."""
-    key_of = t.set_index("trial_id")["key"]
-    keys, values = [t["key"].to_numpy(object)], [t["wall_s"].to_numpy(float)]
+    benchmark. Rounds are split by trial id as arrays, never one Python object per round."""
+    parts: dict[str, list[np.ndarray]] = defaultdict(list)
+    with_rounds = np.zeros(len(t), dtype=bool)
     r = run.rounds
     if len(r):
-        r = r[r["trial_id"].isin(key_of.index)]
-        with_rounds = t["trial_id"].isin(r["trial_id"].unique()).to_numpy()
-        keys = [keys[0][~with_rounds], r["trial_id"].map(key_of).to_numpy(object)]
-        values = [values[0][~with_rounds], r["time_s"].to_numpy(float)]
-    series = pd.Series(np.concatenate(values), index=np.concatenate(keys))
-    return {str(k): g.to_numpy(float) for k, g in series.groupby(level=0, sort=False)}
+        key_of = dict(zip(t["trial_id"].tolist(), t["key"].tolist(), strict=True))
+        r = r[r["trial_id"].isin(list(key_of))]
+        ids = r["trial_id"].to_numpy()
+        order = np.argsort(ids, kind="stable")
+        trial_ids, starts = np.unique(ids[order], return_index=True)
+        times = np.split(r["time_s"].to_numpy(float)[order], starts[1:])
+        for trial_id, part in zip(trial_ids.tolist(), times, strict=True):
+            parts[key_of[trial_id]].append(part)
+        with_rounds = t["trial_id"].isin(trial_ids).to_numpy()
+    for key, walls in t[~with_rounds].groupby("key", sort=False)["wall_s"]:
+        parts[str(key)].append(walls.to_numpy(float))
+    return {key: np.concatenate(p) for key, p in parts.items()}
 
 
 def _open_loop(g: pd.DataFrame, side: str) -> dict[str, float]:
