@@ -1,33 +1,54 @@
-"""Check the regression gate on this machine: A/A pairs, then a run with real added CPU work.
+"""Measure the regression gate on this machine: its false alarms, its power, and the drift.
 
-Runs ``--pairs`` pairs of a suite (two runs of the same code, one after the other), compares
-each pair with ``flagbench compare A B --fail-above PCT``, and counts the false alarms (the gate
-should fire in at most one of ten). It estimates the machine's run-to-run drift from those
-pairs, to set against the gate's allowance (``--drift``, 3% by default). Then it runs the suite
-once more with ``--cpu-work`` added to every workload and compares it with the first run
-(``--ignore cpu_work``): that real slowdown must be flagged. Every run is kept under ``--out``;
-the run ids are printed. Exit status 0 when both hold, 1 otherwise.
+Runs ``--rounds`` rounds of three runs of a suite, one after the other: A1, A2 (the same code
+twice: an A/A pair) and B, the suite with every request's latency ``--slowdown`` times longer
+for the strategies in ``--slow`` (default: all of them; each draw of the server's lognormal
+latency is exactly that much longer). Each pair goes through the gate as ``flagbench compare
+A1 A2 --fail-above PCT`` and ``flagbench compare A1 B --ignore latency --fail-above PCT`` do.
 
-    .venv/bin/python scripts/aa_gate.py                       # quick suite, 10 pairs: ~25 min
-    .venv/bin/python scripts/aa_gate.py --suite my.toml --pairs 2 --out /tmp/aa
+- **False alarms**: A/A pairs in which the gate FAILs.
+- **Power, per strategy**: slowdown pairs in which the gate fails on that strategy. The gate
+  tests each configuration at ALPHA / m (Bonferroni, m the number of tests), whatever the
+  others do, so a strategy's detection in a run where every strategy is slower is its
+  detection when it alone is slower; one B run measures every strategy's power at once.
+- **Drift** per measure, from the A/A pairs (``bench.results.drift``: unclipped, with its
+  interval); with ``--pairs-needed`` (10) pairs or more it is stored in the results folder
+  (``--store``, the parent of ``--out``), where ``flagbench compare`` takes its allowance from.
+
+Rates are given with Wilson 95% intervals, for the allowance the gate would use before this
+measurement (the stored one, or the default) and for the one just measured (in-sample, so a
+little optimistic). The load average is printed with every run. Runs are kept under ``--out``
+with a manifest, so ``--analyse`` can redo the tables without running anything.
+
+    .venv/bin/python scripts/aa_gate.py                     # quick suite, 10 rounds: ~30 min
+    .venv/bin/python scripts/aa_gate.py --rounds 2 --slow asyncio,threadpool --out /tmp/aa
+    .venv/bin/python scripts/aa_gate.py --analyse --out /tmp/aa
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
+import json
 import math
+import os
+import platform
+import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 
-import numpy as np
+import pandas as pd
 
-from bench.present.compare import keyed
-from bench.results import gate, stats, store
+from bench.present.compare import compare_many
+from bench.present.compare_words import format_comparison
+from bench.results import drift, gate, store
 
 ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = "aa-gate.json"
 
 
 def flagbench(*args: str) -> subprocess.CompletedProcess[str]:
@@ -36,12 +57,18 @@ def flagbench(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def run_suite(suite: str, out: Path) -> Path:
+def load_words() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def run_suite(suite: str, out: Path) -> tuple[Path, str]:
+    load = load_words()
     proc = flagbench("suite", suite, "--out", str(out), "--no-report")
     if proc.returncode != 0:
         sys.exit(f"aa_gate: flagbench suite {suite} failed:\n{proc.stderr}")
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("results: "))
-    return Path(line.removeprefix("results: "))
+    return Path(line.removeprefix("results: ")), load
 
 
 def suite_text(suite: str) -> str:
@@ -50,91 +77,202 @@ def suite_text(suite: str) -> str:
     return (resources.files("bench.define.suites") / f"{suite}.toml").read_text(encoding="utf-8")
 
 
-def with_cpu_work(text: str, cpu_work: str) -> str:
-    """The suite with ``cpu_work`` in its [defaults] (a table added if it has none)."""
-    line = f'cpu_work = "{cpu_work}"\n'
-    if "\n[defaults]\n" in f"\n{text}":
-        return f"\n{text}".replace("\n[defaults]\n", "\n[defaults]\n" + line, 1).lstrip("\n")
-    return text.rstrip("\n") + "\n\n[defaults]\n" + line
+def _scaled(match: re.Match[str], factor: float) -> str:
+    return f"{float(match.group(1)) * factor:g}ms"
 
 
-def drift_estimate(pairs: list[tuple[Path, Path]]) -> float:
-    """Run-to-run sd of a configuration's log ratio, beyond what the repeats explain:
-    sqrt(mean(d^2 - se^2)) over every configuration of every pair (method of moments)."""
-    excess = []
-    for a, b in pairs:
-        ta, tb = keyed(store.load(a)), keyed(store.load(b))
-        for key, ga in ta.groupby("key"):
-            gb = tb[tb["key"] == key]
-            d, se, _ = stats.log_diff(gb["wall_s"].to_numpy(float), ga["wall_s"].to_numpy(float))
-            if not math.isnan(se):
-                excess.append(d**2 - se**2)
-    return math.sqrt(max(float(np.mean(excess)), 0.0)) if excess else math.nan
+def slowed(text: str, factor: float, only: list[str]) -> str:
+    """The suite with every workload's latency ``factor`` times longer for ``only`` (all
+    strategies if empty): a workload for them at the longer latency, one for the others as it
+    was. Latencies must be written in ms (``50ms``, ``lognormal:median=50ms,sigma=0.5``)."""
+    blocks = text.split("[[workloads]]")
+    out = [blocks[0]]
+    for block in blocks[1:]:
+        longer = re.sub(
+            r'^(latency\s*=\s*")([^"]*)(")',
+            lambda m: (
+                m.group(1)
+                + re.sub(r"(\d+(?:\.\d+)?)ms", lambda x: _scaled(x, factor), m.group(2))
+                + m.group(3)
+            ),
+            block,
+            flags=re.M,
+        )
+        if longer == block:
+            sys.exit("aa_gate: a workload has no latency in ms to slow down")
+        if not only:
+            out.append(longer)
+            continue
+        names = json.dumps(only)
+        out.append(longer.rstrip("\n") + f"\nstrategies = {names}\n\n")
+        rest = [s for s in strategies_of(text) if s not in only]
+        if rest:
+            out.append(block.rstrip("\n") + f"\nstrategies = {json.dumps(rest)}\n\n")
+    return "[[workloads]]".join(out)
+
+
+def strategies_of(text: str) -> list[str]:
+    m = re.search(r"^strategies\s*=\s*(\[[^\]]*\])", text, flags=re.M)
+    if not m:
+        sys.exit("aa_gate: the suite must list its strategies")
+    return list(json.loads(m.group(1)))
+
+
+def wilson(k: int, n: int) -> tuple[float, float]:
+    """Wilson's 95% interval of a proportion k / n (sound at 0 and at n, unlike k/n +- 2 se)."""
+    if n == 0:
+        return math.nan, math.nan
+    z = 1.959963984540054
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def rate(k: int, n: int) -> str:
+    low, high = wilson(k, n)
+    return f"{k}/{n} = {100 * k / n:.0f}% (95% interval {100 * low:.0f} to {100 * high:.0f}%)"
+
+
+def tables(rounds: list[dict[str, str]], allowance: float | Mapping[str, float]):
+    aa, slow = [], []
+    for r in rounds:
+        a1, a2, b = (store.load(Path(r[k])) for k in ("a1", "a2", "b"))
+        aa.append(compare_many(a1, [a2], (), allowance))
+        slow.append(compare_many(a1, [b], ("latency",), allowance))
+    return aa, slow
+
+
+def write_tables(
+    path: Path, rounds: list[dict[str, str]], aa: list[pd.DataFrame], slow: list[pd.DataFrame]
+) -> None:
+    """Every test of every pair, with the load of its runs: the simulation's data."""
+    keep = ["strategy", "measure", "log_ratio", "se", "df", "n_a", "n_b"]
+    parts = [
+        t[keep].assign(kind=kind, pair=i + 1, load=rounds[i]["load"])
+        for kind, tables_ in (("aa", aa), ("slow", slow))
+        for i, t in enumerate(tables_)
+    ]
+    pd.concat(parts).to_csv(path, index=False, float_format="%.6g")
+    print(f"tables: {path}")
+
+
+def measured_drift(aa: list[pd.DataFrame]) -> dict[str, drift.Estimate]:
+    out = {}
+    for measure in gate.LABELS:
+        per_pair = [
+            [(d, se) for d, se in zip(t["log_ratio"], t["se"], strict=True) if not math.isnan(se)]
+            for t in (t[t["measure"] == measure] for t in aa)
+        ]
+        if any(per_pair):
+            out[measure] = drift.estimate(per_pair)
+    return out
+
+
+def report(
+    rounds: list[dict[str, str]], allowance: float | Mapping[str, float], words: str, pct: float
+) -> tuple[int, int, dict[str, tuple[int, int]]]:
+    aa, slow = tables(rounds, allowance)
+    fired = [not gate.regressions(t, pct).empty for t in aa]
+    print(f"\nwith the drift allowance {words}, --fail-above {pct:g}:")
+    print(f"  A/A pairs where the gate FAILs: {rate(sum(fired), len(fired))}")
+    caught: dict[str, tuple[int, int]] = {}
+    slowed_names = json.loads(rounds[0]["slowed"])
+    for name in slowed_names:
+        k = sum(bool((gate.regressions(t, pct)["strategy"] == name).any()) for t in slow)
+        caught[name] = (k, len(slow))
+        print(f"  {name:<18} {rounds[0]['factor']}x latency caught: {rate(k, len(slow))}")
+    return sum(fired), len(fired), caught
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suite", default="quick", help="built-in suite or TOML file (quick)")
-    parser.add_argument("--pairs", type=int, default=10, help="A/A pairs (10)")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds of A1, A2, B (10)")
+    parser.add_argument("--slow", default="", help="strategies slowed in B (default: all)")
+    parser.add_argument("--slowdown", type=float, default=1.1, help="latency factor in B (1.1)")
     parser.add_argument("--fail-above", type=float, default=5.0, metavar="PCT", help="(5)")
-    parser.add_argument("--cpu-work", default="python:2ms", help="the real slowdown (python:2ms)")
     parser.add_argument(
-        "--out",
-        type=Path,
-        default=ROOT / "results" / "aa-gate",
-        help="where the runs are kept (results/aa-gate)",
+        "--out", type=Path, default=ROOT / "results" / "aa-gate", help="(results/aa-gate)"
+    )
+    parser.add_argument("--store", type=Path, help="results folder for drift.json (--out's parent)")
+    parser.add_argument("--analyse", action="store_true", help="only the tables, from --out")
+    parser.add_argument(
+        "--tables", type=Path, metavar="CSV", help="also write every test of every pair here"
     )
     args = parser.parse_args()
-    if args.pairs < 1:
-        parser.error(f"--pairs {args.pairs}: give at least 1")
+    if args.rounds < 1:
+        parser.error(f"--rounds {args.rounds}: give at least 1")
+    if not (args.slowdown > 1 and math.isfinite(args.slowdown)):
+        parser.error(f"--slowdown {args.slowdown}: give a factor above 1")
     args.out.mkdir(parents=True, exist_ok=True)
+    manifest = args.out / MANIFEST
+    root = args.store if args.store is not None else args.out.resolve().parent
 
-    pairs, fired = [], []
-    for i in range(args.pairs):
-        a, b = run_suite(args.suite, args.out), run_suite(args.suite, args.out)
-        proc = flagbench("compare", str(a), str(b), "--fail-above", f"{args.fail_above:g}")
-        if proc.returncode not in (0, 1):
-            sys.exit(f"aa_gate: compare failed:\n{proc.stderr}")
-        pairs.append((a, b))
-        fired.append(proc.returncode == 1)
-        print(
-            f"A/A pair {i + 1}: {a.name} {b.name}: {'FIRED' if fired[-1] else 'quiet'}", flush=True
-        )
+    if args.analyse:
+        rounds = json.loads(manifest.read_text(encoding="utf-8"))
+    else:
+        text = suite_text(args.suite)
+        only = [s.strip() for s in args.slow.split(",") if s.strip()]
+        unknown = [s for s in only if s not in strategies_of(text)]
+        if unknown:
+            parser.error(f"--slow {','.join(unknown)}: not in the suite's strategies")
+        rounds = []
+        with tempfile.TemporaryDirectory() as tmp:
+            variant = Path(tmp) / "slowed.toml"
+            variant.write_text(slowed(text, args.slowdown, only), encoding="utf-8")
+            for i in range(args.rounds):
+                (a1, l1), (a2, l2), (b, lb) = (
+                    run_suite(args.suite, args.out),
+                    run_suite(args.suite, args.out),
+                    run_suite(str(variant), args.out),
+                )
+                rounds.append(
+                    {
+                        "a1": str(a1),
+                        "a2": str(a2),
+                        "b": str(b),
+                        "load": f"{l1}; {l2}; {lb}",
+                        "slowed": json.dumps(only or strategies_of(text)),
+                        "factor": f"{args.slowdown:g}",
+                        "suite": args.suite,
+                    }
+                )
+                print(
+                    f"round {i + 1}: A1 {a1.name} ({l1}), A2 {a2.name} ({l2}), B {b.name} ({lb})",
+                    flush=True,
+                )
+                manifest.write_text(json.dumps(rounds, indent=1), encoding="utf-8")
 
-    with tempfile.TemporaryDirectory() as tmp:
-        variant = Path(tmp) / "with-cpu-work.toml"
-        variant.write_text(with_cpu_work(suite_text(args.suite), args.cpu_work), encoding="utf-8")
-        slow = run_suite(str(variant), args.out)
-    proc = flagbench(
-        "compare",
-        str(pairs[0][0]),
-        str(slow),
-        "--ignore",
-        "cpu_work",
-        "--fail-above",
-        f"{args.fail_above:g}",
-    )
-    flagged = proc.returncode == 1
-    print(
-        f"--cpu-work {args.cpu_work} run {slow.name} against {pairs[0][0].name}: "
-        f"{'flagged' if flagged else 'NOT flagged'}"
-    )
-    print(proc.stdout)
+    before = drift.load(root)
+    if before is not None:
+        allowance: float | dict[str, float] = before.allowances()
+        words = f"stored before ({before.measured_at})"
+    else:
+        allowance, words = gate.DEFAULT_DRIFT, f"{100 * gate.DEFAULT_DRIFT:g}% (default)"
+    aa, slow = tables(rounds, allowance)
+    print("\nthe last slowdown pair, as compare prints it:")
+    print(format_comparison(slow[-1], words, args.fail_above))
 
-    allowed = max(1, args.pairs // 10)
-    drift = drift_estimate(pairs)
-    print(
-        f"A/A: --fail-above {args.fail_above:g} fired in {sum(fired)} of {len(fired)} pairs "
-        f"(allowed: at most {allowed})"
-    )
-    print(
-        f"measured run-to-run drift: {100 * drift:.1f}% (the gate allows "
-        f"{100 * gate.DEFAULT_DRIFT:g}%; give compare --drift PCT if this machine needs more)"
-    )
-    print(f"runs: {args.out}")
-    ok = sum(fired) <= allowed and flagged
-    print("result: " + ("the gate holds on this machine" if ok else "the gate FAILED its check"))
-    return 0 if ok else 1
+    if args.tables is not None:
+        write_tables(args.tables, rounds, aa, slow)
+    measured = measured_drift(aa)
+    print(f"\nrun-to-run drift from {len(rounds)} A/A pairs of {rounds[0]['suite']}:")
+    for m, e in measured.items():
+        print(f"  {m:<12} {e.words()}; unclipped drift^2 {e.excess:+.2e}")
+    report(rounds, allowance, words, args.fail_above)
+    now = {m: e.drift for m, e in measured.items()}
+    report(rounds, now, "just measured (in-sample)", args.fail_above)
+
+    if len(rounds) >= drift.MIN_PAIRS:
+        loads = "; ".join(r["load"] for r in rounds)
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        stored = drift.Stored(platform.node(), stamp, rounds[0]["suite"], loads, measured)
+        print(f"\ndrift stored in {drift.save(root, stored)} (flagbench compare's default)")
+    else:
+        print(f"\ndrift not stored: {len(rounds)} pairs, {drift.MIN_PAIRS} needed")
+    print(f"runs: {args.out} (manifest {manifest.name})")
+    return 0
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@
     .venv/bin/python scripts/make_examples.py                 # runs quick and gil, then writes
     .venv/bin/python scripts/make_examples.py --quick docs/example --gil results/RUN
 
-- ``docs/example/``: the folder of a ``flagbench suite quick`` run (tables, raw trial files,
-  ``meta.json``), its charts and report redrawn by this version (``flagbench report``);
+- ``docs/example/``: the folder of a ``flagbench suite quick`` run (raw trial files,
+  ``meta.json``), its tables rebuilt and its charts and report redrawn by this version
+  (``flagbench collect``, ``flagbench report``);
 - the README's "What a run shows" block, between its ``make_examples`` markers: the machine,
   the run's size and duration, and its summary table, all read from ``docs/example``;
-- ``docs/screenshots/quick.png`` and ``gil.png``: the first screens of the two runs'
-  ``report.html`` in Chromium (playwright, as ``tests/report/test_browser.py`` drives it).
+- ``docs/screenshots/quick.png`` and ``gil.png``: a screen of each run's ``report.html`` in
+  Chromium (quick's first, gil's from its speed-up chart) (playwright, as ``tests/report/test_browser.py`` drives it).
 
 ``--quick`` and ``--gil`` take existing run folders instead of running the suites; with
 ``--quick docs/example`` the committed run is kept and everything else is redrawn from it.
@@ -32,6 +33,7 @@ SHOTS = ROOT / "docs" / "screenshots"
 README = ROOT / "README.md"
 BEGIN = "<!-- make_examples: quick (scripts/make_examples.py writes this block) -->"
 END = "<!-- /make_examples -->"
+GIL_CHART = "Speed-up against workers, per kind of CPU work"
 KEEP = ("meta.json", "trials.parquet", "requests.parquet", "probes.parquet", "summary.csv", "raw")
 
 
@@ -70,8 +72,8 @@ def readme_block(run) -> str:
             BEGIN,
             f"`flagbench suite {meta['suite']}` on this machine ({meta['cpu_count']} cores, "
             f"Python {meta['python']}, load average {load:.2f} at the start): "
-            f"{meta['n_trials']} measured trials ({size}) in {duration(_seconds(meta))}, "
-            f"report included. Each trial downloads {int(first['n_jobs'])} flags from the "
+            f"{meta['n_trials']} measured trials ({size}) in {duration(_seconds(meta))} "
+            f"(start to tables written). Each trial downloads {int(first['n_jobs'])} flags from the "
             f"embedded server with C = {int(first['concurrency'])}:",
             "",
             "```",
@@ -89,7 +91,8 @@ def write_readme(run) -> None:
     README.write_text(head + readme_block(run) + tail, encoding="utf-8")
 
 
-def screenshot(report_html: Path, png: Path) -> None:
+def screenshot(report_html: Path, png: Path, start: str = "") -> None:
+    """One screen (1280 x 1600) of the report, from its top or from the heading ``start``."""
     from playwright.sync_api import sync_playwright
 
     sys.path.insert(0, str(ROOT / "tests" / "report"))
@@ -100,7 +103,13 @@ def screenshot(report_html: Path, png: Path) -> None:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 1600})
         page.goto(report_html.resolve().as_uri(), wait_until="load")
-        page.screenshot(path=str(png))
+        top = 0.0
+        if start:
+            box = page.locator(f"h2:text-is('{start}'), h3:text-is('{start}')").first.bounding_box()
+            top = box["y"] if box else 0.0
+        page.screenshot(
+            path=str(png), full_page=True, clip={"x": 0, "y": top, "width": 1280, "height": 1600}
+        )
         browser.close()
 
 
@@ -124,11 +133,15 @@ def main() -> int:
                 elif src.exists():
                     shutil.copy2(src, EXAMPLE / name)
         shutil.rmtree(EXAMPLE / "charts", ignore_errors=True)
+        _flagbench("collect", str(EXAMPLE))  # the tables of this version, from the raw files
         _flagbench("report", str(EXAMPLE))
+        for svg in (EXAMPLE / "charts").glob("*.svg"):  # the docs show the PNGs
+            svg.unlink()
         write_readme(bench.load(EXAMPLE))
         _flagbench("report", str(gil))
         screenshot(EXAMPLE / "report.html", SHOTS / "quick.png")
-        screenshot(gil / "report.html", SHOTS / "gil.png")
+        # gil's first screen is its warnings: its own chart, the point of the suite, instead
+        screenshot(gil / "report.html", SHOTS / "gil.png", start=GIL_CHART)
     print(f"wrote {EXAMPLE}, {README.name}'s example, {SHOTS}/quick.png and gil.png")
     return 0
 

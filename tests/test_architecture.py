@@ -182,3 +182,34 @@ def test_every_stage_package_says_its_job_and_what_it_may_import():
     for stage in ("define", "results", "run", "present", "integrations"):
         doc = ast.get_docstring(ast.parse((ROOT / "bench" / stage / "__init__.py").read_text()))
         assert doc and "Imports:" in doc, stage
+
+
+def test_the_worker_imports_only_what_a_worker_venv_has():
+    """A trial's worker runs in a venv with the ``worker`` extra only (``bench.run.venvs``):
+    importing it must not need the harness's own packages."""
+    import subprocess
+    import sys
+
+    harness_only = ["pandas", "numpy", "pyarrow", "scipy", "matplotlib", "packaging", "hdrh"]
+    code = (
+        "import sys\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        f"        if name.split('.')[0] in {harness_only!r}:\n"
+        "            raise ModuleNotFoundError(f'No module named {name!r} (harness only)')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        "import bench.run.worker, strategies\n"
+        "for name in strategies.names():\n"
+        "    if name != 'dask':\n"
+        "        strategies.get(name)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_the_project_root_is_the_checkout():
+    from bench.define.dependencies import PROJECT_ROOT
+
+    assert (PROJECT_ROOT / "pyproject.toml").is_file() and PROJECT_ROOT == ROOT

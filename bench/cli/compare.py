@@ -17,11 +17,13 @@ EXAMPLES = """examples:
   flagbench compare --baseline last results/RUN_NEW   # the suite's previous complete run"""
 
 DESCRIPTION = """\
-Compare runs configuration by configuration: the ratio of wall times (geometric means) of each
-run against the first, with a 95% interval (Welch's t on the log times, plus a drift allowance
-between runs), and a verdict from a gate that keeps the chance of any false alarm over all the
-configurations at 5% (Holm's rule). Configurations match on every workload axis and the
-strategy, except the axes named in --ignore.
+Compare runs configuration by configuration, on the wall time and (when the runs recorded
+requests with one seed) each request's best latency over the repeats: the geometric means of each run and the first,
+their ratio, its interval (Welch's t on the logs plus a drift allowance between runs) and a
+verdict from a gate that keeps the chance of any false alarm over all the tests at 5%
+(Bonferroni; the interval printed is the one the verdict uses). The last line is the verdict:
+PASS or FAIL, the threshold, the worst change. Configurations match on every workload axis and
+the strategy, except the axes named in --ignore.
 
 exit status: 0 no regression (or no --fail-above), 1 a regression under --fail-above,
 2 a usage error or an unreadable run (one line naming the file), 3 a crash of flagbench."""
@@ -64,16 +66,16 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
         type=float,
         metavar="PCT",
         help="exit 1 if a configuration is slower by more than PCT percent "
-        "and significantly so under the gate's rule",
+        "and significantly so under the gate's rule (wall time or median request latency)",
     )
     compare.add_argument(
         "--drift",
         type=float,
-        default=100 * DEFAULT_DRIFT,
         metavar="PCT",
         help="run-to-run drift allowance, the standard deviation of a "
-        "configuration's ratio between two runs of the same code "
-        f"(default {100 * DEFAULT_DRIFT:g}; scripts/aa_gate.py measures it)",
+        "configuration's ratio between two runs of the same code (default: this "
+        "machine's, measured by scripts/aa_gate.py and kept in the results folder's "
+        f"drift.json; {100 * DEFAULT_DRIFT:g} when none is)",
     )
     compare.add_argument(
         "--chart", type=Path, metavar="FILE.png|svg", help="also draw the comparison"

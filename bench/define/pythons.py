@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from bench._exceptions import SpecError
-from bench.define.dependencies import needed_python, supports
 from bench.define.pybuild import MARKER, pythons_dir
 
 #: The value of ``python`` that stands for every supported interpreter found.
@@ -101,6 +100,9 @@ def found_pythons(supported: Callable[[tuple[int, ...]], bool]) -> list[str]:
 def expand_all(where: str, table: Mapping[str, Any]) -> dict[str, Any]:
     """A workload table with ``python = "all"`` (alone or in a list) replaced by every
     supported interpreter found, a sweep; a SpecError if there is none."""
+    # deferred: packaging is the harness's; a worker's venv has the worker extra only
+    from bench.define.dependencies import needed_python, supports
+
     value = table.get("python")
     values = value if isinstance(value, list) else [value]
     if ALL not in values:

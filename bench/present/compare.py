@@ -3,18 +3,21 @@
 Configurations are matched on every workload axis (``bench.define.workload.FIELDS``) and the strategy,
 except the axes named in ``--ignore``: runs that differ only in the interpreter compare with
 ``--ignore python``. An axis a strategy caps is matched as that strategy sees it (sequential
-at C=10 and at C=100 is one configuration). For each match: the ratio of geometric means B / A
-with a 95% interval from Welch's t on the log times plus a drift allowance, and the verdict of
-the regression gate (``bench.results.gate``: Holm over every configuration compared). More than two runs
-are each compared with the first, and each gets a geometric-mean line, as pyperf's compare_to
-gives.
+at C=10 and at C=100 is one configuration). For each match and measure (wall time, and the
+median request latency when the runs recorded requests): the geometric means of A and B, their
+ratio B / A with the interval of the gate's own correction (Welch's t on the logs plus a drift
+allowance, Bonferroni over every test), and the gate's verdict (``bench.results.gate``). Every
+word printed is computed from the figures beside it: a ratio is the ratio of the two printed
+figures, a direction is named only where the test found one, and the header names each axis
+on which a run differs from A. The last line is the gate's verdict, PASS or FAIL.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +28,8 @@ from bench._exceptions import CompareError, SpecError
 from bench.define.fields import Field
 from bench.define.workload import BY_NAME, FIELDS
 from bench.present.charts import compare_chart
-from bench.results import baselines, gate, stats, store
+from bench.present.compare_words import format_comparison
+from bench.results import baselines, drift, gate, openloop, requests_measure, stats, store
 from bench.suggest import did_you_mean
 
 #: Configurations up to which the Mann-Whitney p (``p_rank``, not used by the gate) is given:
@@ -86,6 +90,22 @@ def _differing_axes(a: pd.DataFrame, b: pd.DataFrame) -> list[str]:
     return [f.name for f in FIELDS if set(_axis(a, f)) != set(_axis(b, f))]
 
 
+def _spelling(trials: pd.DataFrame, f: Field) -> str:
+    """An axis's values in a run as its table spells them (the workload's words, not floats)."""
+    col = f.column_name
+    if col not in trials:
+        return str(f.default)
+    return ", ".join(sorted({str(v) for v in trials[col]}))
+
+
+def differences(a: pd.DataFrame, b: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """Each workload axis on which run B's trials differ from A's: (axis, A's, B's values)."""
+    return [
+        (name, _spelling(a, BY_NAME[name]), _spelling(b, BY_NAME[name]))
+        for name in _differing_axes(a, b)
+    ]
+
+
 def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, tuple[int, int]]:
     """Keys in the reference summary's row order (the suite's strategy order, baseline first)."""
     s = ref.summary
@@ -104,17 +124,82 @@ def _order(ref: store.Run, t: pd.DataFrame) -> dict[str, tuple[int, int]]:
 def samples(run: store.Run, t: pd.DataFrame) -> dict[str, np.ndarray]:
     """The times to compare, per key of ``keyed``: each trial's wall time, or, for a trial
     with rounds (an imported pytest-benchmark), its rounds' times: the samples of that one
-    benchmark."""
-    key_of = t.set_index("trial_id")["key"]
-    keys, values = [t["key"].to_numpy(object)], [t["wall_s"].to_numpy(float)]
+    benchmark. Rounds are split by trial id as arrays, never one Python object per round."""
+    parts: dict[str, list[np.ndarray]] = defaultdict(list)
+    with_rounds = np.zeros(len(t), dtype=bool)
     r = run.rounds
     if len(r):
-        r = r[r["trial_id"].isin(key_of.index)]
-        with_rounds = t["trial_id"].isin(r["trial_id"].unique()).to_numpy()
-        keys = [keys[0][~with_rounds], r["trial_id"].map(key_of).to_numpy(object)]
-        values = [values[0][~with_rounds], r["time_s"].to_numpy(float)]
-    series = pd.Series(np.concatenate(values), index=np.concatenate(keys))
-    return {str(k): g.to_numpy(float) for k, g in series.groupby(level=0, sort=False)}
+        key_of = dict(zip(t["trial_id"].tolist(), t["key"].tolist(), strict=True))
+        r = r[r["trial_id"].isin(list(key_of))]
+        ids = r["trial_id"].to_numpy()
+        order = np.argsort(ids, kind="stable")
+        trial_ids, starts = np.unique(ids[order], return_index=True)
+        times = np.split(r["time_s"].to_numpy(float)[order], starts[1:])
+        for trial_id, part in zip(trial_ids.tolist(), times, strict=True):
+            parts[key_of[trial_id]].append(part)
+        with_rounds = t["trial_id"].isin(trial_ids).to_numpy()
+    for key, walls in t[~with_rounds].groupby("key", sort=False)["wall_s"]:
+        parts[str(key)].append(walls.to_numpy(float))
+    return {key: np.concatenate(p) for key, p in parts.items()}
+
+
+def _open_loop(g: pd.DataFrame, side: str) -> dict[str, float]:
+    """The achieved rate and the corrected p99 (from the merged histograms) of one side."""
+    cols = openloop.summary_columns(g)
+    if not cols:
+        return {}
+    return {
+        f"{side}_target_rps": cols["target_rate_rps_median"],
+        f"{side}_achieved_rps": cols["achieved_rate_rps_median"],
+        f"{side}_p99_corrected_s": cols["latency_corrected_p99_s"],
+    }
+
+
+def _seed(run: store.Run) -> object:
+    spec = run.meta.get("spec")
+    return spec.get("seed") if isinstance(spec, dict) else None
+
+
+def _request_row(
+    ref: store.Run, ga: pd.DataFrame, other: store.Run, gb: pd.DataFrame
+) -> dict[str, Any] | None:
+    """The request measure, when both runs drew their latencies from one seed (else a request
+    is not the same flag with the same injected latency on both sides)."""
+    if _seed(ref) is None or _seed(ref) != _seed(other):
+        return None
+    if ref.requests.empty or other.requests.empty or "latency_s" not in ref.requests:
+        return None
+    found = requests_measure.compare(
+        ref.requests, list(ga["trial_id"]), other.requests, list(gb["trial_id"])
+    )
+    if found is None:
+        return None
+    return {
+        "measure": gate.REQUEST,
+        "n_a": len(ga),
+        "n_b": len(gb),
+        "a_value": found.a,
+        "b_value": found.b,
+        "log_ratio": found.log_ratio,
+        "se": found.se,
+        "df": found.df,
+        "p_rank": math.nan,
+    }
+
+
+def _wall_row(wa: np.ndarray, wb: np.ndarray, ranked: bool) -> dict[str, Any]:
+    log_ratio, se, df = stats.log_diff(wb, wa)
+    return {
+        "measure": gate.WALL,
+        "a_value": stats.gmean(wa),
+        "b_value": stats.gmean(wb),
+        "log_ratio": log_ratio,
+        "se": se,
+        "df": df,
+        "n_a": len(wa),
+        "n_b": len(wb),
+        "p_rank": stats.mann_whitney_p(wb, wa) if ranked else math.nan,
+    }
 
 
 def _pair(
@@ -127,25 +212,21 @@ def _pair(
     for key, ga in sorted(ta.groupby("key", sort=False), key=lambda kg: order[kg[0]]):
         if key not in sb:
             continue
-        wa, wb = sa[key], sb[key]
-        log_ratio, se, df = stats.log_diff(wb, wa)
-        rows.append(
-            {
-                "run": label,
-                "run_path": str(other.path),
-                "config_id": str(ga["config_id"].iloc[0]),
-                "strategy": str(ga["strategy"].iloc[0]),
-                "workload": str(ga["workload"].iloc[0]),
-                "n_a": len(wa),
-                "n_b": len(wb),
-                "a_median_s": float(np.median(wa)),
-                "b_median_s": float(np.median(wb)),
-                "log_ratio": log_ratio,
-                "se": se,
-                "df": df,
-                "p_rank": stats.mann_whitney_p(wb, wa) if ranked else math.nan,
-            }
-        )
+        gb = tb[tb["key"] == key]
+        common = {
+            "run": label,
+            "run_path": str(other.path),
+            "config_id": str(ga["config_id"].iloc[0]),
+            "strategy": str(ga["strategy"].iloc[0]),
+            "workload": str(ga["workload"].iloc[0]),
+            "workload_b": str(gb["workload"].iloc[0]),
+            **_open_loop(ga, "a"),
+            **_open_loop(gb, "b"),
+        }
+        rows.append({**common, **_wall_row(sa[key], sb[key], ranked)})
+        request = _request_row(ref, ga, other, gb)
+        if request is not None:
+            rows.append({**common, **request})
     return rows
 
 
@@ -153,10 +234,10 @@ def compare_many(
     ref: store.Run,
     others: Sequence[store.Run],
     ignore: Sequence[str] = (),
-    drift: float = gate.DEFAULT_DRIFT,
+    drift: float | Mapping[str, float] = gate.DEFAULT_DRIFT,
 ) -> pd.DataFrame:
-    """Every run against ``ref``, one row per matched configuration, with the gate's verdicts
-    over all of them (one family). A run with no match at all is a CompareError."""
+    """Every run against ``ref``, one row per matched configuration and measure, with the
+    gate's verdicts over all of them (one family). A run with no match is a CompareError."""
     ta = keyed(ref, ignore)
     rows: list[dict[str, Any]] = []
     for i, other in enumerate(others):
@@ -176,74 +257,13 @@ def compare_many(
 
 
 def compare_runs(
-    a: store.Run, b: store.Run, ignore: Sequence[str] = (), drift: float = gate.DEFAULT_DRIFT
+    a: store.Run,
+    b: store.Run,
+    ignore: Sequence[str] = (),
+    drift: float | Mapping[str, float] = gate.DEFAULT_DRIFT,
 ) -> pd.DataFrame:
     """``b`` against ``a``: see ``compare_many``."""
     return compare_many(a, [b], ignore, drift)
-
-
-def _fmt_s(seconds: float) -> str:
-    """Three decimals; a time below 10 ms (a pytest-benchmark round) in scientific notation,
-    which would otherwise read 0.000."""
-    return f"{seconds:.3f}" if seconds >= 0.01 or seconds == 0 else f"{seconds:.2e}"
-
-
-def _fmt_pct(ratio: float) -> str:
-    if math.isnan(ratio):
-        return "-"
-    change = 100 * (ratio - 1)
-    if abs(change) < 0.05:
-        return "no change"
-    return f"{abs(change):.1f}% {'slower' if change > 0 else 'faster'}"
-
-
-def format_comparison(table: pd.DataFrame, drift: float = gate.DEFAULT_DRIFT) -> str:
-    """One block per compared run, rows grouped by workload, then the gate's rule in words."""
-    lines: list[str] = []
-    for label, block in table.groupby("run", sort=False):
-        head = (
-            f"{'strategy':<18}{'A s':>9}{label + ' s':>9}{label + '/A':>8}"
-            f"{'95% CI':>16}{'p (Holm)':>10}  verdict"
-        )
-        lines += ["", f"{label} against A:", head]
-        for workload, group in block.groupby("workload", sort=False):
-            lines.append(f"workload: {workload}")
-            for _, r in group.iterrows():
-                ci = (
-                    "-"
-                    if math.isnan(r["ratio_ci_low"])
-                    else f"{r['ratio_ci_low']:.3f}..{r['ratio_ci_high']:.3f}"
-                )
-                p = "-" if math.isnan(r["p_holm"]) else f"{r['p_holm']:.3f}"
-                lines.append(
-                    f"{r['strategy']:<18}{_fmt_s(r['a_median_s']):>9}{_fmt_s(r['b_median_s']):>9}"
-                    f"{r['ratio']:>8.3f}{ci:>16}{p:>10}  {r['verdict']}"
-                )
-        g = gate.geometric_mean_ratio(block)
-        lines.append(
-            f"geometric mean {label}/A: {g:.3f} ({_fmt_pct(g)}) over "
-            f"{len(block)} configuration{'s' if len(block) != 1 else ''}"
-        )
-    tested = table["p_value"].notna()
-    few = int((~tested).sum())
-    lines.append("")
-    n = int(tested.sum())
-    lines.append(
-        f"gate: Holm over {n} configuration{'s' if n != 1 else ''} (family-wise false alarms "
-        f"<= {gate.ALPHA:.0%}), drift allowance {100 * drift:g}% between runs"
-    )
-    if tested.any():
-        lines.append(
-            "smallest difference these repeats can call significant: "
-            f"{table.loc[tested, 'detectable_pct'].min():.1f}% "
-            f"(median over configurations {table.loc[tested, 'detectable_pct'].median():.1f}%)"
-        )
-    if few:
-        lines.append(
-            f"{few} configuration(s) with fewer than 2 repeats a side: not enough repeats "
-            "to test (run 3 or more)"
-        )
-    return "\n".join(lines).lstrip("\n")
 
 
 def _ignore_list(text: str | None) -> tuple[str, ...]:
@@ -260,12 +280,15 @@ def _ignore_list(text: str | None) -> tuple[str, ...]:
     return names
 
 
-def _runs(args: argparse.Namespace) -> tuple[store.Run, list[store.Run]]:
+def _root(args: argparse.Namespace) -> Path:
+    """The results folder: where baselines and the machine's drift are kept."""
+    return args.results if args.results is not None else Path(args.runs[0]).resolve().parent
 
+
+def _runs(args: argparse.Namespace) -> tuple[store.Run, list[store.Run]]:
     paths: list[Path] = list(args.runs)
     if args.baseline is not None:
-        root = args.results if args.results is not None else paths[0].resolve().parent
-        ref_path = baselines.resolve(root, args.baseline, paths[0])
+        ref_path = baselines.resolve(_root(args), args.baseline, paths[0])
         return store.load(ref_path), [store.load(p) for p in paths]
     if len(paths) < 2:
         raise SpecError(
@@ -275,23 +298,43 @@ def _runs(args: argparse.Namespace) -> tuple[store.Run, list[store.Run]]:
     return store.load(paths[0]), [store.load(p) for p in paths[1:]]
 
 
+def allowance(args: argparse.Namespace) -> tuple[float | dict[str, float], str]:
+    """The drift allowance (``--drift``, else this machine's stored measurement, else the
+    default) and the words that say which it is."""
+    if args.drift is not None:
+        return args.drift / 100, f"{args.drift:g}% (--drift)"
+    stored = drift.load(_root(args))
+    if stored is None:
+        return gate.DEFAULT_DRIFT, (
+            f"{100 * gate.DEFAULT_DRIFT:g}% (the default: no drift measured on this machine "
+            f"in {_root(args) / drift.FILENAME}; scripts/aa_gate.py measures it)"
+        )
+    per = "; ".join(f"{m} {e.words()}" for m, e in stored.measures.items())
+    return stored.allowances(), f"measured on {stored.host} {stored.measured_at}: {per}"
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     if args.fail_above is not None and not (
         args.fail_above >= 0 and math.isfinite(args.fail_above)
     ):
         raise SpecError(f"--fail-above {args.fail_above}: give a percentage >= 0")
-    if not (0 <= args.drift < 100 and math.isfinite(args.drift)):
+    if args.drift is not None and not (0 <= args.drift < 100 and math.isfinite(args.drift)):
         raise SpecError(f"--drift {args.drift}: give a percentage from 0 to less than 100")
     if args.chart is not None and args.chart.suffix not in (".png", ".svg"):
         raise SpecError(f"--chart {args.chart}: the file name must end in .png or .svg")
     ignore = _ignore_list(args.ignore)
     ref, others = _runs(args)
-    drift = args.drift / 100
-    table = compare_many(ref, others, ignore, drift)
+    allowed, drift_words = allowance(args)
+    table = compare_many(ref, others, ignore, allowed)
     print(f"A: {ref.path}")
+    ta = keyed(ref, ignore)
     for label, other in zip(table["run"].unique(), others, strict=False):
         print(f"{label}: {other.path}")
-    print(format_comparison(table, drift))
+        differ = differences(ta, keyed(other, ignore))
+        print(
+            f"{label} differs from A in: "
+            + ("; ".join(f"{n} (A {x}; {label} {y})" for n, x, y in differ) or "no workload axis")
+        )
     if args.chart is not None:
         shown = (
             table
@@ -302,12 +345,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             shown, args.chart, label_a=ref.run_id, label_b=", ".join(o.run_id for o in others)
         )
         print(f"chart: {args.chart}")
-    if args.fail_above is not None:
-        bad = gate.regressions(table, args.fail_above)
-        if not bad.empty:
-            print(
-                f"{len(bad)} configuration(s) significantly slower by more than "
-                f"{args.fail_above:g}%"
-            )
-            return 1  # bench.cli.EXIT_FAILED: the one status that means a regression
+    print(format_comparison(table, drift_words, args.fail_above))  # the verdict line last
+    if args.fail_above is not None and not gate.regressions(table, args.fail_above).empty:
+        return 1
     return 0

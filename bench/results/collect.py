@@ -284,10 +284,11 @@ def trials_frame(
         )
         for r in results
     ]
+    if not rows:  # no trial finished (a stop before the first): an empty table, its columns kept
+        return pd.DataFrame(columns=[c.name for c in columns.trial_columns()])
     frame = pd.DataFrame(rows)
     frame.insert(0, "run_id", run_id)
-    if rows:
-        frame = frame[columns.ordered(list(frame.columns))]
+    frame = frame[columns.ordered(list(frame.columns))]
     for col in ("run_id", "strategy", "status", "bottleneck", "config_id", "workload_id"):
         if col in frame:
             frame[col] = frame[col].astype("category")

@@ -170,7 +170,7 @@ def _read_table(file: Path) -> pd.DataFrame:
     except (OSError, ValueError, pyarrow.ArrowException) as exc:
         raise RunDirError(f"{file}: unreadable, not a parquet table ({_first_line(exc)})") from None
     missing = [c for c in REQUIRED_COLUMNS.get(file.stem, ()) if c not in frame]
-    if missing:
+    if missing and len(frame):  # a run with no finished trial has an empty table, no columns
         raise RunDirError(f"{file}: not a flagbench {file.stem} table (no {', '.join(missing)})")
     return frame
 

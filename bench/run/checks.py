@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import resource
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -32,6 +33,10 @@ LARGE_RUN_S = 3600.0
 #: The harness's own cost per trial (worker start, server reconfiguration, records), as
 #: scripts/bench_harness.py measures it; a lower bound of the run's time adds it per trial.
 TRIAL_OVERHEAD_S = 0.2
+
+
+#: How long the one connection to a ``--dask-scheduler`` before the run may take.
+SCHEDULER_CONNECT_S = 5.0
 
 
 def check_remote(
@@ -65,6 +70,26 @@ def check_remote(
             w = dataclasses.replace(w, concurrency=cap)
         capped.append(w)
     return dataclasses.replace(suite, workloads=tuple(capped))
+
+
+def check_schedulers(suite: Suite, timeout_s: float = SCHEDULER_CONNECT_S) -> None:
+    """Connect once to each ``--dask-scheduler`` before anything is written: a dead one is one
+    line now, not a failure of every trial after its connect timeout."""
+    for address in sorted({w.scheduler for w in suite.workloads if w.scheduler}):
+        parts = urlsplit(address)
+        try:
+            with socket.create_connection((parts.hostname or "", parts.port or 0), timeout_s):
+                pass
+        except OSError as exc:
+            why = (
+                f"no answer within {timeout_s:g} s"
+                if isinstance(exc, TimeoutError)
+                else exc.strerror or str(exc)
+            )
+            raise SpecError(
+                f"--dask-scheduler {address}: cannot connect ({why}); start the scheduler "
+                "first (dask scheduler), or leave the option out for a LocalCluster per trial"
+            ) from None
 
 
 def _is_loopback(url: str) -> bool:

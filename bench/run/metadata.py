@@ -11,6 +11,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Any
 
+from bench.define.dependencies import PROJECT_ROOT
 from bench.system import load_average  # recorded at the start (here) and the end of a run
 
 PACKAGES = (
@@ -44,7 +45,7 @@ def package_versions() -> dict[str, str | None]:
 
 def git_commit() -> str | None:
     """The project's commit when it runs from a checkout (with ``+dirty`` for local changes)."""
-    root = Path(__file__).resolve().parent.parent
+    root = PROJECT_ROOT
     try:
         head = subprocess.run(
             ["git", "rev-parse", "HEAD"],

@@ -14,7 +14,6 @@ import math
 import os
 import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from bench.results.records import SCHEMA_VERSION, TrialResult, WorkerResult, Wor
 from bench.run import metadata
 from bench.run.checks import (
     check_remote,
+    check_schedulers,
     check_size,
     check_strategies,
     prepare_pythons,
@@ -40,6 +40,7 @@ from bench.run.checks import (
 )
 from bench.run.interpreters import TrialPython
 from bench.run.process import run_worker
+from bench.run.scratch import scratch_dir
 from bench.run.server import (
     HealthWatch,
     apply_workload,
@@ -51,9 +52,7 @@ from bench.run.server import (
 )
 from bench.run.signals import Terminated, stop_signals_raise
 from bench.run.trial_ideal import draws_for, io_ideal, with_blocking_ideal
-from flags_server import (
-    AdminClient,
-)
+from flags_server import AdminClient, AdminError
 
 REMOTE_CONCURRENCY_CAP = 20
 
@@ -254,7 +253,13 @@ def start_run(suite: Suite, options: RunOptions) -> tuple[Path, dict[str, Any]]:
         "command": options.command,
         "spec": suite.to_dict(),
         "seed": suite.seed,
-        "server": {"seed": suite.seed, **suite.server, "url": options.server_url},
+        # external: the user's --server, which a resumed run must keep (see resume_options)
+        "server": {
+            "seed": suite.seed,
+            **suite.server,
+            "url": options.server_url,
+            "external": bool(options.server_url),
+        },
         "remote": {
             "allowed": options.allow_remote,
             "concurrency_cap": options.remote_cap,
@@ -306,6 +311,52 @@ def _finish_stopped(
     return reason
 
 
+def _external_url(meta: dict[str, Any]) -> str | None:
+    """The ``--server`` a stored run ran on; None for the embedded server. (Runs from before
+    ``server.external`` was written are told apart by their command line.)"""
+    server = meta.get("server") or {}
+    external = server.get("external")
+    if external is None:
+        external = any(
+            a == "--server" or a.startswith("--server=") for a in meta.get("command", [])
+        )
+    return str(server.get("url")) if external and server.get("url") else None
+
+
+def _same_site(a: str, b: str) -> bool:
+    try:
+        return AdminClient.for_site(a).base_url == AdminClient.for_site(b).base_url
+    except AdminError:
+        return a == b
+
+
+def resume_options(run_dir: Path, meta: dict[str, Any], options: RunOptions) -> RunOptions:
+    """A resumed run goes on with the server it started on: its ``--server`` (given again or
+    not), or the embedded one; another server is refused in one line, since trials of one
+    run measured on two servers are not one run."""
+    url = _external_url(meta)
+    given = options.server_url
+    if url is None and given:
+        raise SpecError(
+            f"--resume {run_dir}: that run used the embedded flag server; resume it without "
+            f"--server (not on {given})"
+        )
+    if url is not None and given and not _same_site(url, given):
+        raise SpecError(
+            f"--resume {run_dir}: that run used the flag server {url}; resume it on that "
+            f"server (--server {url}, or no --server), not on {given}"
+        )
+    if url is None:
+        return options
+    remote = meta.get("remote") or {}
+    return dataclasses.replace(
+        options,
+        server_url=url,
+        allow_remote=options.allow_remote or bool(remote.get("allowed")),
+        remote_cap=int(remote.get("concurrency_cap", options.remote_cap)),
+    )
+
+
 def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> RunOutcome:
     """Run every trial not yet done (all, or what ``resume`` still lacks).
 
@@ -316,10 +367,14 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     again. KeyboardInterrupt and ``Terminated`` go on to the caller, any other stop becomes
     ``RunStopped``.
     """
+    run_dir, meta = resume, store.read_meta(resume) if resume is not None else {}
+    if resume is not None:
+        options = resume_options(resume, meta, options)
     suite = check_remote(
         suite, options.server_url, options.allow_remote, options.remote_cap, options.warn
     )
     check_strategies(suite)
+    check_schedulers(suite)
     pythons = prepare_pythons(suite, options.note, options.venv_dir)
     skipped = unavailable_strategies(suite, pythons)
     planned = [t for t in suite.trials() if (t.workload.python, t.strategy) not in skipped]
@@ -329,7 +384,6 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
         options.warn(f"{name} skipped on python = {spec or 'this interpreter'!r}: {why}")
     check_server(suite, options.server_url, options.warn)
     raise_open_files_limit(suite, options.warn)
-    run_dir, meta = resume, store.read_meta(resume) if resume is not None else {}
     done = {r.trial.trial_id for r in store.load_raw(run_dir)} if run_dir else set()
     todo = [t for t in planned if t.trial_id not in done]
     check_size(todo, options.warn)
@@ -337,7 +391,7 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
     try:
         with (
             stop_signals_raise(),
-            tempfile.TemporaryDirectory(prefix="flagbench-") as tmp,
+            scratch_dir() as tmp,
             serving(suite, options.server_url) as srv,
         ):
             if run_dir is None:

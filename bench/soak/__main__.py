@@ -15,7 +15,7 @@ from collections.abc import Callable
 from bench.define.spec import Suite
 from bench.define.workload import Workload
 from bench.run.checks import raise_open_files_limit
-from bench.soak import inputs, load, stops
+from bench.soak import bounded, inputs, load, stops
 from bench.soak.table import Row, markdown
 
 
@@ -33,6 +33,8 @@ def checks(quick: bool) -> dict[str, Callable[[], Row]]:
         out[stop.name.replace(" ", "-").lower()] = functools.partial(
             stops.survive, stop, jobs, concurrency
         )
+    out["big-import"] = bounded.big_import
+    out["compare-exits"] = bounded.compare_exits
     out["http-inputs"] = inputs.http_inputs
     out["slowloris"] = lambda: inputs.slowloris(300 if quick else 3000)
     out["cli-inputs"] = inputs.cli_inputs

@@ -29,6 +29,8 @@ class Stop:
     resume: bool  # a stop: --resume must then finish the run
     strategies: tuple[str, ...] = ("asyncio", "threadpool")
     fsize: int | None = None  # RLIMIT_FSIZE of the run, for a full disk
+    timeout_s: float = 1.0  # each request's timeout in the run
+    within_s: float | None = None  # the run must have stopped this soon after the strike
 
 
 def _kill_server(sig: signal.Signals) -> Callable[[int, int], None]:
@@ -70,6 +72,9 @@ STOPS = (
         2,
         "the flag server stopped answering during trial",
         resume=True,
+        # requests that wait 30 s: the run must stop on the health watch, long before
+        timeout_s=30.0,
+        within_s=15.0,
     ),
     Stop(
         "worker killed",
@@ -127,7 +132,7 @@ def _suite(stop: Stop, jobs: int, concurrency: int) -> str:
         f'[suite]\nname = "soak"\nstrategies = [{names}]\nrepeats = 3\nwarmup = 0\n'
         f'seed = 7\n[server]\ntimeout_hold_s = 2.0\n[[workloads]]\ncodes = "all"\n'
         f'n_jobs = {sizes}\nconcurrency = {concurrency}\nlatency = "{latency}"\n'
-        f"timeout_s = 1.0\nerror_rate = 0.05\nreset_rate = 0.02\n"
+        f"timeout_s = {stop.timeout_s}\nerror_rate = 0.05\nreset_rate = 0.02\n"
     )
 
 
@@ -154,7 +159,9 @@ def survive(stop: Stop, jobs: int = 200, concurrency: int = 20) -> Row:
             )
             time.sleep(0.5)  # inside the trial: the worker has started its requests
             stop.strike(proc.pid, worker)
+        struck = time.monotonic()
         code, stderr = finish(proc)
+        took = time.monotonic() - struck
         left = box.left_over(proc.pid)
         first = f"exit {code}: {_why(stderr)}"
         sizes = f"{jobs} and {jobs * 20}" if stop.fsize else f"{jobs}"
@@ -167,6 +174,11 @@ def survive(stop: Stop, jobs: int = 200, concurrency: int = 20) -> Row:
             left_over=left,
         )
         row.passed = code == stop.exit_status and stop.says in stderr
+        if stop.within_s is not None:
+            row.result += (
+                f"; stopped {took:.1f} s after the fault (requests wait {stop.timeout_s:g} s)"
+            )
+            row.passed = row.passed and took < stop.within_s
         if stop.resume:
             resumed = box.start("suite", "--resume", str(box.run_dir()), "--no-report")
             again, again_err = finish(resumed)

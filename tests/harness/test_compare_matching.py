@@ -54,19 +54,23 @@ def test_compare_across_interpreters_with_ignore_python(runs, run_cli):
     proc = run_cli("compare", str(a), str(p), "--ignore", "python")
     assert proc.returncode == 0, proc.stderr
     rows = [
-        ln.split()[0] for ln in proc.stdout.splitlines() if ln.split()[:1] in [[s] for s in ORDER]
+        ln.split()[0]
+        for ln in proc.stdout.splitlines()
+        if ln.split()[:2] in [[s, "wall"] for s in ORDER]
     ]
     # sequential cannot observe C: one configuration, matched once
     assert rows == ["sequential", "asyncio", "threadpool", "asyncio", "threadpool"]
-    assert "geometric mean B/A" in proc.stdout and "gate: Holm over 5 configurations" in proc.stdout
+    # each configuration on the wall time and the request measure: ten tests
+    assert "geometric mean of the wall-time ratios B/A" in proc.stdout
+    assert "gate: Bonferroni over 10 tests" in proc.stdout
 
 
 def test_more_than_two_runs_each_against_the_first(runs, run_cli):
     _, a, p = runs
     proc = run_cli("compare", str(a), str(p), str(a), "--ignore", "python")
     assert proc.returncode == 0, proc.stderr
-    assert "geometric mean B/A" in proc.stdout and "geometric mean C/A" in proc.stdout
-    assert "gate: Holm over 10 configurations" in proc.stdout
+    assert "wall-time ratios B/A" in proc.stdout and "wall-time ratios C/A" in proc.stdout
+    assert "gate: Bonferroni over 20 tests" in proc.stdout
 
 
 def test_an_ignored_axis_that_would_merge_configurations_is_refused(runs, run_cli):

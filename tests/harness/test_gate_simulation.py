@@ -19,7 +19,8 @@ import pandas as pd
 import pytest
 
 from bench.present.compare import compare_many
-from bench.results import gate, stats
+from bench.present.compare_words import verdict_line
+from bench.results import drift, gate, stats
 from bench.results.store import Run
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "quick-repeats.csv"
@@ -138,3 +139,86 @@ def test_one_repeat_is_too_few_to_decide():
     assert table["verdict"].tolist() == ["too few repeats"]
     assert not table["significant"].any()
     assert gate.regressions(table, 5).empty
+
+
+# ---------------------------------------------------------------------------------------------
+# This machine while other work runs: every test of real A/A and slowdown pairs of `quick`
+# (scripts/aa_gate.py --tables; the load of each run is in the file). The model: a test's log
+# ratio is drift + the repeats' own error, with the standard errors the gate really computed on
+# those pairs, the drift the pairs measured (bench.results.drift) and, for a slowdown, the
+# effect the slowed runs really showed.
+
+BUSY = DATA.parent / "gate-pairs-busy.csv"
+
+
+@pytest.fixture(scope="module")
+def busy():
+    t = pd.read_csv(BUSY)
+    aa, slow = t[t["kind"] == "aa"], t[t["kind"] == "slow"]
+    measured = {
+        m: drift.estimate(
+            [list(zip(p["log_ratio"], p["se"], strict=True)) for _, p in g.groupby("pair")]
+        )
+        for m, g in aa.groupby("measure")
+    }
+    return aa, slow, measured
+
+
+def simulate_busy(rng, busy, slowed: str | None, runs: int = 600):
+    """Fraction of ``runs`` simulated comparisons in which the gate fails on ``slowed`` (on
+    anything, for an A/A comparison: ``slowed`` None), and in which its verdict line warns
+    that the threshold is below what the runs can detect."""
+    aa, slow, measured = busy
+    allowance = {m: e.drift for m, e in measured.items()}
+    tests = list(aa.groupby(["strategy", "measure"]))
+    effect = slow.groupby(["strategy", "measure"])["log_ratio"].mean()
+    fired = warned = 0
+    for _ in range(runs):
+        rows = []
+        for (strategy, measure), g in tests:
+            real = g.iloc[rng.integers(len(g))]
+            se = float(real["se"])
+            d = rng.normal(0, allowance[measure]) + se * rng.standard_t(max(float(real["df"]), 2.0))
+            if strategy == slowed:
+                d += effect[(strategy, measure)]
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "measure": measure,
+                    "config_id": strategy,
+                    "run": "B",
+                    "log_ratio": d,
+                    "se": se,
+                    "df": float(real["df"]),
+                    "n_a": 3,
+                    "n_b": 3,
+                }
+            )
+        table = gate.decide(pd.DataFrame(rows), drift=allowance)
+        bad = gate.regressions(table, 5)
+        fired += bool(len(bad)) if slowed is None else bool((bad["strategy"] == slowed).any())
+        warned += "WARNING" in verdict_line(table, 5)
+    return fired / runs, warned / runs
+
+
+def test_the_busy_model_is_no_quieter_than_the_real_pairs(busy):
+    """The real A/A log ratios, standardised by the gate's own spread (se and the measured
+    drift), are not wider than the model assumes: the model does not flatter the gate."""
+    aa, _, measured = busy
+    allowance = aa["measure"].map({m: e.drift for m, e in measured.items()})
+    z2 = aa["log_ratio"] ** 2 / (aa["se"] ** 2 + allowance**2)
+    assert z2.mean() <= 1.5
+
+
+def test_busy_a_a_comparisons_fire_at_most_5_percent_of_the_time(busy):
+    fired, _ = simulate_busy(np.random.default_rng(21), busy, None)
+    assert fired <= 0.05
+
+
+def test_busy_where_a_10_percent_slowdown_is_missed_the_verdict_line_says_so(busy):
+    """With three repeats on a busy machine a strategy's 10% slowdown can go unseen; when the
+    gate catches it less than 8 times in 10, its verdict line warns nearly always."""
+    rng = np.random.default_rng(22)
+    for strategy in busy[0]["strategy"].unique():
+        caught, warned = simulate_busy(rng, busy, strategy, runs=200)
+        assert caught >= 0.8 or warned >= 0.95, (strategy, caught, warned)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import bench
-from bench.results import hdr
+from bench.results import hdr, openloop
 
 
 def _exact(values: np.ndarray, p: float) -> float:
@@ -133,6 +133,25 @@ def test_open_loop_mistakes_are_one_line_and_exit_2(tmp_path, run_cli, args, exp
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], lines
     assert not out.exists()
+
+
+def test_compare_shows_the_achieved_rate_and_the_corrected_p99(open_run, run_cli) -> None:
+    """An open-loop comparison says how much of the offered rate was achieved and the p99
+    measured from the intended starts, from the merged histograms, not the wall time alone."""
+    proc = run_cli("compare", str(open_run.path), str(open_run.path))
+    assert proc.returncode == 0, proc.stderr
+    lines = [ln.strip() for ln in proc.stdout.splitlines() if ln.strip().startswith("open loop")]
+    trials = open_run.trials[open_run.trials["status"] == "ok"]
+    expected = []
+    for _, g in trials.groupby("config_id", sort=False):
+        cols = openloop.summary_columns(g)
+        rate, p99 = cols["achieved_rate_rps_median"], cols["latency_corrected_p99_s"]
+        expected.append(
+            f"open loop, offered {cols['target_rate_rps_median']:,.0f}/s (A) and "
+            f"{cols['target_rate_rps_median']:,.0f}/s (B): achieved A {rate:,.0f}/s, B {rate:,.0f}/s;"
+            f" corrected p99 A {p99:.3f} s, B {p99:.3f} s"
+        )
+    assert sorted(lines) == sorted(expected)
 
 
 def test_every_number_in_the_open_loop_readings_comes_from_the_run(open_run, tmp_path) -> None:

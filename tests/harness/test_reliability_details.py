@@ -1,8 +1,9 @@
-"""Small things a user reads: no NumPy warning at latency 0, and a helper that printed text is
-never said to have printed nothing."""
+"""Small things a user reads: no NumPy warning at latency 0, a helper that printed text is never
+said to have printed nothing, and a dead dask scheduler is found before anything is written."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 
@@ -63,3 +64,19 @@ def test_a_python_that_printed_text_is_quoted_not_said_silent(tmp_path, run_cli)
     [line] = proc.stderr.strip().splitlines()
     assert line.endswith("is not a Python flagbench can ask about itself (this is not python)")
     assert "no output" not in line and not out.exists()
+
+
+def test_a_dead_dask_scheduler_is_one_line_before_anything_is_written(tmp_path, run_cli):
+    with socket.socket() as s:  # a port nothing listens on once it is closed
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "r"
+    address = f"tcp://127.0.0.1:{port}"
+    proc = run_cli("run", "dask", "BR", "--dask-scheduler", address, "--out", str(out))
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr == (
+        f"flagbench: error: --dask-scheduler {address}: cannot connect (Connection refused); "
+        "start the scheduler first (dask scheduler), or leave the option out for a "
+        "LocalCluster per trial\n"
+    )
+    assert not out.exists()

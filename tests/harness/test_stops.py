@@ -173,6 +173,49 @@ def test_a_frozen_server_is_noticed_within_seconds_and_resume_completes(tmp_path
     _assert_resumes_to_complete(run_dir, isolated_env)
 
 
+def test_a_killed_runners_scratch_goes_with_the_resume_and_a_live_runs_stays(
+    tmp_path, isolated_env
+):
+    scratch = tmp_path / "scratch"
+    proc = _start(tmp_path, isolated_env)
+    worker = _in_trial(proc, 1)
+    os.kill(proc.pid, signal.SIGKILL)  # the runner itself: nothing of it can clean up
+    proc.communicate(timeout=60)
+    [stale] = scratch.glob("flagbench-*")
+    procs.wait_for(lambda: not procs.alive(worker) or None, 60, "the orphaned worker to end")
+    [run_dir] = (tmp_path / "r").iterdir()
+
+    # another run, live while the resume starts: its scratch folder must survive
+    live_suite = tmp_path / "live.toml"
+    live_suite.write_text(SHORT.replace("repeats = 3", "repeats = 20").replace('"short"', '"live"'))
+    live = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "bench",
+            "suite",
+            str(live_suite),
+            "--out",
+            str(tmp_path / "live"),
+            "--no-report",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=isolated_env,
+    )
+    try:
+        _in_trial(live, 1)
+        [live_scratch] = [d for d in scratch.glob("flagbench-*") if d != stale]
+        _assert_resumes_to_complete(run_dir, isolated_env)
+        assert not stale.exists()  # the dead run's folder went with the resume
+        assert live.poll() is None and live_scratch.is_dir()
+    finally:
+        code, stderr = _finish(live)
+    assert code == 0, stderr  # the live run never missed a file
+    assert list(scratch.iterdir()) == []
+
+
 def test_sigterm_stops_like_ctrl_c_reaps_everything_and_resume_completes(tmp_path, isolated_env):
     proc = _start(tmp_path, isolated_env)
     worker = _in_trial(proc, 1)

@@ -141,6 +141,7 @@ def test_single_workload_run_still_gets_its_charts(real_run, tmp_path):
 def test_compare_chart_from_the_comparison_table(real_run, tmp_path):
     table = compare_runs(real_run, real_run)
     assert np.allclose(table["ratio"], 1.0)
+    assert set(table["measure"]) == {"wall", "request"}  # the chart draws the wall rows
     png = charts.compare_chart(table, tmp_path / "cmp.png", label_a="before", label_b="after")
     svg = charts.compare_chart(table, tmp_path / "cmp.svg")
     check_png(png)

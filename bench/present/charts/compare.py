@@ -27,12 +27,14 @@ from bench.present.charts.style import (
     write_atomic_figure,
 )
 from bench.present.charts.text import TIMES
+from bench.results.gate import ALPHA, WALL
 
 
 def compare_chart(
     comparison: pd.DataFrame, out_path: Path, *, label_a: str = "A", label_b: str = "B"
 ) -> Path:
-    """Per configuration, the ratio of median wall times B / A with its 95% interval.
+    """Per configuration, the ratio of wall times B / A with its interval: the geometric means'
+    ratio and the gate's interval from ``flagbench compare``, the medians' from summaries.
 
     ``comparison`` is ``bench.present.compare.compare_runs``'s table (config_id, strategy, workload,
     ratio, ratio_ci_low, ratio_ci_high, significant); ``comparison_from_summaries`` builds one
@@ -44,6 +46,8 @@ def compare_chart(
         raise ValueError(f"compare chart path must end in .png or .svg, got {out_path.name!r}")
     if comparison.empty:
         raise ValueError("the two runs share no configuration (config_id) to compare")
+    if "measure" in comparison:  # the chart draws wall times; the request measure is a table's
+        comparison = comparison[comparison["measure"] == WALL]
     data = comparison.astype({"strategy": str, "workload": str, "config_id": str})
     with style():
         fig = _fig_compare(data.reset_index(drop=True), label_a, label_b)
@@ -78,6 +82,18 @@ def comparison_from_summaries(summary_a: pd.DataFrame, summary_b: pd.DataFrame) 
             "ratio_ci_high": m["wall_ci_high_s_b"] / m["wall_ci_low_s_a"],
         }
     ).assign(significant=lambda d: (d["ratio_ci_low"] > 1) | (d["ratio_ci_high"] < 1))
+
+
+def _centre(m: pd.DataFrame) -> str:
+    return "geometric-mean" if "tests" in m else "median"
+
+
+def _interval_label(m: pd.DataFrame) -> str:
+    """The gate's intervals are Bonferroni intervals, wider than 95% when it ran several tests."""
+    if "tests" not in m or m.empty:
+        return "95% interval"
+    level = 100 * (1 - ALPHA / max(int(m["tests"].iloc[0]), 1))
+    return f"{level:.2f}% interval (the gate's, Bonferroni)"
 
 
 def _fig_compare(m: pd.DataFrame, label_a: str, label_b: str) -> Figure:
@@ -121,11 +137,11 @@ def _fig_compare(m: pd.DataFrame, label_a: str, label_b: str) -> Figure:
         Line2D(
             [], [], ls="", marker="o", color="#444444", mfc="white", label="not significant (n.s.)"
         ),
-        Line2D([], [], color="#444444", marker="|", label="95% interval"),
+        Line2D([], [], color="#444444", marker="|", label=_interval_label(m)),
     ]
     legend_below(fig, handles)
     fig.suptitle(
-        "Ratio of median wall times per configuration, B / A\n"
+        f"Ratio of {_centre(m)} wall times per configuration, B / A\n"
         + wrap(f"A: {label_a}    B: {label_b}", 120)
     )
     return fig

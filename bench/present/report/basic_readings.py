@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bench._words import plural
 from bench.present.charts.data import (
     RunLike,
     baseline_of,
@@ -231,12 +232,12 @@ def _timeline(run: RunLike, wid: str | None) -> list[str]:
     lo = min(peaks, key=peaks.__getitem__)
     if peaks[hi] == peaks[lo]:
         first = (
-            f"At most {peaks[hi]} requests were in flight at once with "
-            f"{_and(list(peaks))} (C={w.concurrency})."
+            f"At most {plural(peaks[hi], 'request')} {'was' if peaks[hi] == 1 else 'were'} "
+            f"in flight at once with {_and(list(peaks))} (C={w.concurrency})."
         )
     else:
         first = (
-            f"At most {peaks[hi]} requests were in flight at once with {hi} "
+            f"At most {plural(peaks[hi], 'request')} were in flight at once with {hi} "
             f"(C={w.concurrency}), {peaks[lo]} with {lo}."
         )
     # one slot only (sequential): every request waits for the whole queue ahead of it
