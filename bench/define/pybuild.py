@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO
 
 from bench._exceptions import PythonBuildError
+from bench._subprocess import run_captured
 
 ENV_VAR = "FLAGBENCH_PYTHONS_DIR"
 MARKER = "flagbench-python.txt"
@@ -155,31 +156,6 @@ def install(spec: str, say: Say) -> Path:
     (prefix / MARKER).write_text(f"{target.folder(version)} built by flagbench\n")
     say(f"Python {target.folder(version)}: ready in {_mins(time.monotonic() - started)}: {exe}")
     return exe
-
-
-def run_captured(
-    cmd: list[str], timeout: float, cwd: str | Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run ``cmd`` in its own process group to the end, its text output captured; on a
-    timeout (TimeoutError) or Ctrl-C the whole group is killed and reaped first."""
-    proc = subprocess.Popen(
-        cmd,
-        cwd=cwd,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        raise TimeoutError(f"{cmd[0]}: no answer after {timeout:.0f} s") from None
-    except BaseException:
-        _kill(proc)
-        raise
-    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def _mins(seconds: float) -> str:

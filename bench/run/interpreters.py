@@ -18,7 +18,8 @@ from typing import Any
 
 import strategies
 from bench._exceptions import SpecError
-from bench.run.process import run_captured, worker_env
+from bench._subprocess import run_captured
+from bench.run.process import worker_env
 
 PROBE_TIMEOUT_S = 60
 

@@ -31,8 +31,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from bench._exceptions import VenvError
+from bench._subprocess import run_captured
 from bench.run.interpreters import Interpreter, check_worker
-from bench.run.process import run_captured
 
 ENV_VAR = "FLAGBENCH_VENV_DIR"
 MARKER = "flagbench-venv.json"

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 
 import bench
+from bench._subprocess import run_captured
 from bench.define.pythons import interpreter_name, resolve_python
 from bench.run.interpreters import probe
-from bench.run.process import run_captured, worker_env
+from bench.run.process import worker_env
 
 TINY = ["sequential", "-m", "3", "--repeats", "1", "--latency", "0"]
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from bench._subprocess import run_captured
 from bench.define.pybuild import MARKER, parse_target, pythons_dir
 from bench.define.pythons import resolve_python
-from bench.run.process import run_captured
 
 
 def _one_line(proc) -> str:

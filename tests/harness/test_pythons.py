@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from bench._exceptions import SpecError
+from bench._subprocess import run_captured
 from bench.define import dependencies
 from bench.define.pythons import expand_all, found_pythons, resolve_python
 from bench.define.spec import Suite, load_suite
 from bench.define.workload import Workload
 from bench.run.checks import prepare_pythons
 from bench.run.interpreters import probe
-from bench.run.process import run_captured
 
 
 def _fake(root, version):
