@@ -44,13 +44,15 @@ def test_list_names_and_skips_broken_plugins(plugin_env, run_cli):
     proc = run_cli("list", env=plugin_env)
     assert proc.returncode == 0, proc.stderr
     listed = proc.stdout.split("strategies:\n", 1)[1].split("\ninterpreters", 1)[0].splitlines()
-    names = [line.split()[0] for line in listed if line.strip()]  # each line: name, description
+    # each strategy: its name and description; further lines of it are indented under them
+    names = [line.split()[0] for line in listed if line.strip() and not line.startswith("   ")]
     assert names == [
         "sequential",
         "threadpool",
         "processpool",
         "asyncio",
         "asyncio_executor",
+        "interpreterpool",
         "multiprocess_asyncio",
         "dask",
         "fine",
