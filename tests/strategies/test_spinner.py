@@ -16,9 +16,10 @@ from .helpers import check_records, prepare
 INTERVAL_S = 0.1
 
 
-def _freeze(flag_server, name: str, settings: Settings, n: int = 30, skip: int = 0) -> float:
+def _freeze(flag_server, name: str, settings: Settings, n: int = 120, skip: int = 0) -> float:
     """The spinner coroutine's longest wait beyond its interval in one run (seconds), its
-    first ``skip`` ticks left out."""
+    first ``skip`` ticks left out. Enough flags that even the lightest run lasts several ticks
+    on a quiet machine (30 flags of light work end before the first tick)."""
     jobs = make_jobs(flag_server.flags_url, known_codes()[:n])
     strategy = strategies.get(name)
     start = getattr(strategy, "start", None)
