@@ -14,7 +14,8 @@ import pytest
 
 import strategies
 from bench._exceptions import BenchError
-from bench.run.process import run_captured, worker_env
+from bench._subprocess import run_captured
+from bench.run.process import worker_env
 from strategies.base import RequestRecord, Settings
 from strategies.clients import choose
 from strategies.interpreterpool import CLIENTS, InterpreterPoolStrategy, unavailable
