@@ -13,43 +13,13 @@ import bench
 from bench.soak import procs
 from flags_server import ServerConfig, running
 
-SHORT = """
-[suite]
-name = "short"
-strategies = ["asyncio"]
-repeats = 3
-warmup = 0
-seed = 1
-[[workloads]]
-codes = "BR CN US IN"
-concurrency = 2
-latency = "300ms"
-timeout_s = 2.0
-"""
+from .test_stops import _start  # the same short suite, started the same way
 
 
 def _stopped_run(tmp_path: Path, env: dict[str, str], *args: str) -> Path:
     """A run stopped by SIGTERM in its second trial: one trial saved, resumable."""
-    suite = tmp_path / "short.toml"
-    suite.write_text(SHORT)
     out = tmp_path / "r"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "bench",
-            "suite",
-            str(suite),
-            "--out",
-            str(out),
-            "--no-report",
-            *list(args),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
+    proc = _start(tmp_path, env, *args)
     try:
         procs.wait_for(procs.find_below(proc.pid, "trial-1.json"), 60, "worker of trial 1")
         proc.send_signal(signal.SIGTERM)
