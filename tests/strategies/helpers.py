@@ -141,3 +141,21 @@ def client_view(records: Sequence[RequestRecord]) -> dict[str, Any]:
         "http_error": sum(n for k, n in kinds.items() if k and k.startswith("http_")),
         "truncated": kinds["truncated"],
     }
+
+
+def check_against_server(
+    srv: RunningServer, cfg: ServerConfig, records: Sequence[RequestRecord], jobs: Sequence[Job]
+) -> None:
+    """Every job accounted for, and the client's counts equal to the server's own: requests,
+    statuses and injected faults, each record what the server's draws decided."""
+    check_records(records, jobs)
+    stats = srv.wait_idle()
+    view = client_view(records)
+    assert view["requests"] == stats["requests"] == len(jobs)
+    assert view["by_status"] == stats["by_status"]
+    for kind in ("timeout", "reset", "http_error"):
+        assert view[kind] == stats["faults"][kind], kind
+    # The server also counts a truncation drawn for an unknown code, which it answers 404.
+    assert 0 < view["truncated"] <= stats["faults"]["truncate"]
+    for rec in records:
+        assert (rec.status, rec.error_kind) == expected_kind(cfg, rec.cc, rec.resource, rec.attempt)

@@ -12,6 +12,7 @@ from strategies.base import Settings
 from .helpers import (
     COVERING,
     VARIANTS,
+    check_against_server,
     check_records,
     client_view,
     expected_kind,
@@ -36,17 +37,7 @@ def test_fault_mix_counts_add_up_and_match_the_servers(flag_server, run_variant,
     jobs = jobs_for(flag_server, 40, 4)
     records = run_variant(variant, jobs, Settings(concurrency=8, timeout_s=0.2))
 
-    check_records(records, jobs)
-    stats = flag_server.wait_idle()
-    view = client_view(records)
-    assert view["requests"] == stats["requests"] == len(jobs)
-    assert view["by_status"] == stats["by_status"]
-    for kind in ("timeout", "reset", "http_error"):
-        assert view[kind] == stats["faults"][kind], kind
-    # The server also counts a truncation drawn for an unknown code, which it answers 404.
-    assert 0 < view["truncated"] <= stats["faults"]["truncate"]
-    for rec in records:
-        assert (rec.status, rec.error_kind) == expected_kind(cfg, rec.cc, rec.resource, rec.attempt)
+    check_against_server(flag_server, cfg, records, jobs)
     kinds = Counter(r.error_kind for r in records)
     for kind in ("not_found", "timeout", "connection_reset", "truncated"):
         assert kinds[kind] > 0, f"the mix lacks {kind}: {kinds}"

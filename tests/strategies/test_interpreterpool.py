@@ -20,7 +20,13 @@ from strategies.base import RequestRecord, Settings
 from strategies.clients import choose
 from strategies.interpreterpool import CLIENTS, InterpreterPoolStrategy, unavailable
 
-from .helpers import check_records, client_view, expected_kind, jobs_for, prepare
+from .helpers import (
+    check_against_server,
+    check_records,
+    client_view,
+    jobs_for,
+    prepare,
+)
 
 ELSEWHERE = Path(__file__).with_name("elsewhere.py")
 NAME = "interpreterpool"
@@ -80,16 +86,7 @@ def test_fault_mix_counts_add_up_and_match_the_servers(
     records = _run(
         pool_python, jobs, Settings(concurrency=4, timeout_s=0.2, client=client), tmp_path
     )
-    check_records(records, jobs)
-    stats = flag_server.wait_idle()
-    view = client_view(records)
-    assert view["requests"] == stats["requests"] == len(jobs)
-    assert view["by_status"] == stats["by_status"]
-    for kind in ("timeout", "reset", "http_error"):
-        assert view[kind] == stats["faults"][kind], kind
-    assert 0 < view["truncated"] <= stats["faults"]["truncate"]
-    for rec in records:
-        assert (rec.status, rec.error_kind) == expected_kind(cfg, rec.cc, rec.resource, rec.attempt)
+    check_against_server(flag_server, cfg, records, jobs)
     assert {r.client for r in records if r.attempt > 0} == {client}
 
 
