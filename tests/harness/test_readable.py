@@ -20,6 +20,7 @@ import bench
 from bench.present.charts.data import workloads
 from bench.present.charts.data import workloads as data_workloads
 
+from ..xdist_env import without_xdist
 from .conftest import flagbench
 
 DELAYS = ("10ms", "0.5ms", "20ms", "1ms", "2ms")  # given out of order on purpose
@@ -173,7 +174,7 @@ def test_readme_pytest_snippet_runs_as_written_in_a_clone(tmp_path):
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     (tmp_path / "test_fetch.py").write_text(_block(readme, section, "python"))
     commands = _block(readme.split(section, 1)[1], "--benchmark-json FILE", "bash")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    env = {**without_xdist(), "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     for line in commands.splitlines():
         argv = line.split("#", 1)[0].split()
         argv = [sys.executable if a == ".venv/bin/python" else a for a in argv]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import pytest
 
+from ..xdist_env import XDIST_VARS
+
 INI = "[pytest]\nasyncio_default_fixture_loop_scope = function\n"
 
 
@@ -18,7 +20,7 @@ def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch):
     The inner run is a pytest of its own: when the outer one runs under pytest-xdist, the
     worker's environment (PYTEST_XDIST_*) must not make the inner run think it is a worker."""
     pytester.makeini(INI)
-    for name in ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID"):
+    for name in XDIST_VARS:
         monkeypatch.delenv(name, raising=False)
 
     def run(source: str, *args: str) -> pytest.RunResult:

@@ -20,6 +20,8 @@ from bench.cli import main
 from bench.define.workload import Workload
 from bench.results.records import SCHEMA_VERSION
 
+from ..xdist_env import without_xdist
+
 ROOT = Path(__file__).resolve().parents[2]
 PLAIN = """
 import pytest
@@ -40,6 +42,7 @@ def pytest_json(args: list[str], cwd: Path) -> None:
         capture_output=True,
         text=True,
         timeout=600,
+        env=without_xdist(),
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
 

@@ -1,7 +1,8 @@
 """A small real run, made once per session through the real CLI against the real flag server.
 
 Every chart and report test reads this stored run (``bench.load``), so the tests exercise the
-tables exactly as the harness writes them.
+tables exactly as the harness writes them. The run and its report are made once even when
+pytest-xdist splits the session between workers (``tests/once.py``): the tests only read them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import pytest
 
 import bench
 from bench.present import report
+
+from ..once import built_once
 
 # Three strategies (sequential for speed-ups, threads for heartbeats, asyncio for loop lag),
 # two concurrency values (a sweep), injected errors, two repeats: about 12 short trials.
@@ -42,14 +45,16 @@ RUN_ARGS = (
 
 @pytest.fixture(scope="session")
 def run_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("results")
-    proc = subprocess.run(
-        [sys.executable, "-m", "bench", *RUN_ARGS, "--out", str(out)],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    def build(out: Path) -> None:
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench", *RUN_ARGS, "--out", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+
+    out = built_once(tmp_path_factory, "report-run", build)
     (folder,) = [p for p in out.iterdir() if p.is_dir()]
     return folder
 
@@ -60,7 +65,7 @@ def real_run(run_dir):
 
 
 @pytest.fixture(scope="session")
-def written(real_run):
+def written(real_run, tmp_path_factory):
     """The report and charts, written once into the run folder as ``flagbench report`` does."""
-    html_path, md_path = report.write_report(real_run)
-    return html_path, md_path
+    built_once(tmp_path_factory, "report-written", lambda _: report.write_report(real_run))
+    return Path(real_run.path) / "report.html", Path(real_run.path) / "report.md"
