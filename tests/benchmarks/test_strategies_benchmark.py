@@ -14,9 +14,12 @@ from __future__ import annotations
 import pytest
 
 import strategies
+from bench import system
 from flags_server import ServerConfig
 from flags_server.decide import decide
 from flags_server.fault_kinds import BY_NAME as FAULTS
+
+from ..busy import skip_if_busy
 
 ROUNDS = dict(rounds=3, warmup_rounds=1)
 # C = 20 requests take a client at most ~2 ms of CPU each, 40 ms in all: far less than one
@@ -53,6 +56,7 @@ def expected_outcomes(config: dict, codes: list[str], retries: int) -> tuple[dic
 @pytest.mark.parametrize("name", strategies.runnable_names())
 def test_latency_bound(flagbench_bench, name):
     """40 flags at 150 ms with C = 20: the ideal is 2 x 150 ms (40 x 150 ms for sequential)."""
+    start = system.cpu_sample()
     result = flagbench_bench(name, **LATENCY, **ROUNDS)
     assert result.counts == {"ok": 40, "not_found": 0, "error": 0}
     for r in result.rounds:
@@ -69,7 +73,10 @@ def test_latency_bound(flagbench_bench, name):
         sequential_ideal = 40 * 0.150
         # processes and a cluster start inside the round when called bare: less to show
         floor = {PROCESS_POOL: 2, "multiprocess_asyncio": 2, "dask": 1.5}.get(name, 4)
-        assert all(sequential_ideal / r.wall_s >= floor for r in result.rounds)
+        speedups = [sequential_ideal / r.wall_s for r in result.rounds]
+        if min(speedups) < floor:
+            skip_if_busy(start, f"a speed-up of at least {floor}x")
+        assert min(speedups) >= floor, speedups
 
 
 @pytest.mark.parametrize("name", strategies.runnable_names())

@@ -159,7 +159,7 @@ def test_a_killed_pool_child_and_a_killed_worker_fail_their_trials(tmp_path, iso
             worker = procs.wait_for(
                 procs.find_below(proc.pid, f"trial-{trial_id}.json"), 60, "worker"
             )
-            child = procs.wait_for(lambda w=worker: procs.busy_pool_process(w), 30, "pool process")
+            child = procs.wait_for(lambda w=worker: procs.busy_pool_process(w), 60, "pool process")
             os.kill(child if trial_id == 0 else worker, signal.SIGKILL)
         _, stderr = proc.communicate(timeout=120)
     finally:

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 
 import strategies
+from bench import system
 from strategies.arrivals import schedule
 from strategies.base import RequestRecord, Settings
 
+from ..busy import skip_if_busy
 from .helpers import check_records, jobs_for, prepare
 
 OPEN = ("threadpool", "asyncio", "asyncio_executor")
@@ -45,15 +47,19 @@ def test_under_capacity_corrected_and_uncorrected_agree_at_the_target_rate(
     prepare(flag_server, latency="50ms")
     jobs = jobs_for(flag_server, 60)
     settings = Settings(concurrency=20, rate=40.0, timeout_s=5.0)  # capacity: 400 per second
+    start = system.cpu_sample()
     records = strategies.get(name).run(jobs, settings)
     assert check_records(records, jobs)["ok"] == 60
     sent = _sent(records)
     assert all(r.t_intended is not None for r in records)
     corrected = [r.t_end - r.t_intended for r in sent]
     uncorrected = [r.t_end - r.t_start for r in sent]
-    assert abs(_p99(corrected) - _p99(uncorrected)) < 0.005
     starts = sorted(r.t_start for r in sent)
     achieved = (len(starts) - 1) / (starts[-1] - starts[0])
+    agree = abs(_p99(corrected) - _p99(uncorrected)) < 0.005
+    if not agree or achieved != pytest.approx(40.0, rel=0.02):
+        skip_if_busy(start, "sending on schedule (p99s within 5 ms, 40/s within 2%)")
+    assert abs(_p99(corrected) - _p99(uncorrected)) < 0.005
     assert achieved == pytest.approx(40.0, rel=0.02)
 
 
