@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -31,12 +33,17 @@ def run_cli():
 
 @pytest.fixture
 def isolated_env(tmp_path):
-    """Scratch files of the run (worker task files) land under tmp_path, where we can see them."""
+    """Scratch files of the run (worker task files) land in a folder of the test's own, where
+    we can see them: ``tmp_path / "scratch"``. It links to a short path in the system's
+    temporary folder, because a process pool's socket lives under it and a Unix socket's path
+    is limited to 107 bytes (pytest-xdist's worker folders make tmp_path too long for one).
+    Processes name the real path: ``(tmp_path / "scratch").resolve()``."""
     env = dict(os.environ)
-    scratch = tmp_path / "scratch"
-    scratch.mkdir()
+    scratch = Path(tempfile.mkdtemp(prefix="fb-"))
+    (tmp_path / "scratch").symlink_to(scratch, target_is_directory=True)
     env["TMPDIR"] = str(scratch)
-    return env
+    yield env
+    shutil.rmtree(scratch, ignore_errors=True)
 
 
 @pytest.fixture

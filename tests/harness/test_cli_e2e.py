@@ -323,7 +323,7 @@ def test_watchdog_kills_a_hung_strategy_and_the_suite_goes_on(tmp_path, isolated
     assert by.loc["hang", "status"] == "failed" and "watchdog" in by.loc["hang", "failure"]
     assert by.loc["asyncio", "status"] == "ok" and by.loc["asyncio", "n_ok"] == 2
     assert run.meta["n_failed"] == 1
-    assert not _processes_mentioning(str(tmp_path / "scratch"))
+    assert not _processes_mentioning(str((tmp_path / "scratch").resolve()))
 
 
 def _processes_mentioning(text: str) -> list[int]:
@@ -366,7 +366,7 @@ def test_ctrl_c_saves_finished_trials_and_resume_completes(tmp_path, isolated_en
     assert meta["complete"] is False
     partial = bench.load(run_dir)
     assert 1 <= len(partial.trials) < 6
-    assert not _processes_mentioning(str(tmp_path / "scratch"))
+    assert not _processes_mentioning(str((tmp_path / "scratch").resolve()))
 
     done = run_cli("suite", "--resume", str(run_dir), "--no-report", env=isolated_env)
     assert done.returncode == 0, done.stderr

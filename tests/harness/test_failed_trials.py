@@ -172,7 +172,7 @@ def test_a_killed_pool_child_and_a_killed_worker_fail_their_trials(tmp_path, iso
     assert (trials["status"] == "failed").all() and (trials["bottleneck"] == "failed").all()
     assert trials.loc[0, "failure"].endswith("jobs lost with a dead pool process (worker_lost)")
     assert trials.loc[1, "failure"] == "worker killed by SIGKILL"
-    assert not procs.matching(str(tmp_path / "scratch"))  # the killed worker's pool too
+    assert not procs.matching(str((tmp_path / "scratch").resolve()))  # the killed worker's pool too
 
 
 def test_a_trial_the_server_counted_differently_fails(tmp_path):

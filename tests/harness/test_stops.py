@@ -78,7 +78,9 @@ def _in_trial(proc: subprocess.Popen[str], trial_id: int) -> int:
 
 def _left_over(tmp_path: Path, cli_pid: int) -> list[int]:
     """Processes of the run still alive: workers (their scratch paths) or the server."""
-    return procs.matching(str(tmp_path / "scratch")) + procs.matching(f"--parent-pid {cli_pid}")
+    return procs.matching(str((tmp_path / "scratch").resolve())) + procs.matching(
+        f"--parent-pid {cli_pid}"
+    )
 
 
 def _resume(run_dir: Path, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess[str]:

@@ -16,12 +16,14 @@ from pathlib import Path
 import pytest
 
 import strategies
+from bench import system
 from strategies.base import CpuWork, ProbeSample, Settings
 from strategies.cpu import burn, calibrate
 from strategies.pools import default_start_method
 from strategies.save import save_flag
 from strategies.spread import Spread, spread_of, usable_cores
 
+from ..busy import skip_if_busy
 from .helpers import check_records, jobs_for, prepare
 
 TRIES = 5
@@ -96,14 +98,18 @@ def _in_two_processes(work: CpuWork) -> float:
 
 @pytest.mark.parametrize("kind", ["python", "hashlib"])
 def test_calibrated_milliseconds_are_what_the_work_costs(kind: str) -> None:
-    """Within 20%; a busy moment can spoil a calibration, so it gets three chances."""
+    """Within 20%; a busy moment can spoil a calibration, so it gets three chances, and a
+    machine kept busy by other programs all along is said, not failed."""
+    start = system.cpu_sample()
     ratios = []
     for _ in range(3):
         work = calibrate(kind, 20)
         ratios.append(_best(lambda w=work: burn(w)) / 0.020)
         if 0.8 <= ratios[-1] <= 1.2:
             return
-    pytest.fail(f"measured / calibrated cost: {', '.join(f'{r:.2f}' for r in ratios)}")
+    measured = ", ".join(f"{r:.2f}" for r in ratios)
+    skip_if_busy(start, f"the calibrated cost (measured / calibrated: {measured})")
+    pytest.fail(f"measured / calibrated cost: {measured}")
 
 
 def test_save_delay_blocks_the_caller_for_each_write(tmp_path: Path) -> None:
