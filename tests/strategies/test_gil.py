@@ -74,6 +74,7 @@ def test_hashlib_work_releases_the_gil() -> None:
     overlap either, two cores are not free right now (the machine is shared) and the test
     says so instead of failing.
     """
+    start = system.cpu_sample()
     work = calibrate("hashlib", 40)
     one = _best(lambda: burn(work))
     two = _best(lambda: _in_two_threads(work), tries=2 * TRIES)
@@ -84,6 +85,8 @@ def test_hashlib_work_releases_the_gil() -> None:
                 f"two cores are not free now: two processes took {apart / one:.2f}x "
                 f"as long as one (threads {two / one:.2f}x)"
             )
+    if two > 1.3 * one:  # the processes overlapped once; the threads may have met a busy moment
+        skip_if_busy(start, f"two hashing threads within 1.3x of one ({two / one:.2f}x)")
     assert two <= 1.3 * one, (one, two)
 
 
