@@ -78,6 +78,13 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
         f"drift.json; {100 * DEFAULT_DRIFT:g} when none is)",
     )
     compare.add_argument(
+        "--split",
+        metavar="AXIS[=A,B]",
+        help="compare the arms of ONE run: A is the trials with AXIS's first value (or the "
+        'first named), B the next (arm = ["A", "B"] in a suite, or flagbench run --arm '
+        "A,B), paired by repeat and by request, with no drift allowance",
+    )
+    compare.add_argument(
         "--chart", type=Path, metavar="FILE.png|svg", help="also draw the comparison"
     )
 
@@ -85,5 +92,6 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
 def command(args: argparse.Namespace) -> int:
     # deferred: it draws with matplotlib
     from bench.present.compare import cmd_compare
+    from bench.present.compare_split import cmd_split
 
-    return cmd_compare(args)
+    return cmd_split(args) if args.split is not None else cmd_compare(args)

@@ -15,7 +15,7 @@ from typing import Any, Literal
 from bench._exceptions import SpecError
 from bench.define.values import Duration
 
-Configures = Literal["server", "worker", "jobs", "interpreter"]
+Configures = Literal["server", "worker", "jobs", "interpreter", "nothing"]
 NUMBER = (int, float)
 DECLARATION = "flagbench"  # the key of a field's declaration in its dataclass metadata
 

@@ -19,6 +19,7 @@ import itertools
 import json
 import math
 import multiprocessing
+import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -46,6 +47,8 @@ from strategies.clients import ALL_CLIENTS, LOOPS
 from strategies.consume import CONSUMES
 from strategies.dask_distributed import check_address
 
+ARM_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+
 
 def _check_scheduler(address: str) -> None:
 
@@ -58,6 +61,13 @@ def _check_scheduler(address: str) -> None:
 def _check_python(spec: str) -> None:
     if spec:
         resolve_python(spec)
+
+
+def _check_arm(label: str) -> None:
+    if label and not ARM_LABEL.fullmatch(label):
+        raise ValueError(
+            "must be 1 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
 
 
 def _rate(rate_field: str) -> Any:
@@ -391,6 +401,18 @@ class Workload:
         metavar="T",
         example=1,
         setting="dask_threads",
+    )
+    arm: str = declare(
+        "",
+        str,
+        "a label that changes nothing in the work: two or more arms of one workload run "
+        "interleaved, repeat by repeat, so that `flagbench compare RUN --split arm` compares "
+        "them free of the machine's drift (an A/A pair, or a baseline beside a candidate)",
+        "nothing",
+        _check_arm,
+        cli_list=True,
+        metavar="LABEL[,LABEL...]",
+        example="A",
     )
     python: str = declare(
         "",
