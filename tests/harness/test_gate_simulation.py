@@ -222,3 +222,102 @@ def test_busy_where_a_10_percent_slowdown_is_missed_the_verdict_line_says_so(bus
     for strategy in busy[0]["strategy"].unique():
         caught, warned = simulate_busy(rng, busy, strategy, runs=200)
         assert caught >= 0.8 or warned >= 0.95, (strategy, caught, warned)
+
+
+# ---------------------------------------------------------------------------------------------
+# The default way to gate, on this machine with CPU hogs beside it (load 4 and more): every
+# test of real interleaved pairs of `quick` (scripts/aa_gate.py --tables in its default mode:
+# one run a round, arms A1, A2 and B with a 10% longer latency; the load of each run is in the
+# file), compared as `flagbench compare RUN --split arm` does, with no drift allowance. The
+# model: a test's log ratio is the arms' residual drift (what the real A/A pairs show beyond
+# their standard errors, at the upper end of its interval; the gate does not allow for it)
+# plus the pair's own error, with the standard errors and degrees of freedom the gate really
+# computed on those pairs (the slowdown pairs' own for a slowed strategy) and, for a slowdown,
+# the effect the slowed arms really showed.
+
+INTERLEAVED = DATA.parent / "gate-pairs-interleaved.csv"
+
+
+@pytest.fixture(scope="module")
+def interleaved():
+    t = pd.read_csv(INTERLEAVED)
+    aa, slow = t[t["kind"] == "aa"], t[t["kind"] == "slow"]
+    residual = {
+        m: drift.estimate(
+            [list(zip(p["log_ratio"], p["se"], strict=True)) for _, p in g.groupby("pair")]
+        )
+        for m, g in aa.groupby("measure")
+    }
+    return aa, slow, residual
+
+
+def simulate_interleaved(rng, data, slowed: str | None, runs: int = 600) -> tuple[float, float]:
+    """Fraction of ``runs`` simulated split comparisons in which the gate fails on ``slowed``
+    (on anything, for an A/A comparison: ``slowed`` None), at --fail-above 5, and in which its
+    verdict line warns that the threshold is below what the pair can detect."""
+    aa, slow, residual = data
+    extra = {m: _root(e.excess_high) for m, e in residual.items()}
+    own = dict(list(aa.groupby(["strategy", "measure"])))
+    slowed_own = dict(list(slow.groupby(["strategy", "measure"])))
+    effect = slow.groupby(["strategy", "measure"])["log_ratio"].mean()
+    fired = warned = 0
+    for _ in range(runs):
+        rows = []
+        for (strategy, measure), g in own.items():
+            source = slowed_own[(strategy, measure)] if strategy == slowed else g
+            real = source.iloc[rng.integers(len(source))]
+            se, df = float(real["se"]), max(float(real["df"]), 2.0)
+            d = rng.normal(0, extra[measure]) + se * rng.standard_t(df)
+            if strategy == slowed:
+                d += effect[(strategy, measure)]
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "measure": measure,
+                    "config_id": strategy,
+                    "run": "B",
+                    "design": "interleaved",
+                    "log_ratio": d,
+                    "se": se,
+                    "df": df,
+                    "n_a": int(real["n_a"]),
+                    "n_b": int(real["n_b"]),
+                }
+            )
+        table = gate.decide(pd.DataFrame(rows), drift=0.0)
+        bad = gate.regressions(table, 5)
+        fired += bool(len(bad)) if slowed is None else bool((bad["strategy"] == slowed).any())
+        warned += "WARNING" in verdict_line(table, 5)
+    return fired / runs, warned / runs
+
+
+def _root(excess: float) -> float:
+    return math.sqrt(excess) if excess > 0 else 0.0
+
+
+def test_the_interleaved_data_are_ten_pairs_each_at_load_4_or_more(interleaved):
+    aa, slow, _ = interleaved
+    assert aa["pair"].nunique() >= 10 and slow["pair"].nunique() >= 10
+    starts = aa["load"].str.extract(r"^load ([\d.]+)")[0].astype(float)
+    assert (starts >= 4).all()
+
+
+def test_the_interleaved_model_is_no_quieter_than_the_real_pairs(interleaved):
+    """The real A/A log ratios, standardised by the gate's own standard errors and the residual
+    drift the model adds, are not wider than the model assumes."""
+    aa, _, residual = interleaved
+    extra = aa["measure"].map({m: _root(e.excess_high) for m, e in residual.items()})
+    z2 = aa["log_ratio"] ** 2 / (aa["se"] ** 2 + extra**2)
+    assert z2.mean() <= 1.5
+
+
+def test_interleaved_a_a_comparisons_fire_at_most_5_percent_of_the_time(interleaved):
+    fired, _ = simulate_interleaved(np.random.default_rng(31), interleaved, None)
+    assert fired <= 0.05
+
+
+def test_interleaved_a_10_percent_slowdown_of_any_strategy_is_caught_8_times_in_10(interleaved):
+    rng = np.random.default_rng(32)
+    for strategy in interleaved[0]["strategy"].unique():
+        caught, _ = simulate_interleaved(rng, interleaved, strategy, runs=300)
+        assert caught >= 0.8, (strategy, caught)
