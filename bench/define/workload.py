@@ -3,11 +3,11 @@
 ``Workload`` is a frozen dataclass whose every field carries its declaration (``declare``):
 type, default, unit, validation, help text, whether a suite may sweep it, and what it
 configures (the flag server, the worker, the job list, the interpreter, or nothing: the label
-``arm``). The suite TOML
-keys, the ``flagbench run`` options, the workload label, the sweep expansion, ``/_config``'s
-changes and the trials-table columns all derive from ``FIELDS``, read off the dataclass:
-adding an axis is one field here, plus the code that uses it. Values are parsed here, at the
-edge, into the typed values of ``bench.define.values``; nothing downstream parses them again. The
+``arm``). The suite TOML keys, the ``flagbench run`` options, the workload label, the sweep
+expansion, ``/_config``'s changes and the trials-table columns all derive from ``FIELDS``, read
+off the dataclass: adding an axis is one field here, plus the code that uses it. Values are
+parsed here, at the edge, into the typed values of ``bench.define.values``; nothing downstream
+parses them again. The
 fault rates follow the server's fault table (``flags_server.fault_kinds``): a new fault kind
 needs its ``*_rate`` field here, which the import-time check below asks for.
 """
