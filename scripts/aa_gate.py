@@ -223,9 +223,10 @@ def _verdict(table: pd.DataFrame, pct: float) -> str:
     return "FAIL (" + ", ".join(sorted(set(bad["strategy"]))) + ")" if len(bad) else "PASS"
 
 
-def round_table(rounds: list[dict[str, str]], pct: float) -> None:
+def round_table(
+    rounds: list[dict[str, str]], aa: list[pd.DataFrame], slow: list[pd.DataFrame], pct: float
+) -> None:
     """One line per round: its run, the load average around it, each pair's verdict."""
-    aa, slow = tables(rounds, 0.0)
     print(
         "\n| round | run | load (1, 5, 15 min) at start; at end | A/A pair | "
         "slowdown pair: strategies caught |"
@@ -240,9 +241,10 @@ def round_table(rounds: list[dict[str, str]], pct: float) -> None:
         )
 
 
-def summary_table(rounds: list[dict[str, str]], pct: float) -> None:
+def summary_table(
+    rounds: list[dict[str, str]], aa: list[pd.DataFrame], slow: list[pd.DataFrame], pct: float
+) -> None:
     """False alarms and power, with Wilson 95% intervals, as a Markdown table."""
-    aa, slow = tables(rounds, 0.0)
     fired = sum(not gate.regressions(t, pct).empty for t in aa)
     print(
         f"\n| | A/A pairs where the gate FAILs | slowdown pairs caught "
@@ -351,8 +353,8 @@ def main() -> int:
             "A and B interleaved in one run, paired, no drift allowance",
             args.fail_above,
         )
-        round_table(rounds, args.fail_above)
-        summary_table(rounds, args.fail_above)
+        round_table(rounds, aa, slow, args.fail_above)
+        summary_table(rounds, aa, slow, args.fail_above)
         print(f"runs: {args.out} (manifest {manifest.name})")
         return 0
     return sequential_report(args, rounds, root, manifest)

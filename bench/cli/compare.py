@@ -14,7 +14,9 @@ EXAMPLES = """examples:
   flagbench compare results/RUN_311 results/RUN_312 --ignore python
   flagbench compare results/RUN_A results/RUN_B results/RUN_C      # B and C against A
   flagbench compare --baseline main results/RUN_NEW --fail-above 5
-  flagbench compare --baseline last results/RUN_NEW   # the suite's previous complete run"""
+  flagbench compare --baseline last results/RUN_NEW   # the suite's previous complete run
+  flagbench compare results/RUN --split arm --fail-above 5    # arms of one interleaved run
+  flagbench compare results/RUN --split client=requests,httpx --fail-above 5"""
 
 DESCRIPTION = """\
 Compare runs configuration by configuration, on the wall time and (when the runs recorded
@@ -24,6 +26,13 @@ verdict from a gate that keeps the chance of any false alarm over all the tests 
 (Bonferroni; the interval printed is the one the verdict uses). The last line is the verdict:
 PASS or FAIL, the threshold, the worst change. Configurations match on every workload axis and
 the strategy, except the axes named in --ignore.
+
+Two modes. Runs against runs (RUN_A RUN_B, or --baseline): separate runs drift apart, so the
+gate adds a drift allowance, and on a busy machine three repeats a side do not resolve a 10%
+change (the verdict line then warns with the smallest change it can detect). The arms of one
+run (--split AXIS): when both sides can run in one invocation (two values of a workload axis
+such as client, loop or python, or identical arms, arm = ["A", "B"]), their trials alternate
+in every repeat and are compared pair by pair, with no drift allowance: POWER_WORDS
 
 exit status: 0 no regression (or no --fail-above), 1 a regression under --fail-above,
 2 a usage error or an unreadable run (one line naming the file), 3 a crash of flagbench."""
