@@ -64,7 +64,7 @@ def test_a_slower_arm_is_caught_and_fails_ci(run, run_cli):
     assert proc.returncode == 1, proc.stderr
     out = proc.stdout
     assert "A: arm = A (8 trials)" in out and "B: arm = L (8 trials)" in out
-    assert "B differs from A in: arm (A A; B L); latency (A 40ms; B 56ms)" in out
+    assert "B differs from A in: latency (A 40ms; B 56ms); arm (A A; B L)" in out
     assert "drift allowance none: A and B ran interleaved in one run and are paired" in out
     assert "B/A is their ratio, paired (by repeat; by request)" in out
     latency = [r for r in rows(out) if r["measure"] == "req ms"]
@@ -81,7 +81,7 @@ def test_every_other_arm_is_compared_with_the_first(run, run_cli):
     out = proc.stdout
     assert "B: arm = B (8 trials)" in out and "C: arm = L (8 trials)" in out
     assert "B against A:" in out and "C against A:" in out
-    assert "C differs from A in: arm (A A; C L); latency (A 40ms; C 56ms)" in out
+    assert "C differs from A in: latency (A 40ms; C 56ms); arm (A A; C L)" in out
     assert len(rows(out)) == 8  # two strategies, two measures, two arms against A
     assert "no --fail-above given" in out.strip().splitlines()[-1]
 
