@@ -179,9 +179,10 @@ def format_comparison(
     interleaved = _interleaved(table)
     lines += [
         "",
-        "A and B columns: wall s, the geometric mean of the paired repeats' wall times; req ms, "
-        "the geometric mean over the requests of each request's best latency over the repeats; "
-        "B/A is their ratio, paired (by repeat; by request)"
+        "A and B columns: wall s, the geometric mean of the paired repeats' wall times, B/A "
+        "their ratio; req ms, A the median over the requests of each request's best latency "
+        "over the repeats, B/A the median over the requests of each request's own ratio (B's "
+        "best over A's), and B = A x B/A"
         if interleaved
         else "A and B columns: wall s, the geometric mean of the repeats' wall times; req ms, "
         "the median over the requests of each request's best latency over the repeats; B/A is "
