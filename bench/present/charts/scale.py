@@ -182,6 +182,7 @@ def _lines(ax: Axes, rows: pd.DataFrame, colours: dict[str, str]) -> None:
     ax.plot(ideal["concurrency"], ideal["ideal_rps"], color=IDEAL_COLOUR, ls="--", lw=1.2)
     ax.set_xscale("log")
     plain_log(ax.xaxis)
+    ax.set_xticks(sorted(rows["concurrency"].unique()))  # every C run is labelled
     if rows["throughput_median_rps"].max() / max(rows["throughput_median_rps"].min(), 1e-9) > 8:
         ax.set_yscale("log")
         plain_log(ax.yaxis)
