@@ -1,26 +1,33 @@
-"""Measure the regression gate on this machine: its false alarms, its power, and the drift.
+"""Measure the regression gate on this machine: its false alarms and its power, with intervals.
 
-Runs ``--rounds`` rounds of three runs of a suite, one after the other: A1, A2 (the same code
-twice: an A/A pair) and B, the suite with every request's latency ``--slowdown`` times longer
-for the strategies in ``--slow`` (default: all of them; each draw of the server's lognormal
-latency is exactly that much longer). Each pair goes through the gate as ``flagbench compare
-A1 A2 --fail-above PCT`` and ``flagbench compare A1 B --ignore latency --fail-above PCT`` do.
+Two modes, each running ``--rounds`` rounds of a suite (``quick`` by default):
 
-- **False alarms**: A/A pairs in which the gate FAILs.
+- ``--mode interleaved`` (the default, the way to gate): each round is ONE run of the suite
+  with three arms (the workload field ``arm``): A1 and A2, identical, and B, with every
+  request's latency ``--slowdown`` times longer for the strategies in ``--slow`` (default: all;
+  each draw of the server's lognormal latency is exactly that much longer, with the same
+  seed). The three arms run in every repeat's shuffled round, so one run gives one A/A pair
+  and one slowdown pair, compared as ``flagbench compare RUN --split arm`` does (paired, no
+  drift allowance): A2 against A1, and B against A1 (``--ignore latency``).
+- ``--mode sequential`` (comparing separate runs, as ``compare --baseline`` does): each round
+  is three runs one after the other, A1, A2 and B, compared with the drift allowance. It also
+  measures the drift per measure from the A/A pairs (``bench.results.drift``: unclipped, with
+  its interval) and, with ``--pairs-needed`` (10) pairs or more, stores it in the results folder
+  (``--store``, the parent of ``--out``), where ``flagbench compare`` takes its allowance from.
+
+- **False alarms**: A/A pairs in which the gate FAILs at ``--fail-above``.
 - **Power, per strategy**: slowdown pairs in which the gate fails on that strategy. The gate
   tests each configuration at ALPHA / m (Bonferroni, m the number of tests), whatever the
   others do, so a strategy's detection in a run where every strategy is slower is its
-  detection when it alone is slower; one B run measures every strategy's power at once.
-- **Drift** per measure, from the A/A pairs (``bench.results.drift``: unclipped, with its
-  interval); with ``--pairs-needed`` (10) pairs or more it is stored in the results folder
-  (``--store``, the parent of ``--out``), where ``flagbench compare`` takes its allowance from.
+  detection when it alone is slower; one B arm measures every strategy's power at once.
 
-Rates are given with Wilson 95% intervals, for the allowance the gate would use before this
-measurement (the stored one, or the default) and for the one just measured (in-sample, so a
-little optimistic). The load average is printed with every run. Runs are kept under ``--out``
-with a manifest, so ``--analyse`` can redo the tables without running anything.
+Rates are given with Wilson 95% intervals, and the load average at the start and end of
+every run. Runs are kept under ``--out`` with a manifest, so ``--analyse`` can redo the tables
+without running anything; ``--tables CSV`` writes every test of every pair (the simulation's
+data, tests/data/).
 
-    .venv/bin/python scripts/aa_gate.py                     # quick suite, 10 rounds: ~30 min
+    .venv/bin/python scripts/aa_gate.py                     # quick, 10 interleaved rounds
+    .venv/bin/python scripts/aa_gate.py --mode sequential   # 10 rounds of three runs
     .venv/bin/python scripts/aa_gate.py --rounds 2 --slow asyncio,threadpool --out /tmp/aa
     .venv/bin/python scripts/aa_gate.py --analyse --out /tmp/aa
 """
@@ -44,11 +51,13 @@ from pathlib import Path
 import pandas as pd
 
 from bench.present.compare import compare_many
+from bench.present.compare_split import compare_split
 from bench.present.compare_words import format_comparison
 from bench.results import drift, gate, store
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = "aa-gate.json"
+ARMS = ("A1", "A2", "B")
 
 
 def flagbench(*args: str) -> subprocess.CompletedProcess[str]:
@@ -111,6 +120,24 @@ def slowed(text: str, factor: float, only: list[str]) -> str:
     return "[[workloads]]".join(out)
 
 
+def interleaved(text: str, factor: float, only: list[str]) -> str:
+    """The suite with three arms in each workload: A1 and A2 as it is, B with the latency
+    ``factor`` times longer for ``only`` (all strategies if empty) and as it was for the
+    others. All three run in every repeat's shuffled round."""
+    blocks = text.split("[[workloads]]")
+    if len(blocks) < 2:
+        sys.exit("aa_gate: the suite has no [[workloads]] table")
+    if re.search(r"^arm\s*=", text, flags=re.M):
+        sys.exit("aa_gate: the suite already has arms")
+    slow_text = slowed(text, factor, only).split("[[workloads]]")
+    out = [blocks[0]]
+    for block in blocks[1:]:
+        out.append(block.rstrip("\n") + f"\narm = {json.dumps(list(ARMS[:2]))}\n\n")
+    for block in slow_text[1:]:
+        out.append(block.rstrip("\n") + f"\narm = {json.dumps(ARMS[2])}\n\n")
+    return "[[workloads]]".join(out)
+
+
 def strategies_of(text: str) -> list[str]:
     m = re.search(r"^strategies\s*=\s*(\[[^\]]*\])", text, flags=re.M)
     if not m:
@@ -135,8 +162,14 @@ def rate(k: int, n: int) -> str:
 
 
 def tables(rounds: list[dict[str, str]], allowance: float | Mapping[str, float]):
+    """Per round, the A/A pair's and the slowdown pair's comparison tables."""
     aa, slow = [], []
     for r in rounds:
+        if r.get("mode") == "interleaved":
+            run = store.load(Path(r["run"]))
+            aa.append(compare_split(run, "arm", (), ARMS[:2]))
+            slow.append(compare_split(run, "arm", ("latency",), (ARMS[0], ARMS[2])))
+            continue
         a1, a2, b = (store.load(Path(r[k])) for k in ("a1", "a2", "b"))
         aa.append(compare_many(a1, [a2], (), allowance))
         slow.append(compare_many(a1, [b], ("latency",), allowance))
@@ -174,7 +207,7 @@ def report(
 ) -> tuple[int, int, dict[str, tuple[int, int]]]:
     aa, slow = tables(rounds, allowance)
     fired = [not gate.regressions(t, pct).empty for t in aa]
-    print(f"\nwith the drift allowance {words}, --fail-above {pct:g}:")
+    print(f"\n{words}, --fail-above {pct:g}:")
     print(f"  A/A pairs where the gate FAILs: {rate(sum(fired), len(fired))}")
     caught: dict[str, tuple[int, int]] = {}
     slowed_names = json.loads(rounds[0]["slowed"])
@@ -185,8 +218,93 @@ def report(
     return sum(fired), len(fired), caught
 
 
+def _verdict(table: pd.DataFrame, pct: float) -> str:
+    bad = gate.regressions(table, pct)
+    return "FAIL (" + ", ".join(sorted(set(bad["strategy"]))) + ")" if len(bad) else "PASS"
+
+
+def round_table(
+    rounds: list[dict[str, str]], aa: list[pd.DataFrame], slow: list[pd.DataFrame], pct: float
+) -> None:
+    """One line per round: its run, the load average around it, each pair's verdict."""
+    print(
+        "\n| round | run | load (1, 5, 15 min) at start; at end | A/A pair | "
+        "slowdown pair: strategies caught |"
+    )
+    print("| ---: | --- | --- | --- | --- |")
+    for i, (r, a, b) in enumerate(zip(rounds, aa, slow, strict=True)):
+        caught = sorted(set(gate.regressions(b, pct)["strategy"]))
+        loads = r["load"].replace("load ", "")
+        print(
+            f"| {i + 1} | {Path(r['run']).name} | {loads} | {_verdict(a, pct)} | "
+            f"{len(caught)}/{b['strategy'].nunique()}: {', '.join(caught) or '-'} |"
+        )
+
+
+def summary_table(
+    rounds: list[dict[str, str]], aa: list[pd.DataFrame], slow: list[pd.DataFrame], pct: float
+) -> None:
+    """False alarms and power, with Wilson 95% intervals, as a Markdown table."""
+    fired = sum(not gate.regressions(t, pct).empty for t in aa)
+    print(
+        f"\n| | A/A pairs where the gate FAILs | slowdown pairs caught "
+        f"(latency x{rounds[0]['factor']}) |"
+    )
+    print("| --- | ---: | ---: |")
+    print(f"| any strategy | {rate(fired, len(aa))} | |")
+    for name in json.loads(rounds[0]["slowed"]):
+        k = sum(bool((gate.regressions(t, pct)["strategy"] == name).any()) for t in slow)
+        print(f"| {name} | | {rate(k, len(slow))} |")
+
+
+def spread(aa: list[pd.DataFrame], slow: list[pd.DataFrame]) -> None:
+    """Per strategy and measure: the A/A pairs' root-mean-square log ratio beside the mean
+    standard error the gate computed (the model of the simulation test), and the slowdown
+    the slowed arm really showed (geometric mean over the pairs)."""
+    both = pd.concat([t.assign(kind="aa") for t in aa] + [t.assign(kind="slow") for t in slow])
+    print("\nstrategy           measure  A/A rms log ratio  mean se  realised slowdown")
+    for (strategy, measure), g in both.groupby(["strategy", "measure"], sort=False):
+        a, b = g[g["kind"] == "aa"], g[g["kind"] == "slow"]
+        rms = math.sqrt(float((a["log_ratio"] ** 2).mean()))
+        print(
+            f"{strategy:<18} {measure:<8} {100 * rms:>16.1f}% {100 * a['se'].mean():>7.1f}% "
+            f"{100 * (math.exp(b['log_ratio'].mean()) - 1):>+17.1f}%"
+        )
+
+
+def run_interleaved(args: argparse.Namespace, text: str, only: list[str]) -> list[dict[str, str]]:
+    rounds: list[dict[str, str]] = []
+    manifest = args.out / MANIFEST
+    with tempfile.TemporaryDirectory() as tmp:
+        variant = Path(tmp) / f"{Path(args.suite).stem}.toml"
+        variant.write_text(interleaved(text, args.slowdown, only), encoding="utf-8")
+        for i in range(args.rounds):
+            run, start = run_suite(str(variant), args.out)
+            end = load_words()
+            rounds.append(
+                {
+                    "mode": "interleaved",
+                    "run": str(run),
+                    "load": f"{start}; {end}",
+                    "slowed": json.dumps(only or strategies_of(text)),
+                    "factor": f"{args.slowdown:g}",
+                    "suite": args.suite,
+                }
+            )
+            print(f"round {i + 1}: {run.name} ({start}; at the end {end})", flush=True)
+            manifest.write_text(json.dumps(rounds, indent=1), encoding="utf-8")
+    return rounds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--mode",
+        choices=("interleaved", "sequential"),
+        default="interleaved",
+        help="interleaved: one run of three arms per round, compared with --split "
+        "(default); sequential: three runs per round, compared with the drift allowance",
+    )
     parser.add_argument("--suite", default="quick", help="built-in suite or TOML file (quick)")
     parser.add_argument("--rounds", type=int, default=10, help="rounds of A1, A2, B (10)")
     parser.add_argument("--slow", default="", help="strategies slowed in B (default: all)")
@@ -217,33 +335,67 @@ def main() -> int:
         unknown = [s for s in only if s not in strategies_of(text)]
         if unknown:
             parser.error(f"--slow {','.join(unknown)}: not in the suite's strategies")
-        rounds = []
-        with tempfile.TemporaryDirectory() as tmp:
-            variant = Path(tmp) / "slowed.toml"
-            variant.write_text(slowed(text, args.slowdown, only), encoding="utf-8")
-            for i in range(args.rounds):
-                (a1, l1), (a2, l2), (b, lb) = (
-                    run_suite(args.suite, args.out),
-                    run_suite(args.suite, args.out),
-                    run_suite(str(variant), args.out),
-                )
-                rounds.append(
-                    {
-                        "a1": str(a1),
-                        "a2": str(a2),
-                        "b": str(b),
-                        "load": f"{l1}; {l2}; {lb}",
-                        "slowed": json.dumps(only or strategies_of(text)),
-                        "factor": f"{args.slowdown:g}",
-                        "suite": args.suite,
-                    }
-                )
-                print(
-                    f"round {i + 1}: A1 {a1.name} ({l1}), A2 {a2.name} ({l2}), B {b.name} ({lb})",
-                    flush=True,
-                )
-                manifest.write_text(json.dumps(rounds, indent=1), encoding="utf-8")
+        if args.mode == "interleaved":
+            rounds = run_interleaved(args, text, only)
+        else:
+            rounds = run_sequential(args, text, only)
 
+    if rounds[0].get("mode") == "interleaved":
+        aa, slow = tables(rounds, 0.0)
+        print("\nthe last slowdown pair, as compare --split arm prints it:")
+        print(format_comparison(slow[-1], "none (interleaved arms, paired)", args.fail_above))
+        if args.tables is not None:
+            write_tables(args.tables, rounds, aa, slow)
+        spread(aa, slow)
+        report(
+            rounds,
+            0.0,
+            "A and B interleaved in one run, paired, no drift allowance",
+            args.fail_above,
+        )
+        round_table(rounds, aa, slow, args.fail_above)
+        summary_table(rounds, aa, slow, args.fail_above)
+        print(f"runs: {args.out} (manifest {manifest.name})")
+        return 0
+    return sequential_report(args, rounds, root, manifest)
+
+
+def run_sequential(args: argparse.Namespace, text: str, only: list[str]) -> list[dict[str, str]]:
+    """Three runs per round, one after the other: A1, A2 and B."""
+    manifest = args.out / MANIFEST
+    rounds = []
+    with tempfile.TemporaryDirectory() as tmp:
+        variant = Path(tmp) / "slowed.toml"
+        variant.write_text(slowed(text, args.slowdown, only), encoding="utf-8")
+        for i in range(args.rounds):
+            (a1, l1), (a2, l2), (b, lb) = (
+                run_suite(args.suite, args.out),
+                run_suite(args.suite, args.out),
+                run_suite(str(variant), args.out),
+            )
+            rounds.append(
+                {
+                    "a1": str(a1),
+                    "a2": str(a2),
+                    "b": str(b),
+                    "load": f"{l1}; {l2}; {lb}",
+                    "slowed": json.dumps(only or strategies_of(text)),
+                    "factor": f"{args.slowdown:g}",
+                    "suite": args.suite,
+                }
+            )
+            print(
+                f"round {i + 1}: A1 {a1.name} ({l1}), A2 {a2.name} ({l2}), B {b.name} ({lb})",
+                flush=True,
+            )
+            manifest.write_text(json.dumps(rounds, indent=1), encoding="utf-8")
+    return rounds
+
+
+def sequential_report(
+    args: argparse.Namespace, rounds: list[dict[str, str]], root: Path, manifest: Path
+) -> int:
+    """The sequential mode's tables, with the drift allowance before and as just measured."""
     before = drift.load(root)
     if before is not None:
         allowance: float | dict[str, float] = before.allowances()
@@ -260,9 +412,9 @@ def main() -> int:
     print(f"\nrun-to-run drift from {len(rounds)} A/A pairs of {rounds[0]['suite']}:")
     for m, e in measured.items():
         print(f"  {m:<12} {e.words()}; unclipped drift^2 {e.excess:+.2e}")
-    report(rounds, allowance, words, args.fail_above)
+    report(rounds, allowance, f"with the drift allowance {words}", args.fail_above)
     now = {m: e.drift for m, e in measured.items()}
-    report(rounds, now, "just measured (in-sample)", args.fail_above)
+    report(rounds, now, "with the drift allowance just measured (in-sample)", args.fail_above)
 
     if len(rounds) >= drift.MIN_PAIRS:
         loads = "; ".join(r["load"] for r in rounds)

@@ -8,6 +8,8 @@ workload`` declares the fields; this module knows nothing of which fields there 
 from __future__ import annotations
 
 import dataclasses
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -15,7 +17,7 @@ from typing import Any, Literal
 from bench._exceptions import SpecError
 from bench.define.values import Duration
 
-Configures = Literal["server", "worker", "jobs", "interpreter"]
+Configures = Literal["server", "worker", "jobs", "interpreter", "nothing"]
 NUMBER = (int, float)
 DECLARATION = "flagbench"  # the key of a field's declaration in its dataclass metadata
 
@@ -55,6 +57,12 @@ class Field:
     @property
     def column_name(self) -> str:
         return self.column or self.name
+
+    def cell(self, value: Any) -> Any:
+        """The value in the trials table: an unset text is "", an unset number NaN."""
+        if value is not None:
+            return value
+        return "" if self.kind is str else math.nan
 
     def coerce(self, value: Any) -> Any:
         """TOML gives ``1`` for a rate of 1.0: store the declared type, typed."""
@@ -148,3 +156,24 @@ def one_of(*allowed: str) -> Callable[[Any], None]:
             raise ValueError(f"allowed: {', '.join(allowed)} (or leave it out for the default)")
 
     return check
+
+
+def label(longest: int) -> Callable[[Any], None]:
+    """A plain label (or "" for none): letters, digits, '.', '_' and '-', as tables spell it."""
+    pattern = re.compile(rf"[A-Za-z0-9][A-Za-z0-9._-]{{0,{longest - 1}}}")
+
+    def check(value: Any) -> None:
+        if value and not pattern.fullmatch(value):
+            raise ValueError(
+                f"must be 1 to {longest} letters, digits, '.', '_' or '-', "
+                "starting with a letter or digit"
+            )
+
+    return check
+
+
+def setting_value(value: Any) -> Any:
+    """A field's value as a strategy setting: a duration in seconds, an unset text None."""
+    if isinstance(value, Duration):
+        return value.seconds
+    return None if value == "" else value

@@ -2,13 +2,13 @@
 
 ``Workload`` is a frozen dataclass whose every field carries its declaration (``declare``):
 type, default, unit, validation, help text, whether a suite may sweep it, and what it
-configures (the flag server, the worker, the job list or the interpreter). The suite TOML
-keys, the ``flagbench run`` options, the workload label, the sweep expansion, ``/_config``'s
-changes and the trials-table columns all derive from ``FIELDS``, read off the dataclass:
-adding an axis is one field here, plus the code that uses it. Values are parsed here, at the
-edge, into the typed values of ``bench.define.values``; nothing downstream parses them again. The
-fault rates follow the server's fault table (``flags_server.fault_kinds``): a new fault kind
-needs its ``*_rate`` field here, which the import-time check below asks for.
+configures (the server, the worker, the job list, the interpreter, or nothing: ``arm``). The
+suite TOML keys, the ``flagbench run`` options, the workload label, the sweep expansion,
+``/_config``'s changes and the trials-table columns all derive from ``FIELDS``: adding an axis
+is one field here, plus the code that uses it. Values are parsed here, at the edge, into the
+typed values of ``bench.define.values``; nothing downstream parses them again. The fault rates
+follow the server's fault table (``flags_server.fault_kinds``): a new fault kind needs its
+``*_rate`` field here, which the import-time check below asks for.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import math
 import multiprocessing
 import sys
 from collections.abc import Mapping
@@ -34,7 +33,9 @@ from bench.define.fields import (
     between,
     declare,
     duration_between,
+    label,
     one_of,
+    setting_value,
 )
 from bench.define.pythons import resolve_python
 from bench.define.values import Codes, CpuWork, Duration, Latency
@@ -392,6 +393,17 @@ class Workload:
         example=1,
         setting="dask_threads",
     )
+    arm: str = declare(
+        "",
+        str,
+        "a label that changes nothing in the work: arms of one run, interleaved in every "
+        "repeat, that `flagbench compare RUN --split arm` compares free of drift",
+        "nothing",
+        label(32),
+        cli_list=True,
+        metavar="LABEL[,LABEL...]",
+        example="A",
+    )
     python: str = declare(
         "",
         str,
@@ -444,7 +456,7 @@ class Workload:
 
     def settings_values(self) -> dict[str, Any]:
         """The strategy settings this workload sets (``Field.setting``), in their types."""
-        return {f.setting: _setting_value(getattr(self, f.name)) for f in FIELDS if f.setting}
+        return {f.setting: setting_value(getattr(self, f.name)) for f in FIELDS if f.setting}
 
     def server_changes(self) -> dict[str, Any]:
         """The server settings this workload needs, applied through ``/_config`` before a trial."""
@@ -453,7 +465,7 @@ class Workload:
     def columns(self) -> dict[str, Any]:
         """The trials-table columns of this workload (N resolved; an unset text is "", an unset
         number NaN)."""
-        out = {f.column_name: _cell(f, getattr(self, f.name)) for f in FIELDS}
+        out = {f.column_name: f.cell(getattr(self, f.name)) for f in FIELDS}
         out["n_jobs"] = self.jobs_count()
         return out
 
@@ -485,15 +497,3 @@ if _missing:  # a fault kind added to the server's table without its workload fi
     raise ImportError(
         f"bench.define.workload: declare the field(s) {', '.join(_missing)} (see _rate)"
     )
-
-
-def _setting_value(value: Any) -> Any:
-    if isinstance(value, Duration):
-        return value.seconds
-    return None if value == "" else value
-
-
-def _cell(f: Field, value: Any) -> Any:
-    if value is not None:
-        return value
-    return "" if f.kind is str else math.nan

@@ -313,7 +313,8 @@ def allowance(args: argparse.Namespace) -> tuple[float | dict[str, float], str]:
     return stored.allowances(), f"measured on {stored.host} {stored.measured_at}: {per}"
 
 
-def cmd_compare(args: argparse.Namespace) -> int:
+def check_options(args: argparse.Namespace) -> tuple[str, ...]:
+    """The options every comparison shares, checked; the axes to ignore."""
     if args.fail_above is not None and not (
         args.fail_above >= 0 and math.isfinite(args.fail_above)
     ):
@@ -322,7 +323,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise SpecError(f"--drift {args.drift}: give a percentage from 0 to less than 100")
     if args.chart is not None and args.chart.suffix not in (".png", ".svg"):
         raise SpecError(f"--chart {args.chart}: the file name must end in .png or .svg")
-    ignore = _ignore_list(args.ignore)
+    return _ignore_list(args.ignore)
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    ignore = check_options(args)
     ref, others = _runs(args)
     allowed, drift_words = allowance(args)
     table = compare_many(ref, others, ignore, allowed)

@@ -104,6 +104,11 @@ def _advice(tested: pd.DataFrame, threshold: float) -> str:
     )
 
 
+def _interleaved(table: pd.DataFrame) -> bool:
+    """Arms of one interleaved run, paired (``compare --split``), not runs against runs."""
+    return "design" in table and bool((table["design"] == "interleaved").all())
+
+
 def verdict_line(table: pd.DataFrame, fail_above: float | None) -> str:
     """The gate's one line: PASS or FAIL, the threshold, the worst change with its interval,
     and a warning when the threshold is below what these runs can detect."""
@@ -132,6 +137,11 @@ def verdict_line(table: pd.DataFrame, fail_above: float | None) -> str:
             f"configurations cannot detect a {threshold:g}% change (smallest detectable "
             f"{blind.min():.1f} to {blind.max():.1f}%); {_advice(tested, threshold)}"
         )
+        if not _interleaved(table):
+            line += (
+                "; interleaving A and B in one run (compare --split) cancels the drift and "
+                "pairs the trials"
+            )
     if fail_above is None:
         line += "; no --fail-above given: exit status 0 whatever the verdict"
     return line
@@ -166,10 +176,16 @@ def format_comparison(
         lines.append(_summary_line(block, str(label)))
     tested = table["p_value"].notna()
     few = int((~tested).sum())
+    interleaved = _interleaved(table)
     lines += [
         "",
-        "A and B columns: wall s, the geometric mean of the repeats' wall times; req ms, the "
-        "median over the requests of each request's best latency over the repeats; B/A is "
+        "A and B columns: wall s, the geometric mean of the paired repeats' wall times, B/A "
+        "their ratio; req ms, A the median over the requests of each request's best latency "
+        "over the repeats, B/A the median over the requests of each request's own ratio (B's "
+        "best over A's), and B = A x B/A"
+        if interleaved
+        else "A and B columns: wall s, the geometric mean of the repeats' wall times; req ms, "
+        "the median over the requests of each request's best latency over the repeats; B/A is "
         "their ratio",
         f"gate: Bonferroni over {m} test{'s' if m != 1 else ''} (family-wise false alarms "
         f"<= {gate.ALPHA:.0%}; each interval is the {100 * level:.2f}% interval its verdict "

@@ -4,7 +4,8 @@ A trial's estimate is its ideal time (``bench.results.ideal``, on the server's o
 seed, with the C the strategy can use) and its CPU work, times the strategy's slowdown (its
 wall time over that, as measured here), plus the harness's cost per trial (worker start, server
 reconfiguration, records); a run adds its fixed cost (checks, server, tables, report). The
-slowdowns and costs are what earlier runs on this machine measured (``bench.run.calibration``);
+slowdowns and costs are what earlier runs on this machine measured (``bench.run.calibration``),
+and a configuration run here before is estimated at what its trials took then;
 before any, a slowdown of 1 and ``HARNESS_OVERHEAD_S``, measured by
 ``scripts/bench_harness.py`` on the development machine (0.21 to 0.29 s; rounded up). The ETA
 shown while a run goes corrects the remaining estimate by how the finished trials compared
@@ -50,8 +51,13 @@ def base_seconds(trial: Trial, seed: int, server: Mapping[str, Any]) -> float:
 def trial_seconds(
     trial: Trial, seed: int, server: Mapping[str, Any], cal: Calibration | None = None
 ) -> float:
-    """The estimate of one trial, harness overhead included."""
-    timing = (cal or Calibration()).strategies.get(trial.strategy)
+    """The estimate of one trial, harness overhead included: what this configuration took
+    here before, or else its ideal times the strategy's slowdown."""
+    cal = cal or Calibration()
+    known = cal.configs.get(calibration.config_key(trial.strategy, trial.workload.label))
+    if known is not None:
+        return known
+    timing = cal.strategies.get(trial.strategy)
     slowdown, overhead = (
         (timing.slowdown, timing.overhead_s) if timing else (1.0, HARNESS_OVERHEAD_S)
     )
@@ -80,7 +86,8 @@ def estimate(
     todo = suite.trials() if trials is None else trials
     cal = calibration.load() if cal is None else cal
     return Estimate(
-        tuple((t, trial_seconds(t, suite.seed, suite.server, cal)) for t in todo), cal.fixed_s
+        tuple((t, trial_seconds(t, suite.seed, suite.server, cal)) for t in todo),
+        cal.fixed_for(suite.name),
     )
 
 

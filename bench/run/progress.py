@@ -96,7 +96,8 @@ class Progress:
         self.eta.done(trial, now - self.last)
         if done.result is not None:
             base = base_seconds(trial, self.suite.seed, self.suite.server)
-            self.recorder.add(trial.strategy, base, done.result.wall_s, now - self.last)
+            key = calibration.config_key(trial.strategy, trial.workload.label)
+            self.recorder.add(trial.strategy, base, done.result.wall_s, now - self.last, key)
         self.last = now
         self.done += 1
         left = _clock(self.eta.remaining_s())
@@ -126,7 +127,8 @@ class Progress:
     def remember(self) -> None:
         """Keep what this run measured for the next estimate (a finished run only: the time
         since this object was made covers the checks, the trials and the report)."""
-        calibration.save(self.recorder.calibration(self.cal, time.monotonic() - self.created))
+        elapsed = time.monotonic() - self.created
+        calibration.save(self.recorder.calibration(self.cal, elapsed, self.suite.name))
 
     def close(self) -> None:
         """End the bar and say how long the run took; once, however often it is called."""

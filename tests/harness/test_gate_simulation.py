@@ -222,3 +222,113 @@ def test_busy_where_a_10_percent_slowdown_is_missed_the_verdict_line_says_so(bus
     for strategy in busy[0]["strategy"].unique():
         caught, warned = simulate_busy(rng, busy, strategy, runs=200)
         assert caught >= 0.8 or warned >= 0.95, (strategy, caught, warned)
+
+
+# ---------------------------------------------------------------------------------------------
+# The default way to gate, on this machine with CPU hogs beside it (load 4 and more): every
+# test of real interleaved pairs of `quick` (scripts/aa_gate.py --tables in its default mode:
+# one run a round, arms A1, A2 and B with a 10% longer latency; the load of each run is in the
+# file), compared as `flagbench compare RUN --split arm` does, with no drift allowance. The
+# model: a test's log ratio is the pair's own error, Student's t times the standard error with
+# the degrees of freedom the gate really computed on those pairs (the slowdown pairs' own for a
+# slowed strategy), plus, for a slowdown, the effect the slowed arms really showed. No drift
+# term: the real A/A pairs' p-values under that model are no smaller than chance would make
+# them (tested below), so the arms left none that the standard errors miss.
+
+INTERLEAVED = DATA.parent / "gate-pairs-interleaved.csv"
+
+
+@pytest.fixture(scope="module")
+def interleaved():
+    t = pd.read_csv(INTERLEAVED)
+    return t[t["kind"] == "aa"], t[t["kind"] == "slow"]
+
+
+def simulate_interleaved(rng, data, slowed: str | None, runs: int = 600) -> tuple[float, float]:
+    """Fraction of ``runs`` simulated split comparisons in which the gate fails on ``slowed``
+    (on anything, for an A/A comparison: ``slowed`` None), at --fail-above 5, and the fraction
+    of those in which it did not whose verdict line warns that the threshold is below what the
+    pair can detect."""
+    aa, slow = data
+    own = dict(list(aa.groupby(["strategy", "measure"])))
+    slowed_own = dict(list(slow.groupby(["strategy", "measure"])))
+    effect = slow.groupby(["strategy", "measure"])["log_ratio"].mean()
+    fired = missed_warned = 0
+    for _ in range(runs):
+        rows = []
+        for (strategy, measure), g in own.items():
+            source = slowed_own[(strategy, measure)] if strategy == slowed else g
+            real = source.iloc[rng.integers(len(source))]
+            se, df = float(real["se"]), float(real["df"])
+            d = se * rng.standard_t(df)
+            if strategy == slowed:
+                d += effect[(strategy, measure)]
+            rows.append(
+                {
+                    "strategy": strategy,
+                    "measure": measure,
+                    "config_id": strategy,
+                    "run": "B",
+                    "design": "interleaved",
+                    "log_ratio": d,
+                    "se": se,
+                    "df": df,
+                    "n_a": int(real["n_a"]),
+                    "n_b": int(real["n_b"]),
+                }
+            )
+        table = gate.decide(pd.DataFrame(rows), drift=0.0)
+        bad = gate.regressions(table, 5)
+        hit = bool(len(bad)) if slowed is None else bool((bad["strategy"] == slowed).any())
+        fired += hit
+        missed_warned += not hit and "WARNING" in verdict_line(table, 5)
+    return fired / runs, missed_warned / max(runs - fired, 1)
+
+
+def test_the_interleaved_data_are_ten_pairs_each_ending_at_load_4_or_more(interleaved):
+    """Three CPU hogs beside every run: the one-minute load average at the end of each run was
+    4 or more (at the start of the first it was 3.2: the hogs had started a minute before, and
+    the average lags)."""
+    aa, slow = interleaved
+    assert aa["pair"].nunique() >= 10 and slow["pair"].nunique() >= 10
+    ends = aa["load"].str.extract(r"; load ([\d.]+)")[0].astype(float)
+    assert (ends >= 4).all()
+
+
+def test_the_interleaved_model_is_no_quieter_than_the_real_pairs(interleaved):
+    """Each real A/A test's p-value under the model (its log ratio over its standard error, on
+    Student's t with its degrees of freedom): no more of them small than chance allows, with
+    room for the sampling error of a hundred tests. Were the arms to drift apart beyond the
+    standard errors, small p-values would pile up here."""
+    from scipy import stats as sps
+
+    aa, _ = interleaved
+    p = 2 * sps.t.sf(np.abs(aa["log_ratio"] / aa["se"]), aa["df"])
+    for level in (0.05, 0.1, 0.2):
+        room = 2 * math.sqrt(level * (1 - level) / len(p))
+        assert np.mean(p < level) <= level + room, level
+
+
+def test_interleaved_a_a_comparisons_fire_at_most_5_percent_of_the_time(interleaved):
+    fired, _ = simulate_interleaved(np.random.default_rng(31), interleaved, None)
+    assert fired <= 0.05
+
+
+#: the strategies whose 10% slowdown the interleaved gate catches 8 times in 10 on this machine
+#: at load 4 and more; processpool (20 worker processes on 2 busy cores) does not, and its
+#: verdict line says so
+REACHED = ("sequential", "threadpool", "asyncio", "asyncio_executor")
+
+
+def test_interleaved_a_10_percent_slowdown_is_caught_8_times_in_10(interleaved):
+    rng = np.random.default_rng(32)
+    for strategy in REACHED:
+        caught, _ = simulate_interleaved(rng, interleaved, strategy, runs=300)
+        assert caught >= 0.8, (strategy, caught)
+
+
+def test_interleaved_where_a_10_percent_slowdown_is_missed_the_verdict_line_says_so(interleaved):
+    rng = np.random.default_rng(33)
+    for strategy in set(interleaved[0]["strategy"]) - set(REACHED):
+        caught, warned = simulate_interleaved(rng, interleaved, strategy, runs=300)
+        assert caught < 0.8 and warned >= 0.95, (strategy, caught, warned)  # of the misses

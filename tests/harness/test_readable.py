@@ -228,12 +228,44 @@ def test_the_estimate_learns_what_runs_here_take(tmp_path):
     saved = json.loads(timing.read_text())
     assert set(saved["strategies"]) == {"threadpool", "processpool"}
     assert saved["fixed_s"] > 0 and all(v["overhead_s"] > 0 for v in saved["strategies"].values())
+    # each configuration's own time, and the run's fixed cost under its name
+    assert sorted(saved["configs"]) == [
+        "processpool N=12 C=4 latency=5ms codes=pop20",
+        "threadpool N=12 C=4 latency=5ms codes=pop20",
+    ], saved["configs"]
+    assert all(0 < v < actual for v in saved["configs"].values())
+    assert list(saved["suites"]) == ["run"] and saved["suites"]["run"] > 0
     learned = _estimated_s(flagbench(*args, "--dry-run", env=env).stdout)
     assert abs(learned - actual) < abs(default - actual) or abs(learned - actual) <= 1, (
         default,
         learned,
         actual,
     )
+
+
+def test_a_configuration_run_before_is_estimated_at_what_it_took():
+    """One slowdown per strategy cannot fit a suite whose configurations differ in kind (a
+    loop blocked by slow writes against one that is not): a configuration this machine has
+    run is estimated at its own time, the others from their strategy's slowdown."""
+    from bench.run import calibration
+
+    rec = calibration.Recorder()
+    for elapsed in (2.2, 2.4, 2.3):  # the blocked configuration: ten times its ideal
+        rec.add("asyncio", 0.2, elapsed - 0.1, elapsed, "asyncio N=100 save_delay=20ms")
+    for elapsed in (0.5, 0.6, 0.55):
+        rec.add("asyncio", 0.2, elapsed - 0.1, elapsed, "asyncio N=100 save_delay=0ms")
+    cal = rec.calibration(calibration.Calibration(), 10.0, "blocking")
+    assert cal.configs == {
+        "asyncio N=100 save_delay=20ms": pytest.approx(2.3),
+        "asyncio N=100 save_delay=0ms": pytest.approx(0.55),
+    }
+    assert cal.fixed_for("blocking") == pytest.approx(10.0 - 2.2 - 2.4 - 2.3 - 0.5 - 0.6 - 0.55)
+    assert cal.fixed_for("another") == cal.fixed_s
+    again = calibration.Recorder()
+    again.add("asyncio", 0.2, 2.6, 2.7, "asyncio N=100 save_delay=20ms")
+    later = again.calibration(cal, 5.0, "blocking")
+    assert later.configs["asyncio N=100 save_delay=20ms"] == pytest.approx(2.5)  # blended
+    assert list(later.configs)[-1] == "asyncio N=100 save_delay=20ms"  # the newest last
 
 
 def test_the_readme_example_is_written_from_the_committed_run():

@@ -145,25 +145,44 @@ def fig_scale_out(run: RunLike) -> Figure | None:
         )
     )
     legend_below(fig, handles)
-    fig.suptitle("Throughput against C: one event loop, one per process, a cluster")
+    fig.suptitle(
+        "Throughput against C: one event loop, one per process, a cluster (bars: 95% intervals)"
+    )
     return fig
+
+
+def _interval(rows: pd.DataFrame) -> np.ndarray:
+    """The 95% interval of each row's throughput, below and above its median, from its wall
+    time's (a trial's request count is fixed, so the rate's interval is the time's, inverted);
+    zero where the summary has none (a single repeat)."""
+    tp = rows["throughput_median_rps"].to_numpy(float)
+    wall = rows["wall_median_s"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low = tp * wall / rows["wall_ci_high_s"].to_numpy(float)
+        high = tp * wall / rows["wall_ci_low_s"].to_numpy(float)
+    err = np.vstack([tp - low, high - tp])
+    return np.where(np.isfinite(err), np.clip(err, 0, None), 0.0)
 
 
 def _lines(ax: Axes, rows: pd.DataFrame, colours: dict[str, str]) -> None:
     for name in SCALE_OUT:
         d = rows[rows["strategy"] == name]
         if not d.empty:
-            ax.plot(
+            ax.errorbar(
                 d["concurrency"],
                 d["throughput_median_rps"],
+                yerr=_interval(d),
                 marker="o",
                 lw=1.8,
+                capsize=2.5,
+                elinewidth=0.9,
                 color=colours[name],
             )
     ideal = rows.drop_duplicates("concurrency")
     ax.plot(ideal["concurrency"], ideal["ideal_rps"], color=IDEAL_COLOUR, ls="--", lw=1.2)
     ax.set_xscale("log")
     plain_log(ax.xaxis)
+    ax.set_xticks(sorted(rows["concurrency"].unique()))  # every C run is labelled
     if rows["throughput_median_rps"].max() / max(rows["throughput_median_rps"].min(), 1e-9) > 8:
         ax.set_yscale("log")
         plain_log(ax.yaxis)
@@ -172,10 +191,16 @@ def _lines(ax: Axes, rows: pd.DataFrame, colours: dict[str, str]) -> None:
 
 def _bars(ax: Axes, rows: pd.DataFrame, colours: dict[str, str]) -> None:
     names = [n for n in SCALE_OUT if n in set(rows["strategy"])]
-    values = [
-        float(rows.loc[rows["strategy"] == n, "throughput_median_rps"].iloc[0]) for n in names
-    ]
-    ax.bar(range(len(names)), values, color=[colours[n] for n in names], alpha=0.85)
+    chosen = pd.concat([rows[rows["strategy"] == n].iloc[:1] for n in names])
+    values = chosen["throughput_median_rps"].astype(float).tolist()
+    ax.bar(
+        range(len(names)),
+        values,
+        yerr=_interval(chosen),
+        capsize=3,
+        color=[colours[n] for n in names],
+        alpha=0.85,
+    )
     for i, v in enumerate(values):
         ax.annotate(
             f"{v:,.0f}/s",

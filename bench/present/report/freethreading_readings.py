@@ -17,6 +17,7 @@ from bench.present.charts.text import TIMES, fmt_s, fmt_x
 def _threads(ft: FreeThreading, c: int) -> str:
     sp = ft.speedups
     parts = []
+    ideals = sp[(sp["strategy"] == "threadpool") & (sp["concurrency"] == c)]["ideal"]
     for kind in ("python", "hashlib"):
         said = []
         for python in ft.interpreters:
@@ -33,7 +34,7 @@ def _threads(ft: FreeThreading, c: int) -> str:
     if not parts:
         return ""
     return (
-        f"Threads at C={c} ({ft.cores} cores, ideal {fmt_x(min(c, ft.cores))}) reached, "
+        f"Threads at C={c} ({ft.cores} cores, ideal {fmt_x(float(ideals.max()))}) reached, "
         f"against {BASELINE} on the same Python: " + "; ".join(parts) + "."
     )
 
