@@ -98,6 +98,11 @@ def load() -> Calibration:
         return Calibration()
 
 
+def _blend(newest: float, known: float | None) -> float:
+    """The newest measurement, weighted ``KEEP`` against what was known before (if anything)."""
+    return newest if known is None else KEEP * newest + (1 - KEEP) * known
+
+
 @dataclass
 class Recorder:
     """The trials of one run as they finish: strategy, ideal part, wall time, time taken, and
@@ -122,33 +127,25 @@ class Recorder:
         new = dict(before.strategies)
         for name in {r[0] for r in self.rows}:
             mine = [r for r in self.rows if r[0] == name]
-            timing = StrategyTiming(
-                statistics.median(w / i for _, i, w, _ in mine),
-                statistics.median(e - w for _, _, w, e in mine),
-            )
+            slowdown = statistics.median(w / i for _, i, w, _ in mine)
+            overhead = statistics.median(e - w for _, _, w, e in mine)
             old = before.strategies.get(name)
             if old is not None:
-                timing = StrategyTiming(
-                    KEEP * timing.slowdown + (1 - KEEP) * old.slowdown,
-                    KEEP * timing.overhead_s + (1 - KEEP) * old.overhead_s,
+                slowdown, overhead = (
+                    _blend(slowdown, old.slowdown),
+                    _blend(overhead, old.overhead_s),
                 )
-            new[name] = timing
+            new[name] = StrategyTiming(slowdown, overhead)
         configs = dict(before.configs)
         for key, times in self.taken.items():
-            took = statistics.median(times)
             known = configs.pop(key, None)  # popped: the newest go last, the oldest first
-            configs[key] = took if known is None else KEEP * took + (1 - KEEP) * known
+            configs[key] = _blend(statistics.median(times), known)
         configs = dict(list(configs.items())[-MAX_CONFIGS:])
         measured = max(run_elapsed_s - sum(r[3] for r in self.rows), 0.0)
-        fixed = measured
-        if before.fixed_s > 0:
-            fixed = KEEP * measured + (1 - KEEP) * before.fixed_s
+        fixed = _blend(measured, before.fixed_s if before.fixed_s > 0 else None)
         suites = dict(before.suites)
         if suite:
-            old_fixed = suites.get(suite)
-            suites[suite] = (
-                measured if old_fixed is None else KEEP * measured + (1 - KEEP) * old_fixed
-            )
+            suites[suite] = _blend(measured, suites.get(suite))
         return Calibration(new, fixed, configs, suites)
 
 
