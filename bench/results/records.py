@@ -21,8 +21,9 @@ from strategies.base import RequestRecord
 #: client, event-loop, interpreter and load-model axes and of failed accounting (the raw
 #: files read as they are, every new field having a default: their tables are rebuilt);
 #: 4: when each result reached the caller (``t_delivered``), the consume, spinner and
-#: save_wait columns and the delivery moments (read as they are, tables rebuilt).
-SCHEMA_VERSION = 4
+#: save_wait columns and the delivery moments (read as they are, tables rebuilt); 5: the
+#: ``arm`` column, a label for the arms of one run (read as they are, tables rebuilt).
+SCHEMA_VERSION = 5
 #: The columns of ``WorkerResult.records``: one per RequestRecord field.
 RECORD_FIELDS = [f.name for f in dataclasses.fields(RequestRecord)]
 #: Record fields that have a default, for records written before the field existed.

@@ -60,11 +60,13 @@ _RAW_STEPS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _raw_1_to_2,
     2: _unchanged,
     3: _unchanged,
+    4: _unchanged,
 }
 _META_STEPS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _meta_1_to_2,
     2: _unchanged,
     3: _unchanged,
+    4: _unchanged,
 }
 
 
