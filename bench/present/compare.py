@@ -341,16 +341,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
             + ("; ".join(f"{n} (A {x}; {label} {y})" for n, x, y in differ) or "no workload axis")
         )
     if args.chart is not None:
-        shown = (
-            table
-            if len(others) == 1
-            else table.assign(workload=table["run"] + "/A: " + table["workload"])
-        )
-        compare_chart(
-            shown, args.chart, label_a=ref.run_id, label_b=", ".join(o.run_id for o in others)
-        )
+        draw(table, args.chart, ref.run_id, [o.run_id for o in others])
         print(f"chart: {args.chart}")
     print(format_comparison(table, drift_words, args.fail_above))  # the verdict line last
     if args.fail_above is not None and not gate.regressions(table, args.fail_above).empty:
         return 1
     return 0
+
+
+def draw(table: pd.DataFrame, path: Path, label_a: str, labels_b: Sequence[str]) -> None:
+    """The comparison chart; with several B sides, each row's workload names its side."""
+    shown = (
+        table
+        if len(labels_b) == 1
+        else table.assign(workload=table["run"] + "/A: " + table["workload"])
+    )
+    compare_chart(shown, path, label_a=label_a, label_b=", ".join(labels_b))

@@ -21,8 +21,7 @@ import pandas as pd
 from bench._exceptions import CompareError, SpecError
 from bench.define.order import value_key
 from bench.define.workload import BY_NAME
-from bench.present.charts import compare_chart
-from bench.present.compare import _order, check_options, differences, keyed
+from bench.present.compare import _order, check_options, differences, draw, keyed
 from bench.present.compare_words import format_comparison
 from bench.results import gate, paired, store
 from bench.suggest import did_you_mean
@@ -177,14 +176,7 @@ def cmd_split(args: argparse.Namespace) -> int:
             + "; ".join(f"{n} (A {x}; {label} {y})" for n, x, y in differ)
         )
     if args.chart is not None:
-        shown = (
-            table
-            if len(values) == 2
-            else table.assign(workload=table["run"] + "/A: " + table["workload"])
-        )
-        compare_chart(
-            shown, args.chart, label_a=f"{axis} = {values[0]}", label_b=", ".join(values[1:])
-        )
+        draw(table, args.chart, f"{axis} = {values[0]}", values[1:])
         print(f"chart: {args.chart}")
     words = (
         "none: A and B ran interleaved in one run and are paired (wall time by repeat, "
