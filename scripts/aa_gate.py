@@ -71,9 +71,9 @@ def load_words() -> str:
     return f"load {one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def run_suite(suite: str, out: Path) -> tuple[Path, str]:
+def run_suite(suite: str, out: Path, *more: str) -> tuple[Path, str]:
     load = load_words()
-    proc = flagbench("suite", suite, "--out", str(out), "--no-report")
+    proc = flagbench("suite", suite, "--out", str(out), "--no-report", *more)
     if proc.returncode != 0:
         sys.exit(f"aa_gate: flagbench suite {suite} failed:\n{proc.stderr}")
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("results: "))
@@ -272,6 +272,12 @@ def spread(aa: list[pd.DataFrame], slow: list[pd.DataFrame]) -> None:
         )
 
 
+def resolve_args(args: argparse.Namespace) -> list[str]:
+    """The run's ``--resolve`` (the gate's own threshold unless told), as a CI run would use it."""
+    pct = args.fail_above if args.resolve is None else args.resolve
+    return [] if pct == 0 else ["--resolve", f"{pct:g}", "--max-repeats", str(args.max_repeats)]
+
+
 def run_interleaved(args: argparse.Namespace, text: str, only: list[str]) -> list[dict[str, str]]:
     rounds: list[dict[str, str]] = []
     manifest = args.out / MANIFEST
@@ -279,7 +285,7 @@ def run_interleaved(args: argparse.Namespace, text: str, only: list[str]) -> lis
         variant = Path(tmp) / f"{Path(args.suite).stem}.toml"
         variant.write_text(interleaved(text, args.slowdown, only), encoding="utf-8")
         for i in range(args.rounds):
-            run, start = run_suite(str(variant), args.out)
+            run, start = run_suite(str(variant), args.out, *resolve_args(args))
             end = load_words()
             rounds.append(
                 {
@@ -289,6 +295,7 @@ def run_interleaved(args: argparse.Namespace, text: str, only: list[str]) -> lis
                     "slowed": json.dumps(only or strategies_of(text)),
                     "factor": f"{args.slowdown:g}",
                     "suite": args.suite,
+                    "resolve": " ".join(resolve_args(args)),
                 }
             )
             print(f"round {i + 1}: {run.name} ({start}; at the end {end})", flush=True)
@@ -310,6 +317,14 @@ def main() -> int:
     parser.add_argument("--slow", default="", help="strategies slowed in B (default: all)")
     parser.add_argument("--slowdown", type=float, default=1.1, help="latency factor in B (1.1)")
     parser.add_argument("--fail-above", type=float, default=5.0, metavar="PCT", help="(5)")
+    parser.add_argument(
+        "--resolve",
+        type=float,
+        metavar="PCT",
+        help="interleaved: each run's --resolve (default: --fail-above; 0: none, the suite's "
+        "repeats only)",
+    )
+    parser.add_argument("--max-repeats", type=int, default=20, help="with --resolve (20)")
     parser.add_argument(
         "--out", type=Path, default=ROOT / "results" / "aa-gate", help="(results/aa-gate)"
     )

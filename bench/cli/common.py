@@ -102,6 +102,32 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+MAX_REPEATS = 20  # --resolve's cap, a side; beyond it the run says what it can detect
+
+
+def add_resolve_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--resolve",
+        type=float,
+        metavar="PCT",
+        help="a run with arms: add interleaved rounds to each configuration until compare "
+        "--split can detect a PCT%% change, or --max-repeats (see compare --help)",
+    )
+    p.add_argument(
+        "--resolve-on",
+        default="arm",
+        metavar="AXIS",
+        help="with --resolve: the axis whose values are the arms (default: arm)",
+    )
+    p.add_argument(
+        "--max-repeats",
+        type=int,
+        default=MAX_REPEATS,
+        metavar="N",
+        help=f"with --resolve: at most N repeats a configuration (default: {MAX_REPEATS})",
+    )
+
+
 def report(run_dir: Path) -> None:
     """Draw a stored run's charts and write its report."""
     # deferred: matplotlib takes a second to load

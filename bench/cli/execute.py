@@ -10,35 +10,44 @@ from pathlib import Path
 from typing import Any
 
 from bench._exceptions import RunStopped, SpecError
+from bench.cli import resolve
 from bench.cli.common import fail, report, warn
 from bench.define.spec import Suite
 from bench.results import baselines, store
 from bench.results.stats import MIN_SAMPLES
 from bench.run.estimate import estimate
 from bench.run.progress import Progress, plan_lines
-from bench.run.runner import REMOTE_CONCURRENCY_CAP, RunOptions, run_suite
+from bench.run.runner import REMOTE_CONCURRENCY_CAP, RunOptions, RunOutcome, run_suite
 from bench.run.signals import Terminated
 from bench.system import busy_during, busy_warnings, own_cpu_s
 
 
 def execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) -> int:
 
+    resolving = resolve.check(args, suite)
     if args.dry_run:
         print("\n".join(plan_lines(suite, estimate(suite))))
+        if resolving:
+            print(
+                f"--resolve {resolving.threshold_pct:g}: then one more round at a time of each "
+                f"configuration that cannot yet detect it, up to {resolving.max_repeats} repeats"
+            )
         return 0
     if args.save_baseline is not None:
         baselines.check_name(args.save_baseline)
-    progress = Progress(suite)
     started: list[Path] = []
+    progress = [Progress(suite)]  # one per call of run_suite: the base run, then each round
 
     def on_start(run_dir: Path, n_left: int) -> None:
+        if not started:
+            # once the run is sure to start (a refusal stays one line); this process began
+            # moments ago, so all of its CPU time (the checks) is in the load average's minute
+            for line in busy_warnings(own_s=own_cpu_s()):
+                warn(line)
         started.append(run_dir)
-        # once the run is sure to start (a refusal stays one line); this process began
-        # moments ago, so all of its CPU time (the checks) is in the load average's minute
-        for line in busy_warnings(own_s=own_cpu_s()):
-            warn(line)
         done = {r.trial.trial_id for r in store.load_raw(run_dir)}
-        progress.start(run_dir, [t for t in suite.trials() if t.trial_id not in done])
+        todo = [t for t in progress[-1].suite.trials() if t.trial_id not in done]
+        progress[-1].start(run_dir, todo)
 
     def note(message: str) -> None:
         print(f"flagbench: {message}", file=sys.stderr)
@@ -52,28 +61,18 @@ def execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) 
         command=["flagbench", *sys.argv[1:]],
         warn=warn,
         note=note,
-        on_trial=progress.trial,
+        on_trial=lambda result: progress[-1].trial(result),
         on_start=on_start,
     )
-    try:
-        outcome = run_suite(suite, options, resume=resume)
-    except (KeyboardInterrupt, Terminated) as exc:
-        progress.close()
-        how = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
-        if started:
-            print(
-                f"\nflagbench: {how}; finished trials are saved. Finish the run with:\n"
-                f"  flagbench suite --resume {started[0]}",
-                file=sys.stderr,
-            )
-        else:
-            print(f"\nflagbench: {how} before the run began; nothing was written", file=sys.stderr)
-        return 130 if isinstance(exc, KeyboardInterrupt) else exc.exit_status
-    except RunStopped as exc:
-        progress.close()
-        return fail(f"{exc}; finish the run with: flagbench suite --resume {exc.run_dir}")
-    finally:
-        progress.close()
+    outcome = _attempt(suite, options, resume, progress[-1], started)
+    if isinstance(outcome, int):
+        return outcome
+    if resolving is not None:
+        for more in resolve.rounds(suite, outcome.run_dir, resolving, note, warn):
+            progress.append(Progress(more))
+            outcome = _attempt(more, options, outcome.run_dir, progress[-1], started)
+            if isinstance(outcome, int):
+                return outcome
     run = store.load(outcome.run_dir)
     use = run.meta.get("cpu_during_run")
     during = busy_during(use)
@@ -103,8 +102,10 @@ def execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) 
             )
             status = 1
     print(f"results: {outcome.run_dir}")
-    if not args.no_report and status == 0:  # a whole run, as the next estimate will mean it
-        progress.remember()
+    if not args.no_report and status == 0 and len(progress) == 1:
+        # a whole run, as the next estimate will mean it (rounds added by --resolve are not
+        # in the estimate, so such a run would teach it a wrong total)
+        progress[0].remember()
     if args.save_baseline is not None:
         root = outcome.run_dir.parent
         baselines.save(root, args.save_baseline, outcome.run_dir)
@@ -113,6 +114,31 @@ def execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) 
             f"compare --baseline {args.save_baseline} RUN)"
         )
     return status
+
+
+def _attempt(
+    suite: Suite, options: RunOptions, resume: Path | None, progress: Progress, started: list[Path]
+) -> RunOutcome | int:
+    """``run_suite`` with its stops said in words: the outcome, or the exit status."""
+    try:
+        return run_suite(suite, options, resume=resume)
+    except (KeyboardInterrupt, Terminated) as exc:
+        progress.close()
+        how = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc)
+        if started:
+            print(
+                f"\nflagbench: {how}; finished trials are saved. Finish the run with:\n"
+                f"  flagbench suite --resume {started[0]}",
+                file=sys.stderr,
+            )
+        else:
+            print(f"\nflagbench: {how} before the run began; nothing was written", file=sys.stderr)
+        return 130 if isinstance(exc, KeyboardInterrupt) else exc.exit_status
+    except RunStopped as exc:
+        progress.close()
+        return fail(f"{exc}; finish the run with: flagbench suite --resume {exc.run_dir}")
+    finally:
+        progress.close()
 
 
 def _report_failures(trials: Any) -> None:

@@ -6,7 +6,7 @@ import argparse
 
 import strategies
 from bench._exceptions import SpecError
-from bench.cli.common import Parser, add_command, add_output_options
+from bench.cli.common import Parser, add_command, add_output_options, add_resolve_options
 from bench.cli.workload_options import add_workload_options, workload_table
 from bench.define.codes import resolve_codes
 from bench.define.pythons import expand_all
@@ -62,6 +62,7 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
         help="kill a trial after S seconds (default: derived from the workload)",
     )
     add_output_options(run)
+    add_resolve_options(run)
 
 
 def command(args: argparse.Namespace) -> int:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from bench._exceptions import SpecError
-from bench.cli.common import Parser, add_command, add_output_options
+from bench.cli.common import Parser, add_command, add_output_options, add_resolve_options
 from bench.define.spec import load_suite
 
 EXAMPLES = """examples:
@@ -31,6 +31,7 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
         "--resume", type=Path, metavar="RUN_DIR", help="finish an interrupted run in its own folder"
     )
     add_output_options(suite)
+    add_resolve_options(suite)
 
 
 def command(args: argparse.Namespace) -> int:

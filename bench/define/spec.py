@@ -100,6 +100,9 @@ class Suite:
     # 1,000 processes, say, has no place in a concurrency sweep.
     strategy_sets: tuple[tuple[str, ...], ...] = ()
     baseline: str = "sequential"  # speed-ups are its wall time over each strategy's
+    # Rounds added after the repeats (``--resolve``), each naming the config_ids it runs: kept
+    # in the spec so that the trial list, and a resume, stay exactly what ran.
+    extra_rounds: tuple[tuple[str, ...], ...] = ()
 
     def configs(self) -> list[tuple[str, Workload]]:
         sets = self.strategy_sets or ((),) * len(self.workloads)
@@ -108,7 +111,8 @@ class Suite:
 
     def trials(self) -> list[Trial]:
         """Warm-up rounds first (each trial cut short), then one shuffled round per repeat of
-        every configuration a strategy can tell apart (``bench.define.plan``)."""
+        every configuration a strategy can tell apart (``bench.define.plan``), then the extra
+        rounds, each of its own configurations."""
 
         rng = random.Random(self.seed)
         configs = measured_configs(self.configs())
@@ -120,7 +124,22 @@ class Suite:
             for strategy, workload in order:
                 w = warmup_workload(strategy, workload) if warmup else workload
                 trials.append(Trial(len(trials), strategy, w, repeat, warmup))
+        for i, ids in enumerate(self.extra_rounds):
+            order = [(s, w) for s, w in configs if f"{s}-{w.workload_id}" in ids]
+            rng.shuffle(order)
+            for strategy, workload in order:
+                trials.append(Trial(len(trials), strategy, workload, self.repeats + i))
         return trials
+
+    def with_round(self, config_ids: Iterable[str]) -> Suite:
+        """This suite with one more shuffled round of these configurations after the others."""
+        return dataclasses.replace(
+            self, extra_rounds=(*self.extra_rounds, tuple(sorted(config_ids)))
+        )
+
+    def rounds_of(self, config_id: str) -> int:
+        """Measured repeats this suite gives a configuration: its repeats and extra rounds."""
+        return self.repeats + sum(config_id in ids for ids in self.extra_rounds)
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -133,6 +152,7 @@ class Suite:
         data["strategies"] = tuple(data["strategies"])
         data["workloads"] = tuple(Workload(**w) for w in data["workloads"])  # upgraded by then
         data["strategy_sets"] = tuple(tuple(s) for s in data.get("strategy_sets", ()))
+        data["extra_rounds"] = tuple(tuple(r) for r in data.get("extra_rounds", ()))
         return cls(**data)
 
 

@@ -94,6 +94,7 @@ def _rows(run: store.Run, ta: pd.DataFrame, tb: pd.DataFrame, label: str) -> lis
             "run_path": str(run.path),
             "design": INTERLEAVED,
             "config_id": str(ga["config_id"].iloc[0]),
+            "config_id_b": str(gb["config_id"].iloc[0]),
             "strategy": str(ga["strategy"].iloc[0]),
             "workload": str(ga["workload"].iloc[0]),
             "workload_b": str(gb["workload"].iloc[0]),

@@ -396,6 +396,7 @@ def run_suite(suite: Suite, options: RunOptions, resume: Path | None = None) -> 
         ):
             if run_dir is None:
                 run_dir, meta = start_run(suite, options)
+            meta["spec"] = suite.to_dict()  # a resumed run may have rounds added (--resolve)
             meta["interpreters"] = interpreters_meta(meta, pythons)
             meta["skipped"] = [
                 {"python": spec, "strategy": name, "reason": why}
