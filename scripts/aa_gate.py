@@ -226,19 +226,28 @@ def _verdict(table: pd.DataFrame, pct: float) -> str:
 def round_table(
     rounds: list[dict[str, str]], aa: list[pd.DataFrame], slow: list[pd.DataFrame], pct: float
 ) -> None:
-    """One line per round: its run, the load average around it, each pair's verdict."""
+    """One line per round: its run, the load average around it, the repeats each strategy
+    ran (more than the suite's where ``--resolve`` added rounds), each pair's verdict."""
     print(
-        "\n| round | run | load (1, 5, 15 min) at start; at end | A/A pair | "
+        "\n| round | run | load (1, 5, 15 min) at start; at end | repeats | A/A pair | "
         "slowdown pair: strategies caught |"
     )
-    print("| ---: | --- | --- | --- | --- |")
+    print("| ---: | --- | --- | --- | --- | --- |")
     for i, (r, a, b) in enumerate(zip(rounds, aa, slow, strict=True)):
         caught = sorted(set(gate.regressions(b, pct)["strategy"]))
         loads = r["load"].replace("load ", "")
         print(
-            f"| {i + 1} | {Path(r['run']).name} | {loads} | {_verdict(a, pct)} | "
+            f"| {i + 1} | {Path(r['run']).name} | {loads} | {_repeats(b)} | {_verdict(a, pct)} | "
             f"{len(caught)}/{b['strategy'].nunique()}: {', '.join(caught) or '-'} |"
         )
+
+
+def _repeats(pairs: pd.DataFrame) -> str:
+    """'3', or '3; processpool 5' when some strategies ran more repeats than the others."""
+    n = pairs.groupby("strategy")["n_a"].max().astype(int)
+    least = int(n.min())
+    more = "; ".join(f"{s} {k}" for s, k in n.items() if k > least)
+    return f"{least}; {more}" if more else str(least)
 
 
 def summary_table(

@@ -45,13 +45,6 @@ LABELS = {WALL: "wall s", REQUEST: "req ms"}  # the printed name and unit
 SCALE = {WALL: 1.0, REQUEST: 1000.0}  # seconds to the printed unit
 
 
-def bonferroni(p_values: np.ndarray) -> np.ndarray:
-    """p-values times the number of tests (NaN stays NaN and does not count), at most 1."""
-    p = np.asarray(p_values, dtype=float)
-    m = max(int(np.sum(~np.isnan(p))), 1)
-    return np.minimum(p * m, 1.0)
-
-
 def _drift_of(drift: float | Mapping[str, float], measures: pd.Series) -> np.ndarray:
     if isinstance(drift, Mapping):
         return measures.map(lambda m: drift.get(m, DEFAULT_DRIFT)).to_numpy(float)
@@ -66,7 +59,7 @@ def decide(
     ``ratio`` (B / A, geometric means), its ``1 - alpha / m`` interval with the drift
     allowance, ``p_value``, ``p_adj`` (Bonferroni), ``significant``, ``verdict``,
     ``detectable_pct`` (the smallest difference, in percent, that could be significant) and
-    ``tests`` (m)."""
+    ``tests`` (m). A ``family`` column makes each of its values a comparison of its own."""
     # deferred: scipy takes about half a second to load; only intervals and tests need it
     from scipy import stats as sps
 
@@ -83,7 +76,11 @@ def decide(
         dof = np.where(se > 0, var**2 / (se**4 / df), np.inf)
         total = np.sqrt(var)
         stat = np.where(total > 0, np.abs(d) / total, 0.0)
-    m = max(int(np.sum(~np.isnan(se))), 1)
+    # m, the tests in each family: the whole table, or each value of ``family`` (a simulation
+    # decides many comparisons in one call)
+    family = out["family"] if "family" in out else pd.Series(0, index=out.index)
+    m = pd.Series(~np.isnan(se), index=out.index).groupby(family).transform("sum")
+    m = np.maximum(m.to_numpy(int), 1)
     quantile = sps.t.ppf(1 - alpha / (2 * m), dof)
     half = quantile * total
     out["ratio"] = np.exp(d)
@@ -93,7 +90,7 @@ def decide(
     out["detectable_pct"] = 100 * (np.exp(half) - 1)
     out["drift"] = allowance
     out["tests"] = m
-    out["p_adj"] = bonferroni(out["p_value"].to_numpy())
+    out["p_adj"] = np.minimum(out["p_value"].to_numpy(float) * m, 1.0)  # Bonferroni
     out["significant"] = out["p_adj"] <= alpha
     out["verdict"] = [
         "too few repeats" if math.isnan(p) else ("slower" if r > 1 else "faster") if sig else "same"

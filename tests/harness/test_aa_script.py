@@ -3,6 +3,7 @@ as three arms of one interleaved run (the default) and as three runs one after t
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -76,8 +77,11 @@ def test_the_interleaved_mode_runs_one_run_a_round(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     runs = [d for d in out.iterdir() if d.is_dir()]
     assert len(runs) == 2  # one run a round, its three arms interleaved
-    arms = bench.load(runs[0]).trials.groupby("repeat")["arm"].agg(sorted)
-    assert all(a == ["A1", "A1", "A2", "A2", "B", "B"] for a in arms)
+    # every repeat, and every round --resolve added, ran each strategy's three arms together
+    arms = bench.load(runs[0]).trials.groupby(["repeat", "strategy"])["arm"].agg(sorted)
+    assert len(arms) >= 10 and all(a == ["A1", "A2", "B"] for a in arms)
+    manifest = json.loads((out / "aa-gate.json").read_text())
+    assert [r["resolve"] for r in manifest] == ["--resolve 5 --max-repeats 20"] * 2
     text = proc.stdout
     assert "compare --split arm prints it" in text
     assert "| round | run | load (1, 5, 15 min) at start; at end |" in text

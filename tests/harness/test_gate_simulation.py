@@ -54,18 +54,45 @@ def simulated_run(
     }
 
 
-def gate_fires(rng, noise, slowdown: dict[str, float], scale: float = 1.0) -> bool:
+def decided(families: list[list[dict]], drift: object = gate.DEFAULT_DRIFT) -> pd.DataFrame:
+    """Many simulated comparisons, each a family of tests of its own (``family`` i), decided
+    by the gate in one call (its rule per family is its rule for one comparison: tested in
+    ``test_one_call_decides_each_family_as_its_own_comparison``)."""
+    rows = [{**row, "family": i} for i, tests in enumerate(families) for row in tests]
+    return gate.decide(pd.DataFrame(rows), drift=drift)
+
+
+def fails(table: pd.DataFrame, strategy: str | None = None) -> np.ndarray:
+    """Per family: did the gate fail at --fail-above 5 (on ``strategy``, if given)?"""
+    bad = gate.regressions(table, 5)
+    if strategy is not None:
+        bad = bad[bad["strategy"] == strategy]
+    hit = np.zeros(int(table["family"].max()) + 1, dtype=bool)
+    hit[bad["family"].unique()] = True
+    return hit
+
+
+def warns(table: pd.DataFrame) -> np.ndarray:
+    """Per family: does its verdict line at --fail-above 5 carry the WARNING that some
+    configuration cannot detect a 5% change (``verdict_line``'s rule, checked against it)?"""
+    tested = table[table["p_value"].notna()]
+    blind = tested.groupby(["family", "run", "config_id"])["detectable_pct"].min() > 5
+    out = np.zeros(int(table["family"].max()) + 1, dtype=bool)
+    out[blind[blind].index.get_level_values("family").unique()] = True
+    return out
+
+
+def gate_tests(rng, noise, slowdown: dict[str, float], scale: float = 1.0) -> list[dict]:
     a, b = simulated_run(rng, noise, {}, scale), simulated_run(rng, noise, slowdown, scale)
-    rows = [
+    return [
         dict(zip(("log_ratio", "se", "df"), stats.log_diff(b[s], a[s]), strict=True)) for s in a
     ]
-    return not gate.regressions(gate.decide(pd.DataFrame(rows)), 5).empty
 
 
 @pytest.mark.parametrize("scale", [1.0, 3.0], ids=["quiet", "three-times-noisier"])
 def test_a_a_comparisons_fire_at_most_5_percent_of_the_time(noise, scale):
     rng = np.random.default_rng(11)
-    fired = np.mean([gate_fires(rng, noise, {}, scale) for _ in range(800)])
+    fired = fails(decided([gate_tests(rng, noise, {}, scale) for _ in range(800)])).mean()
     assert fired <= 0.05
 
 
@@ -73,7 +100,7 @@ def test_a_real_10_percent_slowdown_is_caught_at_least_80_percent_of_the_time(no
     """A regression that slows every configuration by 10% (as added CPU work per flag does)."""
     rng = np.random.default_rng(12)
     everywhere = {s: 1.10 for s in noise[0]}
-    caught = np.mean([gate_fires(rng, noise, everywhere) for _ in range(400)])
+    caught = fails(decided([gate_tests(rng, noise, everywhere) for _ in range(400)])).mean()
     assert caught >= 0.80
 
 
@@ -81,25 +108,27 @@ def test_an_a_a_comparison_without_drift_allowance_fires_far_more():
     """The naive gate (no allowance, no correction) is what the bug report saw."""
     rng = np.random.default_rng(13)
     means = {"a": 0.0, "b": 0.0, "c": 0.0, "d": 0.0, "e": 0.0}
-    fired = []
+    families = []
     for _ in range(300):
         shift = {k: rng.normal(0, 0.03) for k in means}
-        rows = [
-            dict(
-                zip(
-                    ("log_ratio", "se", "df"),
-                    stats.log_diff(
-                        np.exp(shift[k] + rng.normal(0, 0.01, REPEATS)),
-                        np.exp(rng.normal(0, 0.01, REPEATS)),
-                    ),
-                    strict=True,
+        families.append(
+            [
+                dict(
+                    zip(
+                        ("log_ratio", "se", "df"),
+                        stats.log_diff(
+                            np.exp(shift[k] + rng.normal(0, 0.01, REPEATS)),
+                            np.exp(rng.normal(0, 0.01, REPEATS)),
+                        ),
+                        strict=True,
+                    )
                 )
-            )
-            for k in means
-        ]
-        naive = gate.decide(pd.DataFrame(rows), drift=0.0)
-        fired.append(bool(((naive["p_value"] < 0.05) & (naive["ratio"] > 1.05)).any()))
-    assert np.mean(fired) > 0.2
+                for k in means
+            ]
+        )
+    naive = decided(families, drift=0.0)
+    fired = ((naive["p_value"] < 0.05) & (naive["ratio"] > 1.05)).groupby(naive["family"]).any()
+    assert fired.mean() > 0.2
 
 
 def _run(walls: dict[str, np.ndarray], python: str = "") -> Run:
@@ -141,6 +170,30 @@ def test_one_repeat_is_too_few_to_decide():
     assert gate.regressions(table, 5).empty
 
 
+def test_one_call_decides_each_family_as_its_own_comparison(noise):
+    """The simulations decide hundreds of comparisons in one call: each family's rows, its
+    failure and its warning are what ``gate.decide`` and ``verdict_line`` give that
+    comparison alone (some families slowed, so that both answers occur)."""
+    rng = np.random.default_rng(15)
+    families = [
+        gate_tests(rng, noise, {s: 1.1 for s in noise[0]} if i % 2 else {}, (0.2, 1, 3)[i % 3])
+        for i in range(24)
+    ]
+    for tests in families:
+        for j, t in enumerate(tests):
+            t.update(strategy=f"s{j}", config_id=f"c{j}", run="B", measure="wall", n_a=3, n_b=3)
+    table = decided(families, drift=0.0)
+    failed, warned = fails(table), warns(table)
+    assert 0 < failed.sum() < len(families) and 0 < warned.sum() < len(families)
+    for i, tests in enumerate(families):
+        alone = gate.decide(pd.DataFrame(tests), drift=0.0)
+        mine = table[table["family"] == i].drop(columns="family").reset_index(drop=True)
+        pd.testing.assert_frame_equal(mine, alone)
+        line = verdict_line(alone, 5)
+        assert line.startswith("verdict: FAIL" if failed[i] else "verdict: PASS")
+        assert ("WARNING" in line) == warned[i]
+
+
 # ---------------------------------------------------------------------------------------------
 # This machine while other work runs: every test of real A/A and slowdown pairs of `quick`
 # (scripts/aa_gate.py --tables; the load of each run is in the file). The model: a test's log
@@ -172,7 +225,7 @@ def simulate_busy(rng, busy, slowed: str | None, runs: int = 600):
     allowance = {m: e.drift for m, e in measured.items()}
     tests = list(aa.groupby(["strategy", "measure"]))
     effect = slow.groupby(["strategy", "measure"])["log_ratio"].mean()
-    fired = warned = 0
+    families = []
     for _ in range(runs):
         rows = []
         for (strategy, measure), g in tests:
@@ -194,11 +247,9 @@ def simulate_busy(rng, busy, slowed: str | None, runs: int = 600):
                     "n_b": 3,
                 }
             )
-        table = gate.decide(pd.DataFrame(rows), drift=allowance)
-        bad = gate.regressions(table, 5)
-        fired += bool(len(bad)) if slowed is None else bool((bad["strategy"] == slowed).any())
-        warned += "WARNING" in verdict_line(table, 5)
-    return fired / runs, warned / runs
+        families.append(rows)
+    table = decided(families, drift=allowance)
+    return fails(table, slowed).mean(), warns(table).mean()
 
 
 def test_the_busy_model_is_no_quieter_than_the_real_pairs(busy):
@@ -235,13 +286,27 @@ def test_busy_where_a_10_percent_slowdown_is_missed_the_verdict_line_says_so(bus
 # term: the real A/A pairs' p-values under that model are no smaller than chance would make
 # them (tested below), so the arms left none that the standard errors miss.
 
-INTERLEAVED = DATA.parent / "gate-pairs-interleaved.csv"
+#: the data, and the strategies whose 10% slowdown the gate catches 8 times in 10 on this
+#: machine at load 4 and more: at the suite's 3 repeats, processpool (20 worker processes on 2
+#: busy cores) is not among them, and its verdict line says so; with ``--resolve 5`` (the CI
+#: recipe, and aa_gate's default since), which adds rounds to a configuration until its
+#: interval can resolve 5%, every strategy is
+DATASETS = {
+    "3 repeats": (
+        DATA.parent / "gate-pairs-interleaved.csv",
+        ("sequential", "threadpool", "asyncio", "asyncio_executor"),
+    ),
+    "--resolve 5": (
+        DATA.parent / "gate-pairs-resolved.csv",
+        ("sequential", "threadpool", "processpool", "asyncio", "asyncio_executor"),
+    ),
+}
 
 
-@pytest.fixture(scope="module")
-def interleaved():
-    t = pd.read_csv(INTERLEAVED)
-    return t[t["kind"] == "aa"], t[t["kind"] == "slow"]
+@pytest.fixture(scope="module", params=list(DATASETS))
+def interleaved(request):
+    t = pd.read_csv(DATASETS[request.param][0])
+    return t[t["kind"] == "aa"], t[t["kind"] == "slow"], DATASETS[request.param][1]
 
 
 def simulate_interleaved(rng, data, slowed: str | None, runs: int = 600) -> tuple[float, float]:
@@ -249,11 +314,11 @@ def simulate_interleaved(rng, data, slowed: str | None, runs: int = 600) -> tupl
     (on anything, for an A/A comparison: ``slowed`` None), at --fail-above 5, and the fraction
     of those in which it did not whose verdict line warns that the threshold is below what the
     pair can detect."""
-    aa, slow = data
+    aa, slow, _ = data
     own = dict(list(aa.groupby(["strategy", "measure"])))
     slowed_own = dict(list(slow.groupby(["strategy", "measure"])))
     effect = slow.groupby(["strategy", "measure"])["log_ratio"].mean()
-    fired = missed_warned = 0
+    families = []
     for _ in range(runs):
         rows = []
         for (strategy, measure), g in own.items():
@@ -277,19 +342,17 @@ def simulate_interleaved(rng, data, slowed: str | None, runs: int = 600) -> tupl
                     "n_b": int(real["n_b"]),
                 }
             )
-        table = gate.decide(pd.DataFrame(rows), drift=0.0)
-        bad = gate.regressions(table, 5)
-        hit = bool(len(bad)) if slowed is None else bool((bad["strategy"] == slowed).any())
-        fired += hit
-        missed_warned += not hit and "WARNING" in verdict_line(table, 5)
-    return fired / runs, missed_warned / max(runs - fired, 1)
+        families.append(rows)
+    table = decided(families, drift=0.0)
+    hit, warned = fails(table, slowed), warns(table)
+    return hit.mean(), (~hit & warned).sum() / max((~hit).sum(), 1)
 
 
 def test_the_interleaved_data_are_ten_pairs_each_ending_at_load_4_or_more(interleaved):
     """Three CPU hogs beside every run: the one-minute load average at the end of each run was
     4 or more (at the start of the first it was 3.2: the hogs had started a minute before, and
     the average lags)."""
-    aa, slow = interleaved
+    aa, slow, _ = interleaved
     assert aa["pair"].nunique() >= 10 and slow["pair"].nunique() >= 10
     ends = aa["load"].str.extract(r"; load ([\d.]+)")[0].astype(float)
     assert (ends >= 4).all()
@@ -302,7 +365,7 @@ def test_the_interleaved_model_is_no_quieter_than_the_real_pairs(interleaved):
     standard errors, small p-values would pile up here."""
     from scipy import stats as sps
 
-    aa, _ = interleaved
+    aa, _, _ = interleaved
     p = 2 * sps.t.sf(np.abs(aa["log_ratio"] / aa["se"]), aa["df"])
     for level in (0.05, 0.1, 0.2):
         room = 2 * math.sqrt(level * (1 - level) / len(p))
@@ -314,21 +377,18 @@ def test_interleaved_a_a_comparisons_fire_at_most_5_percent_of_the_time(interlea
     assert fired <= 0.05
 
 
-#: the strategies whose 10% slowdown the interleaved gate catches 8 times in 10 on this machine
-#: at load 4 and more; processpool (20 worker processes on 2 busy cores) does not, and its
-#: verdict line says so
-REACHED = ("sequential", "threadpool", "asyncio", "asyncio_executor")
-
-
 def test_interleaved_a_10_percent_slowdown_is_caught_8_times_in_10(interleaved):
     rng = np.random.default_rng(32)
-    for strategy in REACHED:
+    for strategy in interleaved[2]:
         caught, _ = simulate_interleaved(rng, interleaved, strategy, runs=300)
         assert caught >= 0.8, (strategy, caught)
 
 
 def test_interleaved_where_a_10_percent_slowdown_is_missed_the_verdict_line_says_so(interleaved):
+    missed = set(interleaved[0]["strategy"]) - set(interleaved[2])
+    if not missed:
+        pytest.skip("every strategy's slowdown is caught 8 times in 10 with these settings")
     rng = np.random.default_rng(33)
-    for strategy in set(interleaved[0]["strategy"]) - set(REACHED):
+    for strategy in missed:
         caught, warned = simulate_interleaved(rng, interleaved, strategy, runs=300)
         assert caught < 0.8 and warned >= 0.95, (strategy, caught, warned)  # of the misses

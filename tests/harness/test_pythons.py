@@ -170,7 +170,7 @@ def test_a_helper_that_hangs_is_killed_with_its_children(tmp_path):
     started = time.monotonic()
     with pytest.raises(TimeoutError):
         run_captured(["sh", "-c", f"sleep 60 & echo $! > {pid_file}; wait"], timeout=0.5)
-    assert time.monotonic() - started < 10
+    assert (time.monotonic() - started) / 60 < 1 / 6  # the timeout ended it, not the sleep
     child = int(pid_file.read_text())
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:

@@ -9,6 +9,9 @@ import json
 import pytest
 
 import bench
+from bench import cli
+from bench._exceptions import SpecError
+from bench.cli import resolve
 from bench.define.spec import load_suite
 
 SUITE = """
@@ -104,10 +107,20 @@ def test_the_extra_rounds_are_a_pure_function_of_the_spec(suite_file):
         (["--resolve", "5", "--resolve-on", "latency"], "the suite has one value of latency"),
     ],
 )
-def test_bad_values_are_one_line_and_write_nothing(suite_file, tmp_path, run_cli, args, words):
-    proc = run_cli("suite", str(suite_file), "--out", str(tmp_path / "o"), *args)
+def test_bad_values_are_refused_before_anything_runs(suite_file, args, words):
+    parsed = cli.parse_args(cli.build_parser(), ["suite", str(suite_file), *args])
+    with pytest.raises(SpecError) as info:
+        resolve.check(parsed, load_suite(str(suite_file)))
+    assert words in str(info.value)
+
+
+def test_a_bad_value_is_one_line_exit_2_and_nothing_written(suite_file, tmp_path, run_cli):
+    proc = run_cli("suite", str(suite_file), "--out", str(tmp_path / "o"), "--resolve", "-1")
     assert proc.returncode == 2
-    assert words in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    [line] = proc.stderr.strip().splitlines()
+    assert line == (
+        "flagbench: error: --resolve -1: give a change in percent, more than 0 and at most 100"
+    )
     assert not (tmp_path / "o").exists()
 
 
@@ -115,3 +128,4 @@ def test_a_run_without_arms_is_refused(tmp_path, run_cli):
     proc = run_cli("run", "asyncio", "--resolve", "5", "--out", str(tmp_path / "o"))
     assert proc.returncode == 2
     assert "needs two arms or more" in proc.stderr and "--arm A,B" in proc.stderr
+    assert not (tmp_path / "o").exists()

@@ -145,7 +145,8 @@ def test_a_request_head_that_does_not_arrive_in_time_closes_the_connection(srv) 
         slow.sendall(b"GET /flags/br/br.gif HTTP/1.1\r\nHost: x\r\n")  # and never the end
         started = time.monotonic()
         assert _closed_by_server(slow, 5) and _closed_by_server(silent, 5)
-        assert time.monotonic() - started < 2
+        # closed by the 0.3 s timeout, not by the 5 s this test waits: a ratio, not a wall time
+        assert (time.monotonic() - started) / 5 < 0.4
     stats = srv.stats()
     assert stats["header_timeouts"] == 2 and stats["requests"] == 0
 
