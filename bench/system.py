@@ -43,6 +43,19 @@ class CpuUse:
     flagbench_cpus: float
     others_cpus: float
 
+    def after(self, earlier: dict | None) -> CpuUse:
+        """This part of a run together with its ``earlier`` parts (``meta.json``'s record,
+        from before a resume or a ``--resolve`` round): averages weighted by wall time."""
+        if not earlier or not earlier.get("wall_s"):
+            return self
+        w0, w1 = float(earlier["wall_s"]), self.wall_s
+        return CpuUse(
+            w0 + w1,
+            self.cpus,
+            (w0 * earlier["flagbench_cpus"] + w1 * self.flagbench_cpus) / (w0 + w1),
+            (w0 * earlier["others_cpus"] + w1 * self.others_cpus) / (w0 + w1),
+        )
+
     def to_dict(self) -> dict[str, float]:
         return {
             "wall_s": round(self.wall_s, 3),

@@ -8,7 +8,9 @@ Two modes, each running ``--rounds`` rounds of a suite (``quick`` by default):
   each draw of the server's lognormal latency is exactly that much longer, with the same
   seed). The three arms run in every repeat's shuffled round, so one run gives one A/A pair
   and one slowdown pair, compared as ``flagbench compare RUN --split arm`` does (paired, no
-  drift allowance): A2 against A1, and B against A1 (``--ignore latency``).
+  drift allowance): A2 against A1, and B against A1 (``--ignore latency``). Each run has
+  ``--resolve`` at the gate's threshold (the CI recipe; ``--resolve 0``: the suite's repeats
+  only), so a noisy configuration gets more repeats.
 - ``--mode sequential`` (comparing separate runs, as ``compare --baseline`` does): each round
   is three runs one after the other, A1, A2 and B, compared with the drift allowance. It also
   measures the drift per measure from the A/A pairs (``bench.results.drift``: unclipped, with

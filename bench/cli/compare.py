@@ -15,6 +15,7 @@ EXAMPLES = """examples:
   flagbench compare results/RUN_A results/RUN_B results/RUN_C      # B and C against A
   flagbench compare --baseline main results/RUN_NEW --fail-above 5
   flagbench compare --baseline last results/RUN_NEW   # the suite's previous complete run
+  flagbench run threadpool processpool --arm A,B --latency 50ms --resolve 5   # then:
   flagbench compare results/RUN --split arm --fail-above 5    # arms of one interleaved run
   flagbench compare results/RUN --split client=requests,httpx --fail-above 5"""
 
@@ -32,10 +33,11 @@ gate adds a drift allowance, and on a busy machine three repeats a side do not r
 change (the verdict line then warns with the smallest change it can detect). The arms of one
 run (--split AXIS): when both sides can run in one invocation (two values of a workload axis
 such as client, loop or python, or identical arms, arm = ["A", "B"]), their trials alternate
-in every repeat and are compared pair by pair, with no drift allowance. On a 2-core machine
-at load 4 to 16 that mode caught a 10% slowdown of sequential, threadpool, asyncio and
-asyncio_executor in 10 of 10 pairs of the quick suite, with 0 false alarms in 10 A/A pairs;
-processpool in 4 of 10, and the verdict line warns where a change is below what it can detect.
+in every repeat and are compared pair by pair, with no drift allowance; run them with
+--resolve PCT (run and suite) and each configuration gets repeats until PCT can be seen.
+On a 2-core machine at load 6 to 11 that caught a 10% slowdown of every strategy of the
+quick suite in 10 of 10 pairs (processpool after 3 to 5 repeats), with 0 false alarms in 10
+A/A pairs; the verdict line warns where a change is below what the runs can detect.
 
 exit status: 0 no regression (or no --fail-above), 1 a regression under --fail-above,
 2 a usage error or an unreadable run (one line naming the file), 3 a crash of flagbench."""

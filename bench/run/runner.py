@@ -208,8 +208,8 @@ def finish_run(
     stopped early, if it did, and who kept the CPUs busy while it ran)."""
     n_trials, n_failed = write_tables(run_dir, meta)
     use = system.cpu_use(cpu_start) if cpu_start is not None else None
-    if use is not None:
-        meta["cpu_during_run"] = use.to_dict()
+    if use is not None:  # over every part of the run: a resumed one's too
+        meta["cpu_during_run"] = use.after(meta.get("cpu_during_run")).to_dict()
     meta.update(
         ended=metadata.now_iso(),
         complete=complete,

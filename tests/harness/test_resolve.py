@@ -13,6 +13,7 @@ from bench import cli
 from bench._exceptions import SpecError
 from bench.cli import resolve
 from bench.define.spec import load_suite
+from bench.system import CpuUse
 
 SUITE = """
 [suite]
@@ -129,3 +130,14 @@ def test_a_run_without_arms_is_refused(tmp_path, run_cli):
     assert proc.returncode == 2
     assert "needs two arms or more" in proc.stderr and "--arm A,B" in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_the_cpu_use_of_a_run_in_parts_is_weighted_by_each_parts_time():
+    """A run finished in parts (a resume, or --resolve's rounds) says who kept the CPUs busy
+    over all of them, not over its last part only."""
+    first = {"wall_s": 30.0, "cpus": 2, "flagbench_cpus": 1.0, "others_cpus": 0.0}
+    last = CpuUse(wall_s=10.0, cpus=2, flagbench_cpus=0.6, others_cpus=2.0)
+    both = last.after(first)
+    assert both.wall_s == 40.0
+    assert both.flagbench_cpus == pytest.approx(0.9) and both.others_cpus == pytest.approx(0.5)
+    assert last.after(None) is last
