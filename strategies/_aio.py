@@ -253,8 +253,9 @@ async def _fetch_resource(
             return got.body
         if not should_retry(rec.outcome, attempt, settings.retries):
             return None
-        await asyncio.sleep(
-            backoff_delay(attempt, settings.backoff_s, ctx.rng.random(), _jobs.retry_after_s(got))
+        delay = backoff_delay(
+            attempt, settings.backoff_s, ctx.rng.random(), _jobs.retry_after_s(got)
         )
+        await arrivals.sleep_until(time.perf_counter() + delay)
         t_queued = time.perf_counter()
         attempt += 1

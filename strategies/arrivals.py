@@ -101,13 +101,22 @@ def pace(
             start(index, job, due)
 
 
+async def sleep_until(deadline: float) -> None:
+    """Sleep until ``time.perf_counter()`` reaches ``deadline``, never less.
+
+    An event loop's own clock can wake a sleeper early: uvloop's counts whole milliseconds
+    from the start of the loop's pass, so ``asyncio.sleep(1)`` may return after 0.9995 s.
+    """
+    while (left := deadline - time.perf_counter()) > 0:
+        await asyncio.sleep(left)
+
+
 async def pace_async(
     jobs: Sequence[Job], settings: Settings, start: Start, at_cap: AtCap, drop: Drop
 ) -> None:
     """``pace`` on an event loop: the loop runs the started jobs while this one sleeps."""
     for index, (job, due) in enumerate(zip(jobs, _due_times(jobs, settings), strict=True)):
-        left = due - time.perf_counter()
-        await asyncio.sleep(max(left, 0.0))
+        await sleep_until(due)
         if settings.overflow == "drop" and at_cap():
             drop(index, job, due)
         else:
