@@ -106,7 +106,10 @@ async def sleep_until(deadline: float) -> None:
 
     An event loop's own clock can wake a sleeper early: uvloop's counts whole milliseconds
     from the start of the loop's pass, so ``asyncio.sleep(1)`` may return after 0.9995 s.
+    It yields to the loop at least once, as ``asyncio.sleep(0)`` does, even when the deadline
+    has passed: a pacer behind schedule still lets the started jobs run between arrivals.
     """
+    await asyncio.sleep(max(deadline - time.perf_counter(), 0.0))
     while (left := deadline - time.perf_counter()) > 0:
         await asyncio.sleep(left)
 
