@@ -84,7 +84,7 @@ def _lessons_frames(run) -> list[pd.DataFrame]:
     """What the lessons' readings compute from the trials their charts draw: each mode's gap
     to as_completed (and how much sooner its first response came), a result's wait behind its
     response, the jobs a TaskGroup cancelled, and
-    the spinner's longest tick (its interval plus its lateness) and when it ended."""
+    the spinner's interval, its longest tick (the interval plus its lateness) and when it ended."""
     from bench.present.charts import lessons_data as ld
 
     out = []
@@ -103,8 +103,10 @@ def _lessons_frames(run) -> list[pd.DataFrame]:
                 for col in ("half_result_s", "first_response_s"):  # gaps and head starts
                     gap = by_mode[col] - by_mode.loc["as_completed", col]
                     out.append(gap.abs().to_frame())
-    ticks = [s.longest(k) for s in ld.spinner_trials(run) for k, _ in ld.SPINNER_KINDS]
+    spinners = ld.spinner_trials(run)
+    ticks = [s.longest(k) for s in spinners for k, _ in ld.SPINNER_KINDS]
     out.append(pd.DataFrame(ticks, columns=["longest_tick_s", "its_end_s"]))
+    out.append(pd.DataFrame({"interval_s": [s.interval_s for s in spinners]}))  # the spec's
     return out
 
 
