@@ -27,7 +27,6 @@ import pandas as pd
 from bench._exceptions import CompareError, SpecError
 from bench.define.fields import Field
 from bench.define.workload import BY_NAME, FIELDS
-from bench.present.charts import compare_chart
 from bench.present.compare_words import format_comparison
 from bench.results import baselines, drift, gate, openloop, requests_measure, stats, store
 from bench.suggest import did_you_mean
@@ -351,6 +350,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def draw(table: pd.DataFrame, path: Path, label_a: str, labels_b: Sequence[str]) -> None:
     """The comparison chart; with several B sides, each row's workload names its side."""
+    # deferred: matplotlib takes 0.4 s to import, which a run (its --resolve) and a
+    # comparison without a chart would otherwise pay
+    from bench.present.charts import compare_chart
+
     shown = (
         table
         if len(labels_b) == 1

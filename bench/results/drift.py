@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.special import stdtrit
 
 from bench._atomic import write_text_atomic
 
@@ -64,9 +65,6 @@ def _root(x: float) -> float:
 
 def estimate(per_pair: Sequence[Sequence[tuple[float, float]]]) -> Estimate:
     """The drift from ``per_pair``: for each A/A pair, its configurations' (d, se)."""
-    # deferred: scipy takes about half a second to load; only the interval needs it
-    from scipy import stats as sps
-
     excess = np.array(
         [np.mean([d * d - se * se for d, se in pair]) for pair in per_pair if len(pair)], float
     )
@@ -76,7 +74,7 @@ def estimate(per_pair: Sequence[Sequence[tuple[float, float]]]) -> Estimate:
     mean = float(excess.mean())
     if n < 2:
         return Estimate(_root(mean), 0.0, math.inf, mean, n, math.inf)
-    half = float(sps.t.ppf(0.975, n - 1)) * float(excess.std(ddof=1)) / math.sqrt(n)
+    half = float(stdtrit(n - 1, 0.975)) * float(excess.std(ddof=1)) / math.sqrt(n)
     return Estimate(_root(mean), _root(mean - half), _root(mean + half), mean, n, mean + half)
 
 

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from scipy.special import ndtri, stdtr, stdtrit  # t and normal, without scipy.stats' second
 
 ALPHA = 0.05  # the family-wise false-alarm rate over every test of a comparison
 DEFAULT_DRIFT = 0.03  # run-to-run sd of a log ratio when the machine's is not measured
@@ -60,9 +61,6 @@ def decide(
     allowance, ``p_value``, ``p_adj`` (Bonferroni), ``significant``, ``verdict``,
     ``detectable_pct`` (the smallest difference, in percent, that could be significant) and
     ``tests`` (m). A ``family`` column makes each of its values a comparison of its own."""
-    # deferred: scipy takes about half a second to load; only intervals and tests need it
-    from scipy import stats as sps
-
     out = table.copy()
     if "measure" not in out:
         out["measure"] = WALL
@@ -81,12 +79,12 @@ def decide(
     family = out["family"] if "family" in out else pd.Series(0, index=out.index)
     m = pd.Series(~np.isnan(se), index=out.index).groupby(family).transform("sum")
     m = np.maximum(m.to_numpy(int), 1)
-    quantile = sps.t.ppf(1 - alpha / (2 * m), dof)
+    quantile = stdtrit(dof, 1 - alpha / (2 * m))
     half = quantile * total
     out["ratio"] = np.exp(d)
     out["ratio_ci_low"] = np.exp(d - half)
     out["ratio_ci_high"] = np.exp(d + half)
-    out["p_value"] = np.where(np.isnan(se), np.nan, 2 * sps.t.sf(stat, dof))
+    out["p_value"] = np.where(np.isnan(se), np.nan, 2 * stdtr(dof, -stat))
     out["detectable_pct"] = 100 * (np.exp(half) - 1)
     out["drift"] = allowance
     out["tests"] = m
@@ -119,10 +117,7 @@ CAP_REPEATS = 50  # beyond this, "more repeats" is no advice
 def spread_allowed(tests: int, threshold_pct: float, power: float = 0.8) -> float:
     """The largest standard deviation of a log ratio (repeats and drift together) at which a
     slowdown of ``threshold_pct`` is caught with ``power`` among ``tests`` tests."""
-    # deferred: scipy takes about half a second to load; only intervals and tests need it
-    from scipy import stats as sps
-
-    z = sps.norm.ppf(1 - ALPHA / (2 * max(tests, 1))) + sps.norm.ppf(power)
+    z = ndtri(1 - ALPHA / (2 * max(tests, 1))) + ndtri(power)
     return math.log1p(threshold_pct / 100) / z
 
 

@@ -17,9 +17,11 @@ from collections.abc import Sequence
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import stdtrit
 
-# scipy.stats is imported where it is used: it takes most of a second to import, which every
-# command that loads the collector would otherwise pay (``flagbench list``, a refused spec).
+# Student's t comes from scipy.special (a fifth of a second to import); scipy.stats, for the
+# rank tests only, is imported where it is used: it takes about a second more, which every
+# run (its summary's intervals) and every comparison would otherwise pay.
 
 #: Times as a list or an array (a million rounds of an imported benchmark stay an array).
 Samples = Sequence[float] | npt.NDArray[np.float64]
@@ -36,12 +38,9 @@ def t975(df: float) -> float:
     Given to three decimals, as printed t tables give it and as earlier flagbench runs used
     it, so an interval computed now is the interval an earlier run reported.
     """
-    # deferred: scipy takes about half a second to load; only intervals and tests need it
-    from scipy import stats as sps
-
     if df < 1 or math.isnan(df):
         return math.nan
-    return round(float(sps.t.ppf(0.975, math.floor(df))), 3)
+    return round(float(stdtrit(math.floor(df), 0.975)), 3)
 
 
 def iqr(values: Samples) -> float:

@@ -22,8 +22,11 @@ def flag_server() -> Iterator[RunningServer]:
         yield srv
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def dask_cluster(tmp_path_factory) -> Iterator[CliCluster]:
+    """A module's cluster, stopped when the module ends: an idle cluster's five processes
+    take about a tenth of a core between them, so one kept for the whole session would cost
+    the other tests more than starting one per module does (1.5 s)."""
     cluster = CliCluster(tmp_path_factory.mktemp("dask"))
     try:
         yield cluster.start()
