@@ -8,13 +8,16 @@ most the trial that was running, and ``--resume`` knows exactly what is left.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow
@@ -28,6 +31,7 @@ from bench.results.records import SCHEMA_VERSION, TrialResult
 TABLES = ("trials", "requests", "probes")
 #: Samples within a trial (an imported benchmark's rounds): trial_id, config_id, round, time_s.
 ROUNDS_FILE = "rounds.parquet"
+T = TypeVar("T")
 #: Columns every reader of a table relies on; a table without them is not flagbench's.
 REQUIRED_COLUMNS = {
     "trials": ("trial_id", "config_id", "strategy", "status", "wall_s"),
@@ -107,6 +111,11 @@ class Run:
     summary: pd.DataFrame
     #: the rounds of imported pytest-benchmark trials (``bench.pbimport``); empty otherwise
     rounds: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    #: what the charts and readings derive from the tables (``per_run``),
+    #: kept with the tables it came from: a report asks for the same selection dozens of times
+    cache: dict[str, Any] = dataclasses.field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def run_id(self) -> str:
@@ -125,6 +134,22 @@ class Run:
             f"trials={len(self.trials)} ok={ok} configurations={len(self.summary)} "
             f"strategies={strategies} path={str(self.path)!r}>"
         )
+
+
+def per_run(make: Callable[[Run], T]) -> Callable[[Run], T]:
+    """``make(run)`` computed once for the run's current tables and handed out as a copy the
+    caller may change: a report asks for the same selection dozens of times. A table replaced
+    (``run.trials = ...``) makes a new computation; one edited in place is not seen."""
+
+    @functools.wraps(make)
+    def get(run: Run) -> T:
+        tables = (run.trials, run.summary, run.requests, run.probes)
+        hit = run.cache.get(make.__qualname__)
+        if hit is None or any(a is not b for a, b in zip(hit[0], tables, strict=True)):
+            hit = run.cache[make.__qualname__] = (tables, make(run))
+        return copy.copy(hit[1])
+
+    return get
 
 
 def save_tables(run_dir: Path, tables: dict[str, pd.DataFrame], summary: pd.DataFrame) -> None:

@@ -21,9 +21,8 @@ from bench.define.pythons import trial_names
 from bench.define.sweeps import sweep_params
 from bench.define.workload import FIELDS
 from bench.present.charts.style import strategy_order
-from bench.results.store import (
-    Run as RunLike,  # what ``bench.load`` returns; charts read nothing else
-)
+from bench.results.store import Run as RunLike  # what bench.load returns; charts read only it
+from bench.results.store import per_run
 from flags_server.latency import parse_latency
 
 SWEEP_AXES = ("concurrency", "n_jobs")
@@ -43,6 +42,7 @@ class Workload:
     ideal_rps: float  # the requests a trial makes, over ideal_s
 
 
+@per_run
 def ok_trials(run: RunLike) -> pd.DataFrame:
     """Trials that finished, with plain-string ids (categoricals confuse groupby)."""
     t = run.trials
@@ -82,6 +82,7 @@ def strategies(run: RunLike) -> list[str]:
     return row_order(run)
 
 
+@per_run
 def workloads(run: RunLike) -> list[Workload]:
     """Every workload, in the order the summary lists them, except that workloads differing
     only in N and C are put in ascending (N, C) order, so a sweep reads left to right."""
