@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 from matplotlib.text import Text
 
-from bench.present import charts
 from bench.present.charts import data
 from bench.present.charts.registry import all_charts
 from bench.present.charts.rendering import style
@@ -167,30 +166,34 @@ def _strip_labels(run, text: str) -> str:
     return text
 
 
-def figure_text(run, kind: str, workload_id: str | None) -> str:
-    (c,) = [c for c in all_charts() if c.kind == kind]
-    with style():
-        if c.per_workload is None:
-            fig = c.draw(run)
-        else:
-            (w,) = [w for w in data.workloads(run) if w.workload_id == workload_id]
-            fig = c.draw(run, w)
-    texts = [t.get_text() for t in fig.findobj(Text)]
+def drawn_texts(run) -> list[tuple[str, str | None, str]]:
+    """Each chart the report would draw, as (kind, workload id, every text on it): drawn as
+    ``charts.render`` draws it, and not saved (the claims are about what a chart says)."""
     import matplotlib.pyplot as plt
 
-    plt.close(fig)
-    return " ".join(texts).replace("\n", " ")
+    out = []
+    for c in all_charts():
+        if c.when is not None and not c.when(run):
+            continue
+        for w in [None] if c.per_workload is None else c.per_workload(run):
+            with style():
+                fig = c.draw(run) if w is None else c.draw(run, w)
+            if fig is None:
+                continue
+            text = " ".join(t.get_text() for t in fig.findobj(Text)).replace("\n", " ")
+            plt.close(fig)
+            out.append((c.kind, None if w is None else w.workload_id, text))
+    return out
 
 
-def unclaimed(run, tmp_path) -> list[str]:
+def unclaimed(run) -> list[str]:
     """What the readings say that the tables or the charts do not hold (empty: all true)."""
     values, ratios = candidates(run)
     names = sorted(set(run.trials["strategy"].astype(str)), key=len, reverse=True)
     labels = {w.label for w in data.workloads(run)}
     problems = []
-    for r in charts.render(run, tmp_path):
-        lines = reading(r.kind, run, r.workload_id)
-        drawn = figure_text(run, r.kind, r.workload_id)
+    for kind, workload_id, drawn in drawn_texts(run):
+        lines = reading(kind, run, workload_id)
         for line in lines:
             for m in NUMBER.finditer(_strip_labels(run, line)):
                 number, unit = m.group(1), m.group(2)
@@ -199,13 +202,13 @@ def unclaimed(run, tmp_path) -> list[str]:
                 if not (
                     ratio and float(number.replace(",", "")) <= 12 and "." not in number
                 ) and not _found(x, tol, values, ratios, ratio):
-                    problems.append(f"{r.kind}: {m.group(0)!r} in: {line}")
+                    problems.append(f"{kind}: {m.group(0)!r} in: {line}")
             said = line
             for name in names:  # longest first: asyncio_executor before asyncio
                 if re.search(rf"\b{name}\b", said):
                     if not re.search(rf"\b{name}\b", drawn):
                         problems.append(
-                            f"{r.kind}: names {name}, which its chart does not draw: {line}"
+                            f"{kind}: names {name}, which its chart does not draw: {line}"
                         )
                     said = re.sub(rf"\b{name}\b", " ", said)
             for label in labels:
@@ -214,5 +217,5 @@ def unclaimed(run, tmp_path) -> list[str]:
                     and label not in drawn
                     and label.replace(" ", "") not in drawn.replace(" ", "")
                 ):
-                    problems.append(f"{r.kind}: speaks of {label}, which its chart does not draw")
+                    problems.append(f"{kind}: speaks of {label}, which its chart does not draw")
     return problems

@@ -247,7 +247,7 @@ def test_tiny_switch_interval_records_the_interval_and_the_background_load(tiny_
 
 
 @pytest.mark.parametrize("name", ["gil", "blocking", "switch-interval"])
-def test_every_number_in_the_readings_comes_from_the_run(tiny_runs, tmp_path, name):
+def test_every_number_in_the_readings_comes_from_the_run(tiny_runs, name):
     from ..claims import unclaimed
 
-    assert unclaimed(tiny_runs[name], tmp_path) == []
+    assert unclaimed(tiny_runs[name]) == []

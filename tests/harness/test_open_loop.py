@@ -154,7 +154,7 @@ def test_compare_shows_the_achieved_rate_and_the_corrected_p99(open_run, run_cli
     assert sorted(lines) == sorted(expected)
 
 
-def test_every_number_in_the_open_loop_readings_comes_from_the_run(open_run, tmp_path) -> None:
+def test_every_number_in_the_open_loop_readings_comes_from_the_run(open_run) -> None:
     from ..claims import unclaimed
 
-    assert unclaimed(open_run, tmp_path) == []
+    assert unclaimed(open_run) == []

@@ -45,7 +45,7 @@ def test_a_client_on_several_cores_is_said_to_keep_several_cores_busy(real_run):
         assert 0 <= float(pct) <= 100, text
 
 
-def test_every_number_in_the_readings_comes_from_the_run(real_run, tmp_path):
+def test_every_number_in_the_readings_comes_from_the_run(real_run):
     from ..claims import unclaimed
 
-    assert unclaimed(real_run, tmp_path) == []
+    assert unclaimed(real_run) == []
