@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from bench.cli.common import Parser, add_command
-from bench.results.gate import DEFAULT_DRIFT
+from bench.results.drift import DEFAULT_DRIFT
 
 EXAMPLES = """examples:
   flagbench compare results/RUN_A results/RUN_B

@@ -66,10 +66,11 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    # deferred: pandas takes most of a second to load; --help should not wait
+    suite = suite_from_run_args(args)  # a bad value is refused before the run's imports
+    # deferred: pandas takes most of a second to load; --help and a refusal should not wait
     from bench.cli.execute import execute
 
-    return execute(suite_from_run_args(args), args)
+    return execute(suite, args)
 
 
 def suite_from_run_args(args: argparse.Namespace) -> Suite:

@@ -35,16 +35,16 @@ def add(sub: argparse._SubParsersAction[Parser]) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    # deferred: pandas takes most of a second to load; --help should not wait
+    if args.resume is None and args.suite is None:
+        raise SpecError("name a suite (see flagbench list) or give --resume RUN_DIR")
+    # a bad suite is refused before the run's imports
+    fresh = load_suite(args.suite) if args.resume is None else None
+    # deferred: pandas takes most of a second to load; --help and a refusal should not wait
     from bench.cli.execute import execute
-
-    # deferred: pandas takes most of a second to load; --help should not wait
     from bench.run.runner import suite_of
 
-    if args.resume is None:
-        if args.suite is None:
-            raise SpecError("name a suite (see flagbench list) or give --resume RUN_DIR")
-        return execute(load_suite(args.suite), args)
+    if fresh is not None:
+        return execute(fresh, args)
     suite = suite_of(args.resume)
     if args.suite is not None and args.suite not in (suite.name, suite.source):
         raise SpecError(

@@ -24,11 +24,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-from scipy.special import stdtrit
 
 from bench._atomic import write_text_atomic
 
 FILENAME = "drift.json"
+DEFAULT_DRIFT = 0.03  # run-to-run sd of a log ratio when the machine's is not measured
 MIN_PAIRS = 10  # fewer pairs give an interval too wide to set a gate by
 SCHEMA = 1
 
@@ -65,6 +65,10 @@ def _root(x: float) -> float:
 
 def estimate(per_pair: Sequence[Sequence[tuple[float, float]]]) -> Estimate:
     """The drift from ``per_pair``: for each A/A pair, its configurations' (d, se)."""
+    # deferred: scipy takes a sixth of a second to import, which every flagbench command
+    # would pay (the command line reads DEFAULT_DRIFT from here)
+    from scipy.special import stdtrit
+
     excess = np.array(
         [np.mean([d * d - se * se for d, se in pair]) for pair in per_pair if len(pair)], float
     )

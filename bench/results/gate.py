@@ -38,8 +38,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri, stdtr, stdtrit  # t and normal, without scipy.stats' second
 
+from bench.results.drift import DEFAULT_DRIFT
+
 ALPHA = 0.05  # the family-wise false-alarm rate over every test of a comparison
-DEFAULT_DRIFT = 0.03  # run-to-run sd of a log ratio when the machine's is not measured
 WALL = "wall"  # a trial's wall time
 REQUEST = "request"  # bench.results.requests_measure: each request's best latency, the median
 LABELS = {WALL: "wall s", REQUEST: "req ms"}  # the printed name and unit
