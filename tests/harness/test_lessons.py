@@ -76,9 +76,9 @@ def tiny_run(tmp_path_factory):
     out = tmp_path_factory.mktemp("lessons")
     path = out / "lessons.toml"
     path.write_text(_tiny())
+    cmd = [sys.executable, "-m", "bench", "suite", str(path), "--out", str(out / "run")]
     proc = subprocess.run(
-        # the charts are drawn by the tests themselves
-        [sys.executable, "-m", "bench", "suite", str(path), "--out", str(out / "run"), "--no-report"],
+        [*cmd, "--no-report"],  # the tests draw the charts themselves
         capture_output=True,
         text=True,
         timeout=300,
