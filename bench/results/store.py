@@ -139,15 +139,17 @@ class Run:
 def per_run(make: Callable[[Run], T]) -> Callable[[Run], T]:
     """``make(run)`` computed once for the run's current tables and handed out as a copy the
     caller may change: a report asks for the same selection dozens of times. A table replaced
-    (``run.trials = ...``) makes a new computation; one edited in place is not seen."""
+    (``run.trials = ...``) or resized in place makes a new computation; a value edited in
+    place is not seen."""
 
     @functools.wraps(make)
     def get(run: Run) -> T:
         tables = (run.trials, run.summary, run.requests, run.probes)
+        key = [(id(t), t.shape) for t in tables]  # a hit holds its tables: ids stay unique
         hit = run.cache.get(make.__qualname__)
-        if hit is None or any(a is not b for a, b in zip(hit[0], tables, strict=True)):
-            hit = run.cache[make.__qualname__] = (tables, make(run))
-        return copy.copy(hit[1])
+        if hit is None or hit[1] != key:
+            hit = run.cache[make.__qualname__] = (tables, key, make(run))
+        return copy.copy(hit[2])
 
     return get
 

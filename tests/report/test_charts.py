@@ -226,3 +226,20 @@ def test_drawing_only_some_kinds_leaves_the_other_files_alone(real_run, tmp_path
     )
     assert charts.render_all(single, tmp_path, kinds=["scaling"]) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wall.png"]  # stale scaling removed
+
+
+def test_the_selection_is_made_once_per_tables_and_handed_out_as_copies(run_dir):
+    """The report's selections are cached with the tables they came from: a replaced table
+    is seen, and a caller's change to what it got is not the next caller's."""
+    import bench
+    from bench.present.charts import data
+
+    run = bench.load(run_dir)  # a run of its own: this test changes its tables
+    first = data.ok_trials(run)
+    assert data.ok_trials(run) is not first and data.ok_trials(run).equals(first)
+    first.loc[first.index[0], "wall_s"] = -1.0  # the caller's copy
+    assert (data.ok_trials(run)["wall_s"] > 0).all()
+    n = len(first)
+    run.trials = run.trials.iloc[1:]  # replaced
+    assert len(data.ok_trials(run)) == n - 1
+    assert data.workloads(run) == data.workloads.__wrapped__(run)  # type: ignore[attr-defined]
