@@ -76,11 +76,16 @@ def test_over_capacity_the_corrected_p99_grows_with_the_run_the_uncorrected_does
     flag_server, name
 ) -> None:
     prepare(flag_server, latency="50ms")
+    start = system.cpu_sample()
     short = _corrected_and_uncorrected_p99(flag_server, name, 30)
     long = _corrected_and_uncorrected_p99(flag_server, name, 90)
     # queued arrivals wait ever longer: about n/80 s behind by the end of the schedule
     assert long[0] > 2 * short[0]
     assert short[0] > 3 * short[1]
+    # while each request's own time stays the server's 50 ms, which CPUs others take stretch
+    steady = long[1] < 1.5 * short[1] and long[1] < 0.2
+    if not steady:
+        skip_if_busy(start, "the uncorrected p99 staying put (within 1.5x, under 200 ms)")
     assert long[1] < 1.5 * short[1] and long[1] < 0.2
 
 
