@@ -19,7 +19,7 @@ from matplotlib.text import Text
 
 from bench.present.charts import data
 from bench.present.charts.registry import all_charts
-from bench.present.charts.rendering import style
+from bench.present.charts.rendering import figures
 from bench.present.report.readings import reading
 
 NUMBER = re.compile(
@@ -167,23 +167,17 @@ def _strip_labels(run, text: str) -> str:
 
 
 def drawn_texts(run) -> list[tuple[str, str | None, str]]:
-    """Each chart the report would draw, as (kind, workload id, every text on it): drawn as
-    ``charts.render`` draws it, and not saved (the claims are about what a chart says)."""
-    import matplotlib.pyplot as plt
-
-    out = []
-    for c in all_charts():
-        if c.when is not None and not c.when(run):
-            continue
-        for w in [None] if c.per_workload is None else c.per_workload(run):
-            with style():
-                fig = c.draw(run) if w is None else c.draw(run, w)
-            if fig is None:
-                continue
-            text = " ".join(t.get_text() for t in fig.findobj(Text)).replace("\n", " ")
-            plt.close(fig)
-            out.append((c.kind, None if w is None else w.workload_id, text))
-    return out
+    """Each chart the report would draw, as (kind, workload id, every text on it): drawn by
+    ``charts.render``'s own ``figures``, and not saved (the claims are about what it says)."""
+    return [
+        (
+            c.kind,
+            d.workload_id,
+            " ".join(t.get_text() for t in d.figure.findobj(Text)).replace("\n", " "),
+        )
+        for c in all_charts()
+        for d in figures(c, run)
+    ]
 
 
 def unclaimed(run) -> list[str]:

@@ -6,7 +6,7 @@ leaves a torn image; a chart without data writes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,31 +54,43 @@ def render_all(
     return [p for r in render(run, out_dir, kinds) for p in r.paths]
 
 
-def _draw(c: Chart, run: RunLike, out: Path) -> list[Rendered]:
+@dataclass(frozen=True)
+class Drawn:
+    """One figure of a chart, drawn and not yet saved: its title, file stem and workload."""
+
+    title: str
+    stem: str
+    workload_id: str | None
+    figure: Figure
+
+
+def figures(c: Chart, run: RunLike) -> Iterator[Drawn]:
+    """The chart's figures for this run (one, or one per workload it picks); none for a
+    chart whose data the run lacks."""
     if c.when is not None and not c.when(run):
-        return []
+        return
     if c.per_workload is None:
         with style():
             fig = c.draw(run)
-        return _emit(c, c.title, fig, out, c.stem)
+        if fig is not None:
+            yield Drawn(c.title, c.stem, None, fig)
+        return
     chosen = c.per_workload(run)
-    rendered: list[Rendered] = []
     for k, w in enumerate(chosen):
         with style():
             fig = c.draw(run, w)
         stem = c.stem if len(chosen) == 1 else f"{c.stem}-{k + 1}-{slug(w.workload_id)}"
-        rendered += _emit(c, f"{c.title}: {w.label}", fig, out, stem, w.workload_id)
+        if fig is not None:
+            yield Drawn(f"{c.title}: {w.label}", stem, w.workload_id, fig)
+
+
+def _draw(c: Chart, run: RunLike, out: Path) -> list[Rendered]:
+    rendered = []
+    for d in figures(c, run):
+        with style():
+            paths = save_figure(d.figure, out, d.stem)
+        rendered.append(Rendered(c.kind, d.title, tuple(paths), d.workload_id))
     return rendered
-
-
-def _emit(
-    c: Chart, title: str, fig: Figure | None, out: Path, stem: str, workload_id: str | None = None
-) -> list[Rendered]:
-    if fig is None:
-        return []
-    with style():
-        paths = save_figure(fig, out, stem)
-    return [Rendered(c.kind, title, tuple(paths), workload_id)]
 
 
 def _remove_stale(out: Path, drawn: list[Chart], keep: set[Path]) -> None:
