@@ -158,8 +158,13 @@ def _found(x: float, tol: float, values: np.ndarray, ratios: np.ndarray, ratio: 
 
 
 def _strip_labels(run, text: str) -> str:
-    for w in sorted(data.workloads(run), key=lambda w: -len(w.label)):
-        text = text.replace(w.label, " ")
+    """The text without the configurations it names (a workload's label, a spinner trial's
+    condition such as "CPU work python:20ms inline"): their numbers are the spec's, not claims."""
+    from bench.present.charts import lessons_data as ld
+
+    named = [w.label for w in data.workloads(run)] + [s.condition for s in ld.spinner_trials(run)]
+    for label in sorted(named, key=len, reverse=True):
+        text = text.replace(label, " ")
     text = re.sub(r"\b[NC]=\d+", " ", text)  # N and C named on their own
     text = re.sub(r"\bp\d+(?:\.\d+)?", " ", text)  # percentile names: p50, p99.9
     text = re.sub(r"\bPython \d+\.\d+t?", " ", text)
