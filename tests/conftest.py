@@ -6,10 +6,14 @@ JSON (README, "Benchmark your own strategy in pytest")."""
 
 from __future__ import annotations
 
+import compileall
 import os
 import signal
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -28,3 +32,15 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.benchmark_enable = True
     elif not config.getoption("benchmark_enable", default=False):
         config.option.benchmark_disable = True
+    if not hasattr(config, "workerinput"):  # once, in the process that starts the others
+        _compile_once()
+
+
+def _compile_once() -> None:
+    """Write the bytecode of the three packages before any test starts a process.
+
+    The suite starts about 900 Python processes that import them (trials, servers, the CLI).
+    Where PYTHONDONTWRITEBYTECODE is set, none of them writes the bytecode it compiles, so
+    each would compile the same modules again; compileall writes it regardless, once."""
+    for package in ("bench", "flags_server", "strategies"):
+        compileall.compile_dir(ROOT / package, quiet=1)

@@ -118,7 +118,8 @@ def check_strategies(suite: Suite) -> None:
 
     built = {name: strategies.get(name) for name in suite.strategies}
     for name, w in suite.configs():
-        check(built.get(name) or strategies.get(name), settings_for(w, None, 0.01, calibrate=False))
+        strategy = built.get(name) or strategies.get(name)
+        check(strategy, settings_for(w, None, 0.01, calibrate=False), load=False)
     check_open_loop(suite)
 
 

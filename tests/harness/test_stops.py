@@ -212,9 +212,16 @@ def test_a_killed_runners_scratch_goes_with_the_resume_and_a_live_runs_stays(
         _assert_resumes_to_complete(run_dir, isolated_env)
         assert not stale.exists()  # the dead run's folder went with the resume
         assert live.poll() is None and live_scratch.is_dir()
+        # the live run goes on: a trial that starts after the resume ended finishes too
+        [live_dir] = (tmp_path / "live").iterdir()
+        after = len(list((live_dir / "raw").glob("trial-*.json"))) + 1
+        _in_trial(live, after + 1)
+        live.send_signal(signal.SIGTERM)  # then stopped, which needs no more of its trials
     finally:
         code, stderr = _finish(live)
-    assert code == 0, stderr  # the live run never missed a file
+    assert code == 128 + signal.SIGTERM and "stopped by SIGTERM" in stderr, stderr
+    trials = bench.load(live_dir).trials  # the live run never missed a file
+    assert len(trials) >= after + 1 and (trials["status"] == "ok").all()
     assert list(scratch.iterdir()) == []
 
 

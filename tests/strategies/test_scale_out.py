@@ -249,6 +249,16 @@ def test_a_client_or_loop_a_strategy_cannot_use_is_refused_before_any_request(fl
     assert choose(strategies.get("threadpool"), Settings()).loop == ""
 
 
+@pytest.mark.parametrize("load", [True, False])
+def test_a_client_library_that_is_not_installed_is_one_line(monkeypatch, load) -> None:
+    """The worker imports the library (``load``); the harness, before a run, only looks for
+    it: both refuse a missing one alike."""
+    monkeypatch.setitem(sys.modules, "httpx", None)  # what Python does for a missing module
+    with pytest.raises(UnsupportedSetting, match=r"^httpx is not installed; .*pip install httpx$"):
+        choose(strategies.get("asyncio"), Settings(client="httpx"), load=load)
+    assert choose(strategies.get("asyncio"), Settings(), load=load).client == "aiohttp"
+
+
 def test_dask_scheduler_address_is_checked() -> None:
     with pytest.raises(UnsupportedSetting, match="expected tcp://HOST:PORT"):
         check(strategies.get("dask"), Settings(scheduler="127.0.0.1:8786"))
