@@ -15,6 +15,28 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: The files that take longest (``--durations``, summed per file), started first: the
+#: workers take files in this order, so that none is left with a long one at the end while
+#: the others are idle. A file missing here only starts later; the list is a speed-up, not
+#: a rule.
+LONGEST_FIRST = (
+    "tests/harness/test_stops.py",
+    "tests/harness/test_aa_script.py",
+    "tests/strategies/test_accounting.py",
+    "tests/report/test_free_threading.py",
+    "tests/harness/test_readable.py",
+    "tests/harness/test_python_axis.py",
+    "tests/harness/test_cli_e2e.py",
+    "tests/harness/test_lessons.py",
+    "tests/strategies/test_concurrency.py",
+    "tests/pytestbench/test_import.py",
+    "tests/harness/test_experiment_suites.py",
+    "tests/pytestbench/test_fixtures.py",
+    "tests/harness/test_open_loop.py",
+    "tests/harness/test_compare.py",
+    "tests/harness/test_compare_split.py",
+)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # The Ctrl-C tests send SIGINT to flagbench and its strategies. A shell that starts a
@@ -34,6 +56,16 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.benchmark_disable = True
     if not hasattr(config, "workerinput"):  # once, in the process that starts the others
         _compile_once()
+    # pytest-xdist's --dist loadfile would otherwise hand out the files with the most tests
+    # first, whatever they cost; LONGEST_FIRST orders them instead
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    first = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    # a stable sort: the tests of one file keep their order
+    items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(first)))
 
 
 def _compile_once() -> None:

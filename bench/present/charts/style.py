@@ -150,12 +150,15 @@ def style() -> AbstractContextManager[None]:
 def save_figure(
     fig: Figure, out_dir: Path, stem: str, formats: Sequence[str] = FORMATS
 ) -> list[Path]:
-    """Write the figure as ``stem.<fmt>`` through a temporary name and ``os.replace``."""
-    freeze_layout(fig)
+    """Write the figure as ``stem.<fmt>`` through a temporary name and ``os.replace``.
+
+    The first format's drawing runs the constrained layout; it is then kept for the others
+    (``freeze_layout`` without a drawing of its own: a third of a report's drawing time)."""
     paths = []
     for fmt in formats:
         final = out_dir / f"{stem}.{fmt}"
         paths.append(write_atomic_figure(fig, final, fmt))
+        fig.set_layout_engine(None)
     return paths
 
 
