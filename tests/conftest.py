@@ -9,16 +9,26 @@ from __future__ import annotations
 import compileall
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench.define.pythons import resolve_python
 
-#: The files that take longest (``--durations``, summed per file), started first: the
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("bench", "flags_server", "strategies")
+#: The interpreters besides this one that tests run trials under, where this machine has
+#: them (test_free_threaded.py, test_free_threading.py, test_interpreterpool.py; the second
+#: Python of test_python_axis.py).
+OTHER_PYTHONS = ("3.13t", "3.12")
+COMPILING = pytest.StashKey[list[subprocess.Popen[bytes]]]()
+
+#: The files that take 10 s or more (``--durations``, summed per file), longest first: the
 #: workers take files in this order, so that none is left with a long one at the end while
-#: the others are idle. A file missing here only starts later; the list is a speed-up, not
-#: a rule.
+#: the others are idle, and the files that mostly wait (on latencies, timeouts) run beside
+#: the ones that keep the CPUs busy. A file missing here only starts later; the list is a
+#: speed-up, not a rule.
 LONGEST_FIRST = (
     "tests/harness/test_stops.py",
     "tests/harness/test_aa_script.py",
@@ -35,6 +45,22 @@ LONGEST_FIRST = (
     "tests/harness/test_open_loop.py",
     "tests/harness/test_compare.py",
     "tests/harness/test_compare_split.py",
+    "tests/benchmarks/test_strategies_benchmark.py",
+    "tests/strategies/test_fault_kinds.py",
+    "tests/harness/test_resolve.py",
+    "tests/harness/test_compare_matching.py",
+    "tests/strategies/test_spinner.py",
+    "tests/harness/test_failed_trials.py",
+    "tests/report/test_report.py",
+    "tests/pytestbench/test_import_big.py",
+    "tests/report/test_scale_charts.py",
+    "tests/strategies/test_open_loop.py",
+    "tests/harness/test_reliability_details.py",
+    "tests/strategies/test_robustness.py",
+    "tests/strategies/test_scale_out.py",
+    "tests/harness/test_free_threaded.py",
+    "tests/strategies/test_consume.py",
+    "tests/strategies/test_interpreterpool.py",
 )
 
 
@@ -55,7 +81,7 @@ def pytest_configure(config: pytest.Config) -> None:
     elif not config.getoption("benchmark_enable", default=False):
         config.option.benchmark_disable = True
     if not hasattr(config, "workerinput"):  # once, in the process that starts the others
-        _compile_once()
+        config.stash[COMPILING] = _compile_once()
     # pytest-xdist's --dist loadfile would otherwise hand out the files with the most tests
     # first, whatever they cost; LONGEST_FIRST orders them instead
     if hasattr(config.option, "loadscopereorder"):
@@ -68,11 +94,31 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: first.get(item.nodeid.split("::")[0], len(first)))
 
 
-def _compile_once() -> None:
+def _compile_once() -> list[subprocess.Popen[bytes]]:
     """Write the bytecode of the three packages before any test starts a process.
 
     The suite starts about 900 Python processes that import them (trials, servers, the CLI).
     Where PYTHONDONTWRITEBYTECODE is set, none of them writes the bytecode it compiles, so
-    each would compile the same modules again; compileall writes it regardless, once."""
-    for package in ("bench", "flags_server", "strategies"):
+    each would compile the same modules again; compileall writes it regardless, once. The
+    other interpreters compile theirs in the background (a process that starts before they
+    finish compiles for itself, as before); pytest_unconfigure reaps them."""
+    for package in PACKAGES:
         compileall.compile_dir(ROOT / package, quiet=1)
+    started = []
+    for spec in OTHER_PYTHONS:
+        try:
+            python = resolve_python(spec)
+        except ValueError:  # not on this machine: its tests skip
+            continue
+        command = [python, "-m", "compileall", "-q", *(str(ROOT / p) for p in PACKAGES)]
+        started.append(subprocess.Popen(command, stdout=subprocess.DEVNULL))
+    return started
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for proc in config.stash.get(COMPILING, []):
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -213,3 +213,11 @@ def test_the_project_root_is_the_checkout():
     from bench.define.dependencies import PROJECT_ROOT
 
     assert (PROJECT_ROOT / "pyproject.toml").is_file() and PROJECT_ROOT == ROOT
+
+
+def test_the_files_started_first_exist():
+    """tests/conftest.py's LONGEST_FIRST names files by path: a renamed one would only start
+    later, unnoticed."""
+    from tests.conftest import LONGEST_FIRST, ROOT
+
+    assert [name for name in LONGEST_FIRST if not (ROOT / name).is_file()] == []
