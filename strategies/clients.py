@@ -90,12 +90,10 @@ def _require(library: str, load: bool) -> None:
     if module is None:
         return
     try:
-        if not load:
-            if importlib.util.find_spec(module) is None:
-                raise ImportError(module)
-            return
-        importlib.import_module(module)
+        found = importlib.import_module(module) if load else importlib.util.find_spec(module)
     except ImportError:
+        found = None
+    if found is None:
         raise UnsupportedSetting(
             f"{library} is not installed; install it with: pip install {library}"
-        ) from None
+        )

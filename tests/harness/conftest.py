@@ -53,9 +53,13 @@ def in_process(*args: str) -> subprocess.CompletedProcess[str]:
         warnings.catch_warnings(),
     ):
         warnings.resetwarnings()
-        for category in (DeprecationWarning, PendingDeprecationWarning, ImportWarning):
-            warnings.simplefilter("ignore", category)
-        warnings.simplefilter("ignore", ResourceWarning)
+        for quiet in (
+            DeprecationWarning,
+            PendingDeprecationWarning,
+            ImportWarning,
+            ResourceWarning,
+        ):
+            warnings.simplefilter("ignore", quiet)  # Python's own defaults
         warnings.showwarning = show
         try:
             code = main(list(args))

@@ -152,8 +152,9 @@ def save_figure(
 ) -> list[Path]:
     """Write the figure as ``stem.<fmt>`` through a temporary name and ``os.replace``.
 
-    The first format's drawing runs the constrained layout; it is then kept for the others
-    (``freeze_layout`` without a drawing of its own: a third of a report's drawing time)."""
+    The first format's drawing runs the constrained layout; it is then kept for the others,
+    which neither redo it nor need a drawing of its own to fix it (as ``freeze_layout`` does
+    for a figure saved in one format: the layout of its PNG, whatever the format)."""
     paths = []
     for fmt in formats:
         final = out_dir / f"{stem}.{fmt}"
