@@ -76,6 +76,7 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> a
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parse_args(parser, argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # the command a run records
     try:
         return COMMANDS[args.command].command(args)
     except USER_ERRORS as exc:

@@ -35,14 +35,14 @@ def execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) 
         return 0
     if args.save_baseline is not None:
         baselines.check_name(args.save_baseline)
+    checks_from = own_cpu_s()  # the run's checks start here, all within the load's minute
     started: list[Path] = []
     progress = [Progress(suite)]  # one per call of run_suite: the base run, then each round
 
     def on_start(run_dir: Path, n_left: int) -> None:
         if not started:
-            # once the run is sure to start (a refusal stays one line); this process began
-            # moments ago, so all of its CPU time (the checks) is in the load average's minute
-            for line in busy_warnings(own_s=own_cpu_s()):
+            # once the run is sure to start (a refusal stays one line)
+            for line in busy_warnings(own_s=own_cpu_s() - checks_from):
                 warn(line)
         started.append(run_dir)
         done = {r.trial.trial_id for r in store.load_raw(run_dir)}
@@ -58,7 +58,7 @@ def execute(suite: Suite, args: argparse.Namespace, resume: Path | None = None) 
         allow_remote=args.allow_remote,
         remote_cap=_remote_cap(args),
         verbose=args.verbose,
-        command=["flagbench", *sys.argv[1:]],
+        command=["flagbench", *args.argv],
         warn=warn,
         note=note,
         on_trial=lambda result: progress[-1].trial(result),

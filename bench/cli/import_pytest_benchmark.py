@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from bench.cli.common import Parser, add_command, add_out_option, report
@@ -51,7 +50,7 @@ def command(args: argparse.Namespace) -> int:
     # deferred: pandas takes most of a second to load; --help should not wait
     from bench.results import store
 
-    run_dir = import_files(args.files, args.out, args.baseline, ["flagbench", *sys.argv[1:]])
+    run_dir = import_files(args.files, args.out, args.baseline, ["flagbench", *args.argv])
     run = store.load(run_dir)
     print(
         f"{run_dir}: {len(run.summary)} configurations, {len(run.trials)} trials from "

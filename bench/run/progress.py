@@ -56,9 +56,9 @@ def plan_lines(suite: Suite, est: Estimate) -> list[str]:
 class Progress:
     """Start line, per-trial progress and the final line of one run, on ``stream``."""
 
-    def __init__(self, suite: Suite, stream: TextIO = sys.stderr) -> None:
+    def __init__(self, suite: Suite, stream: TextIO | None = None) -> None:
         self.suite = suite
-        self.stream = stream
+        self.stream = stream = sys.stderr if stream is None else stream  # stderr as it is now
         self.tty = stream.isatty()
         self.bar: Any = None
         self.eta: Eta | None = None

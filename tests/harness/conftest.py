@@ -1,14 +1,17 @@
-"""Run the real ``flagbench`` CLI, as a user would: in a subprocess.
+"""Run the real ``flagbench`` CLI, as a user would.
 
-The commands that only read run folders and print (``compare``, ``report``, ``list``,
-``collect``) run through ``run_cli`` in the test's own process instead, through the same
-``bench.cli.main(argv)`` that ``python -m bench`` calls, with their output captured and the
-warnings a fresh interpreter would print: the tests call them about fifty times, and each
-subprocess would start Python and load pandas again (about 0.8 s of CPU)."""
+``run_cli`` runs a command in the test's own process, through the same ``bench.cli.main(argv)``
+that ``python -m bench`` calls, with its output captured and the warnings a fresh interpreter
+would print: the tests call it about a hundred times, and each subprocess would start Python
+and load pandas again (about 0.7 s of CPU). A run's own processes (its trial workers, its
+flag server) are started as they always are. A call that names an environment or a working
+folder, or asks ``--verbose`` (whose worker output goes to the process's own stderr), runs in
+a subprocess; so does every test that stops a run with a signal."""
 
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import io
 import json
 import os
@@ -23,7 +26,7 @@ import pytest
 
 from bench.cli import main
 
-READ_ONLY_COMMANDS = frozenset({"compare", "report", "list", "collect"})
+IN_PROCESS = frozenset({"run", "suite", "compare", "report", "list", "collect"})
 
 
 def flagbench(
@@ -39,9 +42,11 @@ def flagbench(
     )
 
 
-def in_process(*args: str) -> subprocess.CompletedProcess[str]:
+def in_process(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """``python -m bench ARGS`` run by ``main`` here: its exit status and what it printed,
-    warnings included (shown as a fresh interpreter shows them, each once per place)."""
+    warnings included (shown as a fresh interpreter shows them, each once per place). A call
+    still running after ``timeout`` ends this test process with every thread's traceback, as a
+    subprocess's timeout would have ended the test, instead of hanging the session."""
     out, err = io.StringIO(), io.StringIO()
 
     def show(message, category, filename, lineno, file=None, line=None):
@@ -61,10 +66,13 @@ def in_process(*args: str) -> subprocess.CompletedProcess[str]:
         ):
             warnings.simplefilter("ignore", quiet)  # Python's own defaults
         warnings.showwarning = show
+        faulthandler.dump_traceback_later(timeout, exit=True, file=sys.__stderr__)
         try:
             code = main(list(args))
         except SystemExit as exc:  # argparse's refusals
             code = exc.code if isinstance(exc.code, int) else 1
+        finally:
+            faulthandler.cancel_dump_traceback_later()
     return subprocess.CompletedProcess(
         [sys.executable, "-m", "bench", *args], code, out.getvalue(), err.getvalue()
     )
@@ -73,10 +81,11 @@ def in_process(*args: str) -> subprocess.CompletedProcess[str]:
 def run_flagbench(
     *args: str, env: dict[str, str] | None = None, timeout: float = 180, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``flagbench``, with the read-only commands in this process when nothing about the
-    process (its environment, its folder) is asked for."""
-    if args and args[0] in READ_ONLY_COMMANDS and env is None and cwd is None:
-        return in_process(*args)
+    """``flagbench``, in this process when nothing about the process (its environment, its
+    folder, its own stderr) is asked for."""
+    verbose = "--verbose" in args or "-v" in args
+    if args and args[0] in IN_PROCESS and env is None and cwd is None and not verbose:
+        return in_process(*args, timeout=timeout)
     return flagbench(*args, env=env, timeout=timeout, cwd=cwd)
 
 

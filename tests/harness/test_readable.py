@@ -21,7 +21,7 @@ from bench.present.charts.data import workloads
 from bench.present.charts.data import workloads as data_workloads
 
 from ..xdist_env import without_xdist
-from .conftest import flagbench
+from .conftest import flagbench, run_flagbench
 
 DELAYS = ("10ms", "0.5ms", "20ms", "1ms", "2ms")  # given out of order on purpose
 
@@ -29,7 +29,7 @@ DELAYS = ("10ms", "0.5ms", "20ms", "1ms", "2ms")  # given out of order on purpos
 @pytest.fixture(scope="module")
 def swept(tmp_path_factory):
     out = tmp_path_factory.mktemp("results")
-    proc = flagbench(
+    proc = run_flagbench(
         "run", "asyncio", "-n", "8", "-m", "4", "--latency", "2ms", "--save",
         "--save-delay", ",".join(DELAYS), "--repeats", "1", "--warmup", "0",
         "--out", str(out),
@@ -118,7 +118,7 @@ def test_the_busy_machine_warning_says_whose_load_it_is(tmp_path):
     and flag server are counted as flagbench's, however much CPU they take."""
     spinner = subprocess.Popen([sys.executable, "-c", SPIN])
     try:
-        proc = flagbench(
+        proc = run_flagbench(
             "run", "threadpool", "-n", "12", "-m", "4", "--latency", "0",
             "--cpu-work", "python:15ms", "--repeats", "2", "--warmup", "0",
             "--no-report", "--out", str(tmp_path),
@@ -288,7 +288,7 @@ def test_the_readme_example_is_written_from_the_committed_run():
 
 
 def test_process_start_up_is_measured_apart_from_the_downloads(tmp_path):
-    proc = flagbench(
+    proc = run_flagbench(
         "run", "threadpool", "processpool", "-n", "12", "-m", "4", "--latency", "5ms",
         "--repeats", "2", "--warmup", "0", "--no-report", "--out", str(tmp_path),
     )  # fmt: skip
