@@ -1,7 +1,7 @@
 """What a test session builds once, however many pytest-xdist workers it is split between.
 
-A session-scoped fixture runs once per worker: with three workers, the report tests' small run
-and its report would be made three times. ``built_once`` builds into a folder beside the
+A session-scoped fixture runs once per worker: with four workers, the report tests' small run
+and its report would be made four times. ``built_once`` builds into a folder beside the
 workers' own temporary folders, under a lock: the first worker to ask builds it, the others
 wait and read what it built. Only for what the tests read and never change.
 """
