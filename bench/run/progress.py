@@ -58,7 +58,8 @@ class Progress:
 
     def __init__(self, suite: Suite, stream: TextIO | None = None) -> None:
         self.suite = suite
-        self.stream = stream = sys.stderr if stream is None else stream  # stderr as it is now
+        # sys.stderr as it is when the run starts: a caller may have redirected it
+        self.stream = stream = sys.stderr if stream is None else stream
         self.tty = stream.isatty()
         self.bar: Any = None
         self.eta: Eta | None = None
