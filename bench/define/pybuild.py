@@ -14,7 +14,6 @@ source apt cannot fetch) is one ``PythonBuildError`` line.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shutil
@@ -28,7 +27,7 @@ from pathlib import Path
 from typing import IO
 
 from bench._exceptions import PythonBuildError
-from bench._subprocess import run_captured
+from bench._subprocess import run_captured, started
 
 ENV_VAR = "FLAGBENCH_PYTHONS_DIR"
 MARKER = "flagbench-python.txt"
@@ -288,22 +287,12 @@ def _build(tarball: Path, version: str, target: Target, prefix: Path, root: Path
 
 def _step(cmd: list[str], cwd: Path, out: IO[str], limit: float, name: str, log: Path) -> None:
     """One build step, its output in the log; stopped with its children after ``limit``."""
-    proc = subprocess.Popen(
-        cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    try:
-        rc = proc.wait(timeout=limit)
-    except subprocess.TimeoutExpired:
-        _kill(proc)
-        raise PythonBuildError(f"{name} took over {limit:.0f} s; stopped (log: {log})") from None
-    except BaseException:
-        _kill(proc)
-        raise
+    with started(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT) as proc:
+        try:
+            rc = proc.wait(timeout=limit)
+        except subprocess.TimeoutExpired:
+            raise PythonBuildError(
+                f"{name} took over {limit:.0f} s; stopped (log: {log})"
+            ) from None
     if rc != 0:
         raise PythonBuildError(f"{name} failed with status {rc}; the end of {log} says why")
-
-
-def _kill(proc: subprocess.Popen) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, 9)
-    proc.communicate() if proc.stdout is not None else proc.wait()

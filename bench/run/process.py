@@ -3,9 +3,11 @@
 A strategy can start threads and pool processes of its own, and a hung one must not leave any
 behind, so the worker leads a new process group and the whole group is killed once the worker
 has exited (a pool process can outlive it), on a watchdog timeout, and on Ctrl-C or SIGTERM.
-The worker is waited for without being reaped (a pidfd), so its process group id stays its
-own until the group has been killed. The short-lived helpers (an interpreter's probe, ``venv``,
-``pip``) are held to the same rule: pip starts build processes of its own.
+The worker is started so that a Ctrl-C can never leave it running unknown
+(``bench._subprocess.started``), and waited for without being reaped (a pidfd), so its
+process group id stays its own until the group has been killed. The short-lived helpers (an
+interpreter's probe, ``venv``, ``pip``) are held to the same rule: pip starts build processes
+of its own.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
-from contextlib import suppress
 from pathlib import Path
 
 from bench._exceptions import WORKER_WRITE_FAILED, WriteError
+from bench._subprocess import started
 from bench.define.dependencies import PROJECT_ROOT
 
 #: How often a running worker's watch is called (the flag server's health, during a trial).
@@ -31,12 +33,6 @@ def worker_env() -> dict[str, str]:
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")]))
     env.setdefault("PYTHONHASHSEED", "0")
     return env
-
-
-def kill_group(proc: subprocess.Popen[bytes]) -> None:
-    with suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
 
 
 def _exited(proc: subprocess.Popen[bytes], timeout: float) -> bool:
@@ -94,19 +90,17 @@ def run_worker(
     Raises WriteError when the worker could not write its result: the disk, not the trial,
     is at fault, and every later trial would fail the same way.
     """
-    with open(err_path, "wb") as err:
-        proc = subprocess.Popen(
+    with (
+        open(err_path, "wb") as err,
+        started(  # on the way out, also on Ctrl-C or SIGTERM: the whole group killed
             cmd,
             env=worker_env(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=None if verbose else err,
-            start_new_session=True,
-        )
-        try:
-            exited = _watched(proc, watchdog, watch)
-        finally:  # also on Ctrl-C or SIGTERM: take the whole group down before going on
-            kill_group(proc)
+        ) as proc,
+    ):
+        exited = _watched(proc, watchdog, watch)
     if not exited:
         return f"watchdog: no result after {watchdog:.0f} s; worker killed"
     rc = proc.returncode

@@ -350,3 +350,42 @@ def test_ctrl_c_while_the_report_is_drawn_says_so(tmp_path, isolated_env):
         f"flagbench report {run_dir}"
     )
     assert bench.load(run_dir).meta["complete"] is True
+
+
+# A stop that lands inside Popen, after the child is forked but before the caller holds it:
+# made certain here by sending it from a Popen that has just started its child.
+STOP_WHILE_STARTING = """
+import os, signal, subprocess, sys
+from pathlib import Path
+from bench.run.process import run_worker
+from bench.run.signals import stop_signals_raise
+
+real = subprocess.Popen
+def popen_then_stop(*args, **kwargs):
+    child = real(*args, **kwargs)
+    os.kill(os.getpid(), getattr(signal, sys.argv[1]))
+    return child
+subprocess.Popen = popen_then_stop
+try:
+    with stop_signals_raise():
+        run_worker([sys.executable, "-c", "import time; time.sleep(60)", sys.argv[2]], 60,
+                   Path(sys.argv[3]), False)
+except BaseException as exc:
+    print(type(exc).__name__)
+"""
+
+
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
+def test_a_stop_while_the_worker_starts_kills_it(tmp_path, stop):
+    marker = f"flagbench-test-marker-{stop}-{os.getpid()}"
+    done = subprocess.run(
+        [sys.executable, "-c", STOP_WHILE_STARTING, stop, marker, str(tmp_path / "err.txt")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    left = procs.matching(marker)
+    for pid in left:  # not to outlive the test when it fails
+        os.kill(pid, signal.SIGKILL)
+    assert done.stdout.strip() == ("KeyboardInterrupt" if stop == "SIGINT" else "Terminated")
+    assert left == [], "the worker started as the stop came outlived the run"
