@@ -10,7 +10,7 @@ import pandas as pd
 from PIL import Image
 
 from bench.present import charts
-from bench.present.charts.data import has_interpreters, interpreter_grids
+from bench.present.charts.axes import has_interpreters, interpreter_grids
 from bench.present.charts.text import DASH, TIMES
 from bench.present.report.readings import reading
 

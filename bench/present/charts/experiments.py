@@ -15,7 +15,8 @@ import pandas as pd
 
 from bench.define.sweeps import sweep_params
 from bench.define.values import Duration, parse_cpu_work
-from bench.present.charts.data import RunLike, interpreter_label, joined, ok_trials, summary
+from bench.present.charts.axes import interpreter_label
+from bench.present.charts.data import RunLike, joined, ok_trials, summary
 from bench.results import stats
 
 MIN_STALL_S = 0.001  # shorter loop lags are a busy loop, not one blocked by a write

@@ -19,7 +19,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from bench.define.values import parse_cpu_work
-from bench.present.charts.data import RunLike, interpreter_label, ok_trials, strategies
+from bench.present.charts.axes import interpreter_label
+from bench.present.charts.data import RunLike, ok_trials, strategies
 from bench.present.charts.registry import chart
 from bench.present.charts.style import (
     IDEAL_COLOUR,

@@ -11,7 +11,8 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 
-from bench.present.charts.data import InterpreterGrid, RunLike, has_interpreters, interpreter_grids
+from bench.present.charts.axes import InterpreterGrid, has_interpreters, interpreter_grids
+from bench.present.charts.data import RunLike
 from bench.present.charts.registry import chart
 from bench.present.charts.style import new_figure, wrap
 from bench.present.charts.text import fmt_s

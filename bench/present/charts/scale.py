@@ -12,15 +12,14 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from bench.present.charts.data import (
+from bench.present.charts.axes import (
     SCALE_OUT,
-    RunLike,
     client_cpu,
     has_client_axis,
     has_scale_out,
     scale_out,
-    strategies,
 )
+from bench.present.charts.data import RunLike, strategies
 from bench.present.charts.registry import chart
 from bench.present.charts.style import (
     IDEAL_COLOUR,

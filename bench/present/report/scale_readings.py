@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bench.present.charts.data import RunLike, client_cpu, interpreter_grids, scale_out
+from bench.present.charts.axes import client_cpu, interpreter_grids, scale_out
+from bench.present.charts.data import RunLike
 from bench.present.charts.registry import reads
 from bench.present.charts.text import DASH, fmt_x
 from bench.present.report.basic_readings import _rate
