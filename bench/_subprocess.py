@@ -13,7 +13,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-#: What stops a run: Ctrl-C, and the signals ``bench.run.signals`` turns into an exception.
+#: What stops a run: Ctrl-C, and the signals ``bench.run.signals`` turns into an exception
+#: (the one list of them).
 STOPS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 Handler = Callable[[int, Any], Any] | int | None

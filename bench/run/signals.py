@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+from bench._subprocess import STOPS
+
+STOP_SIGNALS = tuple(s for s in STOPS if s != signal.SIGINT)  # Ctrl-C raises already
 
 
 class Terminated(BaseException):
